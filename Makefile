@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine: `make report` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= data/demo
+OUT ?= reports
+
+.PHONY: report test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (evalkit)"
+	touch $(STAMP)
+
+$(DATA)/truth.json: | $(STAMP)
+	$(BIN)/evalkit synth --out $(DATA) --profile leicester --seed 1
+
+report: $(STAMP) $(DATA)/truth.json
+	$(BIN)/evalkit run $(DATA) --out $(OUT)
+	@echo "Reports written: open $(OUT)/index.html"
+
+test: $(STAMP)
+	$(BIN)/ruff check evalkit tests benchmarks
+	$(BIN)/python -m pytest -n 2 --durations=15
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(OUT) data/demo

@@ -1,0 +1,39 @@
+"""Command line: `evalkit synth | validate | run | template`.
+
+Each subcommand lives in the module that does the work; that module provides
+`add_arguments(parser)` and `main(args) -> int` (the exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = {
+    "synth": ("evalkit.data.synth", "Write a synthetic data folder with planted effects"),
+    "validate": ("evalkit.data.load", "Check a data folder and print its data-quality table"),
+    "run": ("evalkit.report.run", "Run the notebooks and render the HTML reports"),
+    "template": ("evalkit.data.template", "Write a blank return for agencies (pa_register)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one sub-parser per subcommand."""
+    parser = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(sp)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments and run the subcommand; returns its exit code."""
+    args = build_parser().parse_args(argv)
+    return int(importlib.import_module(args._module).main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
