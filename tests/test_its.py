@@ -1,0 +1,172 @@
+"""Interrupted time series: the Sicily reference (Lopez Bernal et al. 2017) and the helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from evalkit.methods.its import (
+    controlled_its,
+    f_test,
+    its,
+    mark_change,
+    monthly_counts,
+    months_shortfall,
+)
+
+# model name in sicily_expected.csv -> its() arguments reproducing the authors' Rcode.R model
+SICILY_MODELS = {
+    "model1": {"family": "poisson", "harmonics": 0, "slope_change": False},
+    "model2": {"family": "quasipoisson", "harmonics": 0, "slope_change": False},
+    "model3": {"family": "quasipoisson", "harmonics": 2, "slope_change": False},
+    "model4": {"family": "quasipoisson", "harmonics": 2, "slope_change": True},
+}
+TERMS = {"smokban": "level_change", "slope_change_per_month": "slope_change"}
+
+
+@pytest.fixture(scope="module")
+def sicily(reference_dir):
+    return pd.read_csv(reference_dir / "its" / "sicily.csv")
+
+
+@pytest.fixture(scope="module")
+def sicily_expected(reference_dir):
+    return pd.read_csv(reference_dir / "its" / "sicily_expected.csv")
+
+
+def _fit(sicily, model):
+    return its(sicily, "aces", "time", "smokban", offset="stdpop", month="month",
+               **SICILY_MODELS[model])
+
+
+@pytest.mark.parametrize("model", list(SICILY_MODELS))
+def test_sicily_rate_ratios_match_reference(sicily, sicily_expected, model):
+    # R 4.2.2 glm / statsmodels 0.15; tolerance 1e-4 from reference/its/README.md
+    want = sicily_expected[(sicily_expected["model"] == model)
+                           & sicily_expected["term"].isin(list(TERMS))]
+    got = _fit(sicily, model).estimates.set_index("term")
+    for row in want.itertuples():
+        term = got.loc[TERMS[row.term]]
+        assert_allclose([term.value, term.lower, term.upper],
+                        [row.rate_ratio, row.lower95, row.upper95], atol=1e-4)
+
+
+@pytest.mark.parametrize("model", list(SICILY_MODELS))
+def test_sicily_dispersion_matches_reference(sicily, sicily_expected, model):
+    want = sicily_expected.loc[sicily_expected["model"] == model, "dispersion"].iloc[0]
+    assert _fit(sicily, model).scale == pytest.approx(want, abs=1e-4)
+
+
+def test_sicily_underlying_trend_per_year(sicily, sicily_expected):
+    want = sicily_expected.query("model == 'model3' and term == 'time_per_year'")["rate_ratio"]
+    trend = _fit(sicily, "model3").estimates.set_index("term").loc["trend", "value"]
+    assert trend**12 == pytest.approx(want.iloc[0], abs=1e-5)
+
+
+def test_sicily_slope_change_f_test(sicily):
+    # README / sicily_expected.csv note: F test model3 vs model4, F = 0.6388, p = 0.4279
+    f_value, p = f_test(_fit(sicily, "model3"), _fit(sicily, "model4"))
+    assert (f_value, p) == pytest.approx((0.6388, 0.4279), abs=1e-4)
+
+
+def test_harmonics_from_time_equal_harmonics_from_month(sicily):
+    # month = (time - 1) mod 12 + 1, so the Fourier pairs span the same columns
+    by_time = its(sicily, "aces", "time", "smokban", offset="stdpop").estimates
+    by_month = _fit(sicily, "model4").estimates
+    assert_allclose(by_time[["value", "lower", "upper"]], by_month[["value", "lower", "upper"]],
+                    rtol=1e-10)
+
+
+def test_sicily_counterfactual_and_checks(sicily):
+    res = _fit(sicily, "model3")
+    cf = res.counterfactual
+    assert len(cf) == len(sicily) and res.n_pre == 36 and res.n_post == 23
+    pre = cf[cf["post"] == 0]
+    assert_allclose(pre["counterfactual"], pre["fitted"], rtol=1e-12)
+    post = cf[cf["post"] == 1]
+    # without slope change, fitted / counterfactual after the ban is the level rate ratio
+    rr = res.estimates.set_index("term").loc["level_change", "value"]
+    assert_allclose(post["fitted"] / post["counterfactual"], rr, rtol=1e-10)
+    assert (cf["lower"] < cf["counterfactual"]).all() and (cf["counterfactual"] < cf["upper"]).all()
+    assert list(res.checks.columns) == ["lag", "acf", "ljung_box", "p_value"]
+    assert res.checks["p_value"].between(0, 1).all() and len(res.checks) == 12
+
+
+def test_ols_uses_newey_west(sicily):
+    res = its(sicily, "aces", "time", "smokban", family="ols", maxlags=3)
+    assert res.estimates["scale"].eq("absolute").all()
+    assert "Newey-West" in res.estimates["method"].iloc[0]
+    assert res.model.cov_type == "HAC"
+
+
+def test_too_few_months_is_a_clear_error(sicily):
+    short = sicily[sicily["time"] <= 40]  # 36 months before, 4 after
+    with pytest.raises(ValueError, match="8 after; found 36 before and 4 after"):
+        its(short, "aces", "time", "smokban", offset="stdpop")
+    assert months_shortfall(short, "time", "smokban", min_post=4) == ""
+    with pytest.raises(ValueError, match="at least 3 months before"):
+        its(sicily[sicily["time"] >= 35], "aces", "time", "smokban", min_pre=3)
+
+
+def test_bad_inputs_are_named(sicily):
+    with pytest.raises(ValueError, match="family must be one of"):
+        its(sicily, "aces", "time", "smokban", family="gamma")
+    with pytest.raises(ValueError, match="offset is for count families"):
+        its(sicily, "aces", "time", "smokban", family="ols", offset="stdpop")
+    with pytest.raises(ValueError, match="time repeats"):
+        its(pd.concat([sicily, sicily]), "aces", "time", "smokban")
+
+
+def test_monthly_counts_fills_empty_months_and_groups():
+    events = pd.DataFrame({"date": pd.to_datetime(["2021-01-15", "2021-03-02", "2021-03-30"]),
+                           "group": ["Asian", "Black", "Asian"]})
+    got = monthly_counts(events, "date", by="group", end="2021-05-31")
+    assert len(got) == 10  # 2 groups x Jan-May
+    asian = got[got["group"] == "Asian"].set_index("month")["count"]
+    assert asian.tolist() == [1, 0, 1, 0, 0]
+    assert asian.index[0] == pd.Timestamp("2021-01-01")
+    assert got["count"].sum() == 3
+
+
+def test_mark_change_first_post_month():
+    series = pd.DataFrame({"month": pd.date_range("2021-01-01", periods=6, freq="MS")})
+    assert mark_change(series, "2021-03-01")["post"].tolist() == [0, 0, 1, 1, 1, 1]
+    got = mark_change(series, "2021-03-15")  # mid-month: March mixes before and after
+    assert got["post"].tolist() == [0, 0, 0, 1, 1, 1]
+    assert got["time"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert got["calendar_month"].tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def _two_series(seed: int, rr_target: float) -> pd.DataFrame:
+    """Poisson monthly counts, 60 months, change at month 37, comparison unaffected."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(1, 61)
+    post = (t >= 37).astype(int)
+    parts = []
+    for group, rr in [("target", rr_target), ("comparison", 1.0)]:
+        mu = 300 * np.exp(0.004 * t + 0.1 * np.sin(2 * np.pi * t / 12)) * rr**post
+        parts.append(pd.DataFrame({"group": group, "month": pd.date_range(
+            "2021-04-01", periods=60, freq="MS"), "n": rng.poisson(mu), "post": post}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_controlled_its_recovers_a_planted_level_change():
+    data = _two_series(seed=7, rr_target=0.8)
+    res = controlled_its(data, "n", "month", "post", "group", treated="target")
+    est = res.estimates.set_index("term")
+    assert est.loc["treated:level_change", "lower"] < 0.8 < est.loc["treated:level_change",
+                                                                    "upper"]
+    assert est.loc["level_change", "lower"] < 1.0 < est.loc["level_change", "upper"]
+    assert set(res.checks["group"]) == {"target", "comparison"}
+    target = res.counterfactual.query("group == 'target' and post == 1")
+    assert (target["fitted"] < target["counterfactual"]).all()
+
+
+def test_single_series_estimate_with_date_time_column():
+    data = _two_series(seed=3, rr_target=0.8).query("group == 'target'")
+    res = its(data, "n", "month", "post", family="poisson", maxlags=2)
+    est = res.estimates.set_index("term")
+    assert est.loc["level_change", "lower"] < 0.8 < est.loc["level_change", "upper"]
+    assert "Newey-West" in est.loc["level_change", "method"]
