@@ -14,6 +14,7 @@ import pandas as pd
 
 from evalkit import stats
 from evalkit.data import codes
+from evalkit.methods import survival
 
 TARGET_DAYS = (14, 28, 56)
 DISCHARGE_TARGET_DAYS = 7
@@ -525,3 +526,86 @@ def representation(comp: pd.DataFrame, reference: str = "White", conf: float = 0
     if not frames:
         return pd.DataFrame(columns=cols)
     return pd.concat(frames, ignore_index=True)[cols]
+
+
+# --------------------------------------------------------------------------- time to recruit
+def _stack_groups(durations: pd.DataFrame) -> pd.DataFrame:
+    """The request groups one under another with a `group` column, in display order."""
+    groups = recruitment_groups(durations)
+    if not groups:
+        return pd.DataFrame(columns=[*durations.columns, "group"])
+    return pd.concat([g.assign(group=k) for k, g in groups.items()], ignore_index=True)
+
+
+def _in_group_order(frame: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """Rows sorted by `group` in the order the groups were stacked (stable within a group)."""
+    rank = {g: i for i, g in enumerate(order)}
+    return frame.sort_values("group", key=lambda s: s.map(rank), kind="stable").reset_index(
+        drop=True)
+
+
+def recruitment_curves(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier share still waiting, per request group (`survival.kaplan_meier`, log CI)."""
+    stacked = _stack_groups(durations)
+    if stacked.empty:
+        return pd.DataFrame(columns=["group", "time", "n_risk", "n_event", "n_censor", "surv",
+                                     "lower", "upper"])
+    km = survival.kaplan_meier(stacked, "days", "filled", by="group", conf=conf)
+    return _in_group_order(km, list(recruitment_groups(durations)))
+
+
+def recruitment_medians(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+    """Median days from request to filled per request group, with a CI (NaN if not reached)."""
+    stacked = _stack_groups(durations)
+    if stacked.empty:
+        return pd.DataFrame(columns=["group", "n", "events", "value", "lower", "upper", "conf",
+                                     "note"])
+    med = survival.median_survival(stacked, "days", "filled", by="group", conf=conf)
+    return _in_group_order(med, list(recruitment_groups(durations)))
+
+
+def recruitment_filled_by(durations: pd.DataFrame, target_days: Sequence[int] = TARGET_DAYS,
+                          discharge_target_days: int = DISCHARGE_TARGET_DAYS,
+                          conf: float = 0.95) -> pd.DataFrame:
+    """Share of requests filled within each target, per group (1 - KM S(t) with a CI).
+
+    Every group gets `target_days`; the hospital-discharge group (and all requests, to compare)
+    also gets `discharge_target_days`.
+    """
+    stacked = _stack_groups(durations)
+    cols = ["group", "days", "n", "value", "lower", "upper", "conf", "note"]
+    if stacked.empty:
+        return pd.DataFrame(columns=cols)
+    days = sorted({*map(int, target_days), int(discharge_target_days)})
+    out = survival.filled_by(stacked, "days", "filled", days, by="group", conf=conf)
+    keep = out["days"].isin(list(map(int, target_days))) | (
+        out["group"].isin([PREFERENCE_LABELS["hospital_discharge"], ALL_REQUESTS])
+        & (out["days"] == int(discharge_target_days)))
+    out = out[keep]
+    return _in_group_order(out.sort_values(["days"]), list(recruitment_groups(durations)))[cols]
+
+
+def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+    """Hazard ratio of being filled for requests stating each preference type vs not stating it.
+
+    Cox PH (`survival.cox`, Efron ties) with one indicator per preference type (and hospital
+    discharge), each adjusted for the others. HR < 1: such requests wait longer. A type that
+    no request (or every request) states is left out, with a row saying why.
+    """
+    cols = ["preference", "group", "requests_with", "value", "lower", "upper", "conf",
+            "p_value", "n", "events", "note"]
+    if durations.empty or not durations["filled"].any():
+        return pd.DataFrame(columns=cols)
+    usable = [k for k in PREFERENCE_LABELS if 0 < durations[k].sum() < len(durations)]
+    rows = [{"preference": PREFERENCE_LABELS[k], "group": k,
+             "requests_with": int(durations[k].sum()),
+             "note": "no request states it" if durations[k].sum() == 0
+             else "every request states it"} for k in PREFERENCE_LABELS if k not in usable]
+    if usable:
+        frame = durations[["days", "filled", *usable]].astype({k: int for k in usable})
+        fit = survival.cox(frame, "days", "filled", usable, conf=conf)
+        fit = fit.assign(group=[k for k in usable],
+                         preference=[PREFERENCE_LABELS[k] for k in usable],
+                         requests_with=[int(durations[k].sum()) for k in usable], note="")
+        rows = [*fit.to_dict("records"), *rows]
+    return pd.DataFrame(rows).reindex(columns=cols)

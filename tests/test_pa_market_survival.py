@@ -1,0 +1,100 @@
+"""pa_market's time-to-recruit path: the aml reference (R survival 3.5-3) through the wrapper,
+and edge cases (no requests, no fills, a preference nobody states)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy.stats import norm
+
+from evalkit import pa_market as pm
+
+BASE = pd.Timestamp("2024-01-01")
+
+
+def aml_as_requests(aml: pd.DataFrame) -> pd.DataFrame:
+    """aml as PA requests: time in days, relapse = filled, censored = withdrawn;
+    Nonmaintained patients state a language, Maintained ones state nothing."""
+    non = aml["x"] == "Nonmaintained"
+    return pd.DataFrame({
+        "request_id": [f"r{i}" for i in range(len(aml))],
+        "person_id": [f"p{i}" for i in range(len(aml))],
+        "request_date": BASE,
+        "outcome": np.where(aml["status"] == 1, "filled", "withdrawn"),
+        "outcome_date": BASE + pd.to_timedelta(aml["time"], unit="D"),
+        "language_needed": np.where(non, "Somali", None),
+        "ethnicity_preference": None, "gender_preference": None,
+        "hospital_discharge": pd.array([False] * len(aml), dtype="boolean"),
+        "pa_id": None})
+
+
+@pytest.fixture(scope="module")
+def aml_durations(reference_dir):
+    aml = pd.read_csv(reference_dir / "survival" / "aml.csv")
+    return pm.recruitment_durations(aml_as_requests(aml), BASE + pd.Timedelta(days=365))
+
+
+GROUPS = {"Maintained": pm.NO_PREFERENCE_GROUP, "Nonmaintained": "Language"}
+
+
+def test_km_matches_r_aml(reference_dir, aml_durations):
+    # Tolerance: reference/survival/README.md reports agreement to 1e-15; we allow 1e-9.
+    want = pd.read_csv(reference_dir / "survival" / "aml_km_expected.csv")
+    got = pm.recruitment_curves(aml_durations)
+    for r_group, ours in GROUPS.items():
+        w = want[want["group"] == r_group].reset_index(drop=True)
+        g = got[got["group"] == ours].reset_index(drop=True)
+        assert_allclose(g["time"], w["time"])
+        assert_allclose(g[["n_risk", "n_event", "n_censor"]], w[["n_risk", "n_event",
+                                                                  "n_censor"]])
+        assert_allclose(g["surv"], w["surv"], rtol=1e-9)
+        assert_allclose(g[["lower", "upper"]], w[["lower95_log", "upper95_log"]], rtol=1e-9)
+
+
+def test_medians_match_r_aml(reference_dir, aml_durations):
+    want = pd.read_csv(reference_dir / "survival" / "aml_summary_expected.csv")
+    want = want[want["quantity"] == "median_survival"].set_index("group")
+    got = pm.recruitment_medians(aml_durations).set_index("group")
+    for r_group, ours in GROUPS.items():
+        assert got.loc[ours, "value"] == want.loc[r_group, "value"]
+        assert got.loc[ours, "lower"] == want.loc[r_group, "lower95"]
+        assert np.isnan(got.loc[ours, "upper"]) and np.isnan(want.loc[r_group, "upper95"])
+
+
+def test_cox_matches_r_aml(reference_dir, aml_durations):
+    want = pd.read_csv(reference_dir / "survival" / "aml_summary_expected.csv")
+    row = want[want["quantity"] == "cox_coef_efron"].iloc[0]
+    se = float(re.search(r"se ([0-9.]+)", row["note"]).group(1))
+    got = pm.recruitment_cox(aml_durations).set_index("group")
+    # Nonmaintained (language stated) vs Maintained: R coxph coef 0.915532, se 0.511934 (6 dp).
+    log_lo, log_hi = np.log(got.loc["language", ["lower", "upper"]].astype(float))
+    assert np.log(got.loc["language", "value"]) == pytest.approx(row["value"], abs=1e-6)
+    assert (log_hi - log_lo) / (2 * norm.ppf(0.975)) == pytest.approx(se, abs=1e-6)
+    assert got.loc["ethnicity", "note"] == "no request states it"
+
+
+def test_filled_by_targets(aml_durations):
+    fb = pm.recruitment_filled_by(aml_durations, target_days=(14, 28), discharge_target_days=7)
+    allr = fb[fb["group"] == pm.ALL_REQUESTS].set_index("days")
+    assert list(allr.index) == [7, 14, 28]  # all requests also get the discharge target
+    lang = fb[fb["group"] == "Language"].set_index("days")
+    assert list(lang.index) == [14, 28]
+    # Nonmaintained: events at 5, 5, 8, 8, 12 of 12 -> S(14) = 7/12 (censor at 16 after).
+    assert lang.loc[14, "value"] == pytest.approx(5 / 12)
+
+
+def test_no_requests_and_no_fills_give_empty_frames():
+    empty = pm.recruitment_durations(None)
+    for f in (pm.recruitment_curves, pm.recruitment_medians, pm.recruitment_filled_by,
+              pm.recruitment_cox):
+        assert f(empty).empty
+    req = aml_as_requests(pd.DataFrame({"time": [5, 9], "status": [0, 0],
+                                        "x": ["Maintained", "Nonmaintained"]}))
+    none_filled = pm.recruitment_durations(req, BASE + pd.Timedelta(days=30))
+    assert pm.recruitment_cox(none_filled).empty
+    med = pm.recruitment_medians(none_filled)
+    assert med["value"].isna().all() and med["note"].str.contains("not reached").all()
