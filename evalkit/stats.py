@@ -29,15 +29,11 @@ from scipy import stats as st
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
-# European Standard Population 2013 (Eurostat 2013), 19 five-year bands to 90+; sums to 100,000.
-ESP2013 = pd.Series(
-    [5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500, 6000, 5500, 5000,
-     4000, 2500, 1500, 1000],
-    index=pd.Index(["0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39", "40-44",
-                    "45-49", "50-54", "55-59", "60-64", "65-69", "70-74", "75-79", "80-84",
-                    "85-89", "90+"], name="age_band"),
-    name="esp2013",
-)
+from evalkit.data import codes
+
+# European Standard Population 2013 weights by age band (from evalkit.data.codes), for `dsr`:
+# df.assign(esp=df["age_band"].map(ESP2013)).
+ESP2013 = pd.Series(codes.ESP2013, name="esp2013").rename_axis("age_band")
 
 FUNNEL_CONF = (0.95, 0.998)
 SMALL_COUNT = 10  # below this, exact Poisson limits (rates, ISRs) and no DSR (PHE convention)
