@@ -31,8 +31,9 @@ EFFECT_TERMS = ("trend", "level_change", "slope_change")
 class ItsResult:
     """A fitted segmented regression and what a report needs from it.
 
-    estimates: tidy frame (term, value, lower, upper, conf, p_value, scale, method); values are
-        rate ratios for count families (trend and slope_change per month), absolute for OLS.
+    estimates: tidy frame (term, value, lower, upper, conf, p_value, se, scale, method); values
+        are rate ratios for count families (trend and slope_change per month), absolute for OLS;
+        se is the coefficient's standard error (log scale for count families).
     model: the fitted statsmodels results object.
     counterfactual: per month (and group) observed, fitted, and the counterfactual prediction with
         the intervention terms set to zero, with its Wald interval.
