@@ -143,6 +143,10 @@ def _points(data: pd.DataFrame, y: str, x: str | None, rebase: Iterable | None,
         raise ValueError(f"{where}: rebase value(s) {unknown} are not in "
                          f"{x or 'the positions 1..n'}")
     group = np.cumsum(np.isin(key, starts))
+    sizes = np.bincount(group)
+    if (sizes < 2).any():
+        raise ValueError(f"{where}: every rebase group needs at least 2 points for a moving "
+                         f"range; group sizes are {sizes.tolist()}")
     out = pd.DataFrame({"i": position, "y": data[y].to_numpy(dtype=float), "rebase_group": group})
     if x:
         out.insert(1, x, key)
