@@ -19,7 +19,6 @@ Day (1987) for Byar's approximation; Dobson et al., Stat Med 1991;10:457-62.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -809,12 +808,11 @@ def _bootstrap(counts: np.ndarray, stat, n_boot: int, seed: int, conf: float
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
         sample = rng.multinomial(n, pv, size=(b, *n.shape))  # (b, groups, vectors, cats)
-        draws.append(stat(np.moveaxis(sample, -1, -2).astype(float)))
+        draws.append(stat(np.moveaxis(sample, -1, -2)))
     boot = np.concatenate(draws, axis=0)
     a = (1 - conf) / 2
-    with warnings.catch_warnings():  # groups with a zero total have no index; noted by callers
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanquantile(boot, a, axis=0), np.nanquantile(boot, 1 - a, axis=0)
+    # a group with a zero total is NaN in every draw, so its limits are NaN (callers note it)
+    return np.quantile(boot, a, axis=0), np.quantile(boot, 1 - a, axis=0)
 
 
 def _duncan(c: np.ndarray) -> np.ndarray:

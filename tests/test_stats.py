@@ -211,6 +211,8 @@ def test_did_recovers_known_effect_exactly():
     out = stats.did(cells, "y", "treated", "post").iloc[0]
     assert out["value"] == pytest.approx((7 - 3) - (2 - 1))
     assert out["n"] == 8 and np.isnan(out["n_clusters"])
+    flags = cells.assign(treated=cells.treated.astype(bool), post=cells.post.astype("boolean"))
+    assert stats.did(flags, "y", "treated", "post")["value"].iloc[0] == pytest.approx(3.0)
 
 
 def test_did_by_fits_one_model_per_group():
