@@ -505,6 +505,7 @@ def areas(snap: pd.DataFrame, conf: float = 0.95) -> tuple[pd.DataFrame, pd.Data
     sig = stats.funnel_significance(c, "dp", "people", statistic="proportion")
     sig[unit] = c.loc[sig.index, unit].to_numpy()
     wide = sig.pivot_table(index=unit, columns="conf", values="significance", aggfunc="first")
+    wide = wide.fillna("similar")
     s95, s998 = wide[min(wide.columns)], wide[max(wide.columns)]
     position = np.where(s998 != "similar", s998 + " (99.8%)",
                         np.where(s95 != "similar", s95 + " (95%)", "within"))
@@ -904,11 +905,21 @@ def show_population_uptake(res: Uptake) -> None:
         _say("There is no population table for this area, so uptake per adult resident cannot "
              "be shown.")
         return
-    df = res.by_population.assign(value=lambda d: d["value"])
-    _share_chart(res, df, res.group_col,
-                 _gap_title(df, res.group_col, res.reference, "Direct Payments per adult"),
-                 "People with a Direct Payment as a share of all adults of the group",
-                 n="population", xlabel="% of adults with a Direct Payment")
+    d, hidden = _shown(res.by_population, "dp", "population", res.params["min_cell"])
+    d = d[d[res.group_col] != NOT_STATED]
+    if d.empty:
+        _say("No group has enough people to show uptake per adult resident.")
+        return
+    k = 1000
+    fig = _ci_chart(d.assign(**{c: d[c] * k for c in ("value", "lower", "upper")}),
+                    res.group_col, _gap_title(d, res.group_col, res.reference,
+                                              "Direct Payments per adult resident"),
+                    f"People with a Direct Payment per 1,000 adults of the group living in "
+                    f"{_place(res)}, {_when(res)}, 95% CIs.", "Per 1,000 adults", pct=False,
+                    hidden=hidden, min_cell=res.params["min_cell"])
+    style.show(fig, "Dot chart of people with a Direct Payment per 1,000 adults: " + "; ".join(
+        f"{r[res.group_col]} {r['value'] * k:.1f} ({r['lower'] * k:.1f} to {r['upper'] * k:.1f})"
+        for _, r in d.iterrows()) + ".")
 
 
 def show_language(res: Uptake) -> None:

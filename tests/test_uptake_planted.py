@@ -1,0 +1,50 @@
+"""Planted-truth recovery for notebook 01: evalkit.uptake on `synthesise` output over seeds.
+
+The generator plants DP odds ratios by ethnic group, language and interpreter need and a DP offer
+probability by group (docs/planted_effects.md, 01_uptake); the 95% intervals must hold the truth
+in at least 90% of group x seed cases.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import evalkit
+from evalkit import uptake as u
+from evalkit.data.synth import synthesise
+
+SEEDS = range(1, 9)
+NAMES = ("uptake_odds_ratio", "dp_offer_rate")
+
+
+def _cases(out) -> list[tuple[str, str, float, float | None, float | None]]:
+    """(name, group, truth, lower, upper) for every planted effect of NAMES in one folder."""
+    data = evalkit.load(out)
+    truth = json.loads((out / "truth.json").read_text())
+    snap = u.snapshot(data.support_episodes, truth["period_end"])
+    o = u.adjusted_odds_ratios(snap, u.GROUP_COLUMNS["broad"], "White")
+    prefix = o["factor"].map({"group": "", "language": "language:", "interpreter": "interpreter:"})
+    est = {("uptake_odds_ratio", p + g): (lo, hi)
+           for p, g, lo, hi in zip(prefix, o["group"], o["lower"], o["upper"], strict=True)
+           if isinstance(p, str)}
+    off = u.offer_rates(snap, u.GROUP_COLUMNS["broad"])
+    off = off[off["measure"] == "offered"]
+    est |= {("dp_offer_rate", g): (lo, hi) for g, lo, hi in
+            zip(off[u.GROUP_COLUMNS["broad"]], off["lower"], off["upper"], strict=True)}
+    return [(e["name"], e["group"], e["value"], *est.get((e["name"], e["group"]), (None, None)))
+            for e in truth["effects"] if e["name"] in NAMES]
+
+
+@pytest.mark.slow
+def test_planted_odds_ratios_and_offer_rates_inside_95_ci(tmp_path):
+    cases = []
+    for seed in SEEDS:
+        cases += _cases(synthesise(tmp_path / f"s{seed}", scale=0.2, seed=seed))
+    groups = {(n, g) for n, g, *_ in cases}
+    assert {("uptake_odds_ratio", "Asian"), ("uptake_odds_ratio", "language:Somali"),
+            ("uptake_odds_ratio", "interpreter:yes"), ("dp_offer_rate", "White")} <= groups
+    inside = [lo is not None and lo <= v <= hi for _, _, v, lo, hi in cases]
+    missed = [c for c, ok in zip(cases, inside, strict=True) if not ok]
+    assert sum(inside) >= 0.9 * len(cases), f"{sum(inside)}/{len(cases)} inside; missed {missed}"
