@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.special import expit
 from scipy.stats import norm
 from tqdm import tqdm
@@ -376,23 +378,31 @@ def _days(x: np.ndarray) -> pd.Series:
     return out.where(np.asarray(x) >= 0)
 
 
-def _ethnicity_text(eth_rec: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _text(values: tuple[str, ...] | list[str], idx: np.ndarray) -> pd.Series:
+    """values[idx] as a pandas string Series (-1 = missing), built in Arrow without Python loops."""
+    idx = np.asarray(idx)
+    indices = pa.array(idx.astype(np.int32), mask=idx < 0)
+    arr = pa.DictionaryArray.from_arrays(indices, pa.array(list(values), pa.string()))
+    return pd.Series(pd.array(arr.cast(pa.string()), dtype="str"))
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pd.Series:
+    """Identifiers such as P00000042 from integers, vectorised in Arrow."""
+    digits = pc.utf8_lpad(pa.array(np.asarray(numbers)).cast(pa.string()), width, "0")
+    return pd.Series(pd.array(pc.binary_join_element_wise(prefix, digits, ""), dtype="str"))
+
+
+def _ethnicity_text(eth_rec: np.ndarray, rng: np.random.Generator) -> pd.Series:
     """Written ethnicity: NHS code for some rows, ONS 2021 label for the rest; Z/Not stated."""
-    labels = np.array([*F.ETHNIC_LABELS, codes.NOT_STATED], dtype=object)
-    nhs = np.array([F.NHS_CODE.get(lab, lab) for lab in F.ETHNIC_LABELS] + ["Z"], dtype=object)
+    labels = [*F.ETHNIC_LABELS, codes.NOT_STATED]
+    nhs = [F.NHS_CODE.get(lab, lab) for lab in F.ETHNIC_LABELS] + ["Z"]
     use_code = rng.random(len(eth_rec)) < F.NHS_CODE_SHARE
-    return np.where(use_code, nhs[eth_rec], labels[eth_rec])
+    return _text(labels + nhs, np.where(use_code, len(labels), 0) + eth_rec % len(labels))
 
 
 def _bool(x: np.ndarray, keep: np.ndarray | None = None) -> pd.Series:
     s = pd.Series(np.asarray(x, bool), dtype="boolean")
     return s if keep is None else s.where(keep)
-
-
-def _pick(values: tuple[str, ...] | np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """values[idx] with -1 -> None."""
-    arr = np.array([*values, None], dtype=object)
-    return arr[np.where(idx < 0, len(values), idx)]
 
 
 def _episodes(people: pd.DataFrame, table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -402,39 +412,39 @@ def _episodes(people: pd.DataFrame, table: pd.DataFrame, rng: np.random.Generato
     mech = np.where(dp, np.where(rng.random(len(dp)) < F.PART_DP, 1, 0),
                     np.where(community & (rng.random(len(dp)) < F.MANAGED_PB), 2, 3))
     birth = people["birth"].to_numpy()
-    ids = rng.permutation(len(people)) + 1
-    la_area = _area_codes(people["council"].to_numpy(), people["area"].to_numpy())
+    months = np.arange(birth.min(), birth.max() + 1)
+    month_text = [f"{m // 12}-{m % 12 + 1:02d}" for m in months]
+    council = people["council"].to_numpy()
     return pd.DataFrame({
-        "person_id": pd.Series(ids).map("P{:08d}".format),
-        "la_code": table["la_code"].to_numpy()[people["council"]],
-        "area_code": la_area,
-        "birth_year_month": pd.Series(birth // 12).astype(str) + "-"
-        + pd.Series(birth % 12 + 1).map("{:02d}".format),
-        "gender": np.where(people["female"], "Female", "Male"),
+        "person_id": _ids("P", rng.permutation(len(people)) + 1, 8),
+        "la_code": _text(table["la_code"].tolist(), council),
+        "area_code": _area_codes(council, people["area"].to_numpy(), len(table)),
+        "birth_year_month": _text(month_text, birth - months[0]),
+        "gender": _text(["Male", "Female"], people["female"].to_numpy(int)),
         "ethnicity": _ethnicity_text(people["eth_rec"].to_numpy(), rng),
-        "preferred_language": _pick(F.LANGUAGES, people["lang_rec"].to_numpy()),
+        "preferred_language": _text(F.LANGUAGES, people["lang_rec"].to_numpy()),
         "interpreter_required": _bool(people["interp"]),
-        "primary_support_reason": np.array(F.PSR)[people["psr"]],
-        "service_type": np.array(codes.SERVICE_TYPES)[people["service"]],
-        "delivery_mechanism": np.array(codes.DELIVERY_MECHANISMS)[mech],
+        "primary_support_reason": _text(F.PSR, people["psr"].to_numpy()),
+        "service_type": _text(codes.SERVICE_TYPES, people["service"].to_numpy()),
+        "delivery_mechanism": _text(codes.DELIVERY_MECHANISMS, mech),
         "start_date": _days(people["start"]),
         "end_date": _days(people["end"]),
         "dp_offered": _bool(people["offered"], community),
         "dp_requested_date": _days(people["requested"]),
         "dp_first_payment_date": _days(people["pay"]),
-        "dp_managed_by": _pick(codes.DP_MANAGED_BY, people["managed_by"].to_numpy()),
-        "dp_used_for": _pick(codes.DP_USED_FOR, people["used_for"].to_numpy()),
-        "weekly_budget": people["budget"],
-        "planned_hours": people["hours"],
+        "dp_managed_by": _text(codes.DP_MANAGED_BY, people["managed_by"].to_numpy()),
+        "dp_used_for": _text(codes.DP_USED_FOR, people["used_for"].to_numpy()),
+        "weekly_budget": people["budget"].to_numpy(),
+        "planned_hours": people["hours"].to_numpy(),
         "has_unpaid_carer": _bool(people["carer"]),
-        "team_id": pd.Series(people["team"] + 1).map("T{:02d}".format),
+        "team_id": _text([f"T{t + 1:02d}" for t in range(F.N_TEAMS)], people["team"].to_numpy()),
     })
 
 
-def _area_codes(council: np.ndarray, area: np.ndarray) -> np.ndarray:
+def _area_codes(council: np.ndarray, area: np.ndarray, n_councils: int) -> pd.Series:
     """Synthetic ward-like codes: E059 + council/area digits (real E05 codes stay below E0595)."""
-    num = 900_000 + council * F.N_AREAS + area
-    return np.char.add("E05", num.astype("U6"))
+    names = [f"E05{900_000 + k}" for k in range(n_councils * F.N_AREAS)]
+    return _text(names, council * F.N_AREAS + area)
 
 
 # ---------------------------------------------------------------- PA register and requests
@@ -449,45 +459,50 @@ def _pa_register(people: pd.DataFrame, table: pd.DataFrame, p_eth: np.ndarray, p
     broad = np.array([F.BROAD.index(b) for b in F.ETHNIC_BROAD])[eth]
     lang = _draw(np.cumsum(F.LANG_TABLE[profile][eth], 1), rng.random(n))
     area = (rng.random(n) * F.N_AREAS).astype(int)
-    # people-like clustering: reuse where the council's recipients of that broad group live
-    donors = people.groupby(["council", "broad"])["area"].apply(np.asarray)
-    for (c, b), areas in donors.items():
-        m = (council == c) & (broad == b)
-        area[m] = rng.choice(areas, m.sum())
+    # PAs live where people of their council and broad group live: copy a random such person's area
+    person_key = (people["council"] * 5 + people["broad"]).to_numpy()
+    order = np.argsort(person_key, kind="stable")
+    lo = np.searchsorted(person_key[order], council * 5 + broad, "left")
+    hi = np.searchsorted(person_key[order], council * 5 + broad, "right")
+    donor = order[np.minimum(lo + (rng.random(n) * (hi - lo)).astype(int), len(order) - 1)]
+    area = np.where(hi > lo, people["area"].to_numpy()[donor], area)
     for gap in F.GAP_LANGUAGES:  # planted gaps: few speakers, in few areas
         m = lang == F.LANGUAGES.index(gap)
         keep = m & (rng.random(n) < F.GAP_KEEP)
         lang[m & ~keep] = 0
         spots = rng.integers(0, F.N_AREAS, (len(table), F.GAP_AREAS))
         area[keep] = spots[council[keep], rng.integers(0, F.GAP_AREAS, keep.sum())]
-    langs = np.array(["English", *(";".join(sorted(["English", x])) for x in F.LANGUAGES[1:])],
-                     dtype=object)[lang]
+    lang_lists = ["English", *(";".join(sorted(["English", x])) for x in F.LANGUAGES[1:])]
     join = np.where(rng.random(n) < 0.7, 0, rng.integers(1, len(SNAPSHOTS), n))
     leave = join + rng.geometric(F.PA_LEAVE_PER_HALF_YEAR, n)
     last = np.minimum(leave, len(SNAPSHOTS) - 1)
     n_rows = last - join + 1
-    pa = np.repeat(np.arange(n), n_rows)
-    snap = join[pa] + (np.arange(len(pa)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows))
-    left = snap == leave[pa]
-    status = np.where(left, "left", np.where(rng.random(len(pa)) < F.PA_INACTIVE,
-                                             "inactive", "active"))
+    row_pa = np.repeat(np.arange(n), n_rows)
+    snap = join[row_pa] + (np.arange(len(row_pa)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows))
+    left = snap == leave[row_pa]
+    status = np.where(left, 2, np.where(rng.random(len(row_pa)) < F.PA_INACTIVE, 1, 0))
     agency = rng.choice(3, n, p=AGENCY_SHARE)
     second = np.where(rng.random(n) < F.PA_SECOND_AGENCY, (agency + rng.integers(1, 3, n)) % 3, -1)
+    dup = np.flatnonzero(second[row_pa] >= 0)
+    rows = np.concatenate([np.arange(len(row_pa)), dup])  # second listings repeat the rows
+    who = row_pa[rows]
+    agency_idx = np.concatenate([agency[row_pa], second[row_pa][dup]])
+    female = rng.random(n) < F.PA_FEMALE  # W11
+    eth_text = _ethnicity_text(eth, rng).to_numpy()
+    hours = np.where(left, np.nan, rng.integers(5, 41, len(row_pa)).astype(float))
     frame = pd.DataFrame({
-        "snapshot_date": pd.Series(SNAPSHOTS[snap]).astype("datetime64[ns]"),
-        "pa_id": pd.Series(pa + 1).map("PA{:07d}".format),
-        "agency": np.array(AGENCIES)[agency[pa]],
-        "ethnicity": _ethnicity_text(eth[pa], rng),
-        "gender": np.where(rng.random(n) < F.PA_FEMALE, "Female", "Male")[pa],
-        "languages": langs[pa],
-        "area_code": _area_codes(council[pa], area[pa]),
-        "status": status,
-        "hours_available": np.where(left, np.nan, rng.integers(5, 41, len(pa)).astype(float)),
-        "la_code": table["la_code"].to_numpy()[council[pa]],
+        "snapshot_date": pd.Series(SNAPSHOTS[snap[rows]]).astype("datetime64[ns]"),
+        "pa_id": _ids("PA", who + 1, 7),
+        "agency": _text(AGENCIES, agency_idx),
+        "ethnicity": pd.Series(pd.array(eth_text[who], dtype="str")),
+        "gender": _text(["Male", "Female"], female[who].astype(int)),
+        "languages": _text(lang_lists, lang[who]),
+        "area_code": _area_codes(council[who], area[who], len(table)),
+        "status": _text(codes.PA_STATUSES, status[rows]),
+        "hours_available": hours[rows],
+        "la_code": _text(table["la_code"].tolist(), council[who]),
     })
-    dup = second[pa] >= 0
-    extra = frame[dup].assign(agency=np.array(AGENCIES)[second[pa][dup]])
-    return pd.concat([frame, extra], ignore_index=True)
+    return frame
 
 
 def _pa_requests(people: pd.DataFrame, episodes: pd.DataFrame, register: pd.DataFrame,
@@ -536,7 +551,7 @@ def _pa_requests(people: pd.DataFrame, episodes: pd.DataFrame, register: pd.Data
     eth_label = np.array(F.ETHNIC_LABELS, dtype=object)[people["eth"].to_numpy()[who]]
     gender = np.where(people["female"].to_numpy()[who], "Female", "Male")
     frame = pd.DataFrame({
-        "request_id": [f"R{i:08d}" for i in range(1, n + 1)],
+        "request_id": _ids("R", np.arange(1, n + 1), 8),
         "person_id": episodes["person_id"].to_numpy()[who][order],
         "request_date": _days(req[order]),
         "outcome": outcome[order],
@@ -612,59 +627,55 @@ def _survey(people: pd.DataFrame, episodes: pd.DataFrame, changes: tuple[Change,
     e1, e0 = expected(True), expected(False)
     truth = []
     for j, ch in enumerate(changes):
-        if not ch.survey and ch.level != 1.0:
+        if not ch.survey and not _is_placebo(ch):
             continue
         after = day >= np.datetime64(ch.date).astype(np.int64)
         for m in ("scrqol", "control", "satisfaction", "info_ease"):
             keep = member[:, j] & (tried if m == "info_ease" else True)
             eff = e1[m] - e0[m]
             value = eff[keep & after].mean() - eff[keep & ~after].mean()
-            truth.append({"name": "survey_shift", "group": f"{ch.change_id}:{m}:{_group(ch)}",
+            truth.append({"name": "survey_shift", "group": f"{ch.change_id}:{m}:{ch.target}",
                           "reference": "before the change", "value": round(float(value), 4)})
-    ep = episodes.iloc[i]
-    band = np.array(F.AGE_BANDS)[people["age"].to_numpy()[i]]
+    ep = episodes.iloc[i].reset_index(drop=True)
+    band = _text(F.AGE_BANDS, people["age"].to_numpy()[i])
     fmt = rng.choice(4, n, p=F.SURVEY_FORMATS[1])
-    non_english = ~np.isin(ep["preferred_language"].to_numpy(), ["English", None])
-    fmt = np.where((fmt == 3) & ~non_english, 0, fmt)
+    fmt = np.where((fmt == 3) & (people["lang_rec"].to_numpy()[i] <= 0), 0, fmt)  # translated
     frame = pd.DataFrame({
-        "respondent_id": [f"S{k:08d}" for k in range(1, n + 1)],
+        "respondent_id": _ids("S", np.arange(1, n + 1), 8),
         "survey_date": _days(day),
-        "la_code": ep["la_code"].to_numpy(),
-        "ethnicity": ep["ethnicity"].to_numpy(),
+        "la_code": ep["la_code"],
+        "ethnicity": ep["ethnicity"],
         "age_band": band,
-        "gender": ep["gender"].to_numpy(),
-        "primary_support_reason": ep["primary_support_reason"].to_numpy(),
-        "delivery_mechanism": ep["delivery_mechanism"].to_numpy(),
+        "gender": ep["gender"],
+        "primary_support_reason": ep["primary_support_reason"],
+        "delivery_mechanism": ep["delivery_mechanism"],
         **items,
         "satisfaction": satisfaction,
         "info_ease": info,
-        "preferred_language": ep["preferred_language"].to_numpy(),
-        "format": np.array(codes.SURVEY_FORMATS)[fmt],
+        "preferred_language": ep["preferred_language"],
+        "format": _text(codes.SURVEY_FORMATS, fmt),
     })
-    key = pd.DataFrame({"la": frame["la_code"], "d": day, "band": band})
-    n_resp = key.groupby(["la", "d", "band"])["band"].transform("size")
-    elig = _eligible_by_band(people, community, F.SURVEY_ROUNDS, episodes)
-    frame.insert(len(frame.columns) - 2, "weight", np.round(
-        key.merge(elig, on=["la", "d", "band"], how="left")["n"].to_numpy() / n_resp, 3))
+    frame.insert(len(frame.columns) - 2, "weight", _survey_weights(people, community, sample))
     return frame, truth
 
 
-def _eligible_by_band(people: pd.DataFrame, community: np.ndarray, rounds: tuple,
-                      episodes: pd.DataFrame) -> pd.DataFrame:
-    """Eligible people (community LTS on the survey date) per council, round and age band."""
+def _survey_weights(people: pd.DataFrame, community: np.ndarray,
+                    sample: pd.DataFrame) -> np.ndarray:
+    """Post-stratification weights: eligible / respondents per council, round and age band."""
     start, end = people["start"].to_numpy(), people["end"].to_numpy()
-    parts = []
-    for d in rounds:
-        day = d.astype("datetime64[D]").astype(np.int64)
-        ok = community & (start <= day) & ((end < 0) | (end > day))
-        part = pd.DataFrame({"la": episodes["la_code"].to_numpy()[ok],
-                             "band": np.array(F.AGE_BANDS)[people["age"].to_numpy()[ok]]})
-        parts.append(part.value_counts().rename("n").reset_index().assign(d=day))
-    return pd.concat(parts, ignore_index=True)
+    cell = (people["council"] * 4 + people["age"]).to_numpy()
+    n_cells = cell.max() + 1
+    rounds = np.array([d.astype("datetime64[D]").astype(np.int64) for d in F.SURVEY_ROUNDS])
+    eligible = np.stack([np.bincount(cell[community & (start <= d) & ((end < 0) | (end > d))],
+                                     minlength=n_cells) for d in rounds])
+    r = np.searchsorted(rounds, sample["day"].to_numpy())
+    key = r * n_cells + cell[sample["i"].to_numpy()]
+    responded = np.bincount(key, minlength=len(rounds) * n_cells)
+    return np.round(eligible.reshape(-1)[key] / responded[key], 3)
 
 
-def _group(ch: Change) -> str:
-    return ch.target
+def _is_placebo(ch: Change) -> bool:
+    return ch.level == 1.0 and ch.slope == 1.0 and not ch.survey
 
 
 # ---------------------------------------------------------------- small tables
@@ -737,8 +748,8 @@ def _truth(people: pd.DataFrame, episodes: pd.DataFrame, register: pd.DataFrame,
         add("language_gap", lang, "", share,
             "planted" if lang in F.GAP_LANGUAGES else "computed on the rows written")
     for ch in changes:
-        group = f"{ch.change_id}:{_group(ch)}"
-        note = "placebo" if ch.level == 1.0 and ch.slope == 1.0 else ""
+        group = f"{ch.change_id}:{ch.target}"
+        note = "placebo" if _is_placebo(ch) else ""
         add("its_level_change", group, "pre-change trend", ch.level, note)
         add("its_slope_change", group, "pre-change trend", ch.slope, note)
     return out + survey_truth
