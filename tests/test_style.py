@@ -6,6 +6,8 @@ import base64
 import re
 
 import matplotlib as mpl
+import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -62,3 +64,124 @@ def test_show_closes_pyplot_figure(shown):
     ax.plot([1, 2])
     style.show(fig, "A rising line")
     assert not plt.fignum_exists(fig.number)
+
+
+# ---- tables ------------------------------------------------------------------------------------
+
+def test_table_suppresses_labels_and_explains_marker(shown):
+    df = pd.DataFrame({"ethnic_group_broad": ["Asian", "Black", "White"], "dp": [3, 40, 1200],
+                       "clients": [50, 160, 5000], "share": [0.06, 0.25, 0.24],
+                       "year": [2025, 2025, 2025]})
+    out = style.table(df, labels={"ethnic_group_broad": "Ethnic group", "dp": "People with a DP",
+                                  "share": "Share"},
+                      count_cols=["dp", "clients"], rate_cols={"share": ("dp", "clients")},
+                      caption="Direct Payments by ethnic group, Leicester, 2025/26",
+                      plain_cols=["year"])
+    assert list(out.columns) == ["Ethnic group", "People with a DP", "clients", "Share", "year"]
+    assert out["People with a DP"].tolist() == ["[c]", "40", "1,200"]
+    assert out["Share"].tolist() == ["[c]", "0.25", "0.24"]
+    assert out["clients"].tolist() == ["50", "160", "5,000"]
+    assert out["year"].tolist() == ["2025"] * 3
+    (obj,) = shown
+    assert "<caption>Direct Payments by ethnic group, Leicester, 2025/26</caption>" in obj.data
+    assert "[c] = confidential: counts of 1 to 4" in obj.data
+    assert "<th>People with a DP</th>" in obj.data
+
+
+def test_table_without_suppression_has_no_footnote(shown):
+    df = pd.DataFrame({"group": ["A", "B"], "n": [10, 0], "mean": [1.234, np.nan]})
+    out = style.table(df, count_cols="n", decimals={"mean": 1})
+    assert out["n"].tolist() == ["10", "0"] and out["mean"].tolist() == ["1.2", "n/a"]
+    assert "confidential" not in shown[0].data and "<caption>" not in shown[0].data
+
+
+def test_table_uses_totals_for_secondary_suppression(shown):
+    df = pd.DataFrame({"Male": [3, 20, 23], "Female": [10, 30, 40]}, index=["x", "y", "Total"])
+    out = style.table(df, count_cols=["Male", "Female"], total_row="Total")
+    # Male 3 is hidden, so is the next-smallest Male cell; Female has nothing hidden.
+    assert out["Male"].tolist() == ["[c]", "[c]", "23"]
+    assert out["Female"].tolist() == ["10", "30", "40"]
+
+
+# ---- charts ------------------------------------------------------------------------------------
+
+TITLES = {"title": "Asian people are less likely than White people to take a Direct Payment",
+          "subtitle": "Share with a DP, by ethnic group, Leicester, 2025/26, 95% CIs"}
+
+
+def _assert_labelled(fig, xlabel: bool = True):
+    assert fig.get_suptitle() == TITLES["title"]
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == TITLES["subtitle"]
+    if xlabel:
+        assert ax.get_xlabel()
+    fig.canvas.draw()  # lays out without error
+
+
+def test_ci_chart_builds_with_suppressed_row(shown):
+    df = pd.DataFrame({"group": ["Asian", "Black", "Mixed"], "value": [0.71, "[c]", 1.1],
+                       "lower": [0.64, "[c]", 0.9], "upper": [0.79, "[c]", 1.3]})
+    fig = style.ci_chart(df, "group", "value", "lower", "upper", reference_line=1,
+                         reference_label="White (reference)", xlabel="Odds ratio", log=True,
+                         source="Synthetic data", **TITLES)
+    _assert_labelled(fig)
+    ax = fig.axes[0]
+    ticks = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks(), strict=True))
+    assert ticks["Asian"] > ticks["Black"] > ticks["Mixed"]  # first row at the top
+    assert any(t.get_text() == "[c]" for t in ax.texts)
+    style.show(fig, "Odds ratios by ethnic group")
+
+
+def test_ci_chart_requires_title():
+    df = pd.DataFrame({"g": ["A"], "v": [1.0], "l": [0.5], "u": [2.0]})
+    with pytest.raises(ValueError, match="title is required"):
+        style.ci_chart(df, "g", "v", "l", "u", title=" ", subtitle="s", xlabel="x")
+
+
+def test_line_chart_builds_with_ribbons_and_end_labels():
+    months = pd.date_range("2024-01-01", periods=6, freq="MS")
+    df = pd.DataFrame({"month": list(months) * 2, "group": ["Asian"] * 6 + ["White"] * 6,
+                       "value": np.linspace(0.1, 0.2, 12), "lower": np.linspace(0.05, 0.15, 12),
+                       "upper": np.linspace(0.15, 0.25, 12)})
+    fig = style.line_chart(df, "month", "value", lower="lower", upper="upper", group="group",
+                           xlabel="Month", ylabel="Share with a DP", **TITLES)
+    _assert_labelled(fig)
+    assert fig.axes[0].get_ylabel() == "Share with a DP"
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["Asian", "White"]
+
+
+def test_line_chart_refuses_more_groups_than_colours():
+    df = pd.DataFrame({"t": range(7), "g": list("abcdefg"), "v": range(7)})
+    with pytest.raises(ValueError, match="7 groups but the accessible palette has 6"):
+        style.line_chart(df, "t", "v", group="g", xlabel="t", ylabel="v", **TITLES)
+
+
+def test_funnel_chart_labels_units_outside_limits():
+    limits = pd.DataFrame({"population": [10, 100, 1000], "lower_2s_limit": [0.1, 0.2, 0.25],
+                           "upper_2s_limit": [0.5, 0.4, 0.35], "lower_3s_limit": [0.0, 0.15, 0.22],
+                           "upper_3s_limit": [0.6, 0.45, 0.38], "baseline": 0.3})
+    points = pd.DataFrame({"area": ["North", "South"], "n": [50, 900], "share": [0.3, 0.5]})
+    fig = style.funnel_chart(points, limits, x="n", y="share", label="area",
+                             xlabel="People on long-term support", ylabel="Share with a DP",
+                             **TITLES)
+    _assert_labelled(fig)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["South"]
+
+
+def test_km_chart_builds_by_group():
+    df = pd.DataFrame({"time": [0, 10, 20, 0, 15], "value": [1, 0.7, 0.4, 1, 0.5],
+                       "lower": [1, 0.6, 0.3, 1, 0.4], "upper": [1, 0.8, 0.5, 1, 0.6],
+                       "group": ["Gujarati"] * 3 + ["English"] * 2})
+    fig = style.km_chart(df, group="group", xlabel="Days since request",
+                         ylabel="Share still waiting", **TITLES)
+    _assert_labelled(fig)
+    assert fig.axes[0].get_ylim()[0] == 0
+
+
+def test_heatmap_hatches_suppressed_cells():
+    df = pd.DataFrame({"Asian": [10, "[c]"], "Black": ["[c]", 25]}, index=["North", "South"])
+    fig = style.heatmap(df, xlabel="Ethnic group", ylabel="Area", **TITLES)
+    _assert_labelled(fig)
+    ax = fig.axes[0]
+    assert sum(p.get_hatch() == "///" for p in ax.patches) == 2
+    assert sorted(t.get_text() for t in ax.texts) == ["10", "25", "[c]", "[c]"]

@@ -12,11 +12,19 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from IPython.display import HTML, display
+from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+
+from evalkit import disclosure
 
 # Analysis Function categorical palette, in the order colours should be used.
 DARK_BLUE = "#12436D"
@@ -31,6 +39,7 @@ MID_BLUE = "#2073BC"
 LIGHT_BLUE = "#6BACE6"
 GREY = "#BFBFBF"
 SEQUENTIAL = (DARK_BLUE, MID_BLUE, LIGHT_BLUE)
+SEQUENTIAL_CMAP = LinearSegmentedColormap.from_list("af_sequential", ["#FFFFFF", *SEQUENTIAL[::-1]])
 
 RC = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
@@ -79,3 +88,298 @@ def show(fig: Figure, alt: str) -> None:
     src = base64.b64encode(buf.getvalue()).decode("ascii")
     display(HTML(f'<img src="data:image/png;base64,{src}" alt="{html.escape(alt.strip())}" '
                  'style="max-width:100%">'))
+
+
+# ---- tables ------------------------------------------------------------------------------------
+
+def _format(v: object, decimals: int) -> str:
+    """A cell as text: thousands separators, fixed decimals, markers kept, missing as 'n/a'."""
+    if isinstance(v, str):
+        return v
+    if v is None or pd.isna(v):
+        return "n/a"
+    if isinstance(v, bool | np.bool_):
+        return "Yes" if v else "No"
+    if isinstance(v, int | np.integer) or (isinstance(v, float | np.floating)
+                                            and float(v).is_integer() and decimals == 0):
+        return f"{int(v):,}"
+    if isinstance(v, float | np.floating):
+        return f"{float(v):,.{decimals}f}"
+    return str(v)
+
+
+def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+          count_cols: str | Sequence[str] = (),
+          rate_cols: Mapping[str, tuple[str, str]] | None = None, threshold: int = 5,
+          caption: str | None = None, total_row: disclosure.TotalRow = None,
+          total_col: str | None = None, by: str | Sequence[str] | None = None,
+          round_to: int | None = None, decimals: int | Mapping[str, int] = 2,
+          plain_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Show `df` as an accessible HTML table after disclosure control; return what was shown.
+
+    Counts (`count_cols`) and rates (`rate_cols`, {rate: (numerator, denominator)}) go through
+    `disclosure.suppress` with the totals described by total_row/total_col/by (see
+    evalkit.disclosure), and the result is checked with `disclosure.check`. Columns are renamed
+    with `labels`; numbers get thousands separators and `decimals` places (per column if a
+    mapping) except `plain_cols` (years, codes), shown as they are; the footnote explaining `[c]`
+    is shown when anything was suppressed.
+    """
+    counts = [count_cols] if isinstance(count_cols, str) else list(count_cols)
+    if rate_cols and not counts:
+        raise ValueError("table: rate_cols needs count_cols naming the numerators/denominators")
+    spec = {"threshold": threshold, "rate_cols": rate_cols, "total_row": total_row,
+            "total_col": total_col, "by": by}
+    shown = disclosure.suppress(df, counts, round_to=round_to, **spec) if counts else df.copy()
+    if counts:
+        disclosure.check(shown, counts, **spec)
+    places = {c: decimals.get(c, 2) if isinstance(decimals, Mapping) else decimals
+              for c in shown.columns}
+    out = pd.DataFrame({c: [str(v) if c in plain_cols else
+                            _format(v, 0 if c in counts or c == total_col else places[c])
+                            for v in shown[c]] for c in shown.columns}, index=shown.index)
+    out = out.rename(columns=dict(labels or {}))
+    if labels and out.index.name in labels:
+        out.index.name = labels[out.index.name]
+    show_index = not isinstance(df.index, pd.RangeIndex)
+    body = out.to_html(index=show_index, border=0, escape=True, classes="evalkit-table")
+    if caption:
+        head, rest = body.split(">", 1)
+        body = f"{head}>\n  <caption>{html.escape(caption)}</caption>{rest}"
+    if (out == disclosure.SUPPRESSED).any().any():
+        body += f'\n<p class="evalkit-footnote">{html.escape(disclosure.footnote(threshold))}</p>'
+    display(HTML(body))
+    return out
+
+
+# ---- charts: each returns a Figure for `show(fig, alt)` -----------------------------------------
+
+def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
+    """A Figure outside pyplot (nothing is drawn twice in a notebook) with one Axes."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots()
+
+
+def _finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, ylabel: str,
+            source: str | None) -> Figure:
+    """Title (the finding), subtitle (measure, place, period, units), axis labels and source."""
+    for name, text in (("title", title), ("subtitle", subtitle)):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"chart: {name} is required (generate it from the estimates), "
+                             f"not {text!r}")
+    fig.suptitle(textwrap.fill(title, 80), x=0.01, ha="left", fontsize=13, fontweight="bold",
+                 color="black")
+    ax.set_title(textwrap.fill(subtitle, 100), loc="left", fontsize=10, color=DARK_GREY)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if source:
+        fig.supxlabel(f"Source: {source}", x=0.01, ha="left", fontsize=8, color=DARK_GREY)
+    return fig
+
+
+def _require(df: pd.DataFrame, cols: Sequence[str], where: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{where}: column(s) {missing} not found; columns are {list(df.columns)}")
+
+
+def _numeric(df: pd.DataFrame, cols: Sequence[str], where: str) -> pd.DataFrame:
+    """Columns as floats; suppressed markers become NaN (never plotted)."""
+    _require(df, cols, where)
+    return df.loc[:, list(cols)].apply(pd.to_numeric, errors="coerce")
+
+
+def _colours(groups: Sequence, where: str) -> dict:
+    """One palette colour per group, in palette order."""
+    if len(groups) > len(PALETTE):
+        raise ValueError(f"{where}: {len(groups)} groups but the accessible palette has "
+                         f"{len(PALETTE)} colours; show fewer groups or one chart per group")
+    return dict(zip(groups, PALETTE, strict=False))
+
+
+def _label_ends(ax: Axes, ends: Mapping[str, tuple[object, float]], colours: Mapping) -> None:
+    """Label each series at its last point (label directly, no legend), nudged apart."""
+    lo, hi = ax.get_ylim()
+    gap, last = 0.05 * (hi - lo), -np.inf
+    for name, (x, y) in sorted(ends.items(), key=lambda kv: kv[1][1]):
+        last = max(y, last + gap)
+        ax.annotate(str(name), xy=(x, last), xytext=(6, 0), textcoords="offset points",
+                    va="center", color=colours[name], fontweight="bold", annotation_clip=False)
+
+
+NICE_RATIOS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
+
+
+def _log_ticks(ax: Axes) -> None:
+    """Log x-axis for ratios, ticks labelled as plain numbers (0.5, 1, 2), not powers of ten."""
+    ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in NICE_RATIOS if lo <= t <= hi]
+    if len(ticks) < 3:
+        steps = mpl.ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+        ticks = [t for t in steps if lo <= t <= hi and t > 0]
+    ax.xaxis.set_major_locator(mpl.ticker.FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+
+
+def ci_chart(df: pd.DataFrame, label: str, value: str, lower: str, upper: str, *,
+             reference_line: float | None = None, reference_label: str | None = None,
+             title: str, subtitle: str, xlabel: str, source: str | None = None,
+             log: bool = False) -> Figure:
+    """Dots with confidence-interval lines, one row per `label`, in the frame's order.
+
+    Rows whose value is missing or suppressed show the marker instead of a dot, so a reader sees
+    the group is there. `reference_line` draws a vertical line (e.g. 1 for a ratio); `log` puts
+    ratios on a log scale so 0.5 and 2 are equally far from 1.
+    """
+    nums = _numeric(df, [value, lower, upper], "ci_chart")
+    _require(df, [label], "ci_chart")
+    labels = df[label].astype(str).tolist()
+    fig, ax = _figure(8.0, 1.6 + 0.42 * len(df))
+    y = np.arange(len(df))[::-1]
+    ok = nums[value].notna().to_numpy()
+    err = np.vstack([nums[value] - nums[lower], nums[upper] - nums[value]])
+    ax.errorbar(nums[value][ok], y[ok], xerr=np.nan_to_num(err[:, ok]), fmt="o", color=DARK_BLUE,
+                ecolor=DARK_BLUE, elinewidth=2, capsize=0, markersize=7)
+    if reference_line is not None:
+        ax.axvline(reference_line, color=DARK_GREY, linestyle="--", linewidth=1)
+        if reference_label:
+            ax.annotate(reference_label, xy=(reference_line, 1), xycoords=("data", "axes fraction"),
+                        xytext=(3, 2), textcoords="offset points", fontsize=8, color=DARK_GREY)
+    if log:
+        _log_ticks(ax)
+    for yi, raw in zip(y[~ok], df[value][~ok], strict=True):
+        marker = disclosure.SUPPRESSED if raw == disclosure.SUPPRESSED else "no estimate"
+        ax.annotate(marker, xy=(0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                    textcoords="offset points", va="center", color=DARK_GREY)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, len(df) - 0.3)
+    ax.grid(axis="y", visible=False)
+    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel="",
+                   source=source)
+
+
+def line_chart(df: pd.DataFrame, x: str, value: str, *, lower: str | None = None,
+               upper: str | None = None, group: str | None = None, title: str, subtitle: str,
+               xlabel: str, ylabel: str, source: str | None = None) -> Figure:
+    """Lines over time, one per `group`, with shaded confidence ribbons; labelled at the end."""
+    cols = [value, *(c for c in (lower, upper) if c)]
+    nums = _numeric(df, cols, "line_chart")
+    keys = df[group].drop_duplicates().tolist() if group else [value]
+    colours = _colours(keys, "line_chart")
+    fig, ax = _figure()
+    ends = {}
+    for key in keys:
+        rows = (df[group] == key).to_numpy() if group else np.ones(len(df), dtype=bool)
+        order = np.argsort(df.loc[rows, x].to_numpy(), kind="stable")
+        xs, part = df.loc[rows, x].to_numpy()[order], nums.loc[rows].iloc[order]
+        ax.plot(xs, part[value], color=colours[key], linewidth=2)
+        if lower and upper:
+            ax.fill_between(xs, part[lower], part[upper], color=colours[key], alpha=0.2,
+                            linewidth=0)
+        valid = np.flatnonzero(part[value].notna().to_numpy())
+        if group and len(valid):
+            ends[key] = (xs[valid[-1]], float(part[value].iloc[valid[-1]]))
+    ax.grid(axis="y", visible=True)
+    ax.grid(axis="x", visible=False)
+    _label_ends(ax, ends, colours)
+    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+                   source=source)
+
+
+def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, *, x: str, y: str,
+                 label: str | None = None, limit_x: str = "population",
+                 lower95: str = "lower_2s_limit", upper95: str = "upper_2s_limit",
+                 lower998: str = "lower_3s_limit", upper998: str = "upper_3s_limit",
+                 baseline: str | float = "baseline", title: str, subtitle: str, xlabel: str,
+                 ylabel: str, source: str | None = None) -> Figure:
+    """Funnel plot: units as points against their size, with 95% and 99.8% control limits.
+
+    `limits` holds the limit lines over a range of sizes (column names default to those of
+    evalkit.stats / PHEindicatormethods: 2s = 95%, 3s = 99.8%). Units outside the 95% limits are
+    labelled by `label`.
+    """
+    pts = _numeric(points, [x, y], "funnel_chart")
+    lim = _numeric(limits, [limit_x, lower95, upper95, lower998, upper998], "funnel_chart")
+    lim = lim.sort_values(limit_x)
+    lim = lim[lim[limit_x] <= 1.1 * pts[x].max()] if pts[x].notna().any() else lim
+    fig, ax = _figure()
+    for lo, hi, style, name in ((lower95, upper95, "--", "95% limits"),
+                                (lower998, upper998, ":", "99.8% limits")):
+        ax.plot(lim[limit_x], lim[lo], color=DARK_GREY, linestyle=style, linewidth=1, label=name)
+        ax.plot(lim[limit_x], lim[hi], color=DARK_GREY, linestyle=style, linewidth=1)
+    base = (float(pd.to_numeric(limits[baseline]).iloc[0]) if isinstance(baseline, str)
+            else float(baseline))
+    ax.axhline(base, color=DARK_GREY, linewidth=1, label="Baseline")
+    ax.scatter(pts[x], pts[y], color=DARK_BLUE, zorder=3, s=25)
+    if label:
+        lo = np.interp(pts[x], lim[limit_x], lim[lower95])
+        hi = np.interp(pts[x], lim[limit_x], lim[upper95])
+        outside = ((pts[y] < lo) | (pts[y] > hi)).to_numpy()
+        for name, xi, yi in zip(points[label][outside], pts[x][outside], pts[y][outside],
+                                strict=True):
+            ax.annotate(str(name), xy=(xi, yi), xytext=(4, 4), textcoords="offset points",
+                        fontsize=8, color=DARK_BLUE)
+    ax.legend(loc="best")
+    ax.grid(axis="y", visible=True)
+    ax.xaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
+    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+                   source=source)
+
+
+def km_chart(df: pd.DataFrame, *, time: str = "time", value: str = "value",
+             lower: str | None = "lower", upper: str | None = "upper", group: str | None = None,
+             title: str, subtitle: str, xlabel: str, ylabel: str,
+             source: str | None = None) -> Figure:
+    """Kaplan-Meier steps (e.g. share still waiting for a PA) with confidence bands by group."""
+    cols = [time, value, *(c for c in (lower, upper) if c and c in df)]
+    nums = _numeric(df, cols, "km_chart")
+    keys = df[group].drop_duplicates().tolist() if group else [value]
+    colours = _colours(keys, "km_chart")
+    fig, ax = _figure()
+    ends = {}
+    for key in keys:
+        part = nums[(df[group] == key).to_numpy()] if group else nums
+        part = part.sort_values(time, kind="stable")
+        ax.step(part[time], part[value], where="post", color=colours[key], linewidth=2)
+        if lower in part and upper in part:
+            ax.fill_between(part[time], part[lower], part[upper], step="post",
+                            color=colours[key], alpha=0.2, linewidth=0)
+        if group and len(part):
+            ends[key] = (float(part[time].iloc[-1]), float(part[value].iloc[-1]))
+    ax.set_ylim(0, max(1.0, float(np.nanmax(nums[value])) if len(nums) else 1.0) * 1.02)
+    ax.grid(axis="y", visible=True)
+    _label_ends(ax, ends, colours)
+    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+                   source=source)
+
+
+def heatmap(df: pd.DataFrame, *, title: str, subtitle: str, xlabel: str, ylabel: str,
+            source: str | None = None, fmt: str = "{:,.0f}") -> Figure:
+    """Heatmap of a wide table (rows x columns), as `disclosure.suppress` returns it.
+
+    Suppressed cells are hatched grey and marked `[c]`, never coloured as if they held a value.
+    Each cell is also written as a number so colour is not the only cue.
+    """
+    nums = df.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    hidden = (df == disclosure.SUPPRESSED).to_numpy()
+    fig, ax = _figure(max(5.0, 1.2 + 0.9 * df.shape[1]), max(3.0, 1.6 + 0.45 * df.shape[0]))
+    image = ax.imshow(np.ma.masked_invalid(nums), cmap=SEQUENTIAL_CMAP, aspect="auto")
+    top = np.nanmax(nums) if np.isfinite(nums).any() else 0.0
+    for (i, j), v in np.ndenumerate(nums):
+        if hidden[i, j]:
+            ax.add_patch(mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=GREY,
+                                               hatch="///", edgecolor="white", linewidth=0))
+            text, colour = disclosure.SUPPRESSED, "black"
+        elif np.isnan(v):
+            text, colour = "", "black"
+        else:
+            text, colour = fmt.format(v), "white" if v > 0.6 * top else "black"
+        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=9)
+    ax.set_xticks(range(df.shape[1]), [str(c) for c in df.columns], rotation=30, ha="right")
+    ax.set_yticks(range(df.shape[0]), [str(r) for r in df.index])
+    ax.grid(False)
+    ax.spines[:].set_visible(False)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+                   source=source)
