@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 from evalkit.data import codes
 from evalkit.data.contract import (
@@ -252,10 +253,8 @@ def _parse(col: Column, table: str, u: pd.Series) -> tuple[np.ndarray, np.ndarra
     """Parse the distinct values `u` of a column: (values, status OK/BLANK/INVALID/UNKNOWN)."""
     status = np.where(_blank_u(u), BLANK, OK).astype(np.int8)
     kind = col.kind
-    if kind in ("id", "text"):
-        values = _as_text(u)
-        if kind == "text":
-            values = values.str.replace(r"\s+", " ", regex=True)
+    if kind == "text":
+        values = _as_text(u).str.replace(r"\s+", " ", regex=True)
         return values.to_numpy(object), status
     if kind == "code":
         if col.name in ANY_LEVEL_ETHNICITY.values() and table in ANY_LEVEL_ETHNICITY:
@@ -308,29 +307,50 @@ def _parse(col: Column, table: str, u: pd.Series) -> tuple[np.ndarray, np.ndarra
     raise ValueError(f"contract column {col.name}: unknown kind {kind!r}")
 
 
+def _blank_value(col: Column) -> str | None:
+    """What a blank becomes in a column that accepts blanks (None: missing)."""
+    if col.blank_as is not None:
+        return col.blank_as
+    if col.name in ("preferred_language", "languages"):
+        return codes.NOT_RECORDED
+    return None
+
+
+def _parse_id(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Identifiers without factorising (they are mostly distinct): stripped text."""
+    if pd.api.types.is_float_dtype(raw) or pd.api.types.is_object_dtype(raw):
+        raw = raw.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v)
+    text = raw.astype("str").str.strip()
+    blank = (text.isna() | text.str.lower().isin(codes.MISSING_TOKENS)).to_numpy()
+    return text.where(~blank), np.where(blank, BLANK, OK).astype(np.int8)
+
+
 def parse_column(col: Column, table: str, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse a raw column: (normalised values, per-row status)."""
+    """Parse a raw column: (normalised values, per-row status OK/BLANK/INVALID/UNKNOWN).
+
+    Values are parsed once per distinct raw value and broadcast back; text results are
+    pandas `str` columns, dates datetime64[ns], numbers float64, booleans `boolean`.
+    """
+    if col.kind == "id":
+        return _parse_id(raw)
     ids, uniques = pd.factorize(raw, use_na_sentinel=True)
     values_u, status_u = _parse(col, table, pd.Series(uniques))
     status = np.append(status_u, BLANK)[ids]
     if col.kind == "date":
-        values = pd.Series(np.append(values_u, np.datetime64("NaT", "ns"))[ids], index=raw.index)
-    elif col.kind == "number":
-        values = pd.Series(np.append(values_u, np.nan)[ids], index=raw.index)
-    else:
-        fill = {"language": codes.NOT_RECORDED, "languages": codes.NOT_RECORDED}.get(col.kind)
-        values = pd.Series(np.append(values_u, fill)[ids], index=raw.index, dtype=object)
-        blank_value = col.blank_as or (codes.NOT_RECORDED if col.name in (
-            "preferred_language", "languages") else None)
-        if blank_value is not None:
-            values[status == BLANK] = blank_value
-        elif col.kind == "language":
-            values[status == BLANK] = np.nan
-        else:
-            values[status != OK] = np.nan
-        if col.kind == "bool":
-            values = values.astype("boolean")
-    return values, status
+        values_u = np.where(status_u == OK, values_u, np.datetime64("NaT", "ns"))
+        data = np.append(values_u, np.datetime64("NaT", "ns"))[ids]
+        return pd.Series(data, index=raw.index), status
+    if col.kind == "number":
+        data = np.append(np.where(status_u == OK, values_u, np.nan), np.nan)[ids]
+        return pd.Series(data, index=raw.index), status
+    if col.kind == "bool":
+        truth = np.append(np.where(status_u == OK, values_u, False).astype(bool), False)[ids]
+        return pd.Series(pd.arrays.BooleanArray(truth, status != OK), index=raw.index), status
+    blank = _blank_value(col)
+    values_u = np.where(status_u == OK, values_u, np.where(status_u == BLANK, blank, None))
+    table_u = pyarrow.array(np.append(values_u, blank), type=pyarrow.string(), from_pandas=True)
+    data = table_u.take(pyarrow.array(np.where(ids < 0, len(values_u), ids)))
+    return pd.Series(pd.array(data, dtype="str"), index=raw.index), status
 
 
 # ----------------------------------------------------------------------------- row accounting
@@ -369,13 +389,13 @@ def account(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: st
     for col in cols:
         parsed[col.name], status[col.name] = parse_column(col, table, df[col.name])
         _check_wrong_type(col, df[col.name], status[col.name], df, table, source)
-    reason = np.full(len(df), None, dtype=object)
+    alive = np.ones(len(df), dtype=bool)  # not excluded yet
     counts: dict[str, int] = {}
 
     def assign(mask: np.ndarray, name: str) -> None:
-        new = mask & (reason == None)  # noqa: E711 - elementwise on an object array
+        new = mask & alive
         if new.any():
-            reason[new] = name
+            alive[new] = False
             counts[name] = int(new.sum())
 
     for col in cols:
@@ -395,18 +415,19 @@ def account(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: st
     if start in parsed and end in parsed:
         assign((parsed[end] < parsed[start]).to_numpy(), "end_before_start")
     out = pd.DataFrame(parsed, index=df.index)
-    alive = reason == None  # noqa: E711
-    assign(alive & out.duplicated(keep="first").to_numpy(), "duplicate_row")
-    if table == "pa_register":
-        alive = reason == None  # noqa: E711
-        dup = out.loc[alive].duplicated(["pa_id", "snapshot_date"], keep="first")
+    for subset, name in [(None, "duplicate_row"), (["pa_id", "snapshot_date"],
+                                                   "duplicate_pa_listing")]:
+        if name == "duplicate_pa_listing" and table != "pa_register":
+            continue
+        dup = (out if alive.all() else out.loc[alive]).duplicated(subset, keep="first")
+        dup = dup.to_numpy()
         mask = np.zeros(len(df), dtype=bool)
-        mask[np.flatnonzero(alive)[dup.to_numpy()]] = True
-        assign(mask, "duplicate_pa_listing")
-    keep = reason == None  # noqa: E711
+        mask[np.flatnonzero(alive)[dup]] = True
+        assign(mask, name)
+    keep = alive
     quality = pd.DataFrame({"table": table, "reason": ["kept", *counts],
                             "rows": [int(keep.sum()), *counts.values()]})
-    kept = out.loc[keep]
+    kept = out if keep.all() else out.loc[keep]
     if table in ETHNICITY_TABLES:  # keep the code as given; the group is derived
         kept = kept.assign(ethnic_group=kept["ethnicity"],
                            ethnicity=_source_code(df.loc[keep, "ethnicity"]))
@@ -421,7 +442,7 @@ def _source_code(raw: pd.Series) -> pd.Series:
             return np.nan
         return text.upper() if len(text) == 1 else text
 
-    return codes.map_unique(raw, one)
+    return codes.map_unique(raw, one).astype("str")
 
 
 def derive(df: pd.DataFrame, table: str) -> pd.DataFrame:
