@@ -197,3 +197,17 @@ def test_truth_names_cover_the_planted_effects(large: Path) -> None:
         assert truth[("dp_offer_rate", g)] > truth[("uptake_share", g)]
     assert truth[("survey_shift", "C2:info_ease:Asian")] < 0  # easier = lower score
     assert truth[("survey_shift", "C5:scrqol:White")] == 0.0
+
+
+def test_dirty_writes_defects_in_quality_reason_names(tmp_path: Path) -> None:
+    folder = synthesise(tmp_path, scale=0.3, seed=2, dirty=True)
+    defects = json.loads((folder / "defects.json").read_text())
+    assert {"support_episodes", "pa_register", "pa_requests", "survey"} <= defects.keys()
+    prefixes = ("duplicate_row", "end_before_start", "unknown_code:", "blank_required:",
+                "future_date:", "invalid_value:")
+    assert all(r.startswith(prefixes) for t in defects.values() for r in t)
+    assert not list(folder.glob("*.parquet"))  # dirty data stays text
+    ds = evalkit.load(folder)
+    got = ds.quality.set_index(["table", "reason"])["rows"]
+    for reason, n in defects["support_episodes"].items():
+        assert got[("support_episodes", reason)] == n, reason

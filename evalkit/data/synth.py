@@ -822,12 +822,11 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
               "pa_requests": requests, "survey": survey,
               "practice_changes": _practice_changes(changes), "engagement": _engagement(profile)}
     step("truth")
+    files = _files(tables)
     defects = None
     if dirty:
-        from evalkit.data.dirty import inject_defects
-
-        tables, defects = inject_defects(tables, rng)
-    _write_tables(tables, out, large=profile == "england", text=dirty)
+        files, defects = _inject(files, rng)
+    _write_tables(files, out, large=profile == "england", text=dirty)
     (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     if defects is not None:
         (out / "defects.json").write_text(json.dumps(defects, indent=1, sort_keys=True) + "\n")
@@ -836,21 +835,45 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
     return out
 
 
-def _write_tables(tables: dict[str, pd.DataFrame], out: Path, large: bool, text: bool) -> None:
-    """CSV for small tables, Parquet for large ones (england, or > 200k rows); `pa_register/`
-    holds one file per agency. `text` (dirty data) forces CSV so variants survive as written."""
-    for name in tables:  # remove files from an earlier run in other formats
-        for old in (*out.glob(f"{name}.*"), *out.glob(f"{name}/*")):
-            old.unlink()
-    for name, frame in tables.items():
-        if name == "pa_register":
-            folder = out / name
-            folder.mkdir(exist_ok=True)
-            for agency, part in frame.groupby("agency", sort=True):
-                stem = str(agency).lower().replace(" ", "_")
-                _write_one(part, folder / stem, large or len(frame) > LARGE_ROWS, text)
-        else:
-            _write_one(frame, out / name, large or len(frame) > LARGE_ROWS, text)
+def _files(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """File stem -> frame: one file per table, and `pa_register/<agency>` per agency."""
+    files = {name: frame for name, frame in tables.items() if name != "pa_register"}
+    for agency, part in tables["pa_register"].groupby("agency", sort=True):
+        files[f"pa_register/{str(agency).lower().replace(' ', '_')}"] = part
+    return files
+
+
+def _inject(files: dict[str, pd.DataFrame], rng: np.random.Generator
+            ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, int]]]:
+    """Dirty copies of every file (each agency file on its own) and the summed defect counts."""
+    from evalkit.data.dirty import inject_defects
+
+    out, defects = {}, {}
+    for stem, frame in files.items():
+        table = stem.split("/", 1)[0]
+        dirty, counts = inject_defects({table: frame}, rng)
+        out[stem] = dirty[table]
+        for reason, n in counts.get(table, {}).items():
+            defects.setdefault(table, {})
+            defects[table][reason] = defects[table].get(reason, 0) + n
+    return out, defects
+
+
+def _write_tables(files: dict[str, pd.DataFrame], out: Path, large: bool, text: bool) -> None:
+    """CSV for small files, Parquet for large ones (england, or a table > 200k rows). `text`
+    (dirty data) forces CSV so variants survive as written."""
+    for stem in files:  # remove files from an earlier run in other formats
+        for old in out.glob(f"{stem.split('/', 1)[0]}*"):
+            for path in (old.glob("*") if old.is_dir() else [old]):
+                path.unlink()
+    sizes: dict[str, int] = {}
+    for stem, frame in files.items():
+        table = stem.split("/", 1)[0]
+        sizes[table] = sizes.get(table, 0) + len(frame)
+    for stem, frame in files.items():
+        path = out / stem
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_one(frame, path, large or sizes[stem.split("/", 1)[0]] > LARGE_ROWS, text)
 
 
 def _write_one(frame: pd.DataFrame, stem: Path, parquet: bool, text: bool) -> None:
