@@ -1,0 +1,153 @@
+"""Plain-English sentences from estimates, each with its uncertainty, for Key findings.
+
+Sentences are generated from the numbers, never typed: short, one idea each, ready to translate
+or read aloud. Every sentence passes `check_wording`, which refuses "BAME" and wording that merges
+all non-White groups into one: findings name specific groups (DESIGN.md, Terminology).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+MIN_N = 10  # fewer people than this in a group: say so rather than quote a number
+MAX_WORDS = 45
+MAX_FINDINGS = 6
+_MERGED = re.compile(
+    r"\bB\.?\s?A\.?\s?M\.?\s?E\b|\bB\.?M\.?E\b|\bnon[\s\-\u2010\u2011]?white\b"
+    r"|\bethnic\s+minorit(?:y|ies)\b|\bminority[\s\-]+ethnic\b|\bpeople\s+of\s+colou?r\b",
+    re.IGNORECASE)
+
+
+def check_wording(sentence: str) -> str:
+    """Return `sentence`, or raise ValueError if it says BAME or merges non-White groups."""
+    found = _MERGED.search(sentence)
+    if found:
+        raise ValueError(f"findings: {found.group(0)!r} merges all non-White groups into one (or "
+                         f"uses BAME); name the specific groups instead. Sentence: {sentence!r}")
+    return sentence
+
+
+def _num(x: object) -> float | None:
+    """A finite float, or None for missing, suppressed ('[c]') or non-numeric values."""
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _conf(conf: float) -> str:
+    return f"{conf * 100:g}% CI"
+
+
+def _usable(values: tuple[object, ...], n: object, min_n: int) -> bool:
+    """Enough people and a complete estimate to quote."""
+    count = _num(n) if n is not None else None
+    return all(_num(v) is not None for v in values) and (n is None or (count or 0) >= min_n)
+
+
+def _ci(lower: float, upper: float, conf: float, decimals: int, percent: bool = False) -> str:
+    """'(95% CI 0.64 to 0.79)'; proportions as percentages when `percent`."""
+    def num(x: float) -> str:
+        return f"{x * 100:.{decimals}f}%" if percent else f"{x:.{decimals}f}"
+    return f"({_conf(conf)} {num(lower)} to {num(upper)})"
+
+
+def fmt_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
+              decimals: int = 2) -> str:
+    """'0.71 times as likely (95% CI 0.64 to 0.79)'."""
+    return f"{value:.{decimals}f} times as likely {_ci(lower, upper, conf, decimals)}"
+
+
+def fmt_percent(value: float, lower: float, upper: float, conf: float = 0.95,
+                decimals: int = 0) -> str:
+    """Proportions (0 to 1) as '23% (95% CI 20% to 26%)'."""
+    return f"{value * 100:.{decimals}f}% {_ci(lower, upper, conf, decimals, percent=True)}"
+
+
+def fmt_difference(value: float, lower: float, upper: float, conf: float = 0.95, *,
+                   unit: str = "percentage points", decimals: int = 1,
+                   words: tuple[str, str] = ("higher", "lower")) -> str:
+    """'3.2 percentage points lower (95% CI -5.4 to -1.0)': size and direction, signed interval."""
+    if round(value, decimals) == 0:
+        size = f"no different ({value:+.{decimals}f} {unit})"
+    else:
+        size = f"{abs(value):.{decimals}f} {unit} {words[0] if value > 0 else words[1]}"
+    return f"{size} {_ci(lower, upper, conf, decimals)}"
+
+
+def too_few(subject: str, what: str) -> str:
+    """'There were too few Black people in the data to say how likely they were to ...'."""
+    return check_wording(f"There were too few {subject} in the data to say {what}.")
+
+
+def _chance(lower: float, upper: float, null: float) -> str:
+    """A short second sentence when the interval includes no difference."""
+    return " This could be due to chance." if lower <= null <= upper else ""
+
+
+def ratio_sentence(subject: str, value: object, lower: object, upper: object, *,
+                   comparison: str, outcome: str, conf: float = 0.95, n: object = None,
+                   min_n: int = MIN_N) -> str:
+    """'Asian people were 0.71 times as likely as White people to have a Direct Payment (95% CI
+    0.64 to 0.79).' Too-few sentence when n < min_n or the estimate is missing/suppressed."""
+    if not _usable((value, lower, upper), n, min_n):
+        return too_few(subject, f"how likely they were to {outcome}")
+    v, lo, hi = _num(value), _num(lower), _num(upper)
+    return check_wording(f"{subject[:1].upper()}{subject[1:]} were {v:.2f} times as likely as "
+                         f"{comparison} to {outcome} {_ci(lo, hi, conf, 2)}."
+                         f"{_chance(lo, hi, 1.0)}")
+
+
+def percent_sentence(subject: str, value: object, lower: object, upper: object, *,
+                     outcome: str, conf: float = 0.95, n: object = None, min_n: int = MIN_N,
+                     decimals: int = 0) -> str:
+    """'23% of Asian people on long-term support had a Direct Payment (95% CI 20% to 26%).'"""
+    if not _usable((value, lower, upper), n, min_n):
+        return too_few(subject, f"what share {outcome}")
+    v = _num(value) * 100
+    return check_wording(f"{v:.{decimals}f}% of {subject} {outcome} "
+                         f"{_ci(_num(lower), _num(upper), conf, decimals, percent=True)}.")
+
+
+def difference_sentence(subject: str, value: object, lower: object, upper: object, *,
+                        measure: str, conf: float = 0.95, n: object = None, min_n: int = MIN_N,
+                        unit: str = "percentage points", decimals: int = 1,
+                        words: tuple[str, str] = ("higher", "lower")) -> str:
+    """'For Gujarati speakers, the quality of life score was 1.2 points higher (95% CI 0.4 to
+    2.0).' `words` names the directions (e.g. ("higher after the change", "lower ...")."""
+    if not _usable((value, lower, upper), n, min_n):
+        return too_few(subject, f"how {measure} differed")
+    lo, hi = _num(lower), _num(upper)
+    text = fmt_difference(_num(value), lo, hi, conf, unit=unit, decimals=decimals, words=words)
+    return check_wording(f"For {subject}, {measure} was {text}.{_chance(lo, hi, 0.0)}")
+
+
+def key_findings(sentences: list[str], *, path: str | os.PathLike[str] | None = None,
+                 title: str = "Key findings") -> list[str]:
+    """Show the findings as a Markdown list and, with `path`, write them as `key_findings.md`.
+
+    Each finding must be one short plain sentence (at most MAX_WORDS words) that passes
+    `check_wording`; there are at most MAX_FINDINGS of them. Returns the sentences.
+    """
+    if not sentences or len(sentences) > MAX_FINDINGS:
+        raise ValueError(f"key_findings: give 1 to {MAX_FINDINGS} findings, not {len(sentences)}")
+    for s in sentences:
+        if not isinstance(s, str) or not s.strip():
+            raise ValueError(f"key_findings: each finding must be a non-empty sentence, not {s!r}")
+        if len(s.split()) > MAX_WORDS:
+            raise ValueError(f"key_findings: keep each finding under {MAX_WORDS} words so it can "
+                             f"be translated or read aloud; {len(s.split())} words in {s!r}")
+        check_wording(s)
+    bullets = "\n".join(f"- {s.strip()}" for s in sentences)
+    display(Markdown(bullets))
+    if path is not None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"# {title}\n\n{bullets}\n", encoding="utf-8")
+    return list(sentences)
