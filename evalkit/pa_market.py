@@ -9,12 +9,19 @@ notebook cell is a single call.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
+from matplotlib.figure import Figure
 
-from evalkit import stats
+from evalkit import disclosure, stats
 from evalkit.data import codes
 from evalkit.methods import survival
+from evalkit.report import record as rec
+from evalkit.report import style
 
 TARGET_DAYS = (14, 28, 56)
 DISCHARGE_TARGET_DAYS = 7
@@ -94,12 +101,13 @@ def split_languages(pas: pd.DataFrame) -> pd.DataFrame:
     return long.drop_duplicates(["pa_id", "language"]).reset_index(drop=True)
 
 
-def pa_employers(episodes: pd.DataFrame | None, at: pd.Timestamp | None,
-                 la_code: str | None = None) -> pd.DataFrame:
-    """People with a Direct Payment used for PAs (dp_used_for PA or mixed) ongoing at `at`.
+def dp_recipients(episodes: pd.DataFrame | None, at: pd.Timestamp | None,
+                  la_code: str | None = None, pa_only: bool = False) -> pd.DataFrame:
+    """People with a Direct Payment ongoing at `at`, one row per person.
 
-    One row per person. Without `dp_used_for` every DP holder counts (a caveat the notebook
-    states). Without `at` (no register) the latest start date in the data is used.
+    `pa_only` keeps those whose DP pays for PAs (dp_used_for PA or mixed); without
+    `dp_used_for` every DP holder counts (a caveat the notebook states). Without `at` the latest
+    start date in the data is used.
     """
     if episodes is None or episodes.empty:
         return pd.DataFrame(columns=["person_id", "preferred_language"])
@@ -107,7 +115,7 @@ def pa_employers(episodes: pd.DataFrame | None, at: pd.Timestamp | None,
     at = pd.Timestamp(at) if at is not None else pd.to_datetime(eps["start_date"]).max()
     ongoing = (eps["start_date"] <= at) & (eps["end_date"].isna() | (eps["end_date"] > at))
     keep = ongoing & eps["has_dp"].fillna(False).astype(bool)
-    if "dp_used_for" in eps:
+    if pa_only and "dp_used_for" in eps:
         keep &= eps["dp_used_for"].astype("string").str.strip().str.lower().isin(PA_USES)
     people = eps[keep].sort_values("start_date").drop_duplicates("person_id", keep="last")
     if "preferred_language" not in people:
@@ -211,8 +219,9 @@ def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
     Columns: language, recipients, pas (active PAs speaking it anywhere), pas_per_10,
     with_area (recipients whose area is known), no_pa_area (of those, living in an area where
     no active PA speaks it), areas (areas where its speakers live), areas_without, and the gap
-    share no_pa_area / with_area with a Wilson interval (value, lower, upper). Ranked by the gap,
-    then by recipients. 'Not recorded' is not a language and is left out.
+    share no_pa_area / with_area with a Wilson interval (value, lower, upper). Ranked by the lower
+    confidence limit of the gap (large gaps backed by enough people first), then the gap, then
+    recipients. 'Not recorded' is not a language and is left out.
     """
     cols = ["language", "recipients", "share_of_recipients", "pas", "pas_per_10", "with_area",
             "no_pa_area", "areas", "areas_without", "value", "lower", "upper", "conf", "note"]
@@ -243,17 +252,22 @@ def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
     out = out.merge(gap[["language", "value", "lower", "upper", "conf", "note"]],
                     on="language", how="left")
     out["note"] = out["note"].where(out["with_area"] > 0, "no recipient has a recorded area")
-    out = out.sort_values(["value", "recipients"], ascending=[False, False], na_position="last")
+    out = out.sort_values(["lower", "value", "recipients"], ascending=False, na_position="last")
     return out.reset_index(drop=True)[cols]
 
 
 # --------------------------------------------------------------------------- time to recruit
-def extract_date(requests: pd.DataFrame, register: pd.DataFrame | None = None) -> pd.Timestamp:
-    """The date the data were extracted: the latest date seen in the requests or the register."""
-    dates = [pd.to_datetime(requests[c]).max() for c in ("request_date", "outcome_date")
-             if c in requests]
-    if register is not None and len(register):
-        dates.append(pd.to_datetime(register["snapshot_date"]).max())
+DATE_COLUMNS = ("request_date", "outcome_date", "snapshot_date", "start_date", "end_date")
+
+
+def extract_date(*tables: pd.DataFrame | None) -> pd.Timestamp:
+    """The date the data run to: the latest request, outcome, snapshot or episode date seen.
+
+    Open requests are censored here (not at the day the notebook runs, which would add waiting
+    time nobody observed).
+    """
+    dates = [pd.to_datetime(t[c]).max() for t in tables if t is not None
+             for c in DATE_COLUMNS if c in t]
     dates = [d for d in dates if pd.notna(d)]
     return max(dates) if dates else pd.NaT
 
@@ -609,3 +623,746 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
                          requests_with=[int(durations[k].sum()) for k in usable], note="")
         rows = [*fit.to_dict("records"), *rows]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+# --------------------------------------------------------------------------- the whole analysis
+@dataclass(frozen=True)
+class Market:
+    """Everything notebook 02 shows, computed once by `analyse`. Frames are tidy; only `pas`,
+    `recipients`, `employers` and `durations` hold one row per PA/person/request, and they are
+    never displayed."""
+
+    params: dict
+    snapshots: list[pd.Timestamp]
+    snapshot: pd.Timestamp | None
+    as_at: pd.Timestamp | None
+    extract: pd.Timestamp | None
+    quality: pd.DataFrame
+    returns: pd.DataFrame
+    pas: pd.DataFrame
+    recipients: pd.DataFrame
+    employers: pd.DataFrame
+    composition: dict[str, pd.DataFrame]
+    dissimilarity: pd.DataFrame
+    representation: pd.DataFrame
+    coverage: pd.DataFrame
+    grid: pd.DataFrame
+    durations: pd.DataFrame
+    curves: pd.DataFrame
+    medians: pd.DataFrame
+    filled: pd.DataFrame
+    cox: pd.DataFrame
+    match: pd.DataFrame
+    sources: pd.DataFrame
+    change: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
+
+DIMENSIONS = {"ethnic_group_broad": "Ethnic group (broad)", "ethnic_group": "Ethnic group",
+              "gender": "Gender", "language": "Language", "religion": "Religion"}
+TABLES = ("pa_register", "pa_requests", "support_episodes", "population")
+
+
+def _for_council(frame: pd.DataFrame | None, la_code: str | None) -> pd.DataFrame | None:
+    """Rows of one council when the table has la_code and a council is chosen."""
+    if frame is None or la_code is None or "la_code" not in frame:
+        return frame
+    return frame[frame["la_code"] == la_code].reset_index(drop=True)
+
+
+def _requests_for(requests: pd.DataFrame | None, episodes: pd.DataFrame | None,
+                  la_code: str | None) -> pd.DataFrame | None:
+    """Requests of people in the chosen council (requests carry no la_code of their own)."""
+    if requests is None or la_code is None or episodes is None:
+        return requests
+    return requests[requests["person_id"].isin(episodes["person_id"])].reset_index(drop=True)
+
+
+def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = None,
+            area_level: str = "area_code", target_days: Sequence[int] = TARGET_DAYS,
+            discharge_target_days: int = DISCHARGE_TARGET_DAYS, min_cell: int = 5,
+            conf: float = 0.95, n_boot: int = 1000, seed: int = 2024) -> Market:
+    """Run every notebook-02 computation on a loaded Dataset and return a `Market`.
+
+    `snapshot_date` None = the latest register snapshot. Recipients are counted at the end of
+    the data (the latest date in it) when the latest snapshot is described, otherwise at the
+    chosen snapshot. `area_level` is the column naming a person's or PA's area (area_code; or
+    la_code to treat the council as one area).
+    """
+    if la_code is None and data.support_episodes is not None:
+        councils = data.support_episodes["la_code"].dropna().unique()
+        la_code = councils[0] if len(councils) == 1 else None
+    eps = _for_council(data.support_episodes, la_code)
+    register = _for_council(data.pa_register, la_code)
+    requests = _requests_for(data.pa_requests, eps, la_code)
+    population = adult_population(_broad_population(data.population), la_code)
+    snaps = snapshot_dates(register)
+    snapshot = choose_snapshot(register, snapshot_date)
+    extract = extract_date(eps, register, requests)
+    latest = snapshot is None or snapshot == snaps[-1]
+    as_at = extract if latest else snapshot
+    pas = active_pas(register, snapshot)
+    recipients = dp_recipients(eps, as_at)
+    employers = dp_recipients(eps, as_at, pa_only=True)
+    comp = {by: composition(pas, employers, population, by, conf=conf) for by in DIMENSIONS}
+    comp = {k: v for k, v in comp.items() if len(v)}
+    broad = comp.get("ethnic_group_broad", pd.DataFrame(columns=["group", "source", "count"]))
+    durations = recruitment_durations(requests, extract)
+    params = {"la_code": la_code, "snapshot_date": snapshot_date, "area_level": area_level,
+              "target_days": list(map(int, target_days)),
+              "discharge_target_days": int(discharge_target_days), "min_cell": int(min_cell),
+              "conf": conf}
+    quality = (data.quality[data.quality["table"].isin(TABLES)].reset_index(drop=True)
+               if data.quality is not None else pd.DataFrame(columns=["table", "reason", "rows"]))
+    return Market(
+        params=params, snapshots=snaps, snapshot=snapshot, as_at=as_at, extract=extract,
+        quality=quality, returns=returns_received(register), pas=pas, recipients=recipients,
+        employers=employers, composition=comp,
+        dissimilarity=dissimilarity(broad, conf=conf, n_boot=n_boot, seed=seed),
+        representation=representation(broad, conf=conf),
+        coverage=language_coverage(pas, recipients, area_level, conf=conf),
+        grid=area_language_grid(pas, recipients, area_level),
+        durations=durations, curves=recruitment_curves(durations, conf=conf),
+        medians=recruitment_medians(durations, conf=conf),
+        filled=recruitment_filled_by(durations, target_days, discharge_target_days, conf=conf),
+        cox=recruitment_cox(durations, conf=conf),
+        match=match_achieved(requests, register, conf=conf),
+        sources=match_sources(requests, eps, conf=conf),
+        change={by: snapshot_change(register, by, conf=conf)
+                for by in ("all", "ethnic_group_broad", "language")},
+        notes=_data_notes(data, eps, register, requests, area_level))
+
+
+def _data_notes(data, eps: pd.DataFrame | None, register: pd.DataFrame | None,
+                requests: pd.DataFrame | None, area_level: str) -> list[str]:
+    """Plain statements about what the data lack (shown in Data and in Methods and caveats)."""
+    notes = [w for w in getattr(data, "warnings", []) if any(t in w for t in TABLES)]
+    if register is None or register.empty:
+        notes.append("There is no PA register in this data folder, so nothing can be said "
+                     "about who the PAs are or which languages they speak.")
+    if requests is None or requests.empty:
+        notes.append("There are no PA requests in this data folder, so time to recruit and "
+                     "match achieved cannot be measured.")
+    if eps is not None and "dp_used_for" not in eps:
+        notes.append("support_episodes has no dp_used_for column, so every Direct Payment "
+                     "holder is compared with the PAs, including those who buy agency care.")
+    if eps is not None and "preferred_language" not in eps:
+        notes.append("support_episodes has no preferred_language column, so language coverage "
+                     "cannot be measured.")
+    for frame, name in ((eps, "support_episodes"), (register, "pa_register")):
+        if frame is not None and area_level not in frame:
+            notes.append(f"{name} has no {area_level} column, so coverage by area cannot be "
+                         "measured.")
+    if register is not None and len(register) and "religion" not in register:
+        notes.append("The PA register has no religion column, so faith is not described.")
+    if requests is not None and len(requests) and "faith_preference" not in requests:
+        notes.append("PA requests have no faith_preference column, so faith preferences are "
+                     "not analysed.")
+    if requests is not None and len(requests) and "match_source" not in requests:
+        notes.append("PA requests have no match_source column, so how PAs were found is not "
+                     "known.")
+    return notes
+
+
+# --------------------------------------------------------------------------- words
+def _pct(v: float) -> str:
+    """A share as a percentage for prose: 0.314 -> '31%' (one decimal below 10%)."""
+    return "n/a" if pd.isna(v) else (f"{100 * v:.1f}%" if abs(v) < 0.1 else f"{100 * v:.0f}%")
+
+
+def _ci(row, fmt=_pct) -> str:
+    """'95% CI a to b' for a row with lower, upper, conf."""
+    return f"{100 * row['conf']:.0f}% CI {fmt(row['lower'])} to {fmt(row['upper'])}"
+
+
+def _days(v: float) -> str:
+    return "not reached" if pd.isna(v) else f"{v:.0f}"
+
+
+def _safe(x: float, n: float, min_cell: int) -> bool:
+    """True when a share x/n can be shown: x, n and n - x are each 0 or at least min_cell."""
+    return all(not (0 < v < min_cell) for v in (x, n, n - x))
+
+
+def _when(m: Market) -> str:
+    return f"{m.snapshot:%B %Y}" if m.snapshot is not None else "no snapshot"
+
+
+def _gap_sentence(row, m: Market) -> str:
+    """'Somali speakers make up 3.1% of people with a Direct Payment, but no active PA speaks
+    Somali in 7 of the 12 areas where they live ...' from one coverage row."""
+    lang = row["language"]
+    return (f"{lang} speakers make up {_pct(row['share_of_recipients'])} of people with a Direct "
+            f"Payment, but no active PA speaks {lang} in {row['areas_without']} of the "
+            f"{row['areas']} areas where they live: {_pct(row['value'])} of them "
+            f"({_ci(row)}) live where no PA on the register speaks their language.")
+
+
+def key_findings(m: Market) -> list[str]:
+    """3-6 plain sentences from the numbers, each with its uncertainty; disclosure-safe."""
+    k = m.params["min_cell"]
+    out = []
+    cov = m.coverage[(m.coverage["language"] != "English") & m.coverage["value"].notna()]
+    cov = cov[[_safe(r.no_pa_area, r.with_area, k) and r.recipients >= k and r.value > 0
+               for r in cov.itertuples()]]
+    out += [_gap_sentence(r, m) for _, r in cov.head(2).iterrows()]
+    med = m.medians[m.medians["group"] == ALL_REQUESTS]
+    if len(med) and med["n"].iloc[0] >= k:
+        r = med.iloc[0]
+        f28 = m.filled[(m.filled["group"] == ALL_REQUESTS) & (m.filled["days"] == 28)]
+        tail = (f"; {_pct(f28['value'].iloc[0])} were filled within 28 days ({_ci(f28.iloc[0])})"
+                if len(f28) and pd.notna(f28["value"].iloc[0]) else "")
+        out.append(f"Half of the {int(r['n']):,} requests for a PA were filled within "
+                   f"{_days(r['value'])} days ({_ci(r, _days)} days){tail}.")
+    slow = m.cox[m.cox["value"].notna() & (m.cox["upper"] < 1)].sort_values("value")
+    for _, r in slow.head(1).iterrows():
+        out.append(f"Requests that asked for a PA matching their {r['preference'].lower()} "
+                   f"took longer to fill: at any point they were {r['value']:.2f} times as "
+                   f"likely to be filled as requests without that preference "
+                   f"(hazard ratio, {_ci(r, lambda v: f'{v:.2f}')}).")
+    hd = m.filled[(m.filled["group"] == PREFERENCE_LABELS["hospital_discharge"])
+                  & (m.filled["days"] == m.params["discharge_target_days"])]
+    n_hd = (m.durations["hospital_discharge"].sum() if len(m.durations) else 0)
+    if len(hd) and pd.notna(hd["value"].iloc[0]) and n_hd >= k:
+        r = hd.iloc[0]
+        out.append(f"{_pct(r['value'])} of requests for people leaving hospital were "
+                   f"filled within {m.params['discharge_target_days']} days ({_ci(r)}).")
+    d = m.dissimilarity
+    if len(d) and pd.notna(d["value"].iloc[0]):
+        r = d.iloc[0]
+        out.append(f"To mirror the ethnic mix of the people who employ them, "
+                   f"{_pct(r['value'])} of active PAs would need to be from a different broad "
+                   f"ethnic group (index of dissimilarity, {_ci(r)}).")
+    return out[:6] if out else ["There are not enough data to report a finding safely."]
+
+
+# --------------------------------------------------------------------------- results.json
+GROUP_KEYS = {ALL_REQUESTS: "all", NO_PREFERENCE_GROUP: "no_preference",
+              **{label: key for key, label in PREFERENCE_LABELS.items()}}
+
+
+def estimates(m: Market) -> pd.DataFrame:
+    """The key estimates for results.json (names in docs/planted_effects.md, 02 section)."""
+    cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n"]
+    k = m.params["min_cell"]
+    parts = []
+    cox = m.cox[m.cox["value"].notna()]
+    parts.append(cox.assign(name="recruitment_hazard_ratio", reference="no such preference"))
+    cov = m.coverage[m.coverage["value"].notna()]
+    cov = cov[[_safe(r.no_pa_area, r.with_area, k) for r in cov.itertuples()]]
+    parts.append(cov.assign(name="language_gap", group=cov["language"], reference="",
+                            n=cov["with_area"]))
+    med = m.medians[m.medians["n"] >= k]
+    parts.append(med.assign(name="recruitment_median_days", group=med["group"].map(GROUP_KEYS),
+                            reference=""))
+    fb = m.filled[m.filled["n"] >= k]
+    parts.append(fb.assign(name="recruitment_filled_share", reference="",
+                           group=fb["group"].map(GROUP_KEYS) + ":" + fb["days"].astype(
+                               int).astype(str)))
+    dis = m.dissimilarity
+    parts.append(dis.assign(name="pa_dissimilarity_index", n=dis["pas"], reference="",
+                            group="ethnic_group_broad:" + dis["comparison"].map(
+                                {f"{SOURCES['pas']} vs {SOURCES['recipients']}": "recipients",
+                                 f"{SOURCES['pas']} vs {SOURCES['population']}": "population"})))
+    rl = m.representation[m.representation["measure"] == "relative_likelihood"]
+    rl = rl[[_safe(r.x, r.x, k) and _safe(r.ref_x, r.ref_x, k) for r in rl.itertuples()]]
+    parts.append(rl.assign(name="pa_relative_likelihood", reference="White", n=rl["x"]))
+    mt = m.match[[_safe(r.matched, r.checked, k) for r in m.match.itertuples()]]
+    parts.append(mt.assign(name="pa_match_share", reference="", n=mt["checked"],
+                           group=mt["preference"].map(GROUP_KEYS)))
+    ret = m.change["all"]
+    ret = ret[[_safe(r.retained, r.active_from, k) for r in ret.itertuples()]]
+    parts.append(ret.assign(name="pa_retention", group="all", reference="",
+                            n=ret["active_from"]))
+    parts = [p.reindex(columns=cols) for p in parts if len(p)]
+    # Estimates on small counts are left out (disclosure control covers results.json too).
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def record(m: Market, path: str = "results.json") -> Path:
+    """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
+    out = rec.record(estimates(m), notebook="02_pa_market", parameters=m.params, path=path)
+    (out.parent / "key_findings.md").write_text(
+        "\n".join(f"- {s}" for s in key_findings(m)) + "\n", encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- display
+def _say(text: str) -> None:
+    """Display one Markdown statement."""
+    display(Markdown(text))
+
+
+def _table(df: pd.DataFrame, count_cols: Sequence[str], m: Market,
+           rate_cols: dict[str, tuple[str, str]] | None = None, pct: Sequence[str] = (),
+           caption: str = "", **kwargs) -> None:
+    """Show a table through `style.table` (disclosure control); `pct` columns as percentages."""
+    shown = df.copy()
+    for c in pct:
+        shown[c] = shown[c].map(lambda v: _pct(v) if pd.notna(v) else "n/a").astype(object)
+    style.table(shown, count_cols=list(count_cols), rate_cols=rate_cols,
+                threshold=m.params["min_cell"], caption=caption or None, decimals=1, **kwargs)
+
+
+def _interval_text(df: pd.DataFrame) -> pd.Series:
+    """'a to b' percentage strings for a frame's lower/upper (blank where missing)."""
+    return df.apply(lambda r: "" if pd.isna(r["lower"]) else
+                    f"{_pct(r['lower'])} to {_pct(r['upper'])}", axis=1)
+
+
+def _ci_dots(d: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str, alt: str,
+             *, pct: bool = True, ref: float | None = None, log: bool = False) -> None:
+    """Dots with CI lines, one row per label (`style.ci_chart`), shown with alt text."""
+    k = 100 if pct else 1
+    v = d["value"].astype(float)
+    # Wilson limits can sit a rounding error beyond the estimate (e.g. 2e-19 above 0)
+    d = d.assign(value=v * k, lower=np.minimum(d["lower"].astype(float), v) * k,
+                 upper=np.maximum(d["upper"].astype(float), v) * k)
+    fig = style.ci_chart(d, label, "value", "lower", "upper", reference_line=ref, title=title,
+                         subtitle=subtitle, xlabel=xlabel, log=log)
+    style.show(fig, alt)
+
+
+# --- Key findings -----------------------------------------------------------------------
+def show_key_findings(m: Market) -> None:
+    """Key findings as a bullet list."""
+    _say("\n".join(f"- {s}" for s in key_findings(m)))
+
+
+# --- Data -------------------------------------------------------------------------------
+def show_snapshots(m: Market) -> None:
+    """Register snapshots: agencies returning, PAs listed and active, at each snapshot."""
+    if m.returns.empty:
+        _say("There is no PA register in this data folder.")
+        return
+    r = m.returns
+    t = r.groupby("snapshot_date").agg(returns=("missing", lambda s: int((~s).sum())),
+                                       agencies=("agency", "nunique"),
+                                       pas=("pas", "sum"), active=("active_pas", "sum"))
+    t = t.reset_index()
+    t["snapshot_date"] = t["snapshot_date"].dt.strftime("%Y-%m-%d")
+    t["returns"] = t["returns"].astype(str) + " of " + t["agencies"].astype(str)
+    t = t.drop(columns="agencies").rename(columns={
+        "snapshot_date": "Snapshot", "returns": "Agency returns received",
+        "pas": "PA listings", "active": "Active PA listings"})
+    _say(f"{len(m.snapshots)} register snapshot(s); this report describes the one of "
+         f"{m.snapshot:%d %B %Y}, and people with a Direct Payment on {m.as_at:%d %B %Y}.")
+    _table(t, ["PA listings", "Active PA listings"], m,
+           caption="PA register snapshots (a PA listed by two agencies is counted by each)")
+
+
+def show_returns(m: Market) -> None:
+    """PAs returned per agency per snapshot; a missing return is flagged."""
+    if m.returns.empty:
+        _say("There is no PA register in this data folder.")
+        return
+    r = m.returns.assign(snapshot=m.returns["snapshot_date"].dt.strftime("%Y-%m-%d"))
+    wide = r.pivot(index="agency", columns="snapshot", values="pas").reset_index()
+    snaps = [c for c in wide.columns if c != "agency"]
+    shown = disclosure.suppress(wide, snaps, threshold=m.params["min_cell"])
+    missing = r[r["missing"]]
+    for row in missing.itertuples():
+        shown.loc[shown["agency"] == row.agency, row.snapshot] = "no return"
+    _say(f"**PAs returned by each agency at each snapshot** ({len(missing)} missing "
+         f"return(s) flagged 'no return')")
+    display(shown.rename(columns={"agency": "Agency"}).style.hide(axis="index"))
+    _say(f"_{disclosure.footnote(m.params['min_cell'])}_")
+
+
+def show_data_quality(m: Market) -> None:
+    """Rows read, kept and excluded (with the reason) for the tables this notebook uses."""
+    if m.quality.empty:
+        _say("No data-quality table is available.")
+        return
+    q = m.quality.rename(columns={"table": "Table", "reason": "Reason", "rows": "Rows"})
+    _table(q, ["Rows"], m, caption="Rows read from each file: kept, or excluded and why")
+    for note in m.notes:
+        _say(note)
+
+
+# --- Who the PAs are --------------------------------------------------------------------
+def composition_table(m: Market, by: str) -> pd.DataFrame:
+    """One row per group, count and share in each source, and a Total row (except for
+    languages, which a PA can have several of)."""
+    comp = m.composition.get(by)
+    if comp is None:
+        return pd.DataFrame()
+    srcs = [s for s in SOURCES.values() if s in set(comp["source"])]
+    wide = comp.pivot_table(index="group", columns="source", values=["count", "value"],
+                            aggfunc="first")
+    out = pd.DataFrame({"Group": wide.index.astype(str)})
+    for src in srcs:
+        out[f"{src}: n"] = wide[("count", src)].fillna(0).astype("int64").to_numpy()
+        out[f"{src}: %"] = wide[("value", src)].fillna(0).to_numpy()
+    if by != "language":
+        total = {"Group": "Total", **{f"{s}: n": int(out[f"{s}: n"].sum()) for s in srcs},
+                 **{f"{s}: %": 1.0 for s in srcs}}
+        out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    return out
+
+
+def show_composition(m: Market, by: str = "ethnic_group_broad") -> None:
+    """Composition table for one dimension: active PAs, DP recipients employing PAs, adults."""
+    what = DIMENSIONS.get(by, by)
+    t = composition_table(m, by)
+    if t.empty:
+        _say(f"{what}: not recorded in this data, so not shown.")
+        return
+    counts = [c for c in t.columns if c.endswith(": n")]
+    rates = {c[:-3] + ": %": (c, c) for c in counts}
+    note = (" A PA can speak several languages, so shares add to more than 100%."
+            if by == "language" else "")
+    _table(t, counts, m, rate_cols=rates, pct=list(rates),
+           total_row=None if by == "language" else ("Group", "Total"),
+           caption=f"{what} of active PAs ({_when(m)}), of people with a Direct Payment used "
+           f"for PAs, and of adults.{note}")
+
+
+def show_composition_chart(m: Market) -> None:
+    """Share of each broad ethnic group among PAs, recipients and adults (dots with CIs)."""
+    comp = m.composition.get("ethnic_group_broad")
+    k = m.params["min_cell"]
+    if comp is None or comp.empty:
+        _say("Ethnic group is not recorded, so the composition chart is not shown.")
+        return
+    ok = comp[[_safe(r.count, r.total, k) for r in comp.itertuples()]]
+    groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
+    pas = ok[ok["source"] == SOURCES["pas"]].set_index("group")["value"]
+    rec_ = ok[ok["source"] == SOURCES["recipients"]].set_index("group")["value"]
+    gap = (pas - rec_).dropna()
+    if len(gap):
+        g = gap.abs().idxmax()
+        more = "more" if gap[g] > 0 else "less"
+        title = (f"{g} people are {more} common among PAs ({_pct(pas[g])}) than among people "
+                 f"who employ PAs ({_pct(rec_[g])})")
+    else:
+        title = "Ethnic mix of active PAs and of the people they could work for"
+    fig = Figure(figsize=(8, 0.6 * len(groups) + 2), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(groups))[::-1]
+    for i, src in enumerate(SOURCES.values()):
+        d = ok[ok["source"] == src].set_index("group").reindex(groups)
+        ax.errorbar(d["value"] * 100, y + (1 - i) * 0.2,
+                    xerr=[(d["value"] - d["lower"]) * 100, (d["upper"] - d["value"]) * 100],
+                    fmt="o", color=style.PALETTE[i], capsize=2, label=src)
+    ax.set_yticks(y, groups)
+    ax.set_xlabel("% of each population")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    ax.set_title(f"Share by broad ethnic group, {_when(m)}, 95% confidence intervals; groups "
+                 f"with fewer than {k} people are not shown", loc="left", fontsize=9)
+    alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
+           "who employ PAs and adults: " + "; ".join(
+               f"{r.group} {r.source} {_pct(r.value)}" for r in ok.itertuples()) + ".")
+    style.show(fig, alt)
+
+
+def show_dissimilarity(m: Market) -> None:
+    """Index of dissimilarity (broad ethnic groups) with its bootstrap CI."""
+    d = m.dissimilarity
+    if d.empty:
+        _say("The index of dissimilarity needs the ethnic group of PAs and of a comparison "
+             "population; it cannot be computed here.")
+        return
+    t = pd.DataFrame({"Comparison": d["comparison"], "Active PAs": d["pas"],
+                      "Comparison people": d["other"], "Index": d["value"],
+                      "95% CI": _interval_text(d)})
+    _table(t, ["Active PAs", "Comparison people"], m, pct=["Index"],
+           caption="Index of dissimilarity: the share of PAs who would need to be from a "
+           "different broad ethnic group for the two mixes to match (0% = identical)")
+
+
+def show_representation(m: Market) -> None:
+    """Relative likelihood (SC-WRES) of adults in each group being an active PA, vs White."""
+    k = m.params["min_cell"]
+    rl = m.representation[m.representation["measure"] == "relative_likelihood"]
+    rl = rl[[_safe(r.x, r.x, k) and r.value == r.value for r in rl.itertuples()]]
+    if rl.empty:
+        _say("Relative likelihoods need the adult population by ethnic group and enough PAs "
+             "in each group; they cannot be shown here.")
+        return
+    low = rl[rl["upper"] < 1]
+    title = (f"Adults from {len(low)} ethnic group(s) are less likely than White adults to "
+             "work as a PA" if len(low) else
+             "No ethnic group is clearly less likely than White adults to work as a PA")
+    alt = ("Dot chart of the relative likelihood of adults in each broad ethnic group being an "
+           "active PA compared with White adults: " + "; ".join(
+               f"{r.group} {r.value:.2f} ({r.lower:.2f} to {r.upper:.2f})"
+               for r in rl.itertuples()) + ".")
+    _ci_dots(rl, "group", title, f"Relative likelihood (SC-WRES) vs White adults, {_when(m)}, "
+             "95% CIs; 1 = equally likely", "Relative likelihood (log scale)", alt, pct=False,
+             ref=1.0, log=True)
+
+
+# --- Language coverage ------------------------------------------------------------------
+def show_language_gaps(m: Market) -> None:
+    """Ranked gap table: recipients, PAs who speak it, PAs per 10, share with no PA nearby."""
+    c = m.coverage
+    if c.empty:
+        _say("No one with a Direct Payment has a recorded preferred language, so language "
+             "coverage cannot be measured.")
+        return
+    t = pd.DataFrame({
+        "Language": c["language"], "People with a DP": c["recipients"],
+        "% of people with a DP": c["share_of_recipients"],
+        "Active PAs who speak it": c["pas"], "PAs per 10 people": c["pas_per_10"],
+        "With area recorded": c["with_area"], "Living where no PA speaks it": c["no_pa_area"],
+        "% living where no PA speaks it": c["value"], "95% CI": _interval_text(c),
+        "Areas where they live": c["areas"], "Areas with no PA speaking it": c["areas_without"]})
+    rates = {"% of people with a DP": ("People with a DP", "People with a DP"),
+             "PAs per 10 people": ("Active PAs who speak it", "People with a DP"),
+             "% living where no PA speaks it": ("Living where no PA speaks it",
+                                                "With area recorded"),
+             "95% CI": ("Living where no PA speaks it", "With area recorded")}
+    _table(t, ["People with a DP", "Active PAs who speak it", "With area recorded",
+               "Living where no PA speaks it"], m, rate_cols=rates,
+           pct=["% of people with a DP", "% living where no PA speaks it"],
+           caption=f"Languages of people with a Direct Payment ({m.as_at:%B %Y}) and of active "
+           f"PAs ({_when(m)}), largest gaps first (ranked by the lower end of the CI)")
+
+
+def show_language_gap_chart(m: Market) -> None:
+    """Share of each language's speakers living where no active PA speaks it (dots, CIs)."""
+    k = m.params["min_cell"]
+    c = m.coverage[m.coverage["value"].notna()]
+    ok = c[[_safe(r.no_pa_area, r.with_area, k) for r in c.itertuples()]]
+    hidden = len(c) - len(ok)
+    if ok.empty:
+        _say("No language has enough speakers to chart its coverage without risking "
+             "disclosure.")
+        return
+    top = ok.iloc[0]
+    title = (f"{_pct(top['value'])} of {top['language']} speakers with a DP live where no "
+             f"active PA speaks {top['language']}")
+    sub = (f"Share of each language's DP recipients living in an area with no active PA who "
+           f"speaks it, {_when(m)}, 95% CIs" + (f"; {hidden} language(s) with fewer than {k} "
+                                                 "people not shown" if hidden else ""))
+    alt = ("Dot chart of the share of people with a DP living where no active PA speaks their "
+           "language: " + "; ".join(f"{r.language} {_pct(r.value)} ({_pct(r.lower)} to "
+                                    f"{_pct(r.upper)})" for r in ok.itertuples()) + ".")
+    _ci_dots(ok, "language", title, sub, "% living where no active PA speaks their language",
+             alt)
+
+
+def show_area_heatmap(m: Market, top: int = 8) -> None:
+    """Areas x languages: active PAs who speak it per 10 speakers there; suppressed = [c]."""
+    k = m.params["min_cell"]
+    langs = [x for x in m.coverage["language"] if x != "English"][:top]
+    g = m.grid[m.grid["language"].isin(langs)]
+    if g.empty:
+        _say("There are not enough people with a recorded area and language for an area "
+             "heatmap.")
+        return
+    wide_r = g.pivot(index="area", columns="language", values="recipients").reindex(
+        columns=langs).fillna(0)
+    wide_p = g.pivot(index="area", columns="language", values="pas").reindex(
+        columns=langs).fillna(0)
+    rec_shown = disclosure.suppress(wide_r, langs, threshold=k)
+    pas_shown = disclosure.suppress(wide_p, langs, threshold=k)
+    hidden = (rec_shown == disclosure.SUPPRESSED) | (pas_shown == disclosure.SUPPRESSED)
+    rate = 10 * wide_p / wide_r.where(wide_r > 0)
+    shown = rate.astype(object).where(~hidden, disclosure.SUPPRESSED)
+    none = int(((rate == 0) & ~hidden).sum().sum())
+    fig = style.heatmap(shown, title=f"In {none} places where enough people prefer a language "
+                        "to show, no active PA living there speaks it",
+                        subtitle=f"Active PAs who speak each language per 10 people with a DP "
+                        f"who prefer it, by area, {_when(m)}; blank = no speakers; "
+                        f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs",
+                        xlabel="Language", ylabel="Area", fmt="{:,.0f}")
+    style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs per "
+               f"10 people with a DP who prefer the language; {none} shown cells have no PA who "
+               f"speaks it; {int(hidden.sum().sum())} cells are suppressed.")
+
+
+# --- Time to recruit --------------------------------------------------------------------
+def show_recruitment_curves(m: Market, max_days: int = 182) -> None:
+    """Kaplan-Meier curves: share of requests still waiting, by stated preference."""
+    k = m.params["min_cell"]
+    c = m.curves
+    sizes = m.medians.set_index("group")["n"] if len(m.medians) else pd.Series(dtype=float)
+    groups = [g for g in sizes.index if sizes[g] >= k]
+    if len(groups) > len(style.PALETTE):  # one colour each; the table has all requests
+        groups = [g for g in groups if g != ALL_REQUESTS][:len(style.PALETTE)]
+    if c.empty or not groups:
+        _say("There are not enough PA requests to draw time-to-recruit curves.")
+        return
+    med = m.medians.set_index("group")
+    slow = [(g, med.loc[g, "value"]) for g in groups if g != ALL_REQUESTS
+            and pd.notna(med.loc[g, "value"])]
+    title = "Time from a request to a PA starting"
+    if slow and pd.notna(med.loc[ALL_REQUESTS, "value"]):
+        g, v = max(slow, key=lambda x: x[1])
+        title = (f"{g} requests waited longest: median {v:.0f} days against "
+                 f"{med.loc[ALL_REQUESTS, 'value']:.0f} for all requests")
+    d = c[c["group"].isin(groups) & (c["time"] <= max_days)]
+    start = pd.DataFrame({"group": groups, "time": 0.0, "surv": 1.0, "lower": 1.0, "upper": 1.0})
+    d = pd.concat([start, d[["group", "time", "surv", "lower", "upper"]]], ignore_index=True)
+    d[["surv", "lower", "upper"]] = d[["surv", "lower", "upper"]] * 100
+    fig = style.km_chart(d, value="surv", group="group", title=title,
+                         subtitle="Kaplan-Meier estimate with 95% bands; open and withdrawn "
+                         "requests are censored; groups overlap (a request can state several "
+                         "preferences)", xlabel="Days since the request",
+                         ylabel="% of requests still waiting")
+    alt = ("Step chart of the share of PA requests still waiting by days since the request, "
+           "for " + "; ".join(f"{g} (median {_days(med.loc[g, 'value'])} days)"
+                              for g in groups) + ".")
+    style.show(fig, alt)
+
+
+def show_time_to_fill(m: Market) -> None:
+    """Median days with CI and share filled within each target, by request group."""
+    if m.medians.empty:
+        _say("There are no PA requests, so time to recruit cannot be measured.")
+        return
+    med = m.medians
+    t = pd.DataFrame({"Requests": med["group"], "Number": med["n"].astype("int64"),
+                      "Filled": med["events"].astype("int64"),
+                      "Median days": med["value"].map(_days),
+                      "95% CI (days)": med.apply(lambda r: f"{_days(r['lower'])} to "
+                                                 f"{_days(r['upper'])}", axis=1)})
+    fb = m.filled.assign(label=lambda d: "Filled within " + d["days"].astype(int).astype(str)
+                         + " days")
+    for label, part in fb.groupby("label", sort=False):
+        part = part.set_index("group")
+        t[label] = t["Requests"].map(part["value"])
+        t[label + " (CI)"] = t["Requests"].map(_interval_text(part.reset_index()).set_axis(
+            part.index))
+    rates = {c: ("Number", "Number") for c in t.columns if c.startswith("Filled within")}
+    rates.update({"Median days": ("Number", "Number"), "95% CI (days)": ("Number", "Number")})
+    _table(t, ["Number", "Filled"], m, rate_cols=rates,
+           pct=[c for c in rates if c.startswith("Filled within") and not c.endswith("(CI)")],
+           caption="Days from request to a PA starting (Kaplan-Meier; open and withdrawn "
+           "requests censored, never dropped)")
+
+
+def show_recruitment_cox(m: Market) -> None:
+    """Hazard ratios of being filled, each preference type vs none (Cox PH)."""
+    c = m.cox[m.cox["value"].notna()]
+    if c.empty:
+        _say("There are too few filled requests to model who waits longer.")
+        return
+    slow = c[c["upper"] < 1]
+    title = (f"Requests stating a {' or '.join(slow['preference'].str.lower())} preference "
+             "take longer to fill" if len(slow) else
+             "No stated preference clearly changes how quickly a request is filled")
+    alt = ("Dot chart of hazard ratios of a request being filled, for requests stating each "
+           "preference against those that do not: " + "; ".join(
+               f"{r.preference} {r.value:.2f} ({r.lower:.2f} to {r.upper:.2f})"
+               for r in c.itertuples()) + ". Below 1 means slower.")
+    _ci_dots(c, "preference", title, "Hazard ratio of being filled (Cox model, each type "
+             "adjusted for the others), 95% CIs; below 1 = waits longer",
+             "Hazard ratio (log scale)", alt, pct=False, ref=1.0, log=True)
+    skipped = m.cox[m.cox["value"].isna()]
+    for r in skipped.itertuples():
+        _say(f"{r.preference}: not in the model ({r.note}).")
+
+
+# --- Match achieved ---------------------------------------------------------------------
+def show_match(m: Market) -> None:
+    """Of filled requests with each preference, the share whose PA matched it (Wilson CI)."""
+    t = m.match
+    if t.empty:
+        _say("No filled request states a preference whose match can be checked against the "
+             "register.")
+        return
+    d = pd.DataFrame({"Preference": t["preference"], "Filled requests stating it": t["filled"],
+                      "PA found on the register": t["checked"], "Matched": t["matched"],
+                      "% matched": t["value"], "95% CI": _interval_text(t),
+                      "PA not on the register": t["not_on_register"]})
+    _table(d, ["Filled requests stating it", "PA found on the register", "Matched",
+               "PA not on the register"], m,
+           rate_cols={"% matched": ("Matched", "PA found on the register"),
+                      "95% CI": ("Matched", "PA found on the register")},
+           pct=["% matched"], caption="Match achieved: of filled requests stating a "
+           "preference, the share whose PA met it")
+
+
+def show_match_sources(m: Market) -> None:
+    """How PAs were found, by the person's broad ethnic group (share of filled requests)."""
+    s = m.sources
+    if s.empty:
+        _say("How PAs were found is not recorded (no match_source column), or no request "
+             "was filled.")
+        return
+    wide = s.pivot(index="group", columns="source", values="requests").fillna(0)
+    srcs = list(wide.columns)
+    wide = wide.astype("int64")
+    wide["Filled requests"] = wide.sum(axis=1)
+    order = [g for g in [ALL_REQUESTS, *codes.BROAD_GROUPS, "Not known"] if g in wide.index]
+    wide = wide.reindex(order).reset_index().rename(columns={"group": "Group"})
+    for c in srcs:
+        wide[f"% {c}"] = wide[c] / wide["Filled requests"]
+    rates = {f"% {c}": (c, "Filled requests") for c in srcs}
+    fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == "family member")]
+    cap = "How PAs were found, by the person's ethnic group"
+    if len(fam) and _safe(fam["requests"].iloc[0], fam["total"].iloc[0], m.params["min_cell"]):
+        cap += (f": {_pct(fam['value'].iloc[0])} of filled requests were filled by a family "
+                f"member ({_ci(fam.iloc[0])}); relatives, including those living elsewhere, "
+                "may be employed as PAs")
+    _table(wide, [*srcs, "Filled requests"], m, rate_cols=rates, pct=list(rates),
+           caption=cap)
+
+
+# --- Change between snapshots -----------------------------------------------------------
+def show_change(m: Market, by: str = "all") -> None:
+    """Joiners, leavers, net change and retention between the last two snapshots."""
+    ch = m.change.get(by, pd.DataFrame())
+    if len(m.snapshots) < 2:
+        _say(f"The register has only {len(m.snapshots)} snapshot(s)"
+             + (f" ({m.snapshots[0]:%d %B %Y})" if m.snapshots else "")
+             + ": change between snapshots needs at least two.")
+        return
+    if ch.empty:
+        _say("No active PAs to compare between the last two snapshots.")
+        return
+    what = {"all": "All PAs", "ethnic_group_broad": "Broad ethnic group",
+            "language": "Language"}.get(by, by)
+    t = pd.DataFrame({what: ch["group"], "Active before": ch["active_from"],
+                      "Active after": ch["active_to"], "Joiners": ch["joiners"],
+                      "Leavers": ch["leavers"], "Net change": ch["net"],
+                      "Still active": ch["retained"], "Retention": ch["value"],
+                      "95% CI": _interval_text(ch)})
+    rates = {"Net change": ("Joiners", "Leavers"),
+             "Retention": ("Still active", "Active before"),
+             "95% CI": ("Still active", "Active before")}
+    r0 = ch.iloc[0]
+    _table(t, ["Active before", "Active after", "Joiners", "Leavers", "Still active"], m,
+           rate_cols=rates, pct=["Retention"],
+           caption=f"Active PAs between {r0['from_date']:%d %B %Y} and {r0['to_date']:%d %B %Y}"
+           f" by {what.lower()} (a PA who speaks two languages counts in both)")
+
+
+# --- Methods and caveats ----------------------------------------------------------------
+def show_methods(m: Market) -> None:
+    """Methods and caveats, including what the data lack."""
+    k = m.params["min_cell"]
+    end = f" ({m.extract:%d %B %Y})" if m.extract is not None and pd.notna(m.extract) else ""
+    lines = [
+        "- **The register only holds PAs known to the support agencies.** PAs employed "
+        "directly (found by word of mouth, or family members) are missing unless an agency "
+        "lists them, so coverage gaps may be smaller in reality, and unknowable from here.",
+        f"- **Who the PAs are.** Active PAs at the {_when(m)} snapshot, each counted once "
+        "however many agencies list them, against people with a Direct Payment used for PAs "
+        "(dp_used_for PA or mixed) and the adult population. Shares have Wilson 95% CIs. The "
+        "index of dissimilarity (Duncan) has a percentile bootstrap CI; it is biased upwards "
+        "when counts are small. Relative likelihood follows the Social Care Workforce Race "
+        "Equality Standard: (PAs / adults) in a group over the same for White adults, each "
+        "group on its own (groups are never merged).",
+        f"- **Language coverage.** People with a Direct Payment on {m.as_at:%d %B %Y} by "
+        f"preferred language, against active PAs at the {_when(m)} snapshot who list the "
+        f"language. An area counts as having no PA who speaks it when no active PA living in "
+        f"it ({m.params['area_level']}) lists it. PAs may travel beyond their area, so this is "
+        "a measure of local supply. 'Not recorded' is not treated as English.",
+        "- **Time to recruit.** Kaplan-Meier from request to filled; withdrawn requests are "
+        f"censored at withdrawal and open ones at the end of the data{end}; none is dropped. "
+        "Medians with log-transformed CIs (as R's survfit). A Cox proportional-hazards model "
+        "(Efron ties) with one indicator per preference type gives hazard ratios: below 1 "
+        "means such requests are filled more slowly.",
+        "- **Match achieved.** The PA who filled a request is looked up on the register by "
+        "pa_id; PAs not on the register are counted apart and left out of the share.",
+        f"- **Disclosure control.** Counts of 1 to {k - 1}, and figures from which they could "
+        "be worked out, are shown as [c]; charts leave out groups with such counts. No "
+        "person-level row or identifier is shown.",
+    ]
+    lacks = "\n".join(f"- {n}" for n in m.notes)
+    _say("\n".join(lines) + (f"\n\n**What this data folder lacks.**\n{lacks}" if lacks else ""))

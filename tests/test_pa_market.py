@@ -76,7 +76,7 @@ def test_returns_received_flags_missing_return():
     assert (row["pas"], row["active_pas"]) == (1, 0)
 
 
-def test_pa_employers_keeps_ongoing_dp_used_for_pas_one_row_per_person():
+def test_dp_recipients_keeps_ongoing_dp_holders_one_row_per_person():
     eps = pd.DataFrame({
         "person_id": ["a", "a", "b", "c", "d", "e"],
         "la_code": ["E1"] * 6,
@@ -86,10 +86,13 @@ def test_pa_employers_keeps_ongoing_dp_used_for_pas_one_row_per_person():
         "has_dp": pd.array([True, True, True, True, False, True], dtype="boolean"),
         "dp_used_for": ["PA", "mixed", "PA", "agency care", "PA", "PA"],
         "preferred_language": ["Somali"] * 6})
-    got = pm.pa_employers(eps, pd.Timestamp("2026-03-31"))
+    at = pd.Timestamp("2026-03-31")
+    got = pm.dp_recipients(eps, at, pa_only=True)
     assert got["person_id"].tolist() == ["a"]  # b ended, c agency care, d no DP, e not started
-    without = pm.pa_employers(eps.drop(columns="dp_used_for"), pd.Timestamp("2026-03-31"))
+    assert sorted(pm.dp_recipients(eps, at)["person_id"]) == ["a", "c"]
+    without = pm.dp_recipients(eps.drop(columns="dp_used_for"), at, pa_only=True)
     assert sorted(without["person_id"]) == ["a", "c"]
+    assert pm.dp_recipients(eps, at, la_code="E2").empty
 
 
 def test_composition_shares_by_source():
