@@ -125,7 +125,7 @@ _NOT_STATED_WORDS = (
 def key(value: object) -> str:
     """A comparison key: lower case, '&' as 'and', punctuation as spaces, single spaces."""
     text = str(value).lower().replace("&", " and ")
-    return " ".join(re.sub(r"[^0-9a-z+]+", " ", text).split())
+    return " ".join(re.sub(r"[^0-9a-z+]+", " ", text).split()).replace(" +", "+")
 
 
 def _ethnicity_lookup() -> dict[str, str]:

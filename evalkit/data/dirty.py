@@ -110,8 +110,9 @@ def _variant(col: Column, value: str, rng: np.random.Generator) -> str:
         year, month = value.split("-")
         return str(rng.choice([f"{year}{month}", f"{month}/{year}"]))
     if col.kind == "number":
-        number = float(value)
-        return str(rng.choice([f" {value} ", f"{number:,.2f}", f"£{number:.2f}"]))
+        whole, dot, fraction = value.partition(".")
+        commas = f"{int(whole):,}{dot}{fraction}"  # same digits, so the same number
+        return str(rng.choice([f" {value} ", commas, f"£{value}"]))
     if col.kind in ("la_code", "area_code"):
         lost = value[0] + value[2:] if value[1] == "0" else value
         return str(rng.choice([lost, value.lower(), f" {value}  "]))

@@ -133,7 +133,7 @@ def read_file(path: Path, table: str) -> pd.DataFrame:
             with pd.ExcelFile(path, engine="openpyxl") as book:
                 names = {column_key(n): n for n in book.sheet_names}
                 sheet = names.get(table, book.sheet_names[0])
-                df = book.parse(sheet, dtype=object)
+                df = pd.read_excel(book, sheet_name=sheet, dtype=object)
             rows = np.arange(len(df)) + 2
             empty = df.isna().all(axis=1).to_numpy()
             df, rows = df.loc[~empty].reset_index(drop=True), rows[~empty]
