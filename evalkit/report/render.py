@@ -1,0 +1,165 @@
+"""Render an executed notebook as a commissioner-ready HTML page.
+
+Code, input prompts and output prompts are hidden (nbconvert `HTMLExporter` with the lab layout);
+a contents list is built from the page's headings; a small accessible stylesheet is added and
+every script removed (nbconvert's lab page would fetch MathJax, require.js and Mermaid from the
+internet), so the page is static, works offline and makes no requests; a page from a run that
+did not finish carries a banner saying it is not a finished report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import nbformat
+from bs4 import BeautifulSoup, Tag
+from nbconvert import HTMLExporter
+
+HERE = Path(__file__).resolve().parent
+CSS = HERE / "report.css"
+TOC_LEVELS = ("h1", "h2", "h3")
+
+
+class _Collect(logging.Handler):
+    """Keeps the messages nbconvert logs at WARNING or above while it renders."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
+    """nbconvert HTML of `nb` with code and prompts hidden; returns (html, nbconvert warnings).
+
+    The warnings are kept for the manifest: "Alternative text is missing" means a figure was
+    displayed without the style helper's `<img alt>`.
+    """
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    handler = _Collect()
+    exporter.log.addHandler(handler)
+    try:
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    finally:
+        exporter.log.removeHandler(handler)
+    return body, handler.messages
+
+
+def _slug(text: str, taken: set[str]) -> str:
+    """A unique id for a heading that has none."""
+    base = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "section"
+    slug, i = base, 1
+    while slug in taken:
+        i += 1
+        slug = f"{base}-{i}"
+    taken.add(slug)
+    return slug
+
+
+def _heading_text(heading: Tag) -> str:
+    """A heading's text without nbconvert's pilcrow anchor link."""
+    copy = BeautifulSoup(str(heading), "html.parser")
+    for anchor in copy.select("a.anchor-link"):
+        anchor.decompose()
+    return " ".join(copy.get_text(" ").split())
+
+
+def _contents(soup: BeautifulSoup, main: Tag) -> Tag | None:
+    """`<nav>` listing the page's h1–h3 headings as links; None when there are none."""
+    headings = [h for h in main.find_all(TOC_LEVELS) if _heading_text(h)]
+    if not headings:
+        return None
+    taken = {str(t["id"]) for t in soup.find_all(id=True)}
+    nav = soup.new_tag("nav", attrs={"class": "evalkit-toc", "aria-label": "Contents"})
+    label = soup.new_tag("p")
+    label.append(soup.new_tag("strong"))
+    label.strong.string = "Contents"
+    nav.append(label)
+    items = soup.new_tag("ol")
+    for heading in headings:
+        text = _heading_text(heading)
+        if not heading.get("id"):
+            heading["id"] = _slug(text, taken)
+        item = soup.new_tag("li", attrs={"class": f"toc-{heading.name}"})
+        link = soup.new_tag("a", href=f"#{heading['id']}")
+        link.string = text
+        item.append(link)
+        items.append(item)
+    nav.append(items)
+    return nav
+
+
+def _banner(soup: BeautifulSoup, text: str) -> Tag:
+    """The red-bordered alert that says a page is not a finished report, and why."""
+    box = soup.new_tag("div", attrs={"class": "evalkit-banner", "role": "alert"})
+    box.append(soup.new_tag("strong"))
+    box.strong.string = "This is not a finished report."
+    para = soup.new_tag("p")
+    para.string = text
+    box.append(para)
+    return box
+
+
+def add_banner(path: Path, text: str) -> None:
+    """Put the not-finished banner at the top of an already rendered page (e.g. one the privacy
+    gate blocked after rendering)."""
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    main = soup.find("main")
+    if main is None:
+        raise ValueError(f"add_banner: {path} has no <main> element")
+    main.insert(0, _banner(soup, text))
+    path.write_text(str(soup), encoding="utf-8")
+
+
+def decorate(page: str, *, title: str, details: list[str], banner: str | None = None) -> str:
+    """Remove scripts, add the stylesheet, a header (title and run details), a contents list, a
+    skip link and, for a run that did not finish or was blocked, a banner; returns the HTML."""
+    soup = BeautifulSoup(page, "html.parser")
+    main = soup.find("main")
+    if main is None:
+        raise ValueError("decorate: the nbconvert page has no <main> element; cannot add contents")
+    for script in soup.find_all("script"):
+        script.decompose()
+    style = soup.new_tag("style")
+    style.string = CSS.read_text()
+    soup.head.append(style)
+    main["id"] = "content"
+    nav = _contents(soup, main)
+    header = soup.new_tag("header", attrs={"class": "evalkit-header"})
+    name = soup.new_tag("p")
+    name.string = title
+    header.append(name)
+    for line in details:
+        para = soup.new_tag("p")
+        para.string = line
+        header.append(para)
+    blocks: list[Tag] = [header]
+    if banner:
+        blocks.append(_banner(soup, banner))
+    if nav is not None:
+        blocks.append(nav)
+    for block in reversed(blocks):
+        main.insert(0, block)
+    skip = soup.new_tag("a", href="#content", attrs={"class": "evalkit-skip"})
+    skip.string = "Skip to content"
+    soup.body.insert(0, skip)
+    return str(soup)
+
+
+def render(
+    notebook: Path, out: Path, *, title: str, details: list[str], banner: str | None = None
+) -> list[str]:
+    """Write the report page for the executed `notebook` to `out`; returns nbconvert warnings."""
+    nb = nbformat.read(notebook, as_version=4)
+    page, warnings = export_html(nb, title)
+    out.write_text(decorate(page, title=title, details=details, banner=banner), encoding="utf-8")
+    return warnings

@@ -1,0 +1,120 @@
+"""The privacy gate: identifiers and small counts never reach a published report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from report_fixtures import evalkit_run, make_data, write_notebook
+
+import evalkit
+from evalkit.report import privacy
+
+TABLES = {
+    "support_episodes": pd.DataFrame({"person_id": ["P0001234", "P0005678", "42"]}),
+    "pa_register": pd.DataFrame({"pa_id": ["PA-00017"]}),
+    "pa_requests": pd.DataFrame({"request_id": ["REQ0009"], "person_id": ["P0001234"],
+                                 "pa_id": [None]}),
+    "survey": None,
+}
+IDS = privacy.identifiers(TABLES)
+
+
+def page(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "page.html"
+    path.write_text(f"<html><body><main>{body}</main></body></html>")
+    return path
+
+
+def kinds(findings: list[privacy.Finding]) -> list[str]:
+    return [f.kind for f in findings]
+
+
+def test_identifiers_collects_every_id_column_and_counts_unscannable() -> None:
+    assert IDS.values["person_id"] == {"P0001234", "P0005678"}
+    assert IDS.values["pa_id"] == {"PA-00017"}
+    assert IDS.values["request_id"] == {"REQ0009"}
+    assert IDS.not_scanned == 1  # "42" is indistinguishable from a count
+
+
+@pytest.mark.parametrize("body", [
+    "<p>Person P0001234 waited longest.</p>",
+    "<table><tr><td>PA-00017</td></tr></table>",
+    "<div title='REQ0009'>x</div>",
+])
+def test_identifier_in_text_table_or_attribute_is_found(tmp_path: Path, body: str) -> None:
+    found = privacy.scan_html(page(tmp_path, body), IDS, 5, name="page.html")
+    assert kinds(found) == ["identifier"]
+    assert "P0001234" not in found[0].where and "PA-00017" not in found[0].where
+
+
+def test_identifier_inside_a_longer_token_or_image_data_is_not_a_finding(tmp_path: Path) -> None:
+    body = ("<p>XP0001234 and 42 people</p>"
+            "<img alt='chart' src='data:image/png;base64,AAAP0001234AAA'>")
+    assert privacy.scan_html(page(tmp_path, body), IDS, 5, name="page.html") == []
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("<table><thead><tr><th>Group</th><th class='count'>People</th></tr></thead>"
+     "<tbody><tr><th>Asian</th><td>3</td></tr><tr><th>Black</th><td>[c]</td></tr></tbody></table>",
+     1),
+    ("<table><tbody><tr><td>Asian</td><td data-count>4</td><td>2</td></tr></tbody></table>", 1),
+    ("<table><tbody><tr><td>Asian</td><td class='count'>1,234</td><td class='count'>0</td>"
+     "<td class='count'>5</td><td class='count'>[c]</td></tr></tbody></table>", 0),
+    ("<table><thead><tr><th></th><th colspan='2' class='count'>People</th><th>%</th></tr></thead>"
+     "<tbody><tr><th rowspan='2'>A</th><th>x</th><td>2</td><td>3</td><td>1</td></tr>"
+     "<tr><th>y</th><td>7</td><td>9</td><td>2</td></tr></tbody></table>", 2),
+])
+def test_small_counts_in_marked_count_cells_are_found(tmp_path: Path, body: str,
+                                                      expected: int) -> None:
+    found = privacy.scan_html(page(tmp_path, body), IDS, 5, name="page.html")
+    assert kinds(found) == ["small_count"] * expected
+
+
+def test_unmarked_numbers_are_not_counts(tmp_path: Path) -> None:
+    body = "<table><tbody><tr><td>Share</td><td>3</td></tr></tbody></table><p>2 of 4</p>"
+    assert privacy.scan_html(page(tmp_path, body), IDS, 5, name="page.html") == []
+
+
+def test_results_json_and_key_findings_are_scanned(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"estimates": [{"name": "x", "group": "P0005678", "n": 42}]}))
+    findings = tmp_path / "key_findings.md"
+    findings.write_text("- Fine sentence.\n- Mentions REQ0009.\n")
+    found = privacy.scan([results, findings], IDS, 5, tmp_path)
+    assert [(f.file, f.kind) for f in found] == [("results.json", "identifier"),
+                                                 ("key_findings.md", "identifier")]
+    assert found[1].where == "a request_id value in line 2"
+
+
+def test_run_is_blocked_by_planted_identifier_and_planted_small_count(tmp_path: Path) -> None:
+    data_dir = make_data(tmp_path / "data")
+    notebooks = tmp_path / "nb"
+    write_notebook(notebooks, "01_leaks_id", "print('Longest wait:', eps['person_id'].iloc[0])")
+    write_notebook(notebooks, "02_leaks_count",
+                   "display(HTML(\"<table><tbody><tr><th>Somali</th>"
+                   "<td class='count'>3</td></tr></tbody></table>\"))")
+    out = tmp_path / "out"
+    code = evalkit_run(str(data_dir), "--out", str(out), "--notebook-dir", str(notebooks),
+                "--jobs", "2")
+    assert code == 1
+    (manifest,) = out.glob("*/manifest.json")
+    man = json.loads(manifest.read_text())
+    assert man["status"] == "blocked by privacy gate"
+    leaks = {nb["notebook"]: nb for nb in man["notebooks"]}
+    assert {f["kind"] for f in leaks["01_leaks_id"]["privacy"]} == {"identifier"}
+    assert {f["kind"] for f in leaks["02_leaks_count"]["privacy"]} == {"small_count"}
+    people = privacy.identifiers({"support_episodes": evalkit.load(data_dir).support_episodes})
+    text = manifest.read_text()
+    assert not [p for p in people.values["person_id"] if p in text]  # findings never quote ids
+    for nb in leaks.values():
+        assert nb["status"] == "blocked by privacy gate"
+        assert nb["outputs"]["html"].endswith(".BLOCKED.html")
+        assert not (manifest.parent / nb["outputs"]["html"].replace(".BLOCKED", "")).exists()
+    index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    hrefs = [a["href"] for a in index.find_all("a")]
+    assert not [h for h in hrefs if h.endswith(".html")]  # nothing linked as a report
+    assert index.get_text(" ").count("blocked by privacy gate") >= 3

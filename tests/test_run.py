@@ -1,0 +1,221 @@
+"""`evalkit run` end to end on fixture notebooks and a small synthetic data folder."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+from report_fixtures import evalkit_run, make_data, write_notebook
+
+from evalkit.report import render, run
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_data(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("notebooks")
+    write_notebook(folder, "01_first")
+    write_notebook(folder, "02_second")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def good_run(data_dir: Path, notebooks: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One successful run (in-process, so nbconvert's log can be captured) and its exit code."""
+    out = tmp_path_factory.mktemp("reports")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    try:
+        code = evalkit_run(str(data_dir), "--out", str(out), "--notebook-dir", str(notebooks),
+                    "--param", "extra_note=quarterly")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return out, code, records
+
+
+def council_dir(out: Path) -> Path:
+    (folder,) = [p.parent for p in out.glob("*/manifest.json")]
+    return folder
+
+
+def test_end_to_end_run_succeeds_and_writes_every_output(good_run, data_dir: Path) -> None:
+    out, code, _ = good_run
+    assert code == 0
+    council = council_dir(out)
+    assert council.name == "E06000016"  # the leicester profile holds one council
+    man = json.loads((council / "manifest.json").read_text())
+    assert man["status"] == "succeeded"
+    assert [nb["notebook"] for nb in man["notebooks"]] == ["01_first", "02_second"]
+    for nb in man["notebooks"]:
+        assert nb["status"] == "succeeded" and nb["error"] is None
+        assert nb["outputs"]["html"] == f"{nb['notebook']}/{nb['notebook']}.html"
+        for key in ("notebook", "html", "results", "key_findings"):
+            assert (council / nb["outputs"][key]).is_file(), key
+        assert nb["duration_s"] >= nb["execute_s"] > 0
+        assert nb["privacy"] == []
+    assert man["parameters"] == {"data_dir": str(data_dir.resolve()), "la_code": "E06000016",
+                                 "min_cell": 5, "extra_note": "quarterly"}
+
+
+def test_manifest_checksums_rows_and_versions_match_the_input(good_run, data_dir: Path) -> None:
+    import hashlib
+
+    import evalkit
+
+    man = json.loads((council_dir(good_run[0]) / "manifest.json").read_text())
+    dataset = evalkit.load(data_dir)
+    listed = {f["path"]: f["sha256"] for f in man["data"]["inputs"]}
+    read = [Path(p) for paths in dataset.files.values() for p in paths]
+    assert len(listed) == len(read) > 0
+    for path in read:
+        rel = path.resolve().relative_to(data_dir.resolve()).as_posix()
+        assert listed[rel] == hashlib.sha256(path.read_bytes()).hexdigest()
+    rows = man["data"]["rows"]
+    episodes = rows["support_episodes"]
+    assert episodes["kept"] == len(dataset.support_episodes)
+    assert episodes["read"] == episodes["kept"] + episodes["excluded"]
+    assert episodes["excluded"] == sum(episodes["excluded_by_reason"].values())
+    assert man["versions"]["papermill"] and man["versions"]["pandas"] == pd.__version__
+    assert man["data"]["period"]["start"] <= man["data"]["period"]["end"]
+
+
+def test_html_hides_code_has_contents_and_no_alt_text_warning(good_run) -> None:
+    out, _, records = good_run
+    council = council_dir(out)
+    assert not [r for r in records if "Alternative text is missing" in r.getMessage()]
+    man = json.loads((council / "manifest.json").read_text())
+    assert all(nb["warnings"] == [] for nb in man["notebooks"])
+    soup = BeautifulSoup((council / "01_first" / "01_first.html").read_text(), "html.parser")
+    assert not soup.select(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt")
+    assert "import evalkit" not in soup.get_text()
+    toc = [a["href"] for a in soup.select("nav.evalkit-toc a")]
+    assert toc == ["#Fixture-report-01_first", "#Key-findings", "#Methods-and-caveats"]
+    assert all(soup.find(id=href[1:]) for href in toc)
+    assert all(img.get("alt") for img in soup.find_all("img"))
+    assert not soup.find_all("script", src=True)  # nothing fetched from the internet
+
+
+def test_index_links_resolve_and_show_status(good_run) -> None:
+    out, _, _ = good_run
+    soup = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    links = [a["href"] for a in soup.find_all("a") if not a["href"].startswith("#")]
+    assert {"E06000016/01_first/01_first.html", "E06000016/02_second/02_second.html",
+            "E06000016/manifest.json"} <= set(links)
+    for href in links:
+        assert not Path(href).is_absolute() and (out / href).is_file(), href
+    row = soup.find("tbody").find("tr").get_text(" ")
+    assert "succeeded" in row and re.search(r"\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d", row)
+
+
+def test_rerun_gives_identical_results(good_run, data_dir: Path, notebooks: Path,
+                                       tmp_path: Path) -> None:
+    first = council_dir(good_run[0])
+    assert evalkit_run(str(data_dir), "--out", str(tmp_path), "--notebook-dir", str(notebooks),
+                "--param", "extra_note=quarterly", "--jobs", "2") == 0
+    second = council_dir(tmp_path)
+    for name in ("01_first", "02_second"):
+        assert (first / name / "results.json").read_bytes() == \
+               (second / name / "results.json").read_bytes()
+
+
+def test_missing_required_column_stops_before_any_notebook(data_dir: Path, tmp_path: Path,
+                                                           capsys) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(data_dir, broken)
+    (episodes,) = broken.glob("support_episodes.*")
+    frame = pd.read_csv(episodes) if episodes.suffix == ".csv" else pd.read_parquet(episodes)
+    episodes.unlink()
+    frame.drop(columns=["ethnicity"]).to_csv(broken / "support_episodes.csv", index=False)
+    notebooks = tmp_path / "nb"
+    write_notebook(notebooks, "01_first")
+    out = tmp_path / "out"
+    code = evalkit_run(str(broken), "--out", str(out), "--notebook-dir", str(notebooks))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot be used" in err and "ethnicity" in err
+    assert not out.exists()  # nothing ran, nothing written
+
+
+def test_failing_notebook_fails_the_run_and_index_says_so(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    stale = out / "E06000016" / "01_broken" / "01_broken.html"  # last quarter's good report
+    stale.parent.mkdir(parents=True)
+    stale.write_text("last quarter")
+    (out / "E06000016" / "manifest.json").write_text("{}")
+    notebooks = tmp_path / "nb"
+    write_notebook(notebooks, "01_broken", "raise ValueError('planted failure')")
+    assert evalkit_run(str(data_dir), "--out", str(out), "--notebook-dir", str(notebooks)) == 1
+    council = council_dir(out)
+    man = json.loads((council / "manifest.json").read_text())
+    (nb,) = man["notebooks"]
+    assert man["status"] == nb["status"] == "failed"
+    assert "ValueError: planted failure" in nb["error"]
+    assert nb["outputs"]["html"] == "01_broken/01_broken.FAILED.html"
+    assert not stale.exists()  # no earlier page left to be mistaken for this run's report
+    page = BeautifulSoup((council / nb["outputs"]["html"]).read_text(), "html.parser")
+    assert "not a finished report" in page.find(role="alert").get_text()
+    index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    row = index.find("tbody").find("tr")
+    assert "failed" in row.get_text(" ")
+    assert [a.get_text() for a in row.find_all("a")] == ["diagnostic output", "manifest"]
+
+
+def test_folder_not_written_by_evalkit_is_never_deleted(data_dir: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    mine = tmp_path / "out" / "E06000016" / "notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("someone's notes")
+    write_notebook(tmp_path / "nb", "01_first")
+    assert evalkit_run(str(data_dir), "--out", str(tmp_path / "out"),
+                       "--notebook-dir", str(tmp_path / "nb")) == 2
+    assert mine.is_file() and "not written by evalkit run" in capsys.readouterr().err
+
+
+def test_unmarked_image_is_reported_as_an_alt_text_warning() -> None:
+    nb = new_notebook(cells=[new_code_cell("plot()", outputs=[new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})])])
+    _, warnings = render.export_html(nb, "t")
+    assert any("Alternative text is missing" in w for w in warnings)
+
+
+def test_parse_params_types_values_and_rejects_reserved(tmp_path: Path) -> None:
+    spec = tmp_path / "p.yaml"
+    spec.write_text("conf: 0.9\nlabel: spring\nweeks: 6\n")
+    got = run.parse_params(["weeks=8", "flag=true", "empty="], spec)
+    assert got == {"conf": 0.9, "label": "spring", "weeks": 8, "flag": True, "empty": None}
+    with pytest.raises(run.RunError, match="la_code"):
+        run.parse_params(["la_code=E06000016"], None)
+    with pytest.raises(run.RunError, match="KEY=VALUE"):
+        run.parse_params(["no equals sign"], None)
+
+
+def test_discover_orders_and_filters_notebooks(tmp_path: Path) -> None:
+    for name in ("02_b", "01_a", "03_c"):
+        write_notebook(tmp_path, name)
+    (tmp_path / "scratch.ipynb").write_text("{}")
+    assert [p.stem for p in run.discover(tmp_path, None)] == ["01_a", "02_b", "03_c"]
+    assert [p.stem for p in run.discover(tmp_path, "3,01")] == ["03_c", "01_a"]
+    with pytest.raises(run.RunError, match="no notebook numbered"):
+        run.discover(tmp_path, "04")
+
+
+def test_unknown_council_is_refused_before_running(data_dir: Path, tmp_path: Path,
+                                                   capsys) -> None:
+    write_notebook(tmp_path / "nb", "01_first")
+    code = evalkit_run(str(data_dir), "--out", str(tmp_path / "out"), "--la", "E09999999",
+                "--notebook-dir", str(tmp_path / "nb"))
+    assert code == 2 and "E09999999" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
