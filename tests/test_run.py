@@ -120,15 +120,20 @@ def test_index_links_resolve_and_show_status(good_run) -> None:
     assert "succeeded" in row and re.search(r"\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d", row)
 
 
-def test_rerun_gives_identical_results(good_run, data_dir: Path, notebooks: Path,
-                                       tmp_path: Path) -> None:
+def test_rerun_gives_identical_results_also_in_parallel_for_two_councils(
+        good_run, data_dir: Path, notebooks: Path, tmp_path: Path) -> None:
     first = council_dir(good_run[0])
     assert evalkit_run(str(data_dir), "--out", str(tmp_path), "--notebook-dir", str(notebooks),
-                "--param", "extra_note=quarterly", "--jobs", "2") == 0
-    second = council_dir(tmp_path)
+                       "--param", "extra_note=quarterly", "--la", "E06000016", "all",
+                       "--jobs", "2") == 0
     for name in ("01_first", "02_second"):
         assert (first / name / "results.json").read_bytes() == \
-               (second / name / "results.json").read_bytes()
+               (tmp_path / "E06000016" / name / "results.json").read_bytes()
+    national = json.loads((tmp_path / "all" / "01_first" / "results.json").read_text())
+    assert national["parameters"]["la_code"] == "all"
+    index = BeautifulSoup((tmp_path / "index.html").read_text(), "html.parser")
+    assert [r.th.get_text() for r in index.tbody.find_all("tr")] == ["All councils",
+                                                                     "Leicester (E06000016)"]
 
 
 def test_missing_required_column_stops_before_any_notebook(data_dir: Path, tmp_path: Path,

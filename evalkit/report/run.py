@@ -387,10 +387,11 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def write_index(out: Path) -> Path:
-    """`REPORT_DIR/index.html` listing every council's manifest found in REPORT_DIR, with
-    relative links; only succeeded notebooks are linked as reports."""
+    """`REPORT_DIR/index.html` listing every council's manifest found in REPORT_DIR (all councils
+    first, then by code), with relative links; only succeeded notebooks are linked as reports."""
     rows = []
-    for path in sorted(out.glob("*/manifest.json")):
+    for path in sorted(out.glob("*/manifest.json"), key=lambda m: (m.parent.name != "all",
+                                                                     m.parent.name)):
         man = json.loads(path.read_text())
         la = path.parent.name
         period = man.get("data", {}).get("period", {})
