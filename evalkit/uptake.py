@@ -52,7 +52,7 @@ def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
     on = ep[(ep["service_type"] == COMMUNITY) & (ep["start_date"] <= at)
             & (ep["end_date"].isna() | (ep["end_date"] > at))]
     on = on.sort_values("start_date", kind="stable")
-    dp = on.groupby("person_id", sort=False)["has_dp"].agg(lambda s: bool(s.fillna(False).any()))
+    dp = on["has_dp"].fillna(False).astype(bool).groupby(on["person_id"], sort=False).any()
     people = on.drop_duplicates("person_id", keep="last").set_index("person_id")
     people = people.assign(has_dp=dp.reindex(people.index).astype(bool),
                            age_band=codes.age_band(people["birth_date"], at).to_numpy())
@@ -772,6 +772,9 @@ def _say(text: str) -> None:
 def _table(df: pd.DataFrame, count_cols: list[str], min_cell: int,
            rate_cols: dict[str, tuple[str, str]] | None = None, caption: str = "") -> None:
     """Show a table after disclosure control (small counts and what reveals them as [c])."""
+    if df.empty or not count_cols:
+        _say(f"{caption or 'This table'}: no one to show.")
+        return
     shown = disclosure.suppress(df, count_cols, threshold=min_cell, rate_cols=rate_cols)
     for c in rate_cols or {}:
         shown[c] = shown[c].map(lambda v: f"{100 * v:.1f}%" if isinstance(v, float) else v)
@@ -796,8 +799,9 @@ def _ci_chart(df: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: s
     d = df.sort_values("value")
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.6))
     y = np.arange(len(d))
-    ax.errorbar(d["value"] * k, y, xerr=[(d["value"] - d["lower"]) * k,
-                                         (d["upper"] - d["value"]) * k],
+    err = [((d["value"] - d["lower"]) * k).clip(lower=0),
+           ((d["upper"] - d["value"]) * k).clip(lower=0)]  # Wilson at 0 can dip below by 1e-17
+    ax.errorbar(d["value"] * k, y, xerr=err,
                 fmt="o", color=style.DARK_BLUE, ecolor=style.DARK_BLUE, capsize=3)
     ax.set_yticks(y, [textwrap.shorten(str(v), 60) for v in d[label]])
     if ref is not None and np.isfinite(ref):
@@ -858,6 +862,9 @@ def show_quality(res: Uptake) -> None:
 def show_coverage(res: Uptake) -> None:
     """Period covered, who is in the snapshot, and the warnings from loading."""
     ep = res.episodes
+    if ep.empty:
+        _say(f"There are no support episodes for {_place(res)}.")
+        return
     text = (f"Support episodes run from {ep['start_date'].min():%-d %B %Y} to "
             f"{_when(res)} (the snapshot date) for {_place(res)}. The snapshot holds "
             f"{len(res.snap):,} adults receiving long-term support in the community.")

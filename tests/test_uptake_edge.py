@@ -1,0 +1,75 @@
+"""Notebook 01_uptake display functions on edge cases: optional fields missing, one ethnic
+group, a group with no DP recipients, no one at all -- a statement, never an exception."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+import pytest
+
+import evalkit
+from evalkit import uptake as u
+from evalkit.data.synth import synthesise
+
+matplotlib.use("Agg")
+OPTIONAL = ["preferred_language", "interpreter_required", "dp_offered", "dp_requested_date",
+            "dp_first_payment_date", "dp_managed_by", "dp_used_for", "weekly_budget",
+            "planned_hours", "has_unpaid_carer", "area_code"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return evalkit.load(synthesise(tmp_path_factory.mktemp("leic") / "data", scale=0.2, seed=2))
+
+
+def show_all(res: u.Uptake) -> None:
+    """Every display call the notebook makes."""
+    for f in (u.show_key_findings, u.show_quality, u.show_coverage, u.show_missing,
+              u.show_sensitivity, u.show_uptake, u.show_population_uptake, u.show_language,
+              u.show_interpreter, u.show_isr, u.show_odds, u.show_which_measure,
+              u.show_intersection, u.show_offers, u.show_setup, u.show_continuation,
+              u.show_ended, u.show_carer, u.show_funnel, u.show_areas_outside, u.show_methods):
+        f(res)
+    for col in ("dp_managed_by", "dp_used_for"):
+        u.show_mix(res, col)
+    for col in ("weekly_budget", "planned_hours"):
+        u.show_plan_size(res, col)
+    for m in ("uptake", "new_starts"):
+        u.show_trend(res, m)
+
+
+def _subset(data, keep):
+    """The Dataset with support_episodes replaced by `keep`."""
+    return dataclasses.replace(data, support_episodes=keep)
+
+
+def test_optional_fields_missing(data, monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(u, "display", lambda obj: shown.append(str(getattr(obj, "data", ""))))
+    bare = data.support_episodes.drop(columns=OPTIONAL)
+    res = u.analyse(_subset(data, bare), lookback=2)
+    show_all(res)
+    said = " ".join(shown)
+    assert "no preferred_language field" in said and "no dp_offered field" in said
+    assert res.offers is None and u.estimates(res)["name"].eq("uptake_odds_ratio").any()
+
+
+def test_one_group_no_dp_group_and_nobody(data):
+    ep = data.support_episodes
+
+    white = ep[ep["ethnic_group_broad"] == "White"]
+    res = u.analyse(_subset(data, white), lookback=2)
+    show_all(res)
+    assert res.odds[res.odds["factor"] == "group"].empty
+    assert any("Only one ethnic group" in s for s in u.key_findings(res))
+
+    no_dp_black = ep[~((ep["ethnic_group_broad"] == "Black") & ep["has_dp"].fillna(False))]
+    res = u.analyse(_subset(data, no_dp_black), lookback=2)
+    show_all(res)
+    black = res.odds[(res.odds["factor"] == "group") & (res.odds["group"] == "Black")]
+    assert black["value"].isna().all() and black["note"].str.contains("nobody").all()
+
+    res = u.analyse(_subset(data, ep.iloc[:0]), period_end="2026-03-31", lookback=2)
+    show_all(res)
+    assert "nothing to report" in u.key_findings(res)[0]
