@@ -12,9 +12,9 @@ import argparse
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from evalkit.data.synth import synthesise
 from evalkit.report import run
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -84,28 +84,9 @@ def write_notebook(folder: Path, name: str, *extra: str) -> Path:
     return path
 
 
-GROUPS = {"A": 30, "H": 12, "N": 6, "D": 3}  # NHS ethnic codes and people per code
-
-
 def make_data(folder: Path) -> Path:
-    """A small data folder the loader accepts: one council's support episodes (51 people; the
-    "D" group is below the disclosure threshold so the fixture table suppresses it)."""
-    codes = [code for code, n in GROUPS.items() for _ in range(n)]
-    frame = pd.DataFrame({
-        "person_id": [f"P{i:06d}" for i in range(len(codes))],
-        "la_code": "E06000016",
-        "birth_year_month": [f"19{40 + i % 40}-{1 + i % 12:02d}" for i in range(len(codes))],
-        "gender": ["Female" if i % 2 else "Male" for i in range(len(codes))],
-        "ethnicity": codes,
-        "primary_support_reason": "Physical Support: Personal care support",
-        "service_type": "Long Term Support: Community",
-        "delivery_mechanism": ["Direct Payment only" if i % 3 == 0 else
-                               "CASSR Managed Personal Budget" for i in range(len(codes))],
-        "start_date": [f"202{i % 4}-0{1 + i % 9}-15" for i in range(len(codes))],
-        "end_date": ["" if i % 5 else "2024-12-31" for i in range(len(codes))],
-    })
-    folder.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(folder / "support_episodes.csv", index=False)
+    """A small synthetic Leicester data folder (`evalkit synth --scale 0.05`, ~570 episodes)."""
+    synthesise(folder, profile="leicester", scale=0.05, seed=3)
     return folder
 
 
