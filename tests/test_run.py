@@ -14,6 +14,7 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from report_fixtures import evalkit_run, make_data, write_notebook
 
+from evalkit.paths import REPO_DIR
 from evalkit.report import render, run
 
 
@@ -205,6 +206,11 @@ def test_parse_params_types_values_and_rejects_reserved(tmp_path: Path) -> None:
         run.parse_params(["la_code=E06000016"], None)
     with pytest.raises(run.RunError, match="KEY=VALUE"):
         run.parse_params(["no equals sign"], None)
+
+
+def test_example_params_file_is_accepted() -> None:
+    got = run.parse_params([], REPO_DIR / "examples" / "quarterly.yaml")
+    assert got["target_days"] == [14, 28, 56] and got["group_level"] == "broad"
 
 
 def test_discover_orders_and_filters_notebooks(tmp_path: Path) -> None:
