@@ -21,7 +21,7 @@ import statsmodels.api as sm
 from IPython.display import Markdown, display
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from evalkit import disclosure, stats
+from evalkit import stats
 from evalkit.data import codes
 from evalkit.methods import survival
 from evalkit.report import record as rec
@@ -771,17 +771,15 @@ def _say(text: str) -> None:
 
 def _table(df: pd.DataFrame, count_cols: list[str], min_cell: int,
            rate_cols: dict[str, tuple[str, str]] | None = None, caption: str = "") -> None:
-    """Show a table after disclosure control (small counts and what reveals them as [c])."""
+    """Show a table through style.table (disclosure control); rate columns shown as percent."""
     if df.empty or not count_cols:
         _say(f"{caption or 'This table'}: no one to show.")
         return
-    shown = disclosure.suppress(df, count_cols, threshold=min_cell, rate_cols=rate_cols)
-    for c in rate_cols or {}:
-        shown[c] = shown[c].map(lambda v: f"{100 * v:.1f}%" if isinstance(v, float) else v)
-    if caption:
-        _say(f"**{caption}**")
-    display(shown.style.hide(axis="index"))
-    _say(f"_{disclosure.footnote(min_cell)}_")
+    rates = rate_cols or {}
+    shown = df.assign(**{c: df[c].astype(float) * 100 for c in rates})
+    style.table(shown, count_cols=count_cols, rate_cols=rates or None, threshold=min_cell,
+                caption=caption, labels={c: f"{c.replace('_', ' ')} (%)" for c in rates},
+                decimals=1)
 
 
 def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFrame, int]:
@@ -794,25 +792,18 @@ def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFram
 def _ci_chart(df: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str, *,
               ref: float | None = None, ref_label: str = "", pct: bool = True,
               hidden: int = 0, min_cell: int = 5) -> plt.Figure:
-    """Dots with horizontal CI lines, one row per label; optional vertical reference line."""
+    """style.ci_chart of value/lower/upper sorted by value (x100 when `pct`)."""
     k = 100 if pct else 1
-    d = df.sort_values("value")
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(d) + 1.6))
-    y = np.arange(len(d))
-    err = [((d["value"] - d["lower"]) * k).clip(lower=0),
-           ((d["upper"] - d["value"]) * k).clip(lower=0)]  # Wilson at 0 can dip below by 1e-17
-    ax.errorbar(d["value"] * k, y, xerr=err,
-                fmt="o", color=style.DARK_BLUE, ecolor=style.DARK_BLUE, capsize=3)
-    ax.set_yticks(y, [textwrap.shorten(str(v), 60) for v in d[label]])
-    if ref is not None and np.isfinite(ref):
-        ax.axvline(ref * k, color=style.ORANGE, linestyle="--")
-        ax.annotate(ref_label, (ref * k, len(d) - 0.5), color=style.ORANGE, fontsize=9,
-                    xytext=(4, 0), textcoords="offset points")
-    ax.set_xlabel(xlabel)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    d = df.sort_values("value", ascending=False)
+    d = pd.DataFrame({"label": [textwrap.shorten(str(v), 60) for v in d[label]],
+                      "value": d["value"] * k,
+                      "lower": np.fmin(d["lower"], d["value"]) * k,  # Wilson at 0 dips by 1e-17
+                      "upper": np.fmax(d["upper"], d["value"]) * k})
     note = f" {hidden} group(s) not shown: fewer than {min_cell} people." if hidden else ""
-    ax.set_title(subtitle + note, loc="left", fontsize=9)
-    return fig
+    return style.ci_chart(d, "label", "value", "lower", "upper",
+                          reference_line=ref * k if ref is not None and np.isfinite(ref) else None,
+                          reference_label=ref_label or None, title=title,
+                          subtitle=subtitle + note, xlabel=xlabel)
 
 
 def _share_chart(res: Uptake, df: pd.DataFrame, label: str, title: str, what: str,
