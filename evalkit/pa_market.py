@@ -628,9 +628,9 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
 # --------------------------------------------------------------------------- the whole analysis
 @dataclass(frozen=True)
 class Market:
-    """Everything notebook 02 shows, computed once by `analyse`. Frames are tidy; only `pas`,
-    `recipients`, `employers` and `durations` hold one row per PA/person/request, and they are
-    never displayed."""
+    """Everything notebook 02 shows, computed once by `analyse`. Frames are tidy; only
+    `register`, `pas`, `recipients`, `employers` and `durations` hold one row per
+    PA/person/request, and they are never displayed."""
 
     params: dict
     snapshots: list[pd.Timestamp]
@@ -639,6 +639,7 @@ class Market:
     extract: pd.Timestamp | None
     quality: pd.DataFrame
     returns: pd.DataFrame
+    register: pd.DataFrame | None
     pas: pd.DataFrame
     recipients: pd.DataFrame
     employers: pd.DataFrame
@@ -716,7 +717,8 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
                if data.quality is not None else pd.DataFrame(columns=["table", "reason", "rows"]))
     return Market(
         params=params, snapshots=snaps, snapshot=snapshot, as_at=as_at, extract=extract,
-        quality=quality, returns=returns_received(register), pas=pas, recipients=recipients,
+        quality=quality, returns=returns_received(register), register=register, pas=pas,
+        recipients=recipients,
         employers=employers, composition=comp,
         dissimilarity=dissimilarity(broad, conf=conf, n_boot=n_boot, seed=seed),
         representation=representation(broad, conf=conf),
@@ -937,36 +939,34 @@ def show_snapshots(m: Market) -> None:
         return
     r = m.returns
     t = r.groupby("snapshot_date").agg(returns=("missing", lambda s: int((~s).sum())),
-                                       agencies=("agency", "nunique"),
-                                       pas=("pas", "sum"), active=("active_pas", "sum"))
-    t = t.reset_index()
+                                       agencies=("agency", "nunique")).reset_index()
+    t["active"] = [len(active_pas(m.register, d)) for d in t["snapshot_date"]]
     t["snapshot_date"] = t["snapshot_date"].dt.strftime("%Y-%m-%d")
     t["returns"] = t["returns"].astype(str) + " of " + t["agencies"].astype(str)
     t = t.drop(columns="agencies").rename(columns={
         "snapshot_date": "Snapshot", "returns": "Agency returns received",
-        "pas": "PA listings", "active": "Active PA listings"})
+        "active": "Active PAs (each counted once)"})
     _say(f"{len(m.snapshots)} register snapshot(s); this report describes the one of "
          f"{m.snapshot:%d %B %Y}, and people with a Direct Payment on {m.as_at:%d %B %Y}.")
-    _table(t, ["PA listings", "Active PA listings"], m,
-           caption="PA register snapshots (a PA listed by two agencies is counted by each)")
+    _table(t, ["Active PAs (each counted once)"], m, caption="PA register snapshots")
 
 
 def show_returns(m: Market) -> None:
-    """PAs returned per agency per snapshot; a missing return is flagged."""
+    """PAs returned per agency per snapshot, a Total row, and which returns are missing."""
     if m.returns.empty:
         _say("There is no PA register in this data folder.")
         return
     r = m.returns.assign(snapshot=m.returns["snapshot_date"].dt.strftime("%Y-%m-%d"))
-    wide = r.pivot(index="agency", columns="snapshot", values="pas").reset_index()
-    snaps = [c for c in wide.columns if c != "agency"]
-    shown = disclosure.suppress(wide, snaps, threshold=m.params["min_cell"])
-    missing = r[r["missing"]]
-    for row in missing.itertuples():
-        shown.loc[shown["agency"] == row.agency, row.snapshot] = "no return"
-    _say(f"**PAs returned by each agency at each snapshot** ({len(missing)} missing "
-         f"return(s) flagged 'no return')")
-    display(shown.rename(columns={"agency": "Agency"}).style.hide(axis="index"))
-    _say(f"_{disclosure.footnote(m.params['min_cell'])}_")
+    wide = r.pivot(index="agency", columns="snapshot", values="pas")
+    snaps = list(wide.columns)
+    wide.loc["Total"] = wide.sum()
+    missing = r[r["missing"]].groupby("agency")["snapshot"].agg(", ".join)
+    wide["No return for"] = wide.index.map(missing).fillna("")
+    wide = wide.reset_index().rename(columns={"agency": "Agency"})
+    n_missing = int(r["missing"].sum())
+    _table(wide, snaps, m, total_row=("Agency", "Total"),
+           caption=f"PA listings returned by each agency at each snapshot; {n_missing} missing "
+           "return(s), shown as 0 and named in the last column")
 
 
 def show_data_quality(m: Market) -> None:
@@ -1095,30 +1095,48 @@ def show_representation(m: Market) -> None:
 
 
 # --- Language coverage ------------------------------------------------------------------
-def show_language_gaps(m: Market) -> None:
-    """Ranked gap table: recipients, PAs who speak it, PAs per 10, share with no PA nearby."""
+def show_language_supply(m: Market) -> None:
+    """For each language people with a DP prefer: how many, and active PAs who speak it."""
     c = m.coverage
     if c.empty:
         _say("No one with a Direct Payment has a recorded preferred language, so language "
              "coverage cannot be measured.")
         return
+    c = c.sort_values("recipients", ascending=False)
+    t = pd.DataFrame({"Language": c["language"], "People with a DP": c["recipients"],
+                      "% of people with a DP": c["share_of_recipients"],
+                      "Active PAs who speak it": c["pas"], "PAs per 10 people": c["pas_per_10"]})
+    _table(t, ["People with a DP", "Active PAs who speak it"], m,
+           rate_cols={"% of people with a DP": ("People with a DP", "People with a DP"),
+                      "PAs per 10 people": ("Active PAs who speak it", "People with a DP")},
+           pct=["% of people with a DP"],
+           caption=f"Preferred languages of people with a Direct Payment ({m.as_at:%B %Y}) and "
+           f"active PAs who speak them ({_when(m)})")
+
+
+def show_language_gaps(m: Market) -> None:
+    """Ranked gap table: people living where no active PA speaks their language (Wilson CI)."""
+    c = m.coverage[m.coverage["with_area"] > 0]
+    if c.empty:
+        _say("No one with a Direct Payment has both a recorded language and a recorded area, "
+             "so the gap by area cannot be measured.")
+        return
     t = pd.DataFrame({
-        "Language": c["language"], "People with a DP": c["recipients"],
-        "% of people with a DP": c["share_of_recipients"],
-        "Active PAs who speak it": c["pas"], "PAs per 10 people": c["pas_per_10"],
-        "With area recorded": c["with_area"], "Living where no PA speaks it": c["no_pa_area"],
+        "Language": c["language"],
+        "Living where a PA speaks it": c["with_area"] - c["no_pa_area"],
+        "Living where no PA speaks it": c["no_pa_area"], "People (area known)": c["with_area"],
         "% living where no PA speaks it": c["value"], "95% CI": _interval_text(c),
         "Areas where they live": c["areas"], "Areas with no PA speaking it": c["areas_without"]})
-    rates = {"% of people with a DP": ("People with a DP", "People with a DP"),
-             "PAs per 10 people": ("Active PAs who speak it", "People with a DP"),
-             "% living where no PA speaks it": ("Living where no PA speaks it",
-                                                "With area recorded"),
-             "95% CI": ("Living where no PA speaks it", "With area recorded")}
-    _table(t, ["People with a DP", "Active PAs who speak it", "With area recorded",
-               "Living where no PA speaks it"], m, rate_cols=rates,
-           pct=["% of people with a DP", "% living where no PA speaks it"],
-           caption=f"Languages of people with a Direct Payment ({m.as_at:%B %Y}) and of active "
-           f"PAs ({_when(m)}), largest gaps first (ranked by the lower end of the CI)")
+    gap = ("Living where no PA speaks it", "People (area known)")
+    _table(t, ["Living where a PA speaks it", "Living where no PA speaks it"], m,
+           total_col="People (area known)",
+           rate_cols={"% living where no PA speaks it": gap, "95% CI": gap,
+                      "Areas where they live": ("People (area known)", "People (area known)"),
+                      "Areas with no PA speaking it": gap},
+           pct=["% living where no PA speaks it"],
+           caption="Language gaps, largest first (ranked by the lower end of the 95% CI): "
+           f"people with a DP living in an area where no active PA ({_when(m)}) speaks their "
+           "language")
 
 
 def show_language_gap_chart(m: Market) -> None:
@@ -1163,8 +1181,14 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     rate = 10 * wide_p / wide_r.where(wide_r > 0)
     shown = rate.astype(object).where(~hidden, disclosure.SUPPRESSED)
     none = int(((rate == 0) & ~hidden).sum().sum())
-    fig = style.heatmap(shown, title=f"In {none} places where enough people prefer a language "
-                        "to show, no active PA living there speaks it",
+    if not (rate.notna() & ~hidden).any().any():
+        _say("Every area-language cell holds fewer than "
+             f"{k} people or PAs, so the area heatmap is not shown.")
+        return
+    title = (f"In {none} area-language cells with enough people to show, no active PA living "
+             "there speaks the language" if none else "Every area-language cell with enough "
+             "people to show has an active PA living there who speaks the language")
+    fig = style.heatmap(shown, title=title,
                         subtitle=f"Active PAs who speak each language per 10 people with a DP "
                         f"who prefer it, by area, {_when(m)}; blank = no speakers; "
                         f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs",
@@ -1172,6 +1196,15 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs per "
                f"10 people with a DP who prefer the language; {none} shown cells have no PA who "
                f"speaks it; {int(hidden.sum().sum())} cells are suppressed.")
+
+
+def _request_label(group: str) -> str:
+    """'Requests stating a language preference', 'Hospital-discharge requests', ..."""
+    if group == PREFERENCE_LABELS["hospital_discharge"]:
+        return "Hospital-discharge requests"
+    if group in (ALL_REQUESTS, NO_PREFERENCE_GROUP):
+        return f"Requests with {group.lower()}" if group == NO_PREFERENCE_GROUP else group
+    return f"Requests stating a {group.lower()} preference"
 
 
 # --- Time to recruit --------------------------------------------------------------------
@@ -1192,7 +1225,7 @@ def show_recruitment_curves(m: Market, max_days: int = 182) -> None:
     title = "Time from a request to a PA starting"
     if slow and pd.notna(med.loc[ALL_REQUESTS, "value"]):
         g, v = max(slow, key=lambda x: x[1])
-        title = (f"{g} requests waited longest: median {v:.0f} days against "
+        title = (f"{_request_label(g)} waited longest: median {v:.0f} days against "
                  f"{med.loc[ALL_REQUESTS, 'value']:.0f} for all requests")
     d = c[c["group"].isin(groups) & (c["time"] <= max_days)]
     start = pd.DataFrame({"group": groups, "time": 0.0, "surv": 1.0, "lower": 1.0, "upper": 1.0})
@@ -1244,7 +1277,7 @@ def show_recruitment_cox(m: Market) -> None:
     slow = c[c["upper"] < 1]
     title = (f"Requests stating a {' or '.join(slow['preference'].str.lower())} preference "
              "take longer to fill" if len(slow) else
-             "No stated preference clearly changes how quickly a request is filled")
+             "None of the stated preferences clearly changes how quickly a request is filled")
     alt = ("Dot chart of hazard ratios of a request being filled, for requests stating each "
            "preference against those that do not: " + "; ".join(
                f"{r.preference} {r.value:.2f} ({r.lower:.2f} to {r.upper:.2f})"
@@ -1299,8 +1332,8 @@ def show_match_sources(m: Market) -> None:
         cap += (f": {_pct(fam['value'].iloc[0])} of filled requests were filled by a family "
                 f"member ({_ci(fam.iloc[0])}); relatives, including those living elsewhere, "
                 "may be employed as PAs")
-    _table(wide, [*srcs, "Filled requests"], m, rate_cols=rates, pct=list(rates),
-           caption=cap)
+    _table(wide, srcs, m, rate_cols=rates, pct=list(rates), total_col="Filled requests",
+           total_row=("Group", ALL_REQUESTS), caption=cap)
 
 
 # --- Change between snapshots -----------------------------------------------------------
@@ -1317,19 +1350,25 @@ def show_change(m: Market, by: str = "all") -> None:
         return
     what = {"all": "All PAs", "ethnic_group_broad": "Broad ethnic group",
             "language": "Language"}.get(by, by)
-    t = pd.DataFrame({what: ch["group"], "Active before": ch["active_from"],
-                      "Active after": ch["active_to"], "Joiners": ch["joiners"],
-                      "Leavers": ch["leavers"], "Net change": ch["net"],
-                      "Still active": ch["retained"], "Retention": ch["value"],
-                      "95% CI": _interval_text(ch)})
-    rates = {"Net change": ("Joiners", "Leavers"),
-             "Retention": ("Still active", "Active before"),
-             "95% CI": ("Still active", "Active before")}
+    t = pd.DataFrame({what: ch["group"], "Stayed": ch["retained"], "Left": ch["leavers"],
+                      "Joined": ch["joiners"], "Net change": ch["net"],
+                      "Retention": ch["value"], "95% CI": _interval_text(ch)})
+    rates = {"Net change": ("Joined", "Left"), "Retention": ("Stayed", "Left"),
+             "95% CI": ("Stayed", "Left")}
     r0 = ch.iloc[0]
-    _table(t, ["Active before", "Active after", "Joiners", "Leavers", "Still active"], m,
-           rate_cols=rates, pct=["Retention"],
-           caption=f"Active PAs between {r0['from_date']:%d %B %Y} and {r0['to_date']:%d %B %Y}"
-           f" by {what.lower()} (a PA who speaks two languages counts in both)")
+    extra = {}
+    if by == "ethnic_group_broad":
+        total = m.change["all"]
+        t = pd.concat([t, pd.DataFrame({what: ["All PAs"], "Stayed": total["retained"],
+                                        "Left": total["leavers"], "Joined": total["joiners"],
+                                        "Net change": total["net"], "Retention": total["value"],
+                                        "95% CI": _interval_text(total)})], ignore_index=True)
+        extra = {"total_row": (what, "All PAs")}
+    note = " (a PA who speaks two languages counts in both)" if by == "language" else ""
+    _table(t, ["Stayed", "Left", "Joined"], m, rate_cols=rates, pct=["Retention"],
+           caption=f"Active PAs at {r0['from_date']:%d %B %Y} who stayed or left by "
+           f"{r0['to_date']:%d %B %Y}, and PAs who joined, by {what.lower()}{note}; "
+           "retention = share who stayed", **extra)
 
 
 # --- Methods and caveats ----------------------------------------------------------------
