@@ -1,0 +1,164 @@
+"""Wall time and peak memory of `evalkit run` for one council and for national data.
+
+Cases: the Leicester profile (one council, scale 1, ~10k people on long-term support) and the
+England profile with `--la all` (all councils together, ~1.5M people). Each run is a separate
+`python -m evalkit.cli run` process; its whole process tree (runner plus notebook kernels) is
+sampled for resident memory, so the peak is the sum over processes running at once, and the
+largest single process is reported too (from `os.wait4`). Per notebook, the manifest and the
+executed notebook's papermill cell timings split the time into kernel start-up, the first code
+cell after the parameters (imports and `evalkit.load`), the analysis cells (models, tables,
+charts) and rendering (nbconvert HTML, contents, privacy gate). Targets (issue 8, 2-core machine):
+council < 20 s wall for all notebooks; national < 2 min and < 4 GiB peak.
+
+    .venv/bin/python benchmarks/bench_run.py [--work DIR] [--jobs N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from bench_data import machine
+
+from evalkit.data.synth import synthesise
+
+CASES = {  # name -> (profile, scale, extra run arguments)
+    "council (leicester)": ("leicester", 1.0, ["--la", "E06000016"]),
+    "national (england, all)": ("england", 1.0, ["--la", "all"]),
+}
+QUICK_SCALE = 0.1
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants now (0 for ones that vanished)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def run_measured(argv: list[str]) -> tuple[int, float, float, float, str]:
+    """Run `argv`; (exit code, wall s, peak tree MiB, peak single process MiB, stdout+stderr)."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watched = psutil.Process(child.pid)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], tree_rss(watched))
+            except psutil.Error:
+                return
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.append(child.stdout.read()), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    reader.join()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return (child.returncode, wall, peak[0] / 2**20, usage.ru_maxrss / 1024, "".join(output))
+
+
+def split_notebook(council: Path, entry: dict) -> dict[str, object]:
+    """Where one notebook's time went, from the manifest entry and papermill cell durations."""
+    row: dict[str, object] = {"notebook": entry["notebook"], "status": entry["status"],
+                              "total": entry["duration_s"], "render": entry["render_s"]}
+    executed = entry["outputs"]["notebook"]
+    cells = []
+    if executed:
+        nb = nbformat.read(council / executed, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code"
+                 and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+    durations = [c.metadata.get("papermill", {}).get("duration") or 0.0 for c in cells]
+    row["kernel"] = max(entry["execute_s"] - sum(durations), 0.0)
+    row["setup"] = durations[0] if durations else 0.0
+    row["analysis"] = sum(durations[1:])
+    if len(durations) > 1:
+        i = max(range(1, len(durations)), key=durations.__getitem__)
+        first = next((ln for ln in cells[i].source.splitlines() if ln.strip()), "")
+        row["slowest"] = f"{durations[i]:.1f} s: {first[:40]}"
+    else:
+        row["slowest"] = ""
+    return row
+
+
+def bench_case(name: str, profile: str, scale: float, extra: list[str], work: Path,
+               jobs: int) -> tuple[list[dict], dict]:
+    """Synthesise the case's data, run it once, and return per-notebook rows and the totals."""
+    data = work / f"{profile}-x{scale}" / "data"
+    if not (data / "truth.json").is_file():
+        synthesise(data, profile=profile, scale=scale, seed=1)
+    out = work / f"{profile}-x{scale}" / "reports"
+    code, wall, peak_tree, peak_one, log = run_measured(
+        [sys.executable, "-m", "evalkit.cli", "run", str(data), "--out", str(out),
+         "--jobs", str(jobs), *extra])
+    manifests = sorted(out.glob("*/manifest.json"))
+    if not manifests:
+        raise RuntimeError(f"{name}: evalkit run exited {code}, no manifest:\n{log[-3000:]}")
+    rows = []
+    for path in manifests:
+        man = json.loads(path.read_text())
+        rows += [split_notebook(path.parent, e) for e in man["notebooks"]]
+    rows_read = sum(t["read"] for t in man["data"]["rows"].values())
+    return rows, {"exit": code, "wall": wall, "peak_tree": peak_tree, "peak_one": peak_one,
+                  "rows": rows_read}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=None, help="folder for data and reports "
+                        "(kept; reused data is not re-synthesised); default a temporary folder")
+    parser.add_argument("--jobs", type=int, default=1, help="evalkit run --jobs (default 1)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"national at scale {QUICK_SCALE} instead of 1 (a smoke run)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
+        work = args.work or Path(tmp)
+        print(f"machine: {machine()}")
+        print(f"evalkit run --jobs {args.jobs}; times in seconds, memory in MiB\n")
+        head = (f"{'case':<26}{'notebook':<16}{'status':<11}{'total':>7}{'kernel':>8}"
+                f"{'imp+load':>9}{'analysis':>9}{'render':>8}  slowest cell")
+        print(head)
+        print("-" * len(head))
+        totals = {}
+        for name, (profile, scale, extra) in CASES.items():
+            if args.quick and profile == "england":
+                scale = QUICK_SCALE
+            rows, total = bench_case(name, profile, scale, extra, work, args.jobs)
+            totals[name] = total
+            for r in rows:
+                print(f"{name:<26}{r['notebook']:<16}{r['status'][:10]:<11}{r['total']:>7.1f}"
+                      f"{r['kernel']:>8.1f}{r['setup']:>9.1f}{r['analysis']:>9.1f}"
+                      f"{r['render']:>8.1f}  {r['slowest']}")
+            print(f"{name:<26}{'ALL (wall)':<16}{'exit ' + str(total['exit']):<11}"
+                  f"{total['wall']:>7.1f}   peak memory {total['peak_tree']:,.0f} (process tree),"
+                  f" {total['peak_one']:,.0f} (largest process); {total['rows']:,} rows read\n")
+        council, national = totals.values()
+        print(f"growth council -> national: rows x{national['rows'] / council['rows']:.0f}, "
+              f"wall x{national['wall'] / council['wall']:.1f}, "
+              f"peak memory x{national['peak_tree'] / council['peak_tree']:.1f}")
+    return 0 if all(t["exit"] == 0 for t in totals.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
