@@ -786,6 +786,12 @@ def _safe(x: float, n: float, min_cell: int) -> bool:
     return all(not (0 < v < min_cell) for v in (x, n, n - x))
 
 
+def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> pd.Series:
+    """Rows whose share x/n can be shown (`_safe`), as a boolean mask aligned to `df`."""
+    return pd.Series([_safe(a, b, min_cell) for a, b in zip(df[x], df[n], strict=True)],
+                     index=df.index, dtype=bool)
+
+
 def _when(m: Market) -> str:
     return f"{m.snapshot:%B %Y}" if m.snapshot is not None else "no snapshot"
 
@@ -805,8 +811,8 @@ def key_findings(m: Market) -> list[str]:
     k = m.params["min_cell"]
     out = []
     cov = m.coverage[(m.coverage["language"] != "English") & m.coverage["value"].notna()]
-    cov = cov[[_safe(r.no_pa_area, r.with_area, k) and r.recipients >= k and r.value > 0
-               for r in cov.itertuples()]]
+    cov = cov[_shown(cov, "no_pa_area", "with_area", k) & (cov["recipients"] >= k)
+              & (cov["value"] > 0)]
     out += [_gap_sentence(r, m) for _, r in cov.head(2).iterrows()]
     med = m.medians[m.medians["group"] == ALL_REQUESTS]
     if len(med) and med["n"].iloc[0] >= k:
@@ -851,7 +857,7 @@ def estimates(m: Market) -> pd.DataFrame:
     cox = m.cox[m.cox["value"].notna()]
     parts.append(cox.assign(name="recruitment_hazard_ratio", reference="no such preference"))
     cov = m.coverage[m.coverage["value"].notna()]
-    cov = cov[[_safe(r.no_pa_area, r.with_area, k) for r in cov.itertuples()]]
+    cov = cov[_shown(cov, "no_pa_area", "with_area", k)]
     parts.append(cov.assign(name="language_gap", group=cov["language"], reference="",
                             n=cov["with_area"]))
     med = m.medians[m.medians["n"] >= k]
@@ -867,13 +873,13 @@ def estimates(m: Market) -> pd.DataFrame:
                                 {f"{SOURCES['pas']} vs {SOURCES['recipients']}": "recipients",
                                  f"{SOURCES['pas']} vs {SOURCES['population']}": "population"})))
     rl = m.representation[m.representation["measure"] == "relative_likelihood"]
-    rl = rl[[_safe(r.x, r.x, k) and _safe(r.ref_x, r.ref_x, k) for r in rl.itertuples()]]
+    rl = rl[_shown(rl, "x", "x", k) & _shown(rl, "ref_x", "ref_x", k)]
     parts.append(rl.assign(name="pa_relative_likelihood", reference="White", n=rl["x"]))
-    mt = m.match[[_safe(r.matched, r.checked, k) for r in m.match.itertuples()]]
+    mt = m.match[_shown(m.match, "matched", "checked", k)]
     parts.append(mt.assign(name="pa_match_share", reference="", n=mt["checked"],
                            group=mt["preference"].map(GROUP_KEYS)))
     ret = m.change["all"]
-    ret = ret[[_safe(r.retained, r.active_from, k) for r in ret.itertuples()]]
+    ret = ret[_shown(ret, "retained", "active_from", k)]
     parts.append(ret.assign(name="pa_retention", group="all", reference="",
                             n=ret["active_from"]))
     parts = [p.reindex(columns=cols) for p in parts if len(p)]
@@ -961,7 +967,7 @@ def show_returns(m: Market) -> None:
     snaps = list(wide.columns)
     wide.loc["Total"] = wide.sum()
     missing = r[r["missing"]].groupby("agency")["snapshot"].agg(", ".join)
-    wide["No return for"] = wide.index.map(missing).fillna("")
+    wide["No return for"] = [missing.get(a, "") for a in wide.index]
     wide = wide.reset_index().rename(columns={"agency": "Agency"})
     n_missing = int(r["missing"].sum())
     _table(wide, snaps, m, total_row=("Agency", "Total"),
@@ -1025,7 +1031,7 @@ def show_composition_chart(m: Market) -> None:
     if comp is None or comp.empty:
         _say("Ethnic group is not recorded, so the composition chart is not shown.")
         return
-    ok = comp[[_safe(r.count, r.total, k) for r in comp.itertuples()]]
+    ok = comp[_shown(comp, "count", "total", k)]
     groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
     pas = ok[ok["source"] == SOURCES["pas"]].set_index("group")["value"]
     rec_ = ok[ok["source"] == SOURCES["recipients"]].set_index("group")["value"]
@@ -1076,7 +1082,7 @@ def show_representation(m: Market) -> None:
     """Relative likelihood (SC-WRES) of adults in each group being an active PA, vs White."""
     k = m.params["min_cell"]
     rl = m.representation[m.representation["measure"] == "relative_likelihood"]
-    rl = rl[[_safe(r.x, r.x, k) and r.value == r.value for r in rl.itertuples()]]
+    rl = rl[_shown(rl, "x", "x", k) & rl["value"].notna()]
     if rl.empty:
         _say("Relative likelihoods need the adult population by ethnic group and enough PAs "
              "in each group; they cannot be shown here.")
@@ -1143,7 +1149,7 @@ def show_language_gap_chart(m: Market) -> None:
     """Share of each language's speakers living where no active PA speaks it (dots, CIs)."""
     k = m.params["min_cell"]
     c = m.coverage[m.coverage["value"].notna()]
-    ok = c[[_safe(r.no_pa_area, r.with_area, k) for r in c.itertuples()]]
+    ok = c[_shown(c, "no_pa_area", "with_area", k)]
     hidden = len(c) - len(ok)
     if ok.empty:
         _say("No language has enough speakers to chart its coverage without risking "
