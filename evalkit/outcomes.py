@@ -323,7 +323,7 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
     if outcome == "setup_days":
         before = float(series.loc[series["post"] == 0, "n"].sum())
         after = float(series.loc[series["post"] == 1, "n"].sum())
-    if shortfall and series["post"].eq(0).all() and pd.Timestamp(change["date"]) < lo:
+    if shortfall and series["post"].eq(1).all() and pd.Timestamp(change["date"]) < lo:
         shortfall = f"it began before the data start ({lo:%B %Y}); {shortfall}"
     if not shortfall and family != "ols" and min(before, after) < MIN_EVENTS:
         shortfall = (f"there were {before:.0f} events before and {after:.0f} after; at least "

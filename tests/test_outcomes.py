@@ -1,0 +1,215 @@
+"""evalkit.outcomes: unit tests and edge cases (planned change, too few months, missing survey
+or engagement). The notebook itself is tested in test_outcomes_notebook.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+import evalkit
+from evalkit import outcomes as o
+from evalkit.data.synth import synthesise
+from evalkit.methods import its as itsm
+from evalkit.methods import power
+
+matplotlib.use("Agg")
+SHOWS = (o.show_spc, o.show_its, o.show_controlled, o.show_experience)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return synthesise(tmp_path_factory.mktemp("o03") / "data", scale=0.2, seed=4)
+
+
+@pytest.fixture(scope="module")
+def data(folder):
+    return evalkit.load(folder)
+
+
+def _change(**kw) -> pd.Series:
+    base = {"change_id": "X1", "date": pd.Timestamp("2023-01-01"), "name": "Test change",
+            "target_groups": "all", "target_teams": None, "status": "implemented"}
+    return o.change_log(pd.DataFrame([{**base, **kw}])).iloc[0]
+
+
+def _show_all(res: o.Outcomes) -> None:
+    for f in (o.show_key_findings, o.show_quality, o.show_series, o.show_timeline,
+              o.show_planned, o.show_engagement, o.show_power, o.show_methods):
+        f(res)
+    for show in SHOWS:
+        o.show_each(res, show)
+    for by in ("ethnic group", "preferred language"):
+        o.show_experience_by(res, by)
+
+
+def test_target_mask_and_words():
+    frame = pd.DataFrame({"ethnic_group_broad": ["Asian", "White", "Black", "Asian"],
+                          "ethnic_group": ["x", "y", "Black, Black British, Caribbean or "
+                                           "African: African", "z"],
+                          "preferred_language": ["Gujarati", "English", "Somali", "Urdu"],
+                          "team_id": ["T01", "T02", "T01", "T05"]})
+    assert o.target_mask(frame, _change()).all()
+    assert o.target_mask(frame, _change(target_groups="Asian")).tolist() == [1, 0, 0, 1]
+    assert o.target_mask(frame, _change(target_groups="language:somali")).tolist() == [0, 0, 1, 0]
+    assert o.target_mask(frame, _change(target_groups="Somali;White")).tolist() == [0, 1, 1, 0]
+    teams = _change(target_teams="T01;T02")
+    assert o.target_mask(frame, teams).tolist() == [1, 1, 1, 0]
+    assert o.target_mask(frame, teams, use_teams=False).all()
+    assert o.who(teams) == "people in teams T01, T02"
+    assert o.who(_change(target_groups="language:Somali")) == (
+        "people whose preferred language is Somali")
+    with pytest.raises(ValueError, match="no team_id field"):
+        o.target_mask(frame.drop(columns="team_id"), teams)
+
+
+def test_first_whole_month_follows_mark_change():
+    assert o._first_post("2023-01-01") == pd.Timestamp("2023-01-01")
+    assert o._first_post("2023-01-15") == pd.Timestamp("2023-02-01")
+
+
+def test_single_change_fit_equals_its(data):
+    """With no other change touching the series, the fit is `its.its` itself."""
+    ep = data.support_episodes
+    log = o.change_log(data.practice_changes).query("change_id == 'C2'")
+    start, end = o.series_bounds(ep)
+    fit = o.fit_change(ep, log, log.iloc[0], start=start, end=end)
+    assert fit.co_changes == []
+    direct = itsm.its(fit.series, "y", "time", "post", month="calendar_month")
+    cols = ["value", "lower", "upper", "p_value"]
+    np.testing.assert_allclose(fit.result.estimates[cols], direct.estimates[cols], rtol=1e-10)
+
+
+def test_other_changes_enter_as_steps(data):
+    ep = data.support_episodes
+    log = o.change_log(data.practice_changes)
+    start, end = o.series_bounds(ep)
+    fit = o.fit_change(ep, log, log[log["change_id"] == "C2"].iloc[0], start=start, end=end)
+    assert set(fit.co_changes) >= {"C1", "C4"}  # training in some teams, service for everyone
+    terms = set(fit.result.estimates["term"])
+    assert {"C1:level_change", "C4:level_change", "level_change", "slope_change"} <= terms
+    cf = fit.result.counterfactual
+    assert np.allclose(cf.loc[cf["post"] == 0, "counterfactual"], cf.loc[cf["post"] == 0,
+                                                                          "fitted"])
+
+
+def test_planned_and_short_changes_give_statements(data):
+    ep = data.support_episodes
+    log = o.change_log(data.practice_changes)
+    start, end = o.series_bounds(ep)
+    planned = _change(status="planned", date=pd.Timestamp("2027-01-01"))
+    assert "planned" in o.fit_change(ep, log, planned, start=start, end=end).shortfall
+    late = o.fit_change(ep, log, _change(date=pd.Timestamp("2025-12-10")), start=start, end=end)
+    assert late.result is None and "found" in late.shortfall and "3 after" in late.shortfall
+    early = o.fit_change(ep, log, _change(date=pd.Timestamp("2019-06-01")), start=start, end=end)
+    assert early.result is None and "before the data start" in early.shortfall
+    few = o.fit_change(ep, log, _change(target_groups="language:Somali"), start=start, end=end)
+    assert few.result is None and "at least 10" in few.shortfall
+
+
+@pytest.mark.parametrize("outcome", ["dp_share", "dp_offer_rate", "setup_days"])
+def test_other_outcomes_fit(data, outcome):
+    ep = data.support_episodes
+    log = o.change_log(data.practice_changes)
+    start, end = o.series_bounds(ep)
+    fit = o.fit_change(ep, log, log[log["change_id"] == "C4"].iloc[0], outcome=outcome,
+                       start=start, end=end)
+    assert fit.result is not None, fit.shortfall
+    family = o.OUTCOMES[outcome][1]
+    assert fit.result.family == family
+    if outcome != "setup_days":
+        assert (fit.series["y"] <= fit.series["n"]).all()
+    assert o.spc_points(fit) is not None
+
+
+def test_survey_scores():
+    items = {c: [1, 4, 2] for c in o.ASCOT_ITEMS}
+    survey = pd.DataFrame({**items, "info_ease": [5, 2, 1], "satisfaction": [1, 2, 3]})
+    got = o.survey_scores(survey)
+    assert got["scrqol"].tolist() == [24, 0, 16]  # 8 x 3, 8 x 0, 8 x 2
+    assert np.isnan(got["info_ease"].iloc[0]) and got["w"].eq(1).all()
+    survey.loc[0, "food_drink"] = np.nan
+    assert np.isnan(o.survey_scores(survey)["scrqol"].iloc[0])
+
+
+def test_unweighted_shift_is_welch():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(1, 2, 40), rng.normal(0, 1, 25)
+    got = o.weighted_shift(pd.DataFrame({"m": b, "w": 1.0}), pd.DataFrame({"m": a, "w": 1.0}),
+                           "m")
+    ci = st.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert got["value"] == pytest.approx(a.mean() - b.mean())
+    assert (got["lower"], got["upper"]) == pytest.approx((ci.low, ci.high))
+    pooled = np.sqrt((39 * a.var(ddof=1) + 24 * b.var(ddof=1)) / 63)
+    assert got["effect_size"] == pytest.approx((a.mean() - b.mean()) / pooled)
+
+
+def test_unequal_weights_widen_the_interval():
+    rng = np.random.default_rng(2)
+    before = pd.DataFrame({"m": rng.normal(0, 1, 60), "w": 1.0})
+    after = pd.DataFrame({"m": rng.normal(0, 1, 60), "w": 1.0})
+    even = o.weighted_shift(before, after, "m")
+    uneven = o.weighted_shift(before, after.assign(w=np.r_[np.full(30, 10.0), np.ones(30)]), "m")
+    assert uneven["upper"] - uneven["lower"] > even["upper"] - even["lower"]
+
+
+def test_months_needed_matches_linear_search():
+    want = power.its_months_needed(1.3, 20.0, 24)
+    assert o.months_needed(1.3, 20.0, 24) == want
+    assert o.months_needed(1.01, 0.5, 12) is None
+
+
+def test_engagement_themes_by_year():
+    eng = pd.DataFrame({"date": pd.to_datetime(["2023-03-31", "2023-04-01", "2023-05-01"]),
+                        "method": ["group", "interview", "group"],
+                        "community": ["Somali"] * 3, "n_people": [4, 6, 2],
+                        "theme": ["paperwork"] * 3, "summary": ["a", "b", "c"]})
+    got = o.engagement_themes(eng)
+    assert got["period"].tolist() == ["2022/23", "2023/24"]
+    assert got["people"].tolist() == [4, 8] and got["sessions"].tolist() == [1, 2]
+    assert o.engagement_themes(None) is None
+
+
+def test_analyse_records_truth_names(data, folder, tmp_path):
+    res = o.analyse(data)
+    est = o.estimates(res)
+    truth = json.loads((folder / "truth.json").read_text())["effects"]
+    want = {(e["name"], e["group"]) for e in truth if e["name"] in
+            ("its_level_change", "survey_shift") and not e["group"].startswith("C3")}
+    assert want <= set(zip(est["name"], est["group"], strict=True))
+    assert est["lower"].le(est["value"]).all() and est["value"].le(est["upper"]).all()
+    path = o.record(res, tmp_path / "results.json")
+    doc = json.loads(path.read_text())
+    assert doc["notebook"] == "03_outcomes" and doc["parameters"]["outcome"] == "new_dp_starts"
+    assert 1 <= len((tmp_path / "key_findings.md").read_text().splitlines()) - 2 <= 6
+
+
+def test_edge_cases_give_statements_not_exceptions(data, monkeypatch):
+    said: list[str] = []
+    monkeypatch.setattr(o, "display", lambda obj: said.append(str(getattr(obj, "data", ""))))
+    monkeypatch.setattr(o.style, "display", lambda obj: said.append(str(getattr(obj, "data", ""))))
+    bare = dataclasses.replace(data, survey=None, engagement=None)
+    res = o.analyse(bare, change_id="C2", outcome="dp_share", comparison="none")
+    _show_all(res)
+    text = " ".join(said)
+    assert "no survey" in text and "not supplied an engagement table" in text
+    assert "No controlled comparison" in text
+    log = data.practice_changes.copy()
+    log.loc[log["change_id"] == "C5", "status"] = "planned"
+    res = o.analyse(dataclasses.replace(data, practice_changes=log))
+    assert "C5" not in {f.change["change_id"] for f in res.fits}
+    said.clear()
+    o.show_planned(res)
+    assert "C5" in " ".join(said)
+    nothing = o.analyse(dataclasses.replace(data, practice_changes=log.iloc[:0]))
+    assert "No implemented practice change" in o.key_findings(nothing)[0]
+    _show_all(nothing)
+    with pytest.raises(ValueError, match="not in the practice-change log"):
+        o.analyse(data, change_id="C9")
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        o.analyse(data, outcome="uptake")
