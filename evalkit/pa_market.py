@@ -1108,7 +1108,7 @@ def show_language_supply(m: Market) -> None:
         _say("No one with a Direct Payment has a recorded preferred language, so language "
              "coverage cannot be measured.")
         return
-    c = c.sort_values("recipients", ascending=False)
+    c = c.sort_values("recipients", ascending=False).reset_index(drop=True)
     t = pd.DataFrame({"Language": c["language"], "People with a DP": c["recipients"],
                       "% of people with a DP": c["share_of_recipients"],
                       "Active PAs who speak it": c["pas"], "PAs per 10 people": c["pas_per_10"]})
@@ -1169,9 +1169,14 @@ def show_language_gap_chart(m: Market) -> None:
 
 
 def show_area_heatmap(m: Market, top: int = 8) -> None:
-    """Areas x languages: active PAs who speak it per 10 speakers there; suppressed = [c]."""
+    """Areas x languages: active PAs who speak it per 10 speakers there; suppressed = [c].
+
+    The `top` languages other than English with most speakers; areas where no cell can be shown
+    are left out (and counted in the subtitle).
+    """
     k = m.params["min_cell"]
-    langs = [x for x in m.coverage["language"] if x != "English"][:top]
+    by_size = m.coverage.sort_values("recipients", ascending=False)
+    langs = [x for x in by_size["language"] if x != "English"][:top]
     g = m.grid[m.grid["language"].isin(langs)]
     if g.empty:
         _say("There are not enough people with a recorded area and language for an area "
@@ -1186,22 +1191,28 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     hidden = (rec_shown == disclosure.SUPPRESSED) | (pas_shown == disclosure.SUPPRESSED)
     rate = 10 * wide_p / wide_r.where(wide_r > 0)
     shown = rate.astype(object).where(~hidden, disclosure.SUPPRESSED)
-    none = int(((rate == 0) & ~hidden).sum().sum())
-    if not (rate.notna() & ~hidden).any().any():
+    visible = rate.notna() & ~hidden
+    if not visible.any().any():
         _say("Every area-language cell holds fewer than "
              f"{k} people or PAs, so the area heatmap is not shown.")
         return
-    title = (f"In {none} area-language cells with enough people to show, no active PA living "
-             "there speaks the language" if none else "Every area-language cell with enough "
-             "people to show has an active PA living there who speaks the language")
+    rows = visible.any(axis=1)
+    shown, n_shown = shown[rows], int(visible.sum().sum())
+    none = int(((rate == 0) & ~hidden).sum().sum())
+    title = (f"{none} of {n_shown} area-language cells with enough people to show have no "
+             "active PA living there who speaks the language" if none else "Every "
+             "area-language cell with enough people to show has an active PA who speaks it")
+    left_out = f"; {int((~rows).sum())} areas with nothing to show left out" if (~rows).any() \
+        else ""
     fig = style.heatmap(shown, title=title,
                         subtitle=f"Active PAs who speak each language per 10 people with a DP "
                         f"who prefer it, by area, {_when(m)}; blank = no speakers; "
-                        f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs",
+                        f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs{left_out}",
                         xlabel="Language", ylabel="Area", fmt="{:,.0f}")
     style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs per "
-               f"10 people with a DP who prefer the language; {none} shown cells have no PA who "
-               f"speaks it; {int(hidden.sum().sum())} cells are suppressed.")
+               f"10 people with a DP who prefer the language; {none} of {n_shown} shown cells "
+               f"have no PA who speaks it; {int(hidden[rows].sum().sum())} cells are "
+               "suppressed.")
 
 
 def _request_label(group: str) -> str:
@@ -1373,7 +1384,8 @@ def show_change(m: Market, by: str = "all") -> None:
     note = " (a PA who speaks two languages counts in both)" if by == "language" else ""
     _table(t, ["Stayed", "Left", "Joined"], m, rate_cols=rates, pct=["Retention"],
            caption=f"Active PAs at {r0['from_date']:%d %B %Y} who stayed or left by "
-           f"{r0['to_date']:%d %B %Y}, and PAs who joined, by {what.lower()}{note}; "
+           f"{r0['to_date']:%d %B %Y}, and PAs who joined"
+           f"{'' if by == 'all' else ' by ' + what.lower()}{note}; "
            "retention = share who stayed", **extra)
 
 
