@@ -208,7 +208,12 @@ def _people(table: pd.DataFrame, p_eth: np.ndarray, profile: str,
     age, female, eth = np.unravel_index(cell, (4, 2, 19))
     n = len(cell)
     starts = np.concatenate([[0], np.cumsum(n_total)[:-1]])
-    snap = (np.arange(n) - starts[council]) < table["n_snap"].to_numpy()[council]
+    # Which people are still on support at the snapshot: a random n_snap of each council's people
+    # (people are laid out cell by cell, so taking the first n_snap would take only the youngest).
+    order = np.lexsort((rng.random(n), council))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - starts[council[order]]
+    snap = rank < table["n_snap"].to_numpy()[council]
     older = (age > 0).astype(int)
     psr = _draw(np.cumsum(F.PSR_SHARE / F.PSR_SHARE.sum(1, keepdims=True), 1)[older],
                 rng.random(n))
