@@ -282,3 +282,15 @@ def test_workforce_measures_without_population_or_pas():
     assert set(pm.representation(no_pop)["measure"]) == {"ratio_to_recipients"}
     only_rec = comp[comp["source"] == "DP recipients employing PAs"]
     assert pm.dissimilarity(only_rec).empty and pm.representation(only_rec).empty
+
+
+def test_faith_preference_matched_on_religion_and_in_the_cox_groups():
+    req = requests_frame().assign(faith_preference=["Hindu", None, "Muslim", None, "Sikh"])
+    m = pm.match_achieved(req, register_frame()).set_index("preference")
+    # r1 wants Hindu, PA p1 is Hindu; r5's PA p9 is not on the register.
+    assert m.loc["Faith", ["filled", "checked", "matched"]].tolist() == [2, 1, 1]
+    d = pm.recruitment_durations(req, pd.Timestamp("2026-03-31"))
+    assert d["faith"].tolist() == [True, False, True, False, True]
+    assert len(pm.recruitment_groups(d)["Faith"]) == 3
+    no_religion = pm.match_achieved(req, register_frame().drop(columns="religion"))
+    assert "Faith" not in set(no_religion["preference"])
