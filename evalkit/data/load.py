@@ -532,6 +532,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="dates after this (YYYY-MM-DD) are excluded; default today")
 
 
+#: Reasons that are not defects: rows kept, or merged because another row stands for them.
+REASON_LABELS = {
+    "kept": "kept",
+    "duplicate_pa_listing": "merged, same PA listed by another agency (counted once)",
+}
+
+
 def format_quality(quality: pd.DataFrame) -> str:
     """The data-quality table as readable text, with each table's total."""
     lines = []
@@ -539,8 +546,8 @@ def format_quality(quality: pd.DataFrame) -> str:
         total = int(rows["rows"].sum())
         lines.append(f"{table}: {total:,} rows read")
         for reason, n in zip(rows["reason"], rows["rows"], strict=True):
-            label = "kept" if reason == "kept" else f"excluded, {reason}"
-            lines.append(f"  {label:<50} {n:>12,}")
+            label = REASON_LABELS.get(reason, f"excluded, {reason}")
+            lines.append(f"  {label:<56} {n:>10,}")
     return "\n".join(lines)
 
 
