@@ -482,7 +482,16 @@ def tasks_for(p: Plan) -> list[Task]:
             for la in p.las for nb in p.notebooks]
 
 
-def manifest(p: Plan, la: str, dataset: Any, entries: list[dict[str, Any]],
+def describe_data(p: Plan, dataset: Any) -> dict[str, Any]:
+    """What the manifest says about the input (per council: "period"), taken before the
+    notebooks run so the runner need not hold the tables while they do."""
+    return {"data_dir": str(p.data_dir), "extract_date": dataset.extract_date.date(),
+            "periods": {la: data_period(dataset.support_episodes, la) for la in p.las},
+            "inputs": input_files(dataset.files, p.data_dir),
+            "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)}
+
+
+def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any]],
              ids: privacy.Identifiers, started: str, t0: float) -> dict[str, Any]:
     """The council's manifest.json content (fields documented in README "Scheduled runs")."""
     order = {nb.stem: i for i, nb in enumerate(p.notebooks)}
@@ -499,10 +508,8 @@ def manifest(p: Plan, la: str, dataset: Any, entries: list[dict[str, Any]],
                 "machine": {"platform": platform.platform(), "processor": platform.machine(),
                             "cpus": os.cpu_count()}},
         "versions": versions(),
-        "data": {"data_dir": str(p.data_dir), "extract_date": dataset.extract_date.date(),
-                 "period": data_period(dataset.support_episodes, la),
-                 "inputs": input_files(dataset.files, p.data_dir),
-                 "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)},
+        "data": {**{k: v for k, v in data.items() if k != "periods"},
+                 "period": data["periods"][la]},
         "privacy_gate": {"min_cell": p.min_cell,
                          "identifiers_scanned": sum(len(v) for v in ids.values.values()),
                          "identifiers_not_scanned": ids.not_scanned},
@@ -526,13 +533,15 @@ def main(args: argparse.Namespace) -> int:
     for warning in dataset.warnings:
         print(f"evalkit run: warning: {warning}", file=sys.stderr)
     ids = privacy.identifiers({name: getattr(dataset, name, None) for name in privacy.ID_COLUMNS})
+    data = describe_data(p, dataset)
+    del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
     by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
     for entry in run_tasks(tasks_for(p), p.jobs):
         by_la[entry["la"]].append(entry)
     statuses = {}
     for la, entries in by_la.items():
         gate(entries, p.out / la, ids, p.min_cell)
-        man = manifest(p, la, dataset, entries, ids, started, t0)
+        man = manifest(p, la, data, entries, ids, started, t0)
         write_json(p.out / la / "manifest.json", man)
         statuses[la] = man
     index = write_index(p.out)
