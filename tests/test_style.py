@@ -85,7 +85,7 @@ def test_table_suppresses_labels_and_explains_marker(shown):
     (obj,) = shown
     assert "<caption>Direct Payments by ethnic group, Leicester, 2025/26</caption>" in obj.data
     assert "[c] = confidential: counts of 1 to 4" in obj.data
-    assert "<th>People with a DP</th>" in obj.data
+    assert '<th class="count">People with a DP</th>' in obj.data  # for the privacy gate
 
 
 def test_table_without_suppression_has_no_footnote(shown):
@@ -185,3 +185,19 @@ def test_heatmap_hatches_suppressed_cells():
     ax = fig.axes[0]
     assert sum(p.get_hatch() == "///" for p in ax.patches) == 2
     assert sorted(t.get_text() for t in ax.texts) == ["10", "25", "[c]", "[c]"]
+
+
+def test_table_marks_count_columns_for_the_privacy_gate(shown):
+    from bs4 import BeautifulSoup
+
+    from evalkit.report import privacy
+
+    df = pd.DataFrame({"group": ["Asian", "Black"], "people": [120, 30], "share": [0.4, 0.5]})
+    style.table(df, labels={"people": "People"}, count_cols="people")
+    soup = BeautifulSoup(shown[-1].data, "html.parser")
+    marked = [th.get_text(strip=True) for th in soup.select("th.count")]
+    assert marked == ["People"]
+    # a small count planted in the marked column is then caught by the gate
+    planted = shown[-1].data.replace(">30<", ">3<")
+    findings = list(privacy._small_counts(BeautifulSoup(planted, "html.parser"), 5, "t.html"))
+    assert len(findings) == 1

@@ -19,6 +19,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from bs4 import BeautifulSoup
 from IPython.display import HTML, display
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
@@ -142,6 +143,8 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
         out.index.name = labels[out.index.name]
     show_index = not isinstance(df.index, pd.RangeIndex)
     body = out.to_html(index=show_index, border=0, escape=True, classes="evalkit-table")
+    count_labels = {dict(labels or {}).get(c, c) for c in [*counts, total_col] if c}
+    body = _mark_count_headers(body, count_labels)
     if caption:
         head, rest = body.split(">", 1)
         body = f"{head}>\n  <caption>{html.escape(caption)}</caption>{rest}"
@@ -149,6 +152,16 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
         body += f'\n<p class="evalkit-footnote">{html.escape(disclosure.footnote(threshold))}</p>'
     display(HTML(body))
     return out
+
+
+def _mark_count_headers(body: str, count_labels: set[str]) -> str:
+    """Add class="count" to the header cells of count columns, so the privacy gate
+    (evalkit.report.privacy) can find every published count."""
+    soup = BeautifulSoup(body, "html.parser")
+    for th in soup.select("thead th"):
+        if th.get_text(strip=True) in count_labels:
+            th["class"] = [*(th.get("class") or []), "count"]
+    return str(soup)
 
 
 # ---- charts: each returns a Figure for `show(fig, alt)` -----------------------------------------
