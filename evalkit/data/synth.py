@@ -353,7 +353,7 @@ def _dates(people: pd.DataFrame, changes: tuple[Change, ...], rng: np.random.Gen
     end = np.where(snap, -1, end_ended)
     room = np.maximum(DAY_END - pay - 1, 0)
     end = np.where(dp & ~snap, pay + 1 + (rng.random(n) * room).astype(np.int64), end)
-    end = np.where(~snap, np.maximum(end, start + 1), end)
+    end = np.where(~snap, np.minimum(np.maximum(end, start + 1), DAY_END), end)  # ended by then
     people["start"], people["end"] = start, end
     people["requested"] = np.where(dp, requested, -1)
     people["pay"] = pay
