@@ -83,6 +83,11 @@ def test_leicester_loads_with_no_exclusions(tmp_path: Path) -> None:
     written = _read(tmp_path, "support_episodes")["ethnicity"]
     assert written.isin(list(codes.NHS_ETHNIC_CODES)).mean() > 0.3
     assert written.isin(list(codes.ETHNIC_GROUPS)).mean() > 0.2
+    # an extract holds nothing after its own date, and the snapshot spans every age band
+    dates = people.select_dtypes("datetime").stack()
+    assert dates.max() <= PERIOD_END
+    bands = codes.age_band(community["birth_date"], PERIOD_END).value_counts(normalize=True)
+    assert (bands[["18-64", "65-74", "75-84", "85+"]] > 0.05).all(), bands
 
 
 def test_england_loads_with_no_exclusions(tmp_path: Path) -> None:
