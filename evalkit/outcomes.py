@@ -7,10 +7,13 @@ comparison against people the change did not target, survey scores before and af
 told the council, and power. `analyse` runs them once; the `show_*` functions display one chart or
 one disclosure-controlled table each, with titles and alt text written from the numbers.
 
-Several changes can touch one series (training in some teams, then a service for everyone): each
-other implemented change that covers any of the series' people enters the model with its own
-level and slope term, so the estimate for the change of interest is against the pre-change trend
-with the other changes' effects kept (docs/planted_effects.md, 03_outcomes).
+Several changes can touch one series (training in some teams, then a service for everyone). The
+generator, like the model, multiplies DP-start intensities, so a count series is split into cells
+by which other overlapping changes' targets a person is in (e.g. trained team x Asian); each cell
+has its own intercept, trend and seasonality are shared, and each change's level and slope terms
+are switched on only in the cells it targeted. The estimate for the change of interest is then its
+effect within its target against the pre-change trend, the other changes' effects kept
+(docs/planted_effects.md, 03_outcomes).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from evalkit.methods import its as itsm
 from evalkit.methods import power, spc
 from evalkit.report import findings, style
 from evalkit.report import record as rec
-from evalkit.uptake import COMMUNITY, default_period_end, dp_start_dates, resolve_la, snapshot
+from evalkit.uptake import COMMUNITY, dp_start_dates, resolve_la, snapshot
 
 NOTEBOOK = "03_outcomes"
 OUTCOMES = {  # outcome -> (words, family, SPC chart, improvement direction)
@@ -157,9 +160,11 @@ def series_bounds(episodes: pd.DataFrame, period_end: pd.Timestamp | None = None
 
     The series starts at the month of the earliest recorded end date: from then on the extract
     holds episodes that ended as well as ongoing ones, so earlier months would miss people. It
-    ends at the month of `period_end` (default: the quarter end after the latest date).
+    ends at the month of `period_end` (default: the month of the latest start date, the last
+    month the extract records new episodes; a later planned end date would otherwise add months
+    of structural zeros).
     """
-    end = pd.Timestamp(period_end) if period_end is not None else default_period_end(episodes)
+    end = pd.Timestamp(period_end) if period_end is not None else episodes["start_date"].max()
     first = episodes["end_date"].min()
     start = pd.Timestamp(first) if pd.notna(first) else episodes["start_date"].min()
     return start.to_period("M").to_timestamp(), end.to_period("M").to_timestamp()
@@ -222,11 +227,13 @@ class ChangeFit:
 
     change: pd.Series
     outcome: str
-    series: pd.DataFrame  # month, y, (n), time, post, calendar_month, post:<other change>
+    series: pd.DataFrame  # month, y, (n), time, post, calendar_month (the target, cells summed)
     result: itsm.ItsResult | None
     shortfall: str
     co_changes: list[str] = field(default_factory=list)
     events: tuple[float, float] = (0.0, 0.0)  # outcome events (or months) before / after
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # the stacked series fitted
+    notes: list[str] = field(default_factory=list)  # other changes that could not be separated
 
     @property
     def group(self) -> str:
@@ -252,30 +259,76 @@ def co_changes(log: pd.DataFrame, change: pd.Series, episodes: pd.DataFrame,
     return out
 
 
-def _add_co_terms(series: pd.DataFrame, others: list[pd.Series]
-                  ) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """A step (level change) column for each other change touching the series.
-
-    Other changes get a step only: a trend term for each would leave a few months per segment
-    and make the estimates unstable on council-sized series (the change of interest keeps its
-    own slope term). Any step function with breaks at the change dates is fitted exactly, so a
-    change covering only part of the series (training in some teams) is allowed for too.
-
-    Returns the columns, their names, and notes for changes that cannot be separated (same
-    first month as the change of interest, or outside the series)."""
-    cols, names, notes = {}, [], []
-    main = series["post"].to_numpy()
+def cells_of(episodes: pd.DataFrame, mask: pd.Series, others: list[pd.Series]) -> pd.Series:
+    """Cell of each row in the target (NaN outside): the other changes whose target includes it,
+    joined by '+' ('none' for none), so every cell is wholly inside or outside each change."""
+    label = pd.Series("", index=episodes.index)
     for other in others:
-        post = itsm.mark_change(series[["month"]], other["date"])["post"].to_numpy()
+        label += np.where(target_mask(episodes, other), "+" + str(other["change_id"]), "")
+    label = label.str.lstrip("+").replace("", "none")
+    return label.where(mask.reindex(episodes.index, fill_value=False))
+
+
+def _inside(cells: pd.Series, change_id: str) -> pd.Series:
+    return cells.str.split("+").map(lambda ids: change_id in ids).astype(bool)
+
+
+def _stack(episodes: pd.DataFrame, cells: pd.Series, outcome: str, lo: pd.Timestamp,
+           hi: pd.Timestamp, change: pd.Series) -> pd.DataFrame:
+    """Monthly series per cell, stacked (column `cell`); cell-months without a denominator and
+    cells without events are left out (they carry no information). dp_share takes one snapshot
+    a month and counts each person once, in the cell of their latest episode."""
+    if outcome == "dp_share":
+        ep = episodes[cells.notna()].assign(cell=cells)
+        parts = [snapshot(ep, m + pd.offsets.MonthEnd(0)).groupby("cell")["has_dp"]
+                 .agg(["sum", "size"]).assign(month=m).reset_index()
+                 for m in pd.date_range(lo, hi, freq="MS")]
+        out = pd.concat(parts, ignore_index=True).rename(columns={"sum": "y", "size": "n"})
+    else:
+        out = pd.concat([monthly_series(episodes, cells.eq(c), outcome, lo, hi).assign(cell=c)
+                         for c in sorted(cells.dropna().unique())], ignore_index=True)
+    out = out.sort_values(["cell", "month"], kind="stable")
+    if "n" in out:
+        out = out[out["n"] > 0]
+    out = out[out.groupby("cell")["y"].transform("sum") > 0]
+    return itsm.mark_change(out.reset_index(drop=True), change["date"])
+
+
+def _co_terms(stacked: pd.DataFrame, others: list[pd.Series], *, split: bool, weight: str,
+              min_pre: int, min_post: int) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Level (and slope) columns for each other change, non-zero only in the cells it targeted
+    (the whole series when not `split`, as for set-up days).
+
+    A slope term needs `min_pre`/`min_post` months either side of that change. Returns the
+    columns, their names, and notes for changes that cannot be separated: same first month and
+    same people as the change of interest, or fewer than MIN_EVENTS events (`weight`) among its
+    cells on either side. Changes before or after the whole series are absorbed by the cells'
+    intercepts and need no term."""
+    cols, notes = {}, []
+    main = stacked["post"].to_numpy()
+    for other in others:
         cid = other["change_id"]
-        if (post == main).all():
-            notes.append(f"{cid} started in the same month, so the estimate includes its effect")
+        post = itsm.mark_change(stacked[["month"]], other["date"])["post"].to_numpy()
+        inside = _inside(stacked["cell"], cid).to_numpy() if split else np.ones(len(post), bool)
+        n_pre, n_post = (stacked.loc[post == k, "time"].nunique() for k in (0, 1))
+        if not n_pre or not n_post:
             continue
-        if post.all() or not post.any():
+        if inside.all() and (post == main).all():
+            notes.append(f"{cid} started in the same month for the same people, so the estimate "
+                         "includes its effect")
             continue
-        cols[f"{cid}:level_change"] = post.astype(float)
-        names.append(f"{cid}:level_change")
-    return pd.DataFrame(cols, index=series.index), names, notes
+        events = [stacked.loc[inside & (post == k), weight].sum() for k in (0, 1)]
+        if min(events) < MIN_EVENTS:
+            notes.append(f"{cid} has too few events among these people ({events[0]:.0f} before, "
+                         f"{events[1]:.0f} after) to separate its effect")
+            continue
+        level = (post * inside).astype(float)
+        cols[f"{cid}:level_change"] = level
+        if n_pre >= min_pre and n_post >= min_post:
+            last_pre = stacked.loc[post == 0, "time"].max()
+            cols[f"{cid}:slope_change"] = level * (stacked["time"].to_numpy() - last_pre)
+    terms = pd.DataFrame(cols, index=stacked.index)
+    return terms, list(terms.columns), notes
 
 
 def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
@@ -287,9 +340,12 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
     Level and slope change at the change's first whole month (a mid-month date starts the
     following month), Fourier seasonality (2 pairs), and a level/slope pair for each other
     implemented change touching the series. Count outcomes: quasi-Poisson (rates with the
-    denominator as exposure); setup_days: OLS with Newey-West errors. The counterfactual keeps
-    the trend and the other changes and removes this change's level and slope terms. Too few
-    months or events give `shortfall` (a sentence) and no fit, never a line through two points.
+    denominator as exposure) on the series stacked by cell (`cells_of`), one intercept per cell,
+    each other change's terms only in its cells; setup_days: OLS with Newey-West errors on the
+    target's series, other changes' terms over the whole series. The counterfactual (summed
+    over cells) keeps the trend and the other changes and removes this change's level and slope
+    terms. Too few months or events give `shortfall` (a sentence) and no fit, never a line
+    through two points.
     """
     words, family, *_ = OUTCOMES[outcome]
     if not change["implemented"]:
@@ -331,13 +387,21 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
     if shortfall:
         return ChangeFit(change, outcome, series, None, shortfall, events=(before, after))
     others = co_changes(log, change, episodes, mask)
-    extra, names, _ = _add_co_terms(series, others)
-    series = pd.concat([series, extra.rename(columns=lambda c: f"post:{c}")], axis=1)
-    exposure = "n" if family != "ols" and "n" in series else None
-    result = _fit_its(series, extra, names, family, exposure, conf)
+    split = family != "ols"
+    cells = cells_of(episodes, mask, others if split else [])
+    stacked = (_stack(episodes, cells, outcome, lo, hi, change) if split
+               else series.assign(cell="none"))
+    extra, names, notes = _co_terms(stacked, others, split=split,
+                                    weight="n" if outcome == "setup_days" else "y",
+                                    min_pre=min_pre, min_post=min_post)
+    stacked = pd.concat([stacked, extra], axis=1)
+    result = itsm.its(stacked, "y", "time", "post", offset="n" if split and "n" in series
+                      else None, month="calendar_month", family=family, conf=conf,
+                      min_pre=min_pre, min_post=min_post, covariates=names,
+                      stratum="cell" if stacked["cell"].nunique() > 1 else None)
     return ChangeFit(change, outcome, series, result, "",
                      [n.split(":")[0] for n in names if n.endswith("level_change")],
-                     events=(before, after))
+                     events=(before, after), cells=stacked, notes=notes)
 
 
 def _first_post(date: object) -> pd.Timestamp:
@@ -345,25 +409,6 @@ def _first_post(date: object) -> pd.Timestamp:
     d = pd.Timestamp(date)
     month = d.to_period("M").to_timestamp()
     return month if d.day == 1 else month + pd.DateOffset(months=1)
-
-
-def _fit_its(series: pd.DataFrame, extra: pd.DataFrame, names: list[str], family: str,
-             exposure: str | None, conf: float) -> itsm.ItsResult:
-    """`its.its` with extra level/slope columns for other changes (same design, fit, result).
-
-    With no other changes this is exactly `its(series, 'y', 'time', 'post',
-    month='calendar_month', family=family, offset=exposure, conf=conf)`."""
-    design = itsm._design(series, "time", "post", slope_change=True, month="calendar_month",
-                          harmonics=2, period=12)
-    design = pd.concat([design, extra], axis=1)
-    offset = itsm._log_offset(series, exposure)
-    fit = itsm._fit(series["y"], design, offset, family, None)
-    zero = ["level_change", "slope_change"]
-    cf = itsm._counterfactual(fit, design, offset, zero, family, conf)
-    cf.insert(0, "time", series["time"].to_numpy())
-    return itsm._result(fit, design, series, "y", "time", "post",
-                        ["trend", "level_change", "slope_change", *names], cf, family, None, conf,
-                        12, groups=None)
 
 
 # ---------------------------------------------------------------- SPC
@@ -1126,6 +1171,8 @@ def show_its(res: Outcomes, change_id: str) -> None:
                 decimals={"value": 3, "lower": 3, "upper": 3, "p_value": 3},
                 caption=f"{r.estimates['method'].iloc[0]}; {r.n_pre} months before, "
                         f"{r.n_post} after; dispersion {r.pearson_dispersion:.2f}")
+    for note in fit.notes:
+        _say(f"_Other change not separated: {note}._")
     show_autocorrelation(fit)
 
 
@@ -1308,9 +1355,12 @@ in trend from the first whole month after the change. The counterfactual is the 
 continued. Intervals are 95% Wald intervals; residual autocorrelation is checked with the
 Ljung-Box test.
 
-**Other changes at the same time.** Changes overlap: {'; '.join(overlaps) or 'none here'}. Each
-other change covering the same people gets its own level and trend terms, so its effect is not
-credited to the change of interest; changes in the same month cannot be separated.
+**Other changes at the same time.** Changes overlap: {'; '.join(overlaps) or 'none here'}. The
+monthly counts are split into cells by which other changes' targets people are in (for example
+Asian people in trained teams); each cell has its own level, the cells share the trend and
+seasonality, and each other change gets its own level and trend terms only in the cells it
+targeted, so its effect is not credited to the change of interest. A change in the same month
+for the same people cannot be separated; set-up days are modelled on the whole series.
 
 **Regression to the mean.** A change introduced after a bad spell can look effective when
 numbers simply return to normal; the pre-change trend and the run charts help to see this.

@@ -170,3 +170,32 @@ def test_single_series_estimate_with_date_time_column():
     est = res.estimates.set_index("term")
     assert est.loc["level_change", "lower"] < 0.8 < est.loc["level_change", "upper"]
     assert "Newey-West" in est.loc["level_change", "method"]
+
+
+def test_stratified_fit_separates_a_change_in_some_cells():
+    """Cells with their own rates share trend and season; a second change acts in cell b only."""
+    rng = np.random.default_rng(11)
+    t = np.arange(1, 61)
+    rows = []
+    for cell, base in [("a", 80), ("b", 120), ("c", 15)]:
+        other = (t >= 20) * (cell == "b")
+        mu = base * np.exp(0.003 * t + 0.1 * np.cos(2 * np.pi * t / 12)) * 0.8 ** (t >= 37)
+        rows.append(pd.DataFrame({"cell": cell, "time": t, "post": (t >= 37).astype(int),
+                                  "other": other.astype(float), "y": rng.poisson(mu * 1.5**other)}))
+    data = pd.concat(rows, ignore_index=True)
+    res = its(data, "y", "time", "post", covariates=["other"], stratum="cell",
+              slope_change=False)
+    est = res.estimates.set_index("term")
+    assert est.loc["level_change", "lower"] < 0.8 < est.loc["level_change", "upper"]
+    assert est.loc["other", "lower"] < 1.5 < est.loc["other", "upper"]
+    cf = res.counterfactual
+    assert len(cf) == 60 and len(res.checks) == 12
+    assert_allclose(cf["observed"], data.groupby("time")["y"].sum())
+    pre = cf[cf["post"] == 0]
+    assert_allclose(pre["counterfactual"], pre["fitted"], rtol=1e-12)
+    assert (cf["lower"] < cf["counterfactual"]).all() and (cf["counterfactual"] < cf["upper"]).all()
+    with pytest.raises(ValueError, match="cell=c has no events"):
+        its(data.assign(y=data["y"].where(data["cell"] != "c", 0)), "y", "time", "post",
+            stratum="cell")
+    with pytest.raises(ValueError, match="stratum is for count families"):
+        its(data, "y", "time", "post", stratum="cell", family="ols")

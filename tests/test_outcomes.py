@@ -85,17 +85,24 @@ def test_single_change_fit_equals_its(data):
     np.testing.assert_allclose(fit.result.estimates[cols], direct.estimates[cols], rtol=1e-10)
 
 
-def test_other_changes_enter_as_steps(data):
+def test_other_changes_enter_only_in_their_cells(data):
     ep = data.support_episodes
     log = o.change_log(data.practice_changes)
     start, end = o.series_bounds(ep)
-    fit = o.fit_change(ep, log, log[log["change_id"] == "C2"].iloc[0], start=start, end=end)
-    assert set(fit.co_changes) >= {"C1", "C4"}  # training in some teams, service for everyone
+    fit = o.fit_change(ep, log, log[log["change_id"] == "C4"].iloc[0], start=start, end=end)
+    assert {"C1", "C2"} <= set(fit.co_changes)  # training in some teams, guidance for Asian people
+    cells = fit.cells
+    for cid in fit.co_changes:
+        level = cells[f"{cid}:level_change"]
+        inside = cells["cell"].str.split("+").map(lambda ids, c=cid: c in ids).astype(bool)
+        assert (level[~inside] == 0).all() and (level[inside] == 1).any()
     terms = set(fit.result.estimates["term"])
-    assert {"C1:level_change", "C4:level_change", "level_change", "slope_change"} <= terms
+    assert {"level_change", "slope_change", "C1:level_change", "C2:slope_change"} <= terms
     cf = fit.result.counterfactual
-    assert np.allclose(cf.loc[cf["post"] == 0, "counterfactual"], cf.loc[cf["post"] == 0,
-                                                                          "fitted"])
+    assert len(cf) == len(fit.series)  # cells summed per month
+    np.testing.assert_array_equal(cf["observed"], fit.series["y"])
+    pre = cf["post"] == 0
+    assert np.allclose(cf.loc[pre, "counterfactual"], cf.loc[pre, "fitted"])
 
 
 def test_planned_and_short_changes_give_statements(data):

@@ -121,8 +121,8 @@ def months_shortfall(df: pd.DataFrame, time: str, post: str, *, min_pre: int = 8
 def its(df: pd.DataFrame, y: str, time: str, post: str, *, offset: str | None = None,
         slope_change: bool = True, month: str | None = None, harmonics: int = 2,
         period: int = 12, family: str = "quasipoisson", maxlags: int | None = None,
-        conf: float = 0.95, min_pre: int = 8, min_post: int = 8,
-        acf_lags: int = 12) -> ItsResult:
+        conf: float = 0.95, min_pre: int = 8, min_post: int = 8, acf_lags: int = 12,
+        covariates: list[str] | None = None, stratum: str | None = None) -> ItsResult:
     """Segmented regression of one monthly series on trend, level change and slope change.
 
     Model (count families): log E[y] = log(offset) + b0 + b1*time + b2*post
@@ -133,22 +133,45 @@ def its(df: pd.DataFrame, y: str, time: str, post: str, *, offset: str | None = 
     column (e.g. population), entered as its log; not allowed with OLS (model a rate instead).
     `maxlags` switches to Newey-West (HAC) standard errors with that many lags; OLS always uses
     HAC, by default with floor(4 (n/100)^(2/9)) lags (Newey & West 1994).
+
+    `covariates` names further numeric columns entered as they are, e.g. other changes' level and
+    slope terms (zero where they do not apply); they are reported after the effect terms and kept
+    in the counterfactual. `stratum` names a column splitting a stacked count series into cells
+    (one row per cell and month) whose intensities differ by a factor, e.g. groups that other
+    changes targeted: each cell gets its own intercept (`<stratum>[<cell>]` against the first
+    cell), while trend, seasonality, the level and slope change and the covariates are shared
+    (give a covariate zeros outside its cells). The counterfactual, its Wald interval (delta
+    method on the log of the sum) and the residual autocorrelation check are then of the series
+    summed over cells per month; a cell with no events carries no information and is an error.
     Raises ValueError when fewer than `min_pre`/`min_post` months lie before/after the change.
     """
     where = "its"
-    _check_inputs(df, y, time, post, offset, month, family, conf, harmonics, period, where)
-    _check_single_series(df, time, where)
+    extra = list(covariates or [])
+    _check_inputs(df, y, time, post, offset, month, family, conf, harmonics, period, where,
+                  others=[*extra, *([stratum] if stratum else [])])
+    if stratum is None:
+        _check_single_series(df, time, where)
+    else:
+        _check_strata(df, y, time, post, stratum, family, where)
     _check_enough(df, time, post, min_pre, min_post, where)
-    data = df.sort_values(time)
+    data = df.sort_values([stratum, time] if stratum else time)
     design = _design(data, time, post, slope_change=slope_change, month=month,
                      harmonics=harmonics, period=period)
-    fit = _fit(data[y], design, _log_offset(data, offset), family, maxlags)
-    terms = [t for t in EFFECT_TERMS if t in design]
+    design = pd.concat([design.iloc[:, :1], _stratum_dummies(data, stratum), design.iloc[:, 1:],
+                        data[extra].astype(float)], axis=1)
+    offset_ = _log_offset(data, offset)
+    groups = None if stratum is None else pd.factorize(data[stratum])[0]
+    fit = _fit(data[y], design, offset_, family, maxlags, groups=groups)
+    terms = [*[t for t in EFFECT_TERMS if t in design], *extra]
     zero = [t for t in ("level_change", "slope_change") if t in design]
-    cf = _counterfactual(fit, design, _log_offset(data, offset), zero, family, conf)
-    cf.insert(0, time, data[time].to_numpy())
+    if stratum is None:
+        cf = _counterfactual(fit, design, offset_, zero, family, conf)
+        cf.insert(0, time, data[time].to_numpy())
+        return _result(fit, design, data, y, time, post, terms, cf, family, maxlags, conf,
+                       acf_lags, groups=None)
+    cf = _summed_counterfactual(fit, design, offset_, zero, conf, data[time])
     return _result(fit, design, data, y, time, post, terms, cf, family, maxlags, conf, acf_lags,
-                   groups=None)
+                   groups=None, summed=True)
 
 
 def controlled_its(df: pd.DataFrame, y: str, time: str, post: str, group: str, *, treated: Any,
@@ -225,7 +248,7 @@ def _check_columns(df: pd.DataFrame, cols: list[str], where: str) -> None:
 
 def _check_inputs(df: pd.DataFrame, y: str, time: str, post: str, offset: str | None,
                   month: str | None, family: str, conf: float, harmonics: int, period: int,
-                  where: str) -> None:
+                  where: str, others: list[str] | None = None) -> None:
     if family not in FAMILIES:
         raise ValueError(f"{where}: family must be one of {FAMILIES}, not {family!r}")
     if not 0 < conf < 1:
@@ -235,7 +258,7 @@ def _check_inputs(df: pd.DataFrame, y: str, time: str, post: str, offset: str | 
                          f" period={period}")
     if offset is not None and family == "ols":
         raise ValueError(f"{where}: offset is for count families; for OLS pass a rate as y")
-    cols = [c for c in (y, time, post, offset, month) if c is not None]
+    cols = [c for c in (y, time, post, offset, month, *(others or [])) if c is not None]
     _check_columns(df, cols, where)
     gaps = df[cols].isna().any(axis=1)
     if gaps.any():
@@ -258,9 +281,25 @@ def _check_single_series(df: pd.DataFrame, time: str, where: str) -> None:
                          "use controlled_its")
 
 
+def _check_strata(df: pd.DataFrame, y: str, time: str, post: str, stratum: str, family: str,
+                  where: str) -> None:
+    """A stacked count series: one row per cell and time, events in every cell, and the same
+    before/after split in every cell."""
+    if family not in COUNT_FAMILIES:
+        raise ValueError(f"{where}: stratum is for count families; for OLS fit one series")
+    for value, part in df.groupby(stratum, sort=False):
+        _check_single_series(part, time, f"{where} ({stratum}={value})")
+        if part[y].sum() == 0:
+            raise ValueError(f"{where}: {stratum}={value} has no events; leave it out (it "
+                             "carries no information)")
+    if (df.groupby(time)[post].nunique() > 1).any():
+        raise ValueError(f"{where}: {post} differs between cells in the same month; one change "
+                         "date for every cell")
+
+
 def _check_enough(df: pd.DataFrame, time: str, post: str, min_pre: int, min_post: int,
                   where: str) -> None:
-    order = df.sort_values(time)[post].astype(int).to_numpy()
+    order = df.sort_values(time, kind="stable")[post].astype(int).to_numpy()
     if (np.diff(order) < 0).any():
         raise ValueError(f"{where}: {post} goes back to 0 after the change; one change per fit")
     message = months_shortfall(df, time, post, min_pre=min_pre, min_post=min_post)
@@ -303,6 +342,15 @@ def _design(df: pd.DataFrame, time: str, post: str, *, slope_change: bool, month
         x[f"sin{k}"] = np.sin(2 * np.pi * k * season / period)
         x[f"cos{k}"] = np.cos(2 * np.pi * k * season / period)
     return x
+
+
+def _stratum_dummies(df: pd.DataFrame, stratum: str | None) -> pd.DataFrame:
+    """One intercept shift per cell after the first (none without a stratum)."""
+    if stratum is None:
+        return pd.DataFrame(index=df.index)
+    cells = pd.unique(df[stratum])
+    return pd.DataFrame({f"{stratum}[{c}]": (df[stratum] == c).astype(float) for c in cells[1:]},
+                        index=df.index)
 
 
 def _log_offset(df: pd.DataFrame, offset: str | None) -> np.ndarray | None:
@@ -364,12 +412,43 @@ def _counterfactual(fit: Any, design: pd.DataFrame, offset: np.ndarray | None, z
                          "conf": conf})
 
 
+def _summed_counterfactual(fit: Any, design: pd.DataFrame, offset: np.ndarray | None,
+                           zero: list[str], conf: float, times: pd.Series) -> pd.DataFrame:
+    """Per time, the fitted and counterfactual counts summed over cells (count families); the
+    interval is exp(log S +/- z se), se of log S by the delta method (gradient sum mu_i x_i / S)."""
+    z = stats.norm.ppf(0.5 + conf / 2)
+    cols = list(design.columns)
+    beta = np.asarray(fit.params.loc[cols])
+    cov = np.asarray(fit.cov_params().loc[cols, cols])
+    off = 0.0 if offset is None else offset
+    keys = times.to_numpy()
+
+    def total(x: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+        xv = x.to_numpy(dtype=float)
+        mu = np.exp(xv @ beta + off)
+        grad = pd.DataFrame(mu[:, None] * xv).groupby(keys).sum()
+        sums = pd.Series(mu).groupby(keys).sum()
+        var = np.einsum("ij,jk,ik->i", grad.to_numpy(), cov, grad.to_numpy())
+        return sums, np.sqrt(var) / sums.to_numpy()
+
+    fitted, _ = total(design)
+    cf, se = total(design.assign(**{c: 0.0 for c in zero}))
+    return pd.DataFrame({times.name: cf.index, "fitted": fitted.to_numpy(),
+                         "counterfactual": cf.to_numpy(), "lower": cf.to_numpy() * np.exp(-z * se),
+                         "upper": cf.to_numpy() * np.exp(z * se), "conf": conf})
+
+
+def _mean_var(fit: Any, family: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted means and their model variances (count families)."""
+    mu = np.asarray(fit.predict(which="mean") if family == "negbin" else fit.fittedvalues)
+    return mu, (mu + fit.params["alpha"] * mu**2 if family == "negbin" else mu)
+
+
 def _residuals(fit: Any, y: np.ndarray, family: str) -> np.ndarray:
     """Pearson residuals for count models, raw residuals for OLS."""
     if family == "ols":
         return np.asarray(fit.resid)
-    mu = np.asarray(fit.predict(which="mean") if family == "negbin" else fit.fittedvalues)
-    var = mu + fit.params["alpha"] * mu**2 if family == "negbin" else mu
+    mu, var = _mean_var(fit, family)
     return (y - mu) / np.sqrt(var)
 
 
@@ -395,7 +474,9 @@ def _method(family: str, maxlags: int | None, n: int) -> str:
 
 def _result(fit: Any, design: pd.DataFrame, data: pd.DataFrame, y: str, time: str, post: str,
             terms: list[str], cf: pd.DataFrame, family: str, maxlags: int | None, conf: float,
-            acf_lags: int, groups: str | None) -> ItsResult:
+            acf_lags: int, groups: str | None, summed: bool = False) -> ItsResult:
+    """Estimates, counterfactual with observed values and checks. `summed`: `cf` has one row
+    per time (cells summed), and the autocorrelation check is of the summed series."""
     count = family in COUNT_FAMILIES
     ci = np.asarray(fit.conf_int(alpha=1 - conf).loc[terms])
     est = pd.DataFrame({"term": terms, "estimate": np.asarray(fit.params.loc[terms]),
@@ -409,10 +490,19 @@ def _result(fit: Any, design: pd.DataFrame, data: pd.DataFrame, y: str, time: st
         "scale": "rate ratio" if count else "absolute",
         "method": _method(family, maxlags, len(data))})
     observed = data[y].to_numpy(dtype=float)
-    cf.insert(cf.columns.get_loc("fitted"), "observed", observed)
-    cf.insert(cf.columns.get_loc("observed"), "post", data[post].astype(int).to_numpy())
     resid = _residuals(fit, observed, family)
-    if groups is None:
+    per_time = data.groupby(time)[[y, post]].max() if summed else data
+    if summed:
+        mu, var = _mean_var(fit, family)
+        sums = pd.DataFrame({"y": observed, "mu": mu, "var": var}).groupby(
+            data[time].to_numpy()).sum()
+        per_time = per_time.assign(**{y: sums["y"].to_numpy()})
+    cf.insert(cf.columns.get_loc("fitted"), "observed", per_time[y].to_numpy(dtype=float))
+    cf.insert(cf.columns.get_loc("observed"), "post", per_time[post].astype(int).to_numpy())
+    if summed:
+        checks = _autocorrelation(((sums["y"] - sums["mu"]) / np.sqrt(sums["var"])).to_numpy(),
+                                  acf_lags)
+    elif groups is None:
         checks = _autocorrelation(resid, acf_lags)
     else:
         keys = data[groups].to_numpy()
