@@ -4,7 +4,10 @@ Cases: the Leicester profile (one council, scale 1, ~10k people on long-term sup
 England profile with `--la all` (all councils together, ~1.5M people). Each run is a separate
 `python -m evalkit.cli run` process; its whole process tree (runner plus notebook kernels) is
 sampled for resident memory, so the peak is the sum over processes running at once, and the
-largest single process is reported too (from `os.wait4`). Per notebook, the manifest and the
+largest single process is reported too (from `os.wait4`); its CPU time is the sum over every
+process seen in the tree (kernels are not all children the runner waits for, so `os.wait4`
+alone would miss them). CPU time is the fair measure on a shared machine: the load average is
+printed with each case. Per notebook, the manifest and the
 executed notebook's papermill cell timings split the time into kernel start-up, the first code
 cell after the parameters (imports and `evalkit.load`), the analysis cells (models, tables,
 charts) and rendering (nbconvert HTML, contents, privacy gate). Targets (issue 8, 2-core machine):
@@ -38,29 +41,35 @@ CASES = {  # name -> (profile, scale, extra run arguments)
 QUICK_SCALE = 0.1
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants now (0 for ones that vanished)."""
+def tree_sample(proc: psutil.Process, cpu: dict[int, float]) -> int:
+    """Resident bytes of a process and all its descendants now (0 for ones that vanished);
+    records each one's CPU seconds so far in `cpu` (by pid)."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            with p.oneshot():
+                total += p.memory_info().rss
+                times = p.cpu_times()
+            cpu[p.pid] = times.user + times.system
         except psutil.Error:
             continue
     return total
 
 
-def run_measured(argv: list[str]) -> tuple[int, float, float, float, str]:
-    """Run `argv`; (exit code, wall s, peak tree MiB, peak single process MiB, stdout+stderr)."""
+def run_measured(argv: list[str]) -> tuple[int, float, float, float, float, str]:
+    """Run `argv`; (exit code, wall s, CPU s of the tree, peak tree MiB, peak single process
+    MiB, stdout+stderr)."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     watched = psutil.Process(child.pid)
     peak = [0]
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
             try:
-                peak[0] = max(peak[0], tree_rss(watched))
+                peak[0] = max(peak[0], tree_sample(watched, cpu))
             except psutil.Error:
                 return
             done.wait(0.1)
@@ -76,7 +85,9 @@ def run_measured(argv: list[str]) -> tuple[int, float, float, float, str]:
     sampler.join()
     reader.join()
     child.returncode = os.waitstatus_to_exitcode(status)
-    return (child.returncode, wall, peak[0] / 2**20, usage.ru_maxrss / 1024, "".join(output))
+    cpu[child.pid] = usage.ru_utime + usage.ru_stime  # the runner's final figure
+    return (child.returncode, wall, sum(cpu.values()), peak[0] / 2**20, usage.ru_maxrss / 1024,
+            "".join(output))
 
 
 def split_notebook(council: Path, entry: dict) -> dict[str, object]:
@@ -103,15 +114,16 @@ def split_notebook(council: Path, entry: dict) -> dict[str, object]:
 
 
 def bench_case(name: str, profile: str, scale: float, extra: list[str], work: Path,
-               jobs: int) -> tuple[list[dict], dict]:
+               jobs: int | None) -> tuple[list[dict], dict]:
     """Synthesise the case's data, run it once, and return per-notebook rows and the totals."""
     data = work / f"{profile}-x{scale}" / "data"
     if not (data / "truth.json").is_file():
         synthesise(data, profile=profile, scale=scale, seed=1)
     out = work / f"{profile}-x{scale}" / "reports"
-    code, wall, peak_tree, peak_one, log = run_measured(
+    load_before = os.getloadavg()[0]
+    code, wall, cpu, peak_tree, peak_one, log = run_measured(
         [sys.executable, "-m", "evalkit.cli", "run", str(data), "--out", str(out),
-         "--jobs", str(jobs), *extra])
+         *(["--jobs", str(jobs)] if jobs else []), *extra])
     manifests = sorted(out.glob("*/manifest.json"))
     if not manifests:
         raise RuntimeError(f"{name}: evalkit run exited {code}, no manifest:\n{log[-3000:]}")
@@ -120,22 +132,58 @@ def bench_case(name: str, profile: str, scale: float, extra: list[str], work: Pa
         man = json.loads(path.read_text())
         rows += [split_notebook(path.parent, e) for e in man["notebooks"]]
     rows_read = sum(t["read"] for t in man["data"]["rows"].values())
-    return rows, {"exit": code, "wall": wall, "peak_tree": peak_tree, "peak_one": peak_one,
-                  "rows": rows_read}
+    return rows, {"exit": code, "wall": wall, "cpu": cpu, "peak_tree": peak_tree,
+                  "peak_one": peak_one, "rows": rows_read, "jobs": man["run"]["jobs"],
+                  "load": (load_before, os.getloadavg()[0]),
+                  "setup": setup_split(data, man["data"]["extract_date"])}
+
+
+SETUP = """
+import time
+t = time.process_time()
+import evalkit, evalkit.paths
+from evalkit import uptake, pa_market, outcomes
+from evalkit.report import style
+imports = time.process_time() - t
+import os, sys, tempfile, pandas as pd
+from pathlib import Path
+from evalkit.data import load as L
+t = time.process_time()
+d = L.load(sys.argv[1], extract_date=sys.argv[2])
+fresh = time.process_time() - t
+with tempfile.TemporaryDirectory() as tmp:
+    L.save_cache(d, Path(sys.argv[1]), Path(tmp))
+    os.environ[L.CACHE_ENV] = tmp
+    t = time.process_time()
+    L.load(sys.argv[1], extract_date=sys.argv[2])
+    cached = time.process_time() - t
+print(imports, fresh, cached)
+"""
+
+
+def setup_split(data: Path, extract_date: str) -> dict[str, float]:
+    """CPU seconds of a notebook's first cell, split: importing every analysis module, validating
+    the data (`evalkit.load` without the cache) and reading the runner's cache instead."""
+    out = subprocess.run([sys.executable, "-c", SETUP, str(data), extract_date],
+                         capture_output=True, text=True, check=True)
+    imports, fresh, cached = map(float, out.stdout.split())
+    return {"imports": imports, "validate": fresh, "cached": cached}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=None, help="folder for data and reports "
                         "(kept; reused data is not re-synthesised); default a temporary folder")
-    parser.add_argument("--jobs", type=int, default=1, help="evalkit run --jobs (default 1)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="evalkit run --jobs (default: evalkit run's default)")
     parser.add_argument("--quick", action="store_true",
                         help=f"national at scale {QUICK_SCALE} instead of 1 (a smoke run)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
         work = args.work or Path(tmp)
         print(f"machine: {machine()}")
-        print(f"evalkit run --jobs {args.jobs}; times in seconds, memory in MiB\n")
+        print(f"evalkit run --jobs {args.jobs or 'default'}; times in seconds (wall unless "
+              "marked CPU), memory in MiB\n")
         head = (f"{'case':<26}{'notebook':<16}{'status':<11}{'total':>7}{'kernel':>8}"
                 f"{'imp+load':>9}{'analysis':>9}{'render':>8}  slowest cell")
         print(head)
@@ -150,12 +198,19 @@ def main() -> int:
                 print(f"{name:<26}{r['notebook']:<16}{r['status'][:10]:<11}{r['total']:>7.1f}"
                       f"{r['kernel']:>8.1f}{r['setup']:>9.1f}{r['analysis']:>9.1f}"
                       f"{r['render']:>8.1f}  {r['slowest']}")
+            split = total["setup"]
             print(f"{name:<26}{'ALL (wall)':<16}{'exit ' + str(total['exit']):<11}"
-                  f"{total['wall']:>7.1f}   peak memory {total['peak_tree']:,.0f} (process tree),"
-                  f" {total['peak_one']:,.0f} (largest process); {total['rows']:,} rows read\n")
+                  f"{total['wall']:>7.1f}   CPU {total['cpu']:.1f} s (process tree), jobs "
+                  f"{total['jobs']}, load average {total['load'][0]:.1f} -> "
+                  f"{total['load'][1]:.1f}\n{'':<26}peak memory {total['peak_tree']:,.0f} "
+                  f"(process tree), {total['peak_one']:,.0f} (largest process); "
+                  f"{total['rows']:,} rows read\n{'':<26}first cell, CPU: imports "
+                  f"{split['imports']:.1f}, evalkit.load validating {split['validate']:.1f}, "
+                  f"from the run's cache {split['cached']:.1f}\n")
         council, national = totals.values()
         print(f"growth council -> national: rows x{national['rows'] / council['rows']:.0f}, "
               f"wall x{national['wall'] / council['wall']:.1f}, "
+              f"CPU x{national['cpu'] / council['cpu']:.1f}, "
               f"peak memory x{national['peak_tree'] / council['peak_tree']:.1f}")
     return 0 if all(t["exit"] == 0 for t in totals.values()) else 1
 

@@ -14,12 +14,20 @@ same pa_id and snapshot_date listed by two agencies; the first file in name orde
 Whole-file problems raise `ContractError`: unreadable file, missing required column, or a column
 of the wrong type (at least 5 and more than half of its non-blank values invalid or unknown).
 
+A validated dataset can be cached (`save_cache`): when the environment variable
+`EVALKIT_LOAD_CACHE` names a folder, `load` reuses a cached copy whose input files (same folder,
+same SHA-256 checksums), extract date and evalkit version match, instead of validating again.
+`evalkit run` uses this so its notebooks do not each re-validate the data the runner validated.
+
 Also the `evalkit validate DATA_DIR` subcommand (`add_arguments`, `main`).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +49,7 @@ from evalkit.data.contract import (
 )
 
 SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx")
+CACHE_ENV = "EVALKIT_LOAD_CACHE"
 OK, BLANK, INVALID, UNKNOWN = 0, 1, 2, 3
 WRONG_TYPE_MIN_ROWS = 5
 _ROW, _FILE = "__row", "__file"
@@ -511,6 +520,11 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
     if not files:
         raise ContractError(f"{data_dir}: no table files found; expected files named "
                             f"{', '.join(TABLES)} (.csv, .parquet or .xlsx)")
+    cache = os.environ.get(CACHE_ENV)
+    if cache:
+        cached = read_cache(Path(cache) / cache_key(data_dir, files, extract), files)
+        if cached is not None:
+            return cached
     tables, qualities = {}, []
     for table in TABLES:
         if table in files:
@@ -521,6 +535,65 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
     return Dataset(**{t: tables.get(t) for t in TABLES},
                    quality=pd.concat(qualities, ignore_index=True), files=files,
                    warnings=warnings, extract_date=extract)
+
+
+# ----------------------------------------------------------------------------- cache
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def checksums(files: dict[str, list[Path]]) -> dict[str, str]:
+    """File path -> SHA-256 for every file read."""
+    return {str(p): sha256(p) for paths in files.values() for p in paths}
+
+
+def cache_key(data_dir: Path, files: dict[str, list[Path]], extract_date: pd.Timestamp,
+              sums: dict[str, str] | None = None) -> str:
+    """Names a cached dataset: the folder, each input file's checksum, the extract date and the
+    evalkit version (a new loader may validate differently)."""
+    from evalkit import __version__
+
+    sums = checksums(files) if sums is None else sums
+    ident = json.dumps([str(data_dir.resolve()), extract_date.isoformat(), __version__,
+                        {t: [sums[str(p)] for p in ps] for t, ps in sorted(files.items())}])
+    return hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
+def save_cache(dataset: Dataset, data_dir: Path, folder: Path,
+               sums: dict[str, str] | None = None) -> Path:
+    """Write the validated tables (Parquet) and everything else `load` returns into
+    `folder/<cache_key>/`, so `load` of the same inputs can reuse it; returns that folder."""
+    target = folder / cache_key(Path(data_dir), dataset.files, dataset.extract_date, sums)
+    target.mkdir(parents=True, exist_ok=True)
+    dtypes = {}
+    for table in (*TABLES, "quality"):
+        df = getattr(dataset, table)
+        if df is not None:
+            df.to_parquet(target / f"{table}.parquet", index=False)
+            dtypes[table] = {str(c): str(t) for c, t in df.dtypes.items()}
+    meta = {"dtypes": dtypes, "warnings": dataset.warnings,
+            "extract_date": dataset.extract_date.isoformat()}
+    (target / "meta.json.tmp").write_text(json.dumps(meta))
+    (target / "meta.json.tmp").replace(target / "meta.json")  # written last: marks it complete
+    return target
+
+
+def read_cache(target: Path, files: dict[str, list[Path]]) -> Dataset | None:
+    """The Dataset saved by `save_cache` in `target` (with `files` as this call found them), or
+    None when there is none."""
+    if not (target / "meta.json").is_file():
+        return None
+    meta = json.loads((target / "meta.json").read_text())
+    frames = {}
+    for table, dtypes in meta["dtypes"].items():
+        df = pd.read_parquet(target / f"{table}.parquet")
+        changed = {c: t for c, t in dtypes.items() if str(df[c].dtype) != t}
+        frames[table] = df.astype(changed) if changed else df
+    return Dataset(**{t: frames.get(t) for t in TABLES}, quality=frames["quality"],
+                   files=files, warnings=list(meta["warnings"]),
+                   extract_date=pd.Timestamp(meta["extract_date"]))
 
 
 # ----------------------------------------------------------------------------- validate CLI

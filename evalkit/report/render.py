@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 from bs4 import BeautifulSoup, Tag
-from nbconvert import HTMLExporter
+
+if TYPE_CHECKING:
+    import nbformat
 
 HERE = Path(__file__).resolve().parent
 CSS = HERE / "report.css"
 TOC_LEVELS = ("h1", "h2", "h3")
+
+
+def skip_slow_optional_imports() -> None:
+    """Stop jsonschema (imported by nbformat) from importing the optional `rfc3987_syntax`.
+
+    That package builds a grammar at import time (about 2.5 s of CPU in every process that
+    imports nbformat) only to check the `iri` string format, which neither nbformat nor
+    nbconvert asks for (they validate without a format checker); jsonschema treats it as absent.
+    Call before the first import of nbformat, nbconvert or papermill.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 class _Collect(logging.Handler):
@@ -39,6 +53,8 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
     The warnings are kept for the manifest: "Alternative text is missing" means a figure was
     displayed without the style helper's `<img alt>`.
     """
+    skip_slow_optional_imports()
+    from nbconvert import HTMLExporter
     exporter = HTMLExporter(
         template_name="lab",
         exclude_input=True,
@@ -159,6 +175,9 @@ def render(
     notebook: Path, out: Path, *, title: str, details: list[str], banner: str | None = None
 ) -> list[str]:
     """Write the report page for the executed `notebook` to `out`; returns nbconvert warnings."""
+    skip_slow_optional_imports()
+    import nbformat
+
     nb = nbformat.read(notebook, as_version=4)
     page, warnings = export_html(nb, title)
     out.write_text(decorate(page, title=title, details=details, banner=banner), encoding="utf-8")

@@ -5,10 +5,15 @@
                 [--notebook-dir DIR]
 
 Steps: load and validate the data with `evalkit.load` (stop, exit 2, before any notebook runs if
-it cannot be used); execute each notebook with papermill once per council, in parallel processes;
-render HTML with code hidden; run the privacy gate (`evalkit.report.privacy`); write per council
-`REPORT_DIR/<la_code>/manifest.json` and each notebook's outputs under
-`REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`. Exit 0 only when every
+it cannot be used) and cache the validated tables in a private temporary folder, removed at the
+end, so each notebook's `evalkit.load` reuses them instead of validating again (the cache is never
+inside REPORT_DIR, which is for publishing); execute each notebook with papermill once per
+council, `--jobs` at a time in separate processes (default: all notebooks of a council at once,
+at most cores + 1, since kernels spend much of their time starting and importing); render its
+HTML with code hidden in the same process right after it runs; run the privacy gate
+(`evalkit.report.privacy`); write per council `REPORT_DIR/<la_code>/manifest.json` and each
+notebook's outputs under `REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`.
+Exit 0 only when every
 notebook succeeded and passed the gate.
 """
 
@@ -16,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import html
 import json
 import os
@@ -24,21 +28,23 @@ import platform
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from multiprocessing import get_context
+from multiprocessing import get_context, set_forkserver_preload
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 import yaml
 from tqdm import tqdm
 
 from evalkit import __version__
+from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.report import privacy, render
 
@@ -51,6 +57,11 @@ LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_\w+\.ipynb$")
 LA_PATTERN = re.compile(r"^(all|[A-Za-z0-9]+)$")
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
+#: Kernel options: log only critical messages, so the runner's output is not filled with ipykernel's
+#: "Kernel is running over TCP without encryption" warning (the kernel listens on localhost only)
+#: or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown can cause; cell
+#: errors still reach the notebook and a dead kernel still fails it.
+QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 class RunError(Exception):
@@ -70,8 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extra notebook parameter; VALUE is read as YAML (5, 0.9, true, text)")
     parser.add_argument("--params-file", type=Path, metavar="FILE.yaml",
                         help="YAML mapping of notebook parameters; --param overrides it")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="notebooks to run at once, each in its own process (default 1)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="notebooks to run at once, each in its own process (default: the "
+                             "number of notebooks, at most cores + 1)")
     parser.add_argument("--min-cell", type=int, default=5, metavar="N",
                         help="disclosure threshold: counts 1..N-1 are suppressed (default 5)")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, metavar="DIR",
@@ -151,23 +163,16 @@ def councils(dataset: Any, requested: list[str] | None) -> list[str]:
     return list(dict.fromkeys(requested))
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def input_files(files: Mapping[str, Iterable[Path]], data_dir: Path) -> list[dict[str, Any]]:
-    """One entry per file the loader read: table, path (relative to DATA_DIR), bytes, sha256."""
+def input_files(files: Mapping[str, Iterable[Path]], data_dir: Path,
+                sums: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One entry per file the loader read: table, path (relative to DATA_DIR), bytes, sha256
+    (from `sums`, path -> checksum, computed once for this and the load cache)."""
     out = []
     for table, paths in sorted(files.items()):
         for path in sorted(Path(p) for p in paths):
-            rel = path.resolve().relative_to(data_dir.resolve()) if path.is_absolute() else path
+            rel = path.resolve().relative_to(data_dir.resolve())
             out.append({"table": table, "path": rel.as_posix(), "bytes": path.stat().st_size,
-                        "sha256": sha256(path)})
+                        "sha256": sums[str(path)]})
     return out
 
 
@@ -228,8 +233,19 @@ class Task:
 
 def kernel_name(notebook: Path) -> str:
     """The kernel the notebook declares, or python3."""
-    meta = nbformat.read(notebook, as_version=4).metadata
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
     return meta.get("kernelspec", {}).get("name") or "python3"
+
+
+def kernel_options(kernel: str) -> list[str]:
+    """QUIET_KERNEL for ipykernel kernels; nothing for others, which may not understand it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    except NoSuchKernel:
+        return []  # papermill reports the missing kernel
+    return QUIET_KERNEL if any("ipykernel" in a for a in argv) else []
 
 
 def execute(task: Task) -> dict[str, Any]:
@@ -239,6 +255,7 @@ def execute(task: Task) -> dict[str, Any]:
     `.FAILED.html` page are kept for diagnosis); a notebook that finishes without writing
     results.json has broken the notebook contract and is failed too.
     """
+    render.skip_slow_optional_imports()
     import papermill as pm
 
     task.out_dir.mkdir(parents=True, exist_ok=True)
@@ -250,7 +267,8 @@ def execute(task: Task) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(task.notebook, executed, parameters=task.parameters,
-                            kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False)
+                            kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
+                            extra_arguments=kernel_options(kernel))
         if not results.is_file():
             raise RuntimeError(f"the notebook finished but wrote no results.json at {results}; "
                                "it must call evalkit.report.record.record(..., path=results_path)")
@@ -325,7 +343,11 @@ def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
                 yield {"la": task.la, **execute(task)}
                 bar.update()
             return
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        # forkserver: the server imports this module and papermill once, and each worker forks
+        # from it, instead of every worker importing them again (spawn) or forking the runner
+        # with its threads and tables (fork)
+        set_forkserver_preload(["evalkit.report.run", "papermill"])
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
             futures = {pool.submit(execute, t): t for t in tasks}
             for future in as_completed(futures):
                 task = futures[future]
@@ -464,9 +486,15 @@ class Plan:
     jobs: int
 
 
+def default_jobs(tasks: int, cpus: int | None) -> int:
+    """Notebooks to run at once when --jobs is not given: all of them, at most cores + 1 (a
+    kernel that is starting or importing leaves a core idle part of the time)."""
+    return max(1, min(tasks, (cpus or 1) + 1))
+
+
 def check_options(args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]:
     """Options that need no data: the notebooks to run and the extra parameters."""
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise RunError(f"--jobs must be 1 or more, not {args.jobs}")
     if args.min_cell < 1:
         raise RunError(f"--min-cell must be 1 or more, not {args.min_cell}")
@@ -482,12 +510,12 @@ def tasks_for(p: Plan) -> list[Task]:
             for la in p.las for nb in p.notebooks]
 
 
-def describe_data(p: Plan, dataset: Any) -> dict[str, Any]:
+def describe_data(p: Plan, dataset: Any, sums: Mapping[str, str]) -> dict[str, Any]:
     """What the manifest says about the input (per council: "period"), taken before the
     notebooks run so the runner need not hold the tables while they do."""
     return {"data_dir": str(p.data_dir), "extract_date": dataset.extract_date.date(),
             "periods": {la: data_period(dataset.support_episodes, la) for la in p.las},
-            "inputs": input_files(dataset.files, p.data_dir),
+            "inputs": input_files(dataset.files, p.data_dir, sums),
             "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)}
 
 
@@ -523,8 +551,10 @@ def main(args: argparse.Namespace) -> int:
     try:
         notebooks, params = check_options(args)  # fail fast, before the data are loaded
         dataset = load_data(args.data_dir)
-        p = Plan(args.data_dir.resolve(), args.out.resolve(), notebooks,
-                 councils(dataset, args.la), params, args.min_cell, args.jobs)
+        las = councils(dataset, args.la)
+        jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count())
+        p = Plan(args.data_dir.resolve(), args.out.resolve(), notebooks, las, params,
+                 args.min_cell, jobs)
         for la in p.las:
             clear_council_dir(p.out / la)
     except RunError as err:
@@ -533,11 +563,15 @@ def main(args: argparse.Namespace) -> int:
     for warning in dataset.warnings:
         print(f"evalkit run: warning: {warning}", file=sys.stderr)
     ids = privacy.identifiers({name: getattr(dataset, name, None) for name in privacy.ID_COLUMNS})
-    data = describe_data(p, dataset)
-    del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
+    sums = loader.checksums(dataset.files)
+    data = describe_data(p, dataset, sums)
     by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
-    for entry in run_tasks(tasks_for(p), p.jobs):
-        by_la[entry["la"]].append(entry)
+    with tempfile.TemporaryDirectory(prefix="evalkit-run-") as cache:
+        loader.save_cache(dataset, p.data_dir, Path(cache), sums)
+        del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
+        with _environ(loader.CACHE_ENV, cache):
+            for entry in run_tasks(tasks_for(p), p.jobs):
+                by_la[entry["la"]].append(entry)
     statuses = {}
     for la, entries in by_la.items():
         gate(entries, p.out / la, ids, p.min_cell)
@@ -547,6 +581,20 @@ def main(args: argparse.Namespace) -> int:
     index = write_index(p.out)
     _summary(statuses, index)
     return 0 if all(m["status"] == SUCCEEDED for m in statuses.values()) else EXIT_FAILED
+
+
+@contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable (inherited by the notebook kernels) for the block."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def _summary(statuses: Mapping[str, dict[str, Any]], index: Path) -> None:

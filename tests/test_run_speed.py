@@ -1,0 +1,28 @@
+"""What makes `evalkit run` fast: default parallelism, quiet kernels, no slow optional import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from evalkit.report import run
+
+
+def test_default_jobs_runs_a_councils_notebooks_together_within_cores_plus_one():
+    assert run.default_jobs(3, 2) == 3
+    assert run.default_jobs(6, 2) == 3
+    assert run.default_jobs(2, 8) == 2
+    assert run.default_jobs(3, None) == 2
+
+
+def test_ipykernel_kernels_are_quieted_and_unknown_kernels_left_alone():
+    assert run.kernel_options("python3") == run.QUIET_KERNEL
+    assert run.kernel_options("no-such-kernel-xyz") == []
+
+
+def test_nbformat_still_validates_without_the_optional_iri_checker():
+    code = ("from evalkit.report import render; render.skip_slow_optional_imports(); "
+            "import sys, nbformat; nb = nbformat.v4.new_notebook(); nbformat.validate(nb); "
+            "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
