@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from evalkit import disclosure, stats
 from evalkit.data import codes
+from evalkit.data.load import REASON_LABELS
 from evalkit.methods import survival
 from evalkit.report import record as rec
 from evalkit.report import style
@@ -47,11 +48,21 @@ NO_PREFERENCE = frozenset(
 )
 PA_USES = frozenset({"pa", "mixed"})
 NOT_RECORDED = "Not recorded"
+SOURCE_LABELS = {"register": "PA register", "agency": "Support agency",
+                 "family member": "Family member", "word of mouth": "Word of mouth",
+                 "not recorded": "Not recorded"}
 SOURCES = {"pas": "Active PAs", "recipients": "DP recipients employing PAs",
            "population": "Adult population"}
 
 
 # --------------------------------------------------------------------------- preparation
+def isin(values: pd.Series, pool) -> pd.Series:
+    """`values.isin(pool)` for id columns, via object arrays: pandas' Arrow-string isin loops in
+    Python and takes seconds at national size."""
+    pool = pd.unique(np.asarray(list(pool) if isinstance(pool, set) else pool, dtype=object))
+    return pd.Series(values.to_numpy(dtype=object), index=values.index).isin(pool)
+
+
 def stated(values: pd.Series) -> pd.Series:
     """True where a preference column states a preference (not blank, 'none', 'any', ...)."""
     text = values.astype("string").str.strip().str.lower()
@@ -117,7 +128,7 @@ def dp_recipients(episodes: pd.DataFrame | None, at: pd.Timestamp | None,
     keep = ongoing & eps["has_dp"].fillna(False).astype(bool)
     if pa_only and "dp_used_for" in eps:
         keep &= eps["dp_used_for"].astype("string").str.strip().str.lower().isin(PA_USES)
-    people = eps[keep].sort_values("start_date").drop_duplicates("person_id", keep="last")
+    people = _latest(eps[keep.to_numpy()], "person_id", "start_date")
     if "preferred_language" not in people:
         people = people.assign(preferred_language=NOT_RECORDED)
     return people.reset_index(drop=True)
@@ -131,6 +142,18 @@ def adult_population(population: pd.DataFrame | None, la_code: str | None = None
     if "age_band" in pop:
         pop = pop[~pop["age_band"].astype("string").str.lower().str.startswith("under")]
     return pop.reset_index(drop=True)
+
+
+def _latest(frame: pd.DataFrame, key: str, date: str) -> pd.DataFrame:
+    """Each `key`'s row with the latest `date` (the last listed on a tie), in the frame's order.
+
+    Sorts row numbers rather than the whole frame: at national size the frame has a million rows
+    of Arrow strings, and sorting it all took seconds.
+    """
+    ids = pd.factorize(frame[key].to_numpy(dtype=object))[0]
+    order = np.lexsort((np.arange(len(frame)), frame[date].to_numpy(), ids))
+    last = order[np.r_[ids[order][1:] != ids[order][:-1], True]] if len(order) else order
+    return frame.iloc[np.sort(last)]
 
 
 # --------------------------------------------------------------------------- data section
@@ -316,8 +339,7 @@ def recruitment_groups(durations: pd.DataFrame) -> dict[str, pd.DataFrame]:
 # --------------------------------------------------------------------------- match achieved
 def _latest_pa_rows(register: pd.DataFrame) -> pd.DataFrame:
     """Each PA's most recent register row (for the languages, ethnicity, gender, religion)."""
-    return (register.sort_values("snapshot_date").drop_duplicates("pa_id", keep="last")
-            .set_index("pa_id"))
+    return _latest(register, "pa_id", "snapshot_date").set_index("pa_id")
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -343,7 +365,7 @@ def match_achieved(requests: pd.DataFrame | None, register: pd.DataFrame | None,
         return pd.DataFrame(columns=cols)
     req = requests[requests["outcome"].astype("string").str.lower() == "filled"]
     pa = _latest_pa_rows(register)
-    on_reg = req["pa_id"].isin(pa.index) if "pa_id" in req else pd.Series(False, req.index)
+    on_reg = isin(req["pa_id"], pa.index) if "pa_id" in req else pd.Series(False, req.index)
     rows = []
     for kind, col in PREFERENCE_COLUMNS.items():
         if col not in req:
@@ -355,7 +377,7 @@ def match_achieved(requests: pd.DataFrame | None, register: pd.DataFrame | None,
         who = pa.reindex(known["pa_id"])
         who.index = known.index
         if kind == "language":
-            spoken = who["languages"].map(lambda v: set(codes.languages(v).split(";")))
+            spoken = codes.normalise_languages(who["languages"]).str.split(";")
             need = codes.normalise_language(known[col])
             hit = pd.Series([n in ls for n, ls in zip(need, spoken, strict=True)],
                             index=known.index, dtype=bool)
@@ -402,8 +424,9 @@ def match_sources(requests: pd.DataFrame | None, episodes: pd.DataFrame | None,
         return pd.DataFrame(columns=cols)
     group = pd.Series("Not known", index=req.index, dtype="string")
     if episodes is not None and by in episodes and "person_id" in req:
-        who = (episodes.sort_values("start_date").drop_duplicates("person_id", keep="last")
-               .set_index("person_id")[by])
+        eps = episodes.loc[isin(episodes["person_id"], req["person_id"]).to_numpy(),
+                           ["person_id", "start_date", by]]
+        who = _latest(eps, "person_id", "start_date").set_index("person_id")[by]
         group = req["person_id"].map(who).astype("string").fillna("Not known")
     src = req["match_source"].astype("string").str.strip().str.lower().fillna("not recorded")
     frame = pd.DataFrame({"group": group, "source": src})
@@ -448,12 +471,11 @@ def snapshot_change(register: pd.DataFrame | None, by: str = "all", all_pairs: b
     if not all_pairs:
         pairs = pairs[-1:]
     rows = []
+    active = {d: active_pas(register, pd.Timestamp(d)) for d in {d for pair in pairs for d in pair}}
     for d0, d1 in pairs:
-        g0 = _pa_groups(active_pas(register, pd.Timestamp(d0)), by)
-        g1 = _pa_groups(active_pas(register, pd.Timestamp(d1)), by)
-        ids0, ids1 = set(g0["pa_id"]), set(g1["pa_id"])
-        g0 = g0.assign(stays=g0["pa_id"].isin(ids1))
-        g1 = g1.assign(new=~g1["pa_id"].isin(ids0))
+        g0, g1 = _pa_groups(active[d0], by), _pa_groups(active[d1], by)
+        g0 = g0.assign(stays=isin(g0["pa_id"], active[d1]["pa_id"]))
+        g1 = g1.assign(new=~isin(g1["pa_id"], active[d0]["pa_id"]))
         a = g0.groupby("group").agg(active_from=("pa_id", "nunique"), retained=("stays", "sum"))
         b = g1.groupby("group").agg(active_to=("pa_id", "nunique"), joiners=("new", "sum"))
         t = a.join(b, how="outer").fillna(0).astype("int64").reset_index()
@@ -599,22 +621,41 @@ def recruitment_filled_by(durations: pd.DataFrame, target_days: Sequence[int] = 
     return _in_group_order(out.sort_values(["days"]), list(recruitment_groups(durations)))[cols]
 
 
+def _not_modelled(durations: pd.DataFrame, kind: str) -> str:
+    """Why a preference type cannot enter the Cox model ('' when it can).
+
+    It needs requests with and without it, and a filled request on each side: with none filled
+    on one side the hazard ratio is 0 or infinite (the fit does not converge).
+    """
+    has = durations[kind].astype(bool)
+    if not has.any():
+        return "no request states it"
+    if has.all():
+        return "every request states it"
+    if not durations.loc[has, "filled"].any():
+        return "no request stating it was filled"
+    if not durations.loc[~has, "filled"].any():
+        return "no request without it was filled"
+    return ""
+
+
 def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
     """Hazard ratio of being filled for requests stating each preference type vs not stating it.
 
     Cox PH (`survival.cox`, Efron ties) with one indicator per preference type (and hospital
     discharge), each adjusted for the others. HR < 1: such requests wait longer. A type that
-    no request (or every request) states is left out, with a row saying why.
+    cannot be estimated (`_not_modelled`: no or every request states it, or no request on one
+    side of it was filled) is left out, with a row saying why.
     """
     cols = ["preference", "group", "requests_with", "value", "lower", "upper", "conf",
             "p_value", "n", "events", "note"]
     if durations.empty or not durations["filled"].any():
         return pd.DataFrame(columns=cols)
-    usable = [k for k in PREFERENCE_LABELS if 0 < durations[k].sum() < len(durations)]
+    why = {k: _not_modelled(durations, k) for k in PREFERENCE_LABELS}
+    usable = [k for k, reason in why.items() if not reason]
     rows = [{"preference": PREFERENCE_LABELS[k], "group": k,
-             "requests_with": int(durations[k].sum()),
-             "note": "no request states it" if durations[k].sum() == 0
-             else "every request states it"} for k in PREFERENCE_LABELS if k not in usable]
+             "requests_with": int(durations[k].sum()), "note": why[k]}
+            for k in PREFERENCE_LABELS if k not in usable]
     if usable:
         frame = durations[["days", "filled", *usable]].astype({k: int for k in usable})
         fit = survival.cox(frame, "days", "filled", usable, conf=conf)
@@ -664,6 +705,63 @@ DIMENSIONS = {"ethnic_group_broad": "Ethnic group (broad)", "ethnic_group": "Eth
 TABLES = ("pa_register", "pa_requests", "support_episodes", "population")
 
 
+ALL_COUNCILS = "all"
+
+
+def resolve_council(episodes: pd.DataFrame | None, la_code: str | None) -> str | None:
+    """The council to analyse, or None for every council in the data.
+
+    None or "" = the only council in the data, else all; "all" = all councils (what the report
+    runner passes at national scale); any other code must be in support_episodes.
+    """
+    if episodes is None or "la_code" not in episodes:
+        return None if la_code in (None, "", ALL_COUNCILS) else la_code
+    councils = sorted(episodes["la_code"].dropna().unique())
+    if la_code in (None, ""):
+        return councils[0] if len(councils) == 1 else None
+    if la_code == ALL_COUNCILS:
+        return None
+    if la_code not in councils:
+        raise ValueError(f"analyse: la_code {la_code!r} is not in support_episodes; councils "
+                         f"found: {', '.join(councils[:10])}{' ...' if len(councils) > 10 else ''}"
+                         f" (or 'all')")
+    return la_code
+
+
+def _several_councils(episodes: pd.DataFrame | None) -> bool:
+    return episodes is not None and "la_code" in episodes and episodes["la_code"].nunique() > 1
+
+
+def _council_areas(episodes: pd.DataFrame | None, population: pd.DataFrame | None,
+                   la_code: str) -> pd.Series:
+    """The area_code values of one council's people and population rows."""
+    areas = [f.loc[f["la_code"] == la_code, "area_code"].dropna()
+             for f in (episodes, population)
+             if f is not None and "la_code" in f and "area_code" in f]
+    return pd.concat(areas).drop_duplicates() if areas else pd.Series(dtype=object)
+
+
+def council_register(register: pd.DataFrame | None, episodes: pd.DataFrame | None,
+                     population: pd.DataFrame | None, la_code: str | None
+                     ) -> pd.DataFrame | None:
+    """The PA register rows belonging to the chosen council.
+
+    The register has no la_code (agencies return PAs by area), so when the folder holds several
+    councils a PA belongs to the council whose areas (in support_episodes or population) include
+    the PA's area_code; without area codes the register cannot be split and is kept whole (a note
+    says so). With one council in the folder, or all councils chosen, the whole register is used,
+    so PAs living just over the boundary still count.
+    """
+    if register is None or la_code is None:
+        return register
+    if "la_code" in register:
+        return register[register["la_code"] == la_code].reset_index(drop=True)
+    areas = _council_areas(episodes, population, la_code)
+    if not _several_councils(episodes) or "area_code" not in register or areas.empty:
+        return register
+    return register[isin(register["area_code"], areas).to_numpy()].reset_index(drop=True)
+
+
 def _for_council(frame: pd.DataFrame | None, la_code: str | None) -> pd.DataFrame | None:
     """Rows of one council when the table has la_code and a council is chosen."""
     if frame is None or la_code is None or "la_code" not in frame:
@@ -676,7 +774,8 @@ def _requests_for(requests: pd.DataFrame | None, episodes: pd.DataFrame | None,
     """Requests of people in the chosen council (requests carry no la_code of their own)."""
     if requests is None or la_code is None or episodes is None:
         return requests
-    return requests[requests["person_id"].isin(episodes["person_id"])].reset_index(drop=True)
+    return requests[isin(requests["person_id"], episodes["person_id"]).to_numpy()].reset_index(
+        drop=True)
 
 
 def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = None,
@@ -690,11 +789,10 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
     chosen snapshot. `area_level` is the column naming a person's or PA's area (area_code; or
     la_code to treat the council as one area).
     """
-    if la_code is None and data.support_episodes is not None:
-        councils = data.support_episodes["la_code"].dropna().unique()
-        la_code = councils[0] if len(councils) == 1 else None
+    la_code = resolve_council(data.support_episodes, la_code)
     eps = _for_council(data.support_episodes, la_code)
-    register = _for_council(data.pa_register, la_code)
+    register = council_register(data.pa_register, data.support_episodes, data.population,
+                                la_code)
     requests = _requests_for(data.pa_requests, eps, la_code)
     population = adult_population(_broad_population(data.population), la_code)
     snaps = snapshot_dates(register)
@@ -709,7 +807,8 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
     comp = {k: v for k, v in comp.items() if len(v)}
     broad = comp.get("ethnic_group_broad", pd.DataFrame(columns=["group", "source", "count"]))
     durations = recruitment_durations(requests, extract)
-    params = {"la_code": la_code, "snapshot_date": snapshot_date, "area_level": area_level,
+    params = {"la_code": la_code or ALL_COUNCILS, "snapshot_date": snapshot_date,
+              "area_level": area_level,
               "target_days": list(map(int, target_days)),
               "discharge_target_days": int(discharge_target_days), "min_cell": int(min_cell),
               "conf": conf}
@@ -732,13 +831,19 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
         sources=match_sources(requests, eps, conf=conf),
         change={by: snapshot_change(register, by, conf=conf)
                 for by in ("all", "ethnic_group_broad", "language")},
-        notes=_data_notes(data, eps, register, requests, area_level))
+        notes=_data_notes(data, eps, register, requests, area_level, la_code))
 
 
 def _data_notes(data, eps: pd.DataFrame | None, register: pd.DataFrame | None,
-                requests: pd.DataFrame | None, area_level: str) -> list[str]:
+                requests: pd.DataFrame | None, area_level: str,
+                la_code: str | None = None) -> list[str]:
     """Plain statements about what the data lack (shown in Data and in Methods and caveats)."""
     notes = [w for w in getattr(data, "warnings", []) if any(t in w for t in TABLES)]
+    if (la_code is not None and register is data.pa_register and register is not None
+            and _several_councils(data.support_episodes)):
+        notes.append(f"The PA register has no council or area codes matching {la_code}'s, so "
+                     "PAs of every council in the data folder are compared with this council's "
+                     "people.")
     if register is None or register.empty:
         notes.append("There is no PA register in this data folder, so nothing can be said "
                      "about who the PAs are or which languages they speak.")
@@ -792,6 +897,12 @@ def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> pd.Series:
                      index=df.index, dtype=bool)
 
 
+def _place(m: Market) -> str:
+    """'council E06000016' or 'all councils in the data'."""
+    la = m.params["la_code"]
+    return "all councils in the data" if la == ALL_COUNCILS else f"council {la}"
+
+
 def _when(m: Market) -> str:
     return f"{m.snapshot:%B %Y}" if m.snapshot is not None else "no snapshot"
 
@@ -799,11 +910,13 @@ def _when(m: Market) -> str:
 def _gap_sentence(row, m: Market) -> str:
     """'Somali speakers make up 3.1% of people with a Direct Payment, but no active PA speaks
     Somali in 7 of the 12 areas where they live ...' from one coverage row."""
-    lang = row["language"]
+    lang, n, without = row["language"], row["areas"], row["areas_without"]
+    where = (f"any of the {n} areas" if without == n else f"{without} of the {n} areas") \
+        if n > 1 else "the one area"
     return (f"{lang} speakers make up {_pct(row['share_of_recipients'])} of people with a Direct "
-            f"Payment, but no active PA speaks {lang} in {row['areas_without']} of the "
-            f"{row['areas']} areas where they live: {_pct(row['value'])} of them "
-            f"({_ci(row)}) live where no PA on the register speaks their language.")
+            f"Payment, but no active PA speaks {lang} in {where} where they live: "
+            f"{_pct(row['value'])} of them ({_ci(row)}) live where no PA on the register speaks "
+            "their language.")
 
 
 def key_findings(m: Market) -> list[str]:
@@ -952,8 +1065,9 @@ def show_snapshots(m: Market) -> None:
     t = t.drop(columns="agencies").rename(columns={
         "snapshot_date": "Snapshot", "returns": "Agency returns received",
         "active": "Active PAs (each counted once)"})
-    _say(f"{len(m.snapshots)} register snapshot(s); this report describes the one of "
-         f"{m.snapshot:%d %B %Y}, and people with a Direct Payment on {m.as_at:%d %B %Y}.")
+    _say(f"This report covers {_place(m)}. The register has {len(m.snapshots)} snapshot(s); "
+         f"the report describes the one of {m.snapshot:%-d %B %Y}, and people with a Direct "
+         f"Payment on {m.as_at:%-d %B %Y}.")
     _table(t, ["Active PAs (each counted once)"], m, caption="PA register snapshots")
 
 
@@ -975,12 +1089,22 @@ def show_returns(m: Market) -> None:
            "return(s), shown as 0 and named in the last column")
 
 
+def _reason_label(reason: str) -> str:
+    """The loader's reason code in words: 'future_date:start_date' -> 'excluded: future date
+    (start_date)'."""
+    if reason in REASON_LABELS:
+        return REASON_LABELS[reason]
+    code, _, col = str(reason).partition(":")
+    return f"excluded: {code.replace('_', ' ')}" + (f" ({col})" if col else "")
+
+
 def show_data_quality(m: Market) -> None:
     """Rows read, kept and excluded (with the reason) for the tables this notebook uses."""
     if m.quality.empty:
         _say("No data-quality table is available.")
         return
-    q = m.quality.rename(columns={"table": "Table", "reason": "Reason", "rows": "Rows"})
+    q = m.quality.assign(reason=m.quality["reason"].map(_reason_label)).rename(
+        columns={"table": "File", "reason": "Rows kept or excluded, and why", "rows": "Rows"})
     _table(q, ["Rows"], m, caption="Rows read from each file: kept, or excluded and why")
     for note in m.notes:
         _say(note)
@@ -1021,7 +1145,7 @@ def show_composition(m: Market, by: str = "ethnic_group_broad") -> None:
     _table(t, counts, m, rate_cols=rates, pct=list(rates),
            total_row=None if by == "language" else ("Group", "Total"),
            caption=f"{what} of active PAs ({_when(m)}), of people with a Direct Payment used "
-           f"for PAs, and of adults.{note}")
+           f"for PAs{'' if by == 'language' else ', and of adults'}.{note}")
 
 
 def show_composition_chart(m: Market) -> None:
@@ -1071,9 +1195,9 @@ def show_dissimilarity(m: Market) -> None:
              "population; it cannot be computed here.")
         return
     t = pd.DataFrame({"Comparison": d["comparison"], "Active PAs": d["pas"],
-                      "Comparison people": d["other"], "Index": d["value"],
+                      "People compared with": d["other"], "Index of dissimilarity": d["value"],
                       "95% CI": _interval_text(d)})
-    _table(t, ["Active PAs", "Comparison people"], m, pct=["Index"],
+    _table(t, ["Active PAs", "People compared with"], m, pct=["Index of dissimilarity"],
            caption="Index of dissimilarity: the share of PAs who would need to be from a "
            "different broad ethnic group for the two mixes to match (0% = identical)")
 
@@ -1206,9 +1330,10 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
         else ""
     fig = style.heatmap(shown, title=title,
                         subtitle=f"Active PAs who speak each language per 10 people with a DP "
-                        f"who prefer it, by area, {_when(m)}; blank = no speakers; "
+                        f"who prefer it, by area, {_when(m)}; 0 = no active PA there speaks "
+                        "it; blank = nobody there prefers it; "
                         f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs{left_out}",
-                        xlabel="Language", ylabel="Area", fmt="{:,.0f}")
+                        xlabel="Language", ylabel="Area code", fmt="{:,.0f}")
     style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs per "
                f"10 people with a DP who prefer the language; {none} of {n_shown} shown cells "
                f"have no PA who speaks it; {int(hidden[rows].sum().sum())} cells are "
@@ -1274,15 +1399,20 @@ def show_time_to_fill(m: Market) -> None:
                          + " days")
     for label, part in fb.groupby("label", sort=False):
         part = part.set_index("group")
-        t[label] = t["Requests"].map(part["value"])
-        t[label + " (CI)"] = t["Requests"].map(_interval_text(part.reset_index()).set_axis(
-            part.index))
+        # blank where the target is not set for the group (the discharge target applies to
+        # hospital-discharge requests, and to all requests for comparison)
+        share = part["value"].map(lambda v: _pct(v) if pd.notna(v) else "n/a")
+        t[label] = t["Requests"].map(share).fillna("")
+        t[label + " (95% CI)"] = t["Requests"].map(
+            _interval_text(part.reset_index()).set_axis(part.index)).fillna("")
+    days = m.params["discharge_target_days"]
+    discharge = ("" if days in m.params["target_days"] else f". The {days}-day target is for "
+                 "hospital discharge, shown for all requests to compare")
     rates = {c: ("Number", "Number") for c in t.columns if c.startswith("Filled within")}
     rates.update({"Median days": ("Number", "Number"), "95% CI (days)": ("Number", "Number")})
     _table(t, ["Number", "Filled"], m, rate_cols=rates,
-           pct=[c for c in rates if c.startswith("Filled within") and not c.endswith("(CI)")],
            caption="Days from request to a PA starting (Kaplan-Meier; open and withdrawn "
-           "requests censored, never dropped)")
+           "requests count for as long as they were observed, never dropped)" + discharge)
 
 
 def show_recruitment_cox(m: Market) -> None:
@@ -1301,7 +1431,8 @@ def show_recruitment_cox(m: Market) -> None:
                for r in c.itertuples()) + ". Below 1 means slower.")
     _ci_dots(c, "preference", title, "Hazard ratio of being filled (Cox model, each type "
              "adjusted for the others), 95% CIs; below 1 = waits longer",
-             "Hazard ratio (log scale)", alt, pct=False, ref=1.0, log=True)
+             "Hazard ratio: how quickly filled, against requests without the preference "
+             "(log scale)", alt, pct=False, ref=1.0, log=True)
     skipped = m.cox[m.cox["value"].isna()]
     for r in skipped.itertuples():
         _say(f"{r.preference}: not in the model ({r.note}).")
@@ -1334,6 +1465,7 @@ def show_match_sources(m: Market) -> None:
         _say("How PAs were found is not recorded (no match_source column), or no request "
              "was filled.")
         return
+    s = s.assign(source=s["source"].map(lambda v: SOURCE_LABELS.get(v, v.capitalize())))
     wide = s.pivot(index="group", columns="source", values="requests").fillna(0)
     srcs = list(wide.columns)
     wide = wide.astype("int64")
@@ -1343,7 +1475,7 @@ def show_match_sources(m: Market) -> None:
     for c in srcs:
         wide[f"% {c}"] = wide[c] / wide["Filled requests"]
     rates = {f"% {c}": (c, "Filled requests") for c in srcs}
-    fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == "family member")]
+    fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == SOURCE_LABELS["family member"])]
     cap = "How PAs were found, by the person's ethnic group"
     if len(fam) and _safe(fam["requests"].iloc[0], fam["total"].iloc[0], m.params["min_cell"]):
         cap += (f": {_pct(fam['value'].iloc[0])} of filled requests were filled by a family "
@@ -1390,9 +1522,13 @@ def show_change(m: Market, by: str = "all") -> None:
 
 
 # --- Methods and caveats ----------------------------------------------------------------
+_AREA_WORDS = {"area_code": "ward or small area", "la_code": "the whole council"}
+
+
 def show_methods(m: Market) -> None:
     """Methods and caveats, including what the data lack."""
     k = m.params["min_cell"]
+    area = _AREA_WORDS.get(m.params["area_level"], m.params["area_level"])
     end = f" ({m.extract:%d %B %Y})" if m.extract is not None and pd.notna(m.extract) else ""
     lines = [
         "- **The register only holds PAs known to the support agencies.** PAs employed "
@@ -1400,23 +1536,25 @@ def show_methods(m: Market) -> None:
         "lists them, so coverage gaps may be smaller in reality, and unknowable from here.",
         f"- **Who the PAs are.** Active PAs at the {_when(m)} snapshot, each counted once "
         "however many agencies list them, against people with a Direct Payment used for PAs "
-        "(dp_used_for PA or mixed) and the adult population. Shares have Wilson 95% CIs. The "
+        "(alone or with agency care) and the adult population. Shares have Wilson 95% CIs. The "
         "index of dissimilarity (Duncan) has a percentile bootstrap CI; it is biased upwards "
         "when counts are small. Relative likelihood follows the Social Care Workforce Race "
         "Equality Standard: (PAs / adults) in a group over the same for White adults, each "
         "group on its own (groups are never merged).",
         f"- **Language coverage.** People with a Direct Payment on {m.as_at:%d %B %Y} by "
         f"preferred language, against active PAs at the {_when(m)} snapshot who list the "
-        f"language. An area counts as having no PA who speaks it when no active PA living in "
-        f"it ({m.params['area_level']}) lists it. PAs may travel beyond their area, so this is "
-        "a measure of local supply. 'Not recorded' is not treated as English.",
+        f"language. An area ({area}) counts as having no PA who speaks it when no active PA "
+        "living in it lists it. PAs may travel beyond their area, so this is a measure of local "
+        "supply. 'Not recorded' is not treated as English.",
         "- **Time to recruit.** Kaplan-Meier from request to filled; withdrawn requests are "
         f"censored at withdrawal and open ones at the end of the data{end}; none is dropped. "
         "Medians with log-transformed CIs (as R's survfit). A Cox proportional-hazards model "
         "(Efron ties) with one indicator per preference type gives hazard ratios: below 1 "
         "means such requests are filled more slowly.",
         "- **Match achieved.** The PA who filled a request is looked up on the register by "
-        "pa_id; PAs not on the register are counted apart and left out of the share.",
+        "their PA number; PAs not on the register are counted apart and left out of the share.",
+        "- **Councils.** The register has no council column, so when the data hold several "
+        "councils a PA belongs to the council whose areas include where the PA lives.",
         f"- **Disclosure control.** Counts of 1 to {k - 1}, and figures from which they could "
         "be worked out, are shown as [c]; charts leave out groups with such counts. No "
         "person-level row or identifier is shown.",
