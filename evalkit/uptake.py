@@ -10,22 +10,24 @@ delivery mechanism is "Direct Payment only" or "Part Direct Payment".
 from __future__ import annotations
 
 import textwrap
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from IPython.display import Markdown, display
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+from matplotlib.figure import Figure
+from scipy import linalg, sparse
+from scipy.special import expit, logit
+from scipy.stats import norm
 
 from evalkit import stats
 from evalkit.data import codes
 from evalkit.methods import survival
+from evalkit.report import findings, style
 from evalkit.report import record as rec
-from evalkit.report import style
 
 COMMUNITY = "Long Term Support: Community"
 NOT_STATED = "Not stated"
@@ -36,9 +38,33 @@ GROUP_COLUMNS = {"broad": "ethnic_group_broad", "detailed": "ethnic_group"}
 NEED = ["age_band", "gender", "primary_support_reason"]
 MIN_SPEAKERS = 5
 ENDED_BY_DAYS = {91: 3, 183: 6, 365: 12}  # days -> months for "share ended within"
+ODDS_COLUMNS = ["factor", "group", "reference", "value", "lower", "upper", "conf", "p_value",
+                "people", "dp", "note"]
 
 
 # ---------------------------------------------------------------- the snapshot
+def community(episodes: pd.DataFrame, la_code: str | None = None) -> pd.DataFrame:
+    """Community long-term support episodes, oldest start first, with `_pid` (person number).
+
+    The one filter and sort every snapshot shares, done once so that a trend of quarterly
+    snapshots costs a date comparison per quarter. `la_code` None or "all" keeps every council.
+    """
+    ep = episodes if la_code in (None, "all") else episodes[episodes["la_code"] == la_code]
+    ep = ep[ep["service_type"] == COMMUNITY].sort_values("start_date", kind="stable")
+    return ep.assign(_pid=pd.factorize(ep["person_id"])[0])
+
+
+def ongoing(comm: pd.DataFrame, at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `comm` of each person's latest episode ongoing on `at`, and whether any of
+    their ongoing episodes is a DP (start_date <= at; end_date empty or after `at`)."""
+    start, end = comm["start_date"].to_numpy(), comm["end_date"].to_numpy()
+    pos = np.flatnonzero((start <= at.to_datetime64()) & ~(end <= at.to_datetime64()))
+    pid = comm["_pid"].to_numpy()[pos]
+    dp = comm["has_dp"].fillna(False).to_numpy(bool)[pos]
+    by = pd.DataFrame({"pos": pos, "dp": dp}).groupby(pid, sort=False)
+    return by["pos"].last().to_numpy(), by["dp"].any().to_numpy()
+
+
 def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
              la_code: str | None = None) -> pd.DataFrame:
     """One row per adult with ongoing community long-term support on `at` (never shown).
@@ -47,16 +73,15 @@ def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
     community episodes counts once, with a DP if any of them is a DP, other fields from the latest.
     Adds age_band at `at`; drops people under 18. `la_code` None or "all" keeps every council.
     """
-    at = pd.Timestamp(at)
-    ep = episodes if la_code in (None, "all") else episodes[episodes["la_code"] == la_code]
-    on = ep[(ep["service_type"] == COMMUNITY) & (ep["start_date"] <= at)
-            & (ep["end_date"].isna() | (ep["end_date"] > at))]
-    on = on.sort_values("start_date", kind="stable")
-    dp = on["has_dp"].fillna(False).astype(bool).groupby(on["person_id"], sort=False).any()
-    people = on.drop_duplicates("person_id", keep="last").set_index("person_id")
-    people = people.assign(has_dp=dp.reindex(people.index).astype(bool),
-                           age_band=codes.age_band(people["birth_date"], at).to_numpy())
-    return people[people["age_band"] != "Under 18"].reset_index()
+    return _adults(community(episodes, la_code), pd.Timestamp(at))
+
+
+def _adults(comm: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
+    """The snapshot on `at` from a `community` frame."""
+    pos, dp = ongoing(comm, at)
+    people = comm.iloc[pos].drop(columns="_pid").assign(has_dp=dp)
+    people["age_band"] = codes.age_band(people["birth_date"], at).to_numpy()
+    return people[people["age_band"] != "Under 18"].reset_index(drop=True)
 
 
 def counts(snap: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
@@ -167,6 +192,65 @@ def _drop_separated(cells: pd.DataFrame,
             return cells, notes
 
 
+def dummies(cells: pd.DataFrame, factors: list[str],
+            refs: dict[str, str]) -> tuple[sparse.csr_matrix, list[tuple[str, str]]]:
+    """Sparse treatment-coded design: a constant, then one column per non-reference level.
+
+    Returns the matrix and (factor, level) for each column after the constant.
+    """
+    rows, cols, names = [], [np.zeros(len(cells), dtype=np.int64)], []
+    for f in factors:
+        values = cells[f].astype(str).to_numpy(object)
+        levels = sorted(set(pd.unique(values)) - {str(refs[f])})
+        code = pd.Index(levels).get_indexer(values)
+        hit = np.flatnonzero(code >= 0)
+        rows.append(hit)
+        cols.append(1 + len(names) + code[hit])
+        names += [(f, lvl) for lvl in levels]
+    rows.insert(0, np.arange(len(cells)))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    X = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(cells), 1 + len(names)))
+    return X, names
+
+
+def fit_binomial(X: sparse.csr_matrix, dp: np.ndarray, people: np.ndarray,
+                 tol: float = 1e-10, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic (binomial GLM) coefficients and their covariance, by iteratively reweighted
+    least squares on a sparse design.
+
+    statsmodels' GLM needs a dense design: with a term per council (150 dummies over ~60,000
+    cells at national scale) each of its least-squares steps takes seconds. Here X'WX is a sparse
+    product, so the same Fisher scoring (the estimates and Wald covariance statsmodels reports;
+    tests/test_uptake.py checks this) costs milliseconds. Collinear columns get the
+    minimum-norm solution, as statsmodels' pinv does.
+    """
+    beta = np.zeros(X.shape[1])
+    beta[0] = logit(dp.sum() / people.sum())
+    for _ in range(max_iter):
+        eta = X @ beta
+        mu = expit(eta)
+        w = np.maximum(people * mu * (1 - mu), 1e-12)
+        z = eta + (dp - people * mu) / w
+        xtw = X.T.multiply(w).tocsr()
+        info = (xtw @ X).toarray()
+        new = _solve(info, xtw @ z)
+        done = np.max(np.abs(new - beta)) < tol
+        beta = new
+        if done:
+            break
+    mu = expit(X @ beta)
+    info = (X.T.multiply(people * mu * (1 - mu)).tocsr() @ X).toarray()
+    return beta, np.linalg.pinv(info, hermitian=True)
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve a symmetric positive (semi)definite system; least squares when singular."""
+    try:
+        return linalg.solve(a, b, assume_a="pos")
+    except (linalg.LinAlgError, ValueError):
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
 def odds_ratios(cells: pd.DataFrame, factors: list[str], references: dict[str, str],
                 conf: float = 0.95) -> pd.DataFrame:
     """Adjusted odds ratios of having a DP from a binomial GLM on aggregated cells.
@@ -179,35 +263,26 @@ def odds_ratios(cells: pd.DataFrame, factors: list[str], references: dict[str, s
     """
     cells, notes = _drop_separated(cells, factors)
     used = [f for f in factors if cells[f].nunique() > 1]
-    refs = {f: references.get(f) if references.get(f) in set(cells[f])
-            else cells.groupby(f)["people"].sum().idxmax() for f in used}
-    design = [pd.get_dummies(cells[f].astype(str), prefix=f, prefix_sep="\x1f", dtype=float)
-              .drop(columns=f"{f}\x1f{refs[f]}") for f in used]
-    X = sm.add_constant(pd.concat(design, axis=1) if design else
-                        pd.DataFrame(index=cells.index), has_constant="add")
-    y = np.column_stack([cells["dp"], cells["people"] - cells["dp"]]).astype(float)
-    with warnings.catch_warnings():
-        # a saturated cell model fits every cell exactly: statsmodels calls that "separation"
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fit = sm.GLM(y, X, family=sm.families.Binomial()).fit()
-    ci = fit.conf_int(alpha=1 - conf)
+    sizes = {f: cells.groupby(f, observed=True)[["people", "dp"]].sum() for f in used}
+    refs = {f: references.get(f) if references.get(f) in sizes[f].index
+            else sizes[f]["people"].idxmax() for f in used}
     rows = []
-    for term in X.columns.drop("const"):
-        f, lvl = term.split("\x1f")
-        sub = cells[cells[f].astype(str) == lvl]
-        rows.append({"factor": f, "group": lvl, "reference": refs[f],
-                     "value": np.exp(fit.params[term]), "lower": np.exp(ci.loc[term, 0]),
-                     "upper": np.exp(ci.loc[term, 1]), "conf": conf,
-                     "p_value": fit.pvalues[term], "people": int(sub["people"].sum()),
-                     "dp": int(sub["dp"].sum()), "note": ""})
+    if len(cells):
+        X, names = dummies(cells, used, refs)
+        beta, cov = fit_binomial(X, cells["dp"].to_numpy(float), cells["people"].to_numpy(float))
+        se = np.sqrt(np.diag(cov))[1:]
+        z = norm.ppf(0.5 + conf / 2)
+        for (f, lvl), b, s_ in zip(names, beta[1:], se, strict=True):
+            n = sizes[f].loc[sizes[f].index.astype(str) == lvl].sum()
+            rows.append({"factor": f, "group": lvl, "reference": refs[f], "value": np.exp(b),
+                         "lower": np.exp(b - z * s_), "upper": np.exp(b + z * s_), "conf": conf,
+                         "p_value": 2 * norm.sf(abs(b / s_)), "people": int(n["people"]),
+                         "dp": int(n["dp"]), "note": ""})
     for f, lvl, note in notes:
         rows.append({"factor": f, "group": lvl, "reference": refs.get(f, ""),
                      "value": np.nan, "lower": np.nan, "upper": np.nan, "conf": conf,
                      "p_value": np.nan, "people": np.nan, "dp": np.nan, "note": note})
-    cols = ["factor", "group", "reference", "value", "lower", "upper", "conf", "p_value",
-            "people", "dp", "note"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=ODDS_COLUMNS)
 
 
 def adjusted_odds_ratios(snap: pd.DataFrame, group_col: str, reference_group: str,
@@ -302,7 +377,9 @@ def standardised_ratio(snap: pd.DataFrame, group_col: str, outcome: str = "has_d
     ref = cells.groupby(NEED, observed=True)[["x", "n"]].sum()
     ref = ref.rename(columns={"x": "x_ref", "n": "n_ref"}).reset_index()
     cells = cells.merge(ref, on=NEED)
-    return stats.isr(cells, "x", "n", "x_ref", "n_ref", by=group_col, conf=conf)
+    out = stats.isr(cells, "x", "n", "x_ref", "n_ref", by=group_col, conf=conf)
+    sizes = cells.groupby(group_col, observed=True)["n"].sum()
+    return out.assign(people=out[group_col].map(sizes).fillna(0).astype(int))
 
 
 def intersectional(snap: pd.DataFrame, group_col: str) -> pd.DataFrame:
@@ -355,13 +432,17 @@ def trend(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp | str
 
     One row per quarter x group x measure ('uptake' with Wilson CI; 'new_starts' = community DP
     episodes starting in the quarter per 1,000 people on community support at its end, Byar/exact).
+    The community episodes are filtered and sorted once; each quarter is then a date comparison.
     """
-    ep = episodes if la_code in (None, "all") else episodes[episodes["la_code"] == la_code]
-    dp_ep = ep[(ep["service_type"] == COMMUNITY) & ep["has_dp"].fillna(False).astype(bool)]
+    cols = ["person_id", "la_code", "service_type", "start_date", "end_date", "has_dp",
+            "birth_date", group_col, *(["dp_first_payment_date"]
+                                       if "dp_first_payment_date" in episodes else [])]
+    comm = community(episodes[cols], la_code)
+    dp_ep = comm[comm["has_dp"].fillna(False).to_numpy(bool)]
     dp_ep = dp_ep.assign(dp_start=dp_start_dates(dp_ep))
     frames = []
     for q in quarter_ends(period_end, lookback):
-        snap = snapshot(ep, q)
+        snap = _adults(comm, q)
         if snap.empty:
             continue
         c = counts(snap, group_col)
@@ -395,16 +476,23 @@ def mix(snap: pd.DataFrame, group_col: str, column: str) -> pd.DataFrame | None:
 def plan_size_ratio(snap: pd.DataFrame, group_col: str, column: str, reference: str,
                     conf: float = 0.95) -> pd.DataFrame | None:
     """Ratio of geometric mean `column` (weekly_budget, planned_hours) to the reference group at
-    the same age band, gender and support reason (OLS on the log; positive values only).
-
-    None when the column is absent or too few values; else one row per non-reference group with
-    value, lower, upper, conf, p_value, people.
-    """
+    the same need (see geometric_mean_ratio); None when the column is absent."""
     if column not in snap:
         return None
-    d = snap[pd.to_numeric(snap[column], errors="coerce") > 0].copy()
-    d["y"] = np.log(d[column].astype(float))
-    d["group"] = d[group_col].astype(str)
+    return geometric_mean_ratio(snap, column, group_col, reference, conf)
+
+
+def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, reference: str,
+                         conf: float = 0.95) -> pd.DataFrame | None:
+    """Ratio of geometric mean `column` in each group to `reference` at the same age band,
+    gender and support reason (OLS on the log; positive values only).
+
+    For a log-normal measure this is also the ratio of medians. None when there are too few
+    values or no reference group; else one row per non-reference group with value, lower,
+    upper, conf, p_value, people.
+    """
+    d = frame[pd.to_numeric(frame[column], errors="coerce") > 0]
+    d = d.assign(y=np.log(d[column].astype(float)), group=d[group_col].astype(str))
     d = d[d["group"] != NOT_STATED]
     if d["group"].nunique() < 2 or reference not in set(d["group"]):
         return None
@@ -427,13 +515,25 @@ def plan_size_ratio(snap: pd.DataFrame, group_col: str, column: str, reference: 
         "people": [int(sizes[t.split("\x1f")[1]]) for t in terms]})
 
 
+def carer_share(snap: pd.DataFrame, group_col: str, conf: float = 0.95) -> pd.DataFrame | None:
+    """Share with an unpaid carer recorded, by group, among people whose carer field is filled
+    (Wilson); None when has_unpaid_carer is absent."""
+    if "has_unpaid_carer" not in snap:
+        return None
+    d = snap[snap["has_unpaid_carer"].notna()]
+    c = d.groupby(group_col, observed=True)["has_unpaid_carer"].agg(["sum", "size"])
+    c = c.rename(columns={"sum": "carer", "size": "people"}).astype(int).reset_index()
+    return stats.proportion(c, "carer", "people", by=group_col, conf=conf)
+
+
 def carer_recorded(snap: pd.DataFrame, group_col: str, conf: float = 0.95) -> pd.DataFrame | None:
     """Share with an unpaid carer recorded, by group and DP status (Wilson); None if absent."""
     if "has_unpaid_carer" not in snap:
         return None
     d = snap[snap["has_unpaid_carer"].notna()]
     d = d.assign(carer=d["has_unpaid_carer"].astype(bool),
-                 dp_status=np.where(d["has_dp"], "With a DP", "Without a DP"))
+                 dp_status=np.where(d["has_dp"], "with a Direct Payment",
+                                    "without a Direct Payment"))
     c = d.groupby([group_col, "dp_status"], observed=True)["carer"].agg(["sum", "size"])
     c = c.rename(columns={"sum": "carer", "size": "people"}).astype(int).reset_index()
     return stats.proportion(c, "carer", "people", by=[group_col, "dp_status"], conf=conf)
@@ -456,6 +556,28 @@ def setup_durations(episodes: pd.DataFrame, group_col: str, period_end: pd.Times
     days = (stop - d["dp_requested_date"]).dt.days.clip(lower=0)
     return pd.DataFrame({"group": d[group_col].to_numpy(), "days": days.to_numpy(),
                          "event": paid.to_numpy()})
+
+
+def setup_days(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp | str,
+               since: pd.Timestamp | str) -> pd.DataFrame | None:
+    """Days from DP request to first payment for DPs first paid in (since, period_end], with
+    age band at period_end, gender and support reason (person-level; never display).
+
+    Choosing by the payment date keeps every set-up complete, so long set-ups are not cut short
+    as they are among recent requests. None when the dates are absent.
+    """
+    if not {"dp_requested_date", "dp_first_payment_date"} <= set(episodes):
+        return None
+    end, since = pd.Timestamp(period_end), pd.Timestamp(since)
+    pay = episodes["dp_first_payment_date"]
+    d = episodes[(pay > since) & (pay <= end) & episodes["dp_requested_date"].notna()]
+    d = d.drop_duplicates(["person_id", "dp_requested_date"])
+    return pd.DataFrame({group_col: d[group_col].to_numpy(),
+                         "days": (d["dp_first_payment_date"] - d["dp_requested_date"]).dt.days
+                         .to_numpy(),
+                         "age_band": codes.age_band(d["birth_date"], end).to_numpy(),
+                         "gender": d["gender"].to_numpy(),
+                         "primary_support_reason": d["primary_support_reason"].to_numpy()})
 
 
 def continuation_durations(episodes: pd.DataFrame, group_col: str,
@@ -558,6 +680,7 @@ class Uptake:
     by_language: pd.DataFrame | None
     by_interpreter: pd.DataFrame | None
     isr: pd.DataFrame
+    isr_language: pd.DataFrame | None
     odds: pd.DataFrame
     odds_display: pd.DataFrame
     offers: pd.DataFrame | None
@@ -568,12 +691,15 @@ class Uptake:
     areas: tuple[pd.DataFrame, pd.DataFrame] | None
     intersection: pd.DataFrame
     setup: pd.DataFrame | None
+    setup_ratio: pd.DataFrame | None
+    setup_ratio_broad: pd.DataFrame | None
     continuation: tuple[pd.DataFrame, pd.DataFrame] | None
     managed_by: pd.DataFrame | None
     used_for: pd.DataFrame | None
     budget: pd.DataFrame | None
     hours: pd.DataFrame | None
     carer: pd.DataFrame | None
+    carer_share_broad: pd.DataFrame | None
 
 
 def resolve_la(episodes: pd.DataFrame, la_code: str | None) -> str:
@@ -609,6 +735,8 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
     ref = choose_reference(snap[gcol], reference_group) if len(snap) else reference_group
     ref_broad = choose_reference(snap[broad], reference_group) if len(snap) else reference_group
     odds = adjusted_odds_ratios(snap, broad, ref_broad, conf) if len(snap) else _empty_odds()
+    setup = setup_days(ep, gcol, end, since)
+    setup_broad = setup_days(ep, broad, end, since) if gcol != broad else setup
     params = {"la_code": la, "period_end": end.date().isoformat(), "lookback": lookback,
               "group_level": group_level, "reference_group": ref, "min_cell": min_cell}
     return Uptake(
@@ -624,6 +752,9 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
             snap["interpreter_required"])), "interpreter", conf)
             if "interpreter_required" in snap else None),
         isr=standardised_ratio(snap, gcol, conf=conf) if len(snap) else pd.DataFrame(),
+        isr_language=(standardised_ratio(snap.assign(language=language_group(
+            snap["preferred_language"])), "language", conf=conf)
+            if len(snap) and "preferred_language" in snap else None),
         odds=odds,
         odds_display=(odds if gcol == broad or not len(snap)
                       else adjusted_odds_ratios(snap, gcol, ref, conf)),
@@ -632,17 +763,19 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
         trend=trend(ep, gcol, end, lookback, conf=conf),
         areas=areas(snap, conf) if len(snap) else None,
         intersection=intersectional(snap, gcol), setup=setup_time(ep, gcol, end, since, conf),
+        setup_ratio=None if setup is None else geometric_mean_ratio(setup, "days", gcol, ref, conf),
+        setup_ratio_broad=(None if setup_broad is None else
+                           geometric_mean_ratio(setup_broad, "days", broad, ref_broad, conf)),
         continuation=continuation(ep, gcol, end, since, conf),
         managed_by=mix(snap, gcol, "dp_managed_by"), used_for=mix(snap, gcol, "dp_used_for"),
         budget=plan_size_ratio(snap, gcol, "weekly_budget", ref, conf),
         hours=plan_size_ratio(snap, gcol, "planned_hours", ref, conf),
-        carer=carer_recorded(snap, gcol, conf))
+        carer=carer_recorded(snap, gcol, conf), carer_share_broad=carer_share(snap, broad, conf))
 
 
 def _empty_odds() -> pd.DataFrame:
     """An odds-ratio frame with no rows (no one in the snapshot)."""
-    return pd.DataFrame(columns=["factor", "group", "reference", "value", "lower", "upper",
-                                 "conf", "p_value", "people", "dp", "note"])
+    return pd.DataFrame(columns=ODDS_COLUMNS)
 
 
 # ---------------------------------------------------------------- results.json
@@ -675,17 +808,39 @@ def estimates(res: Uptake) -> pd.DataFrame:
                                   "upper": isr["upper"], "conf": isr["conf"],
                                   "n": isr["observed"]}))
     shares(res.overall, "uptake_share_all", "people", col="group")
+    shares(res.carer_share_broad, "unpaid_carer_share", "people")
+    if res.setup_ratio_broad is not None:
+        r = res.setup_ratio_broad
+        rows.append(pd.DataFrame({"name": "dp_setup_time_ratio", "group": r[broad],
+                                  "reference": r["reference"], "value": r["value"],
+                                  "lower": r["lower"], "upper": r["upper"], "conf": r["conf"],
+                                  "n": r["people"]}))
     out = pd.concat(rows, ignore_index=True)
     return out[out["group"].astype(str) != ""]
 
 
 # ---------------------------------------------------------------- words
+LABELS = {  # column names -> what a reader sees in a table heading
+    "group": "Ethnic group", "people": "People", "dp": "With a Direct Payment",
+    "share": "Share with a Direct Payment (%)", "age_band": "Age band",
+    "primary_support_reason": "Primary support reason", "table": "File",
+    "reason": "Kept, or why excluded",
+    "rows": "Number of rows", "no_dp": "Without a Direct Payment",
+    "ended_share": "Share ended (%)", "running": "Still running (estimated)",
+    "PA": "Personal Assistant(s)", "agency care": "Agency care",
+    "mixed": "Both PA and agency care", "other": "Something else", "field": "Field",
+    "value": "Value",
+    "total": "People in the snapshot", "months": "Within (months)", "started": "DPs started",
+    "ended": "Ended (estimated)", "lower": "95% CI lower (%)", "upper": "95% CI upper (%)",
+    "area": "Area", "position": "Position on the funnel plot",
+    "share_recorded": "Share with a DP as recorded (%)",
+    "share_if_all_not_stated": "Share if all Not stated were in this group (%)",
+}
+
+
 def _pct(v: float) -> str:
+    """A share as a whole percentage, for chart titles and table cells."""
     return f"{100 * v:.0f}%" if np.isfinite(v) else "n/a"
-
-
-def _num(v: float) -> str:
-    return f"{v:.2f}" if np.isfinite(v) else "n/a"
 
 
 def _people(name: str) -> str:
@@ -701,66 +856,79 @@ def _place(res: Uptake) -> str:
     return "all councils in the data" if res.la_code == "all" else res.la_code
 
 
+def _period(res: Uptake) -> str:
+    """The lookback period in words, e.g. '1 April 2023 to 31 March 2026'."""
+    start = res.period_end - pd.DateOffset(months=3 * res.params["lookback"]) + pd.Timedelta(days=1)
+    return f"{start:%-d %B %Y} to {_when(res)}"
+
+
 def _small(people: float, min_cell: int) -> bool:
     """Too few people to estimate a group's gap usefully (or to show it)."""
     return not np.isfinite(people) or people < max(10 * min_cell, 50)
 
 
-def odds_sentence(row: pd.Series, min_cell: int, who: str | None = None,
-                  ref_who: str | None = None,
-                  what: str = "the same age, gender and support need") -> str:
-    """One plain-English sentence for an adjusted odds ratio row (group vs reference)."""
-    who = who or _people(row["group"])
-    ref_who = ref_who or _people(row["reference"])
-    n = row["people"]
-    if not np.isfinite(row["value"]) or _small(n, min_cell):
-        return (f"There were too few {who} receiving community support to say whether their "
-                f"chance of a Direct Payment differs from that of {ref_who}.")
-    ci = f"(95% CI {_num(row['lower'])} to {_num(row['upper'])}; {int(n):,} people)"
-    if row["upper"] < 1 or row["lower"] > 1:
-        side = "lower" if row["upper"] < 1 else "higher"
-        return (f"{who[0].upper()}{who[1:]} had {side} odds of taking a Direct Payment than "
-                f"{ref_who} of {what}: an odds ratio of {_num(row['value'])} {ci}.")
-    return (f"The data cannot tell whether {who} differ from {ref_who} of {what} in taking a "
-            f"Direct Payment: odds ratio {_num(row['value'])} {ci}.")
+def _list(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def ratio_finding(res: Uptake, row: pd.Series, who: str) -> str:
+    """One Key findings sentence from a standardised uptake ratio row (observed / expected)."""
+    n, min_n = row["people"], max(10 * res.params["min_cell"], 50)
+    if not np.isfinite(row["value"]) or _small(n, res.params["min_cell"]):
+        return findings.too_few(f"{who} on community support",
+                                "how likely they were to have a Direct Payment")
+    return findings.ratio_sentence(
+        f"the {int(n):,} {who} on community support", row["value"], row["lower"], row["upper"],
+        n=n, comparison="people of the same age, gender and support need",
+        outcome="have a Direct Payment", min_n=min_n)
 
 
 def _speakers(language: str) -> str:
-    return f"people whose preferred language is {language}"
+    return f"{language} speakers"
 
 
 def key_findings(res: Uptake) -> list[str]:
-    """3 to 6 sentences from the estimates, each with its uncertainty and denominator."""
-    o = res.overall.iloc[0]
+    """3 to 6 sentences from the estimates, each with its uncertainty and denominator.
+
+    Group sentences quote standardised uptake ratios (observed / expected DPs at the same age,
+    gender and support reason): unlike an odds ratio they read correctly as 'times as likely'.
+    """
     if not len(res.snap):
         return [f"No adult was receiving long-term community support in {_place(res)} on "
                 f"{_when(res)}, so there is nothing to report."]
-    out = [f"On {_when(res)}, {_pct(o['value'])} (95% CI {_pct(o['lower'])} to "
-           f"{_pct(o['upper'])}) of the {int(o['people']):,} adults receiving long-term support "
-           f"in the community in {_place(res)} had a Direct Payment."]
-    groups = res.odds[res.odds["factor"] == "group"]
-    groups = groups[groups["group"] != NOT_STATED]
-    if groups.empty:
+    o = res.overall.iloc[0]
+    out = [findings.percent_sentence(
+        f"the {int(o['people']):,} adults on long-term community support in {_place(res)} on "
+        f"{_when(res)}", o["value"], o["lower"], o["upper"], outcome="had a Direct Payment",
+        n=o["people"])]
+    isr = res.isr[res.isr[res.group_col] != NOT_STATED] if len(res.isr) else res.isr
+    if isr.empty or isr[res.group_col].nunique() < 2:
         out.append("Only one ethnic group has enough recorded people here, so uptake cannot be "
                    "compared between groups.")
-    out += [odds_sentence(r, res.params["min_cell"]) for _, r in groups.iterrows()][:3]
-    lang = res.odds[(res.odds["factor"] == "language")
-                    & ~res.odds["group"].isin([NOT_RECORDED, OTHER_LANGUAGE])
-                    & (res.odds["upper"] < 1)]
-    if len(lang):
-        r = lang.sort_values("value").iloc[0]
-        out.append(odds_sentence(r, res.params["min_cell"], _speakers(r["group"]),
-                                 _speakers(r["reference"]),
-                                 "the same ethnic group, age, gender and support need"))
-    if res.offers is not None and len(out) < 6:
-        off = res.offers[res.offers["measure"] == "offered"]
-        if len(off) and off["recorded"].sum() > 0:
+    else:
+        big = ~isr["people"].lt(max(10 * res.params["min_cell"], 50))
+        isr = isr.assign(_big=big).sort_values(["_big", "value"], ascending=[False, True])
+        out += [ratio_finding(res, r, _people(r[res.group_col]))
+                for _, r in isr[isr[res.group_col] != res.reference].head(3).iterrows()]
+    if res.isr_language is not None:
+        lang = res.isr_language[~res.isr_language["language"].isin(
+            [ENGLISH, NOT_RECORDED, OTHER_LANGUAGE])]
+        lang = lang[(lang["upper"] < 1) & ~lang["people"].lt(max(10 * res.params["min_cell"], 50))]
+        if len(lang):
+            r = lang.sort_values("value").iloc[0]
+            out.append(ratio_finding(res, r, _speakers(r["language"])))
+    if res.offers is not None and len(out) < findings.MAX_FINDINGS:
+        off = res.offers[(res.offers["measure"] == "offered") & (res.offers["recorded"] > 0)]
+        off = off[(off[res.group_col] != NOT_STATED)
+                  & (off["recorded"] >= max(10 * res.params["min_cell"], 50))]
+        if len(off) > 1:
             low = off.sort_values("value").iloc[0]
-            out.append(f"The lowest recorded Direct Payment offer rate was among "
-                       f"{_people(low[res.group_col])}: {_pct(low['value'])} (95% CI "
-                       f"{_pct(low['lower'])} to {_pct(low['upper'])}) of "
-                       f"{int(low['recorded']):,} people with an offer recorded.")
-    return out[:6]
+            out.append(findings.percent_sentence(
+                f"the {int(low['recorded']):,} {_people(low[res.group_col])} with an offer "
+                "recorded (the lowest rate of any group)", low["value"], low["lower"],
+                low["upper"], outcome="had been offered a Direct Payment"))
+    return out[:findings.MAX_FINDINGS]
 
 
 # ---------------------------------------------------------------- display (one call per cell)
@@ -770,16 +938,27 @@ def _say(text: str) -> None:
 
 
 def _table(df: pd.DataFrame, count_cols: list[str], min_cell: int,
-           rate_cols: dict[str, tuple[str, str]] | None = None, caption: str = "") -> None:
-    """Show a table through style.table (disclosure control); rate columns shown as percent."""
+           rate_cols: dict[str, tuple[str, str]] | None = None, caption: str = "",
+           total_col: str | None = None) -> None:
+    """Show a table through style.table (disclosure control) with readable column headings;
+    rate columns (shares 0-1) shown as percentages. `total_col` holds the row sum of
+    `count_cols` (e.g. people = with + without a DP), so a small complement is hidden too."""
     if df.empty or not count_cols:
         _say(f"{caption or 'This table'}: no one to show.")
         return
     rates = rate_cols or {}
-    shown = df.assign(**{c: df[c].astype(float) * 100 for c in rates})
+    shown = df.assign(**{c: df[c].astype(float) * 100 for c in rates}).reset_index(drop=True)
+    labels = {c: LABELS.get(c, c.replace("_", " ").capitalize()) for c in df.columns}
     style.table(shown, count_cols=count_cols, rate_cols=rates or None, threshold=min_cell,
-                caption=caption, labels={c: f"{c.replace('_', ' ')} (%)" for c in rates},
-                decimals=1)
+                caption=caption, labels=labels, decimals=1, total_col=total_col)
+
+
+def _with_without(df: pd.DataFrame) -> pd.DataFrame:
+    """Add no_dp = people - dp beside dp, so both parts of each row total are controlled."""
+    at = list(df.columns).index("dp") + 1
+    out = df.copy()
+    out.insert(at, "no_dp", (df["people"] - df["dp"]).astype(int))
+    return out
 
 
 def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFrame, int]:
@@ -791,7 +970,7 @@ def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFram
 
 def _ci_chart(df: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str, *,
               ref: float | None = None, ref_label: str = "", pct: bool = True,
-              hidden: int = 0, min_cell: int = 5) -> plt.Figure:
+              hidden: int = 0, min_cell: int = 5, log: bool = False) -> Figure:
     """style.ci_chart of value/lower/upper sorted by value (x100 when `pct`)."""
     k = 100 if pct else 1
     d = df.sort_values("value", ascending=False)
@@ -799,54 +978,68 @@ def _ci_chart(df: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: s
                       "value": d["value"] * k,
                       "lower": np.fmin(d["lower"], d["value"]) * k,  # Wilson at 0 dips by 1e-17
                       "upper": np.fmax(d["upper"], d["value"]) * k})
-    note = f" {hidden} group(s) not shown: fewer than {min_cell} people." if hidden else ""
+    note = (f" {hidden} group(s) not shown: a count below {min_cell} could be worked out."
+            if hidden else "")
     return style.ci_chart(d, "label", "value", "lower", "upper",
                           reference_line=ref * k if ref is not None and np.isfinite(ref) else None,
                           reference_label=ref_label or None, title=title,
-                          subtitle=subtitle + note, xlabel=xlabel)
+                          subtitle=subtitle + note, xlabel=xlabel, log=log)
 
 
-def _share_chart(res: Uptake, df: pd.DataFrame, label: str, title: str, what: str,
+def _alt(kind: str, what: str, d: pd.DataFrame, label: str, pct: bool = True) -> str:
+    """Alt text: the chart type, what it shows, and every estimate with its interval."""
+    def one(r: pd.Series) -> str:
+        if pct:
+            return f"{r[label]} {findings.fmt_percent(r['value'], r['lower'], r['upper'])}"
+        return f"{r[label]} {r['value']:.2f} (95% CI {r['lower']:.2f} to {r['upper']:.2f})"
+    return f"{kind}: {what}. " + "; ".join(one(r) for _, r in d.iterrows()) + "."
+
+
+def _share_chart(res: Uptake, df: pd.DataFrame, label: str,
+                 title: str | Callable[[pd.DataFrame], str], what: str,
                  x: str = "dp", n: str = "people", xlabel: str = "% with a Direct Payment",
                  ref: float | None = None, ref_label: str = "") -> None:
-    """Chart a frame of shares (Wilson CIs) with disclosure control and generated alt text."""
+    """Chart a frame of shares (Wilson CIs) with disclosure control and generated alt text.
+
+    `title` may be a function of the rows shown, so it never names a group left out."""
     min_cell = res.params["min_cell"]
     d, hidden = _shown(df, x, n, min_cell)
     if d.empty:
-        _say(f"No group has enough people to show {what} without risking disclosure.")
+        _say(f"No group has enough people to show {what.lower()} without risking disclosure.")
         return
-    sub = f"{what}, {_place(res)}, {_when(res)}, with 95% confidence intervals."
+    title = title(d) if callable(title) else title
+    sub = f"{what}, {_place(res)}, {_when(res)}, percent with 95% confidence intervals."
     fig = _ci_chart(d, label, title, sub, xlabel, ref=ref, ref_label=ref_label, hidden=hidden,
                     min_cell=min_cell)
-    alt = (f"Dot chart: {what}. " + "; ".join(
-        f"{r[label]} {_pct(r['value'])} ({_pct(r['lower'])} to {_pct(r['upper'])})"
-        for _, r in d.iterrows()) + ".")
-    style.show(fig, alt)
+    style.show(fig, _alt("Dot chart", what, d, label))
 
 
-def _gap_title(df: pd.DataFrame, label: str, reference: str, measure: str) -> str:
+def _gap_title(df: pd.DataFrame, label: str, reference: str, measure: str,
+               who: str = "people") -> str:
     """A finding title: which groups' intervals lie wholly below (or above) the reference's."""
     ref = df[df[label] == reference]
     if ref.empty or len(df) < 2:
         return f"{measure} by group"
     r = ref.iloc[0]
-    below = df[(df["upper"] < r["lower"]) & (df[label] != reference)][label].tolist()
-    above = df[(df["lower"] > r["upper"]) & (df[label] != reference)][label].tolist()
+    others = df[(df[label] != reference) & (df[label] != NOT_STATED)]
+    below = others[others["upper"] < r["lower"]][label].astype(str).tolist()
+    above = others[others["lower"] > r["upper"]][label].astype(str).tolist()
     if below:
-        return f"{measure} is lower for {', '.join(map(str, below[:3]))} than for {reference}"
+        return f"{measure} is lower for {_list(below[:3])} {who} than for {reference} {who}"
     if above:
-        return f"{measure} is higher for {', '.join(map(str, above[:3]))} than for {reference}"
-    return f"{measure}: no group clearly differs from {reference}"
+        return f"{measure} is higher for {_list(above[:3])} {who} than for {reference} {who}"
+    return f"{measure}: no group clearly differs from {reference} {who}"
 
 
-def show_key_findings(res: Uptake) -> None:
-    """Key findings as a bullet list."""
-    _say("\n".join(f"- {s}" for s in key_findings(res)))
+def show_key_findings(res: Uptake, path: str | Path | None = None) -> None:
+    """Key findings as a bullet list; with `path`, also written there (key_findings.md)."""
+    findings.key_findings(key_findings(res), path=path)
 
 
 def show_quality(res: Uptake) -> None:
     """The data-quality table: rows read, kept and excluded by reason."""
     q = res.quality.groupby(["table", "reason"], as_index=False)["rows"].sum()
+    q = q.assign(table=q["table"].str.replace("_", " "), reason=q["reason"].str.replace("_", " "))
     _table(q, ["rows"], res.params["min_cell"], caption="Rows read, kept and excluded by reason")
 
 
@@ -876,12 +1069,12 @@ def show_sensitivity(res: Uptake) -> None:
         _say("Everyone in the snapshot has a recorded ethnicity, so no bounds are needed.")
         return
     t = b[[res.group_col, "people", "dp", "share_recorded", "share_if_all_not_stated"]]
-    t = t.rename(columns={res.group_col: "group"})
-    _table(t, ["people", "dp"], res.params["min_cell"],
+    t = _with_without(t.rename(columns={res.group_col: "group"}))
+    _table(t, ["dp", "no_dp"], res.params["min_cell"], total_col="people",
            rate_cols={"share_recorded": ("dp", "people"),
                       "share_if_all_not_stated": ("dp", "people")},
-           caption=f"DP share if none or all of the {ns:,} people with ethnicity Not stated "
-                   "belonged to each group")
+           caption=f"Share with a Direct Payment if none or all of the {ns:,} people with "
+                   "ethnicity Not stated belonged to each group")
 
 
 def show_uptake(res: Uptake) -> None:
@@ -892,7 +1085,7 @@ def show_uptake(res: Uptake) -> None:
         _say("No one with a recorded ethnic group is in the snapshot.")
         return
     _share_chart(res, df, res.group_col,
-                 _gap_title(df, res.group_col, res.reference, "Direct Payment uptake"),
+                 lambda d: _gap_title(d, res.group_col, res.reference, "Direct Payment uptake"),
                  "Share of adults on community long-term support with a Direct Payment",
                  ref=o["value"] if o is not None else None, ref_label="All")
 
@@ -909,15 +1102,15 @@ def show_population_uptake(res: Uptake) -> None:
         _say("No group has enough people to show uptake per adult resident.")
         return
     k = 1000
-    fig = _ci_chart(d.assign(**{c: d[c] * k for c in ("value", "lower", "upper")}),
-                    res.group_col, _gap_title(d, res.group_col, res.reference,
-                                              "Direct Payments per adult resident"),
+    d = d.assign(**{c: d[c] * k for c in ("value", "lower", "upper")})
+    fig = _ci_chart(d, res.group_col, _gap_title(d, res.group_col, res.reference,
+                                                 "Direct Payments per adult resident"),
                     f"People with a Direct Payment per 1,000 adults of the group living in "
-                    f"{_place(res)}, {_when(res)}, 95% CIs.", "Per 1,000 adults", pct=False,
-                    hidden=hidden, min_cell=res.params["min_cell"])
-    style.show(fig, "Dot chart of people with a Direct Payment per 1,000 adults: " + "; ".join(
-        f"{r[res.group_col]} {r['value'] * k:.1f} ({r['lower'] * k:.1f} to {r['upper'] * k:.1f})"
-        for _, r in d.iterrows()) + ".")
+                    f"{_place(res)}, {_when(res)}, 95% confidence intervals.",
+                    "Direct Payments per 1,000 adults", pct=False, hidden=hidden,
+                    min_cell=res.params["min_cell"])
+    style.show(fig, _alt("Dot chart", "people with a Direct Payment per 1,000 adults", d,
+                         res.group_col, pct=False))
 
 
 def show_language(res: Uptake) -> None:
@@ -928,7 +1121,8 @@ def show_language(res: Uptake) -> None:
              "for preferred language to be recorded.")
         return
     _share_chart(res, res.by_language, "language",
-                 _gap_title(res.by_language, "language", ENGLISH, "Direct Payment uptake"),
+                 lambda d: _gap_title(d, "language", ENGLISH, "Direct Payment uptake",
+                                      "speakers"),
                  "Share with a Direct Payment by preferred language")
 
 
@@ -938,8 +1132,16 @@ def show_interpreter(res: Uptake) -> None:
         _say("The data have no interpreter_required field, so uptake by interpreter need "
              "cannot be shown.")
         return
-    _share_chart(res, res.by_interpreter, "interpreter",
-                 _gap_title(res.by_interpreter, "interpreter", "no", "Direct Payment uptake"),
+    d = res.by_interpreter.assign(need=res.by_interpreter["interpreter"].map(
+        {"yes": "Needs an interpreter", "no": "No interpreter needed"}).fillna(NOT_RECORDED))
+    yes, no = (d[d["interpreter"] == v] for v in ("yes", "no"))
+    if len(yes) and len(no) and yes["upper"].iloc[0] < no["lower"].iloc[0]:
+        title = "People who need an interpreter are less likely to have a Direct Payment"
+    elif len(yes) and len(no) and yes["lower"].iloc[0] > no["upper"].iloc[0]:
+        title = "People who need an interpreter are more likely to have a Direct Payment"
+    else:
+        title = "Direct Payment uptake: no clear difference by interpreter need"
+    _share_chart(res, d, "need", title,
                  "Share with a Direct Payment by whether an interpreter is needed")
 
 
@@ -949,23 +1151,21 @@ def show_isr(res: Uptake) -> None:
     if df.empty:
         _say("No one is in the snapshot, so no standardised ratio can be computed.")
         return
-    d, hidden = _shown(df.assign(people=df["observed"]), "observed", "people",
-                       res.params["min_cell"])
+    d, hidden = _shown(df, "observed", "people", res.params["min_cell"])
     d = d[d[res.group_col] != NOT_STATED]
     if d.empty:
         _say("No group has enough people for a standardised ratio.")
         return
-    low = d[d["upper"] < 1][res.group_col].tolist()
-    title = (f"Fewer DPs than expected for people of the same age and need: {', '.join(low[:3])}"
-             if low else "No group clearly has fewer Direct Payments than expected")
+    low = d[d["upper"] < 1][res.group_col].astype(str).tolist()
+    title = (f"{_list(low[:3])} people have fewer Direct Payments than expected for their age "
+             "and need" if low else "No group clearly has fewer Direct Payments than expected")
     fig = _ci_chart(d, res.group_col, title,
                     f"Observed / expected Direct Payments given age band, gender and support "
                     f"reason, {_place(res)}, {_when(res)}; 1 = as expected; 95% CIs.",
-                    "Standardised uptake ratio", ref=1.0, ref_label="expected", pct=False,
-                    hidden=hidden, min_cell=res.params["min_cell"])
-    style.show(fig, "Dot chart of standardised uptake ratios: " + "; ".join(
-        f"{r[res.group_col]} {_num(r['value'])} ({_num(r['lower'])} to {_num(r['upper'])})"
-        for _, r in d.iterrows()) + ".")
+                    "Standardised uptake ratio (log scale)", ref=1.0, ref_label="as expected",
+                    pct=False, hidden=hidden, min_cell=res.params["min_cell"], log=True)
+    style.show(fig, _alt("Dot chart", "standardised uptake ratios (1 = as expected)", d,
+                         res.group_col, pct=False))
 
 
 def show_odds(res: Uptake) -> None:
@@ -977,30 +1177,34 @@ def show_odds(res: Uptake) -> None:
         _say("There are too few people in groups other than the reference to estimate "
              "adjusted odds ratios.")
         return
-    lab = o["factor"].map({"group": "", "language": "Language: ", "interpreter": "Interpreter: "})
-    d = o.assign(label=lab + o["group"] + " vs " + o["reference"])
+    what = {"group": "{g} vs {r}", "language": "{g} vs {r} speakers",
+            "interpreter": "Interpreter needed vs not"}
+    d = o.assign(label=[what[f].format(g=g, r=r) for f, g, r in
+                        zip(o["factor"], o["group"], o["reference"], strict=True)])
     low = d[d["upper"] < 1]["label"].tolist()
-    title = ("Lower odds of a Direct Payment at the same age and need: "
-             + ", ".join(low[:2]) if low else "No group has clearly lower odds of a Direct "
-             "Payment at the same age and need")
+    title = ("Lower odds of a Direct Payment at the same age and need: " + _list(low[:2])
+             if low else "No group has clearly lower odds of a Direct Payment at the same age "
+             "and need")
     fig = _ci_chart(d, "label", textwrap.shorten(title, 110),
-                    "Adjusted odds ratios (binomial GLM on aggregated cells: ethnic group, "
-                    "language, interpreter need, age band, gender, support reason), 95% CIs.",
-                    "Odds ratio (1 = same odds as the reference)", ref=1.0, pct=False)
-    style.show(fig, "Dot chart of adjusted odds ratios: " + "; ".join(
-        f"{r['label']} {_num(r['value'])} ({_num(r['lower'])} to {_num(r['upper'])})"
-        for _, r in d.iterrows()) + ".")
+                    f"Adjusted odds ratios, {_place(res)}, {_when(res)}: binomial model on "
+                    "counts by ethnic group, language, interpreter need, age band, gender and "
+                    "support reason" + (", and council" if res.la_code == "all" else "")
+                    + "; 95% CIs.", "Odds ratio (log scale; 1 = same odds as the reference)",
+                    ref=1.0, pct=False, log=True)
+    style.show(fig, _alt("Dot chart", "adjusted odds ratios of having a Direct Payment", d,
+                         "label", pct=False))
 
 
 def show_which_measure(res: Uptake) -> None:
     """Which measure to quote, and why."""
-    _say("**Which to quote.** Quote the standardised uptake ratio to say how many more or fewer "
-         "Direct Payments a group has than expected for its age, gender and support needs: it "
-         "is a count-based comparison a commissioner can turn into people. Quote the adjusted "
-         "odds ratio to compare two groups with each other while also holding language and "
-         "interpreter need equal; it is the measure the planted effects and the key findings "
-         "use. When DP uptake is common (over about 20%) an odds ratio is further from 1 than "
-         "the ratio of the shares, so do not read an odds ratio of 0.75 as '25% fewer'.")
+    _say("**Which to quote.** Quote the standardised uptake ratio: it says how many times as "
+         "likely a group is to have a Direct Payment as people of the same age, gender and "
+         "support needs, and turns into people (a ratio of 0.8 means 20 in every 100 expected "
+         "Direct Payments are missing). The key findings quote it. Use the adjusted odds ratio "
+         "to compare a group directly with the reference group while also holding language "
+         "and interpreter need equal. When Direct Payments are common (over about 20%) an odds "
+         "ratio is further from 1 than the ratio of the shares, so do not read an odds ratio of "
+         "0.75 as '25% fewer'.")
 
 
 def show_intersection(res: Uptake) -> None:
@@ -1009,8 +1213,10 @@ def show_intersection(res: Uptake) -> None:
     if t.empty:
         _say("No one is in the snapshot.")
         return
-    _table(t, ["people", "dp"], res.params["min_cell"], rate_cols={"share": ("dp", "people")},
-           caption="People and Direct Payment share by group, age band and support reason")
+    _table(_with_without(t), ["dp", "no_dp"], res.params["min_cell"], total_col="people",
+           rate_cols={"share": ("dp", "people")},
+           caption="People and Direct Payment share by ethnic group, age band and support "
+                   "reason")
 
 
 def show_offers(res: Uptake) -> None:
@@ -1022,32 +1228,65 @@ def show_offers(res: Uptake) -> None:
     g = res.group_col
     off = res.offers[res.offers["measure"] == "offered"]
     acc = res.offers[res.offers["measure"] == "accepted"]
-    _share_chart(res, off, g, _gap_title(off, g, res.reference, "The Direct Payment offer rate"),
+    _share_chart(res, off, g,
+                 lambda d: _gap_title(d, g, res.reference, "The Direct Payment offer rate"),
                  "Share offered a Direct Payment at the last assessment or review",
                  x="offered", n="recorded", xlabel="% offered a Direct Payment")
-    _share_chart(res, acc, g, _gap_title(acc, g, res.reference, "Acceptance of an offer"),
+    _share_chart(res, acc, g,
+                 lambda d: _gap_title(d, g, res.reference, "Acceptance of an offer"),
                  "Share of those offered who took a Direct Payment", x="accepted", n="offered",
                  xlabel="% of those offered with a Direct Payment")
 
 
 def show_setup(res: Uptake) -> None:
-    """Median days from DP request to first payment by group, with CIs."""
+    """Median days from DP request to first payment by group (Kaplan-Meier), and the ratio of
+    typical set-up time to the reference group at the same need."""
     if res.setup is None:
         _say("The data have no DP request and first-payment dates in this period, so set-up "
              "time cannot be shown.")
         return
     d = res.setup[(res.setup["n"] >= res.params["min_cell"]) & res.setup["value"].notna()]
+    d = d[d["group"] != NOT_STATED]
     if d.empty:
-        _say("Too few DP requests to show set-up time.")
+        _say("Too few Direct Payment requests to show set-up time.")
         return
     top = d.sort_values("value").iloc[-1]
     fig = _ci_chart(d.assign(lower=d["lower"].fillna(d["value"]),
                              upper=d["upper"].fillna(d["value"])), "group",
-                    f"Longest median set-up time: {top['group']} ({top['value']:.0f} days)",
-                    f"Median days from DP request to first payment (Kaplan-Meier), requests in "
-                    f"the last {res.params['lookback']} quarters, 95% CIs.", "Days", pct=False)
+                    f"{top['group']} people waited longest for their first payment: a median "
+                    f"of {top['value']:.0f} days",
+                    f"Median days from asking for a Direct Payment to the first payment "
+                    f"(Kaplan-Meier), requests made {_period(res)}, {_place(res)}; 95% CIs.",
+                    "Days from request to first payment", pct=False)
     style.show(fig, "Dot chart of median days from request to first payment: " + "; ".join(
         f"{r['group']} {r['value']:.0f} days" for _, r in d.iterrows()) + ".")
+    _ratio_chart(res, res.setup_ratio, "set-up time",
+                 f"Ratio of typical (geometric mean) days from request to first payment to "
+                 f"{res.reference} people, same age band, gender and support reason, Direct "
+                 f"Payments first paid {_period(res)}, {_place(res)}; 95% CIs.", "longer")
+
+
+def _ratio_chart(res: Uptake, d: pd.DataFrame | None, what: str, subtitle: str,
+                 worse: str) -> None:
+    """Dot chart of geometric-mean ratios to the reference group (1 = the same)."""
+    if d is None:
+        _say(f"The data cannot compare {what} between groups here (too few values or no "
+             f"{res.reference} people).")
+        return
+    d = d[(d["people"] >= res.params["min_cell"]) & (d[res.group_col] != NOT_STATED)]
+    if d.empty:
+        _say(f"Too few people per group to compare {what}.")
+        return
+    side = d[d["lower"] > 1] if worse == "longer" else d[d["upper"] < 1]
+    names = side[res.group_col].astype(str).tolist()
+    title = (f"{_list(names[:3])} people have a {worse} {what} than {res.reference} people at "
+             "the same need" if names else f"No group clearly has a {worse} {what} than "
+             f"{res.reference} people at the same need")
+    fig = _ci_chart(d, res.group_col, title, subtitle,
+                    f"Ratio to {res.reference} people (log scale; 1 = the same)", ref=1.0,
+                    pct=False, log=True)
+    style.show(fig, _alt("Dot chart", f"ratio of {what} to {res.reference} people", d,
+                         res.group_col, pct=False))
 
 
 def show_continuation(res: Uptake) -> None:
@@ -1057,28 +1296,29 @@ def show_continuation(res: Uptake) -> None:
         return
     curves, ended = res.continuation
     sizes = ended.groupby("group")["n"].max()
-    keep = sizes[sizes >= max(10 * res.params["min_cell"], 20)].index
+    keep = sizes[(sizes >= max(10 * res.params["min_cell"], 20))
+                 & (sizes.index != NOT_STATED)].index[:len(style.PALETTE)]
     if not len(keep):
         _say("Too few Direct Payments started in each group to show continuation.")
         return
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for i, (g, c) in enumerate(curves[curves["group"].isin(keep)].groupby("group")):
-        ax.step(c["time"] / 30.44, c["surv"] * 100, where="post", label=g,
-                color=style.PALETTE[i % len(style.PALETTE)])
-    ax.set_xlabel("Months since the Direct Payment started")
-    ax.set_ylabel("% still receiving the Direct Payment")
-    ax.legend(frameon=False, fontsize=8)
+    c = curves[curves["group"].isin(keep)]
+    c = pd.DataFrame({"group": c["group"], "months": c["time"] / 30.44, "value": c["surv"] * 100,
+                      "lower": c["lower"] * 100, "upper": c["upper"] * 100})
     e12 = ended[(ended["months"] == 12) & ended["group"].isin(keep)].dropna(subset=["value"])
-    top = e12.sort_values("value").iloc[-1] if len(e12) else None
-    fig.suptitle(f"{top['group']}: most Direct Payments ended within a year "
-                 f"({_pct(top['value'])})" if top is not None else
-                 "Direct Payments still running, by group", x=0.01, ha="left",
-                 fontweight="bold")
-    ax.set_title("Kaplan-Meier estimate; ending includes moving to council-managed support.",
-                 loc="left", fontsize=9)
+    e12 = e12.sort_values("value")
+    title = ("Share of Direct Payments ended within a year: " + ", ".join(
+        f"{_pct(r['value'])} ({r['group']})" for _, r in e12.iterrows()) if len(e12)
+        else "Direct Payments still running, by ethnic group")
+    fig = style.km_chart(c, time="months", group="group", title=title,
+                         subtitle=f"Kaplan-Meier estimate of the share still running, Direct "
+                                  f"Payments started {_period(res)}, {_place(res)}; ending "
+                                  "includes moving to council-managed support; shaded: 95% CI.",
+                         xlabel="Months since the Direct Payment started",
+                         ylabel="% still receiving the Direct Payment")
     style.show(fig, "Step chart of the share of Direct Payments still running by months since "
-               "start, by group. Share ended within 12 months: " + "; ".join(
-                   f"{r['group']} {_pct(r['value'])}" for _, r in e12.iterrows()) + ".")
+               "start, by ethnic group. Share ended within 12 months: " + "; ".join(
+                   f"{r['group']} {findings.fmt_percent(r['value'], r['lower'], r['upper'])}"
+                   for _, r in e12.iterrows()) + ".")
 
 
 def show_ended(res: Uptake) -> None:
@@ -1086,57 +1326,68 @@ def show_ended(res: Uptake) -> None:
     if res.continuation is None:
         _say("No Direct Payments started in this period.")
         return
-    e = res.continuation[1]
-    t = e.assign(ended=(e["value"] * e["n"]).round(), share=e["value"],
-                 ci=[f"{_pct(lo)} to {_pct(hi)}" for lo, hi in zip(e["lower"], e["upper"],
-                                                                 strict=True)])
-    t = t[["group", "months", "n", "share", "ci"]].rename(columns={"n": "started"})
-    _table(t.assign(share=t["share"].map(_pct)), ["started"], res.params["min_cell"],
-           caption="Share of Direct Payments ended within 3, 6 and 12 months (Kaplan-Meier)")
+    e = res.continuation[1].dropna(subset=["value"])
+    ended = (e["value"] * e["n"]).round().astype(int)
+    t = pd.DataFrame({"group": e["group"], "months": e["months"], "started": e["n"],
+                      "ended": ended, "running": e["n"] - ended, "ended_share": e["value"],
+                      "lower": e["lower"], "upper": e["upper"]})
+    _table(t, ["ended", "running"], res.params["min_cell"], total_col="started",
+           rate_cols={c: ("ended", "started") for c in ("ended_share", "lower", "upper")},
+           caption="Share of Direct Payments ended within 3, 6 and 12 months of starting "
+                   "(Kaplan-Meier; 'ended' is the share times the number started)")
 
 
 def show_mix(res: Uptake, column: str) -> None:
     """Who manages the DP (dp_managed_by) or what it buys (dp_used_for), by group."""
     t = res.managed_by if column == "dp_managed_by" else res.used_for
+    what = "who manages it" if column == "dp_managed_by" else "what it pays for"
     if t is None:
-        _say(f"The data have no {column} field.")
+        _say(f"The data have no {column} field, so {what} cannot be shown.")
         return
     t = t.rename(columns={res.group_col: "group"})
     _table(t, [c for c in t.columns if c != "group"], res.params["min_cell"],
-           caption=f"People with a Direct Payment by {column.replace('dp_', '').replace('_', ' ')}")
+           caption=f"People with a Direct Payment by ethnic group and {what}")
 
 
 def show_plan_size(res: Uptake, column: str) -> None:
     """Ratio of typical weekly budget or planned hours to the reference group at the same need."""
-    d = res.budget if column == "weekly_budget" else res.hours
-    what = "weekly budget" if column == "weekly_budget" else "planned hours"
-    if d is None:
-        _say(f"The data have no usable {column} field, so the size of support plans cannot be "
+    what = "weekly budget" if column == "weekly_budget" else "number of planned hours"
+    if column not in res.snap:
+        _say(f"The data have no {column} field, so the size of support plans cannot be "
              "compared.")
         return
-    d = d[(d["people"] >= res.params["min_cell"]) & (d[res.group_col] != NOT_STATED)]
-    if d.empty:
-        _say(f"Too few people per group to compare {what}.")
-        return
-    low = d[d["upper"] < 1][res.group_col].tolist()
-    title = (f"Smaller {what} at the same need: {', '.join(low[:3])}" if low else
-             f"No group clearly has a smaller {what} than {res.reference} at the same need")
-    fig = _ci_chart(d, res.group_col, title,
-                    f"Ratio of geometric mean {what} to {res.reference}, same age band, gender "
-                    "and support reason; 95% CIs.", "Ratio (1 = same)", ref=1.0, pct=False)
-    style.show(fig, f"Dot chart of the ratio of {what} to {res.reference}: " + "; ".join(
-        f"{r[res.group_col]} {_num(r['value'])}" for _, r in d.iterrows()) + ".")
+    _ratio_chart(res, res.budget if column == "weekly_budget" else res.hours, what,
+                 f"Ratio of geometric mean {what} to {res.reference} people, same age band, "
+                 f"gender and support reason, {_place(res)}, {_when(res)}; 95% CIs.", "smaller")
 
 
 def show_carer(res: Uptake) -> None:
     """Share with an unpaid carer recorded, by group and DP status."""
     if res.carer is None:
-        _say("The data have no has_unpaid_carer field.")
+        _say("The data have no has_unpaid_carer field, so whether people have an unpaid carer "
+             "cannot be shown.")
         return
-    d = res.carer.assign(label=lambda x: x[res.group_col] + ": " + x["dp_status"])
-    _share_chart(res, d, "label", "Unpaid carers recorded, by group and Direct Payment status",
-                 "Share with an unpaid carer recorded", x="carer",
-                 xlabel="% with an unpaid carer recorded")
+    d = res.carer[res.carer[res.group_col] != NOT_STATED]
+    d = d.assign(label=d[res.group_col] + ": " + d["dp_status"])
+
+    def title(shown: pd.DataFrame) -> str:
+        lo, hi = shown.sort_values("value").iloc[[0, -1]].itertuples()
+        return (f"An unpaid carer is recorded for {_pct(lo.value)} ({lo.label}) to "
+                f"{_pct(hi.value)} ({hi.label}) of people")
+    _share_chart(res, d, "label", title, "Share with an unpaid carer recorded, by ethnic group "
+                 "and Direct Payment status", x="carer", xlabel="% with an unpaid carer recorded")
+
+
+def _funnel_limits(limits: pd.DataFrame) -> pd.DataFrame:
+    """stats.funnel_limits' long rows as the wide percent columns style.funnel_chart reads."""
+    wide = limits.pivot_table(index="population", columns="conf", values=["lower", "upper"])
+    lo, hi = min(limits["conf"]), max(limits["conf"])
+    return pd.DataFrame({"population": wide.index,
+                         "lower_2s_limit": wide[("lower", lo)].to_numpy() * 100,
+                         "upper_2s_limit": wide[("upper", lo)].to_numpy() * 100,
+                         "lower_3s_limit": wide[("lower", hi)].to_numpy() * 100,
+                         "upper_3s_limit": wide[("upper", hi)].to_numpy() * 100,
+                         "baseline": limits["baseline"].iloc[0] * 100})
 
 
 def show_funnel(res: Uptake) -> None:
@@ -1146,30 +1397,28 @@ def show_funnel(res: Uptake) -> None:
         return
     units, limits = res.areas
     d, hidden = _shown(units, "dp", "people", res.params["min_cell"])
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for conf, ls in ((0.95, "--"), (0.998, ":")):
-        lim = limits[limits["conf"] == conf]
-        for side in ("lower", "upper"):
-            ax.plot(lim["population"], lim[side] * 100, ls, color=style.DARK_GREY,
-                    label=f"{conf:.1%} limits" if side == "lower" else None)
-    ax.axhline(limits["baseline"].iloc[0] * 100, color=style.ORANGE, label="All areas")
-    out = d["position"] != "within"
-    ax.scatter(d.loc[~out, "people"], d.loc[~out, "value"] * 100, color=style.DARK_BLUE, s=18,
-               label="Area")
-    ax.scatter(d.loc[out, "people"], d.loc[out, "value"] * 100, color=style.DARK_PINK, s=30,
-               marker="D", label="Outside a limit")
-    ax.set_xlabel("Adults on community long-term support in the area")
-    ax.set_ylabel("% with a Direct Payment")
-    ax.legend(frameon=False, fontsize=8)
-    n99 = int(d["position"].str.contains("99.8").sum())
-    fig.suptitle(f"{n99} of {len(d)} areas lie outside the 99.8% limits", x=0.01, ha="left",
-                 fontweight="bold")
-    ax.set_title("Funnel plot of Direct Payment share by area; "
-                 + (f"{hidden} small area(s) not shown." if hidden else ""), loc="left",
-                 fontsize=9)
-    style.show(fig, f"Funnel plot: Direct Payment share for {len(d)} areas against their size, "
+    kind = "councils" if res.la_code == "all" else "areas"
+    hi = int(d["position"].str.startswith("higher").sum())
+    lo = int(d["position"].str.startswith("lower").sum())
+    n998 = int(d["position"].str.contains("99.8").sum())
+    parts = [f"{k} {'has' if k == 1 else 'have'} a {side} share" for k, side in
+             ((lo, "lower"), (hi, "higher")) if k]
+    title = (f"Of {len(d)} {kind}, {' and '.join(parts)} of Direct Payments than the overall "
+             f"{_pct(limits['baseline'].iloc[0])}, more than chance would explain" if parts
+             else f"No {kind[:-1]} differs from the overall Direct Payment share by more than "
+             "chance would explain")
+    fig = style.funnel_chart(
+        d.assign(value=d["value"] * 100), _funnel_limits(limits), x="people", y="value",
+        label="area", title=title,
+        subtitle=f"Share of adults on community long-term support with a Direct Payment, by "
+                 f"{kind[:-1]}, {_place(res)}, {_when(res)}; dashed 95% and dotted 99.8% limits"
+                 + (f"; {hidden} small {kind} not shown." if hidden else "."),
+        xlabel=f"Adults on community long-term support in the {kind[:-1]}",
+        ylabel="% with a Direct Payment")
+    style.show(fig, f"Funnel plot: Direct Payment share for {len(d)} {kind} against their size, "
                f"with 95% and 99.8% limits around the overall share of "
-               f"{_pct(limits['baseline'].iloc[0])}; {int(out.sum())} areas lie outside a limit.")
+               f"{_pct(limits['baseline'].iloc[0])}; {lo + hi} of them outside the 95% limits "
+               f"and {n998} outside the 99.8% limits.")
 
 
 def show_areas_outside(res: Uptake) -> None:
@@ -1182,9 +1431,9 @@ def show_areas_outside(res: Uptake) -> None:
     if u.empty:
         _say("No area lies outside the 95% limits.")
         return
-    _table(u.assign(value=u["value"]).rename(columns={"value": "share"}), ["people", "dp"],
-           res.params["min_cell"], rate_cols={"share": ("dp", "people")},
-           caption="Areas outside the funnel limits")
+    _table(_with_without(u.rename(columns={"value": "share"})), ["dp", "no_dp"],
+           res.params["min_cell"], total_col="people", rate_cols={"share": ("dp", "people")},
+           caption="Areas whose Direct Payment share lies outside the funnel limits")
 
 
 def show_trend(res: Uptake, measure: str = "uptake") -> None:
@@ -1195,39 +1444,45 @@ def show_trend(res: Uptake, measure: str = "uptake") -> None:
         return
     t = t[(t["measure"] == measure) & (t[res.group_col] != NOT_STATED)]
     size = t.groupby(res.group_col)["people"].min()
-    keep = size[size >= max(10 * res.params["min_cell"], 20)].index
+    keep = size[size >= max(10 * res.params["min_cell"], 20)].index[:len(style.PALETTE)]
     t = t[t[res.group_col].isin(keep)]
     if t.empty:
         _say("Too few people per group for a quarterly trend.")
         return
+    x = "dp" if measure == "uptake" else "starts"
+    small = t[x].between(1, res.params["min_cell"] - 1)
     k = 100 if measure == "uptake" else 1
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for i, (g, d) in enumerate(t.groupby(res.group_col)):
-        c = style.PALETTE[i % len(style.PALETTE)]
-        ax.plot(d["quarter"], d["value"] * k, marker="o", color=c, label=g)
-        ax.fill_between(d["quarter"], d["lower"] * k, d["upper"] * k, color=c, alpha=0.15)
-    ax.set_ylabel("% with a Direct Payment" if measure == "uptake"
-                  else "New DP starts per 1,000 people on community support")
-    ax.set_xlabel("Quarter ending")
-    ax.legend(frameon=False, fontsize=8)
+    t = t.assign(**{c: t[c].where(~small) * k for c in ("value", "lower", "upper")})
     first, last = t["quarter"].min(), t["quarter"].max()
     change = t[t["quarter"].isin([first, last])].pivot_table(
         index=res.group_col, columns="quarter", values="value")
+    what = "Direct Payment uptake" if measure == "uptake" else "New Direct Payment starts"
     ref = res.reference if res.reference in change.index else None
-    if ref and len(change) > 1 and measure == "uptake":
-        gap = change.sub(change.loc[ref]).drop(index=ref)
+    if ref and len(change) > 1 and first in change and last in change:
+        gap = change.sub(change.loc[ref]).drop(index=ref).dropna()
         closing = gap[last].abs() < gap[first].abs()
-        title = (f"The gap to {ref} narrowed for {', '.join(closing[closing].index[:3])}"
-                 if closing.any() else f"No group's gap to {ref} narrowed over the period")
+        title = (f"{what}: the gap to {ref} people narrowed for "
+                 f"{_list(closing[closing].index[:3].tolist())} people" if closing.any()
+                 else f"{what}: no group's gap to {ref} people narrowed")
     else:
-        title = "Quarterly " + ("uptake" if measure == "uptake" else "new DP starts") + " by group"
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
-    ax.set_title(f"{_place(res)}, quarters ending {first:%b %Y} to {last:%b %Y}; shaded: 95% CI.",
-                 loc="left", fontsize=9)
-    style.show(fig, f"Line chart of {measure.replace('_', ' ')} by group by quarter from "
-               f"{first:%b %Y} to {last:%b %Y}: " + "; ".join(
-                   f"{g} from {_num(v[first] * k)} to {_num(v[last] * k)}"
-                   for g, v in change.iterrows()) + ".")
+        title = f"{what} by quarter"
+    fig = style.line_chart(
+        t, "quarter", "value", lower="lower", upper="upper", group=res.group_col, title=title,
+        subtitle=(("Share of adults on community long-term support with a Direct Payment, %"
+                   if measure == "uptake" else "New Direct Payments per 1,000 adults on "
+                   "community long-term support")
+                  + f", {_place(res)}, quarters ending {first:%b %Y} to {last:%b %Y}; shaded: "
+                  "95% CI" + ("; points from fewer than "
+                              f"{res.params['min_cell']} people not shown." if small.any()
+                              else ".")),
+        xlabel="Quarter ending",
+        ylabel="% with a Direct Payment" if measure == "uptake" else "Starts per 1,000")
+    unit = "%" if measure == "uptake" else " per 1,000"
+    ends = change.dropna()
+    style.show(fig, f"Line chart of {what} by ethnic group, quarters ending {first:%b %Y} to "
+               f"{last:%b %Y}" + (": " + "; ".join(
+                   f"{g} from {v[first]:.1f}{unit} to {v[last]:.1f}{unit}"
+                   for g, v in ends.iterrows()) if len(ends) else "") + ".")
 
 
 def show_methods(res: Uptake) -> None:
@@ -1240,9 +1495,11 @@ Not stated is shown, never merged into another group, and no groups are combined
 "non-White" category.
 
 **Intervals.** Shares use Wilson score intervals; standardised ratios use Byar's method (exact
-below 10); odds ratios are Wald intervals from a binomial GLM fitted on cells of ethnic group x
+below 10); odds ratios are Wald intervals from a binomial model fitted on counts by ethnic group x
 language x interpreter need x age band x gender x support reason{', with a term per council'
-if res.la_code == 'all' else ''}; medians and continuation come from Kaplan-Meier estimates.
+if res.la_code == 'all' else ''}; medians and continuation come from Kaplan-Meier estimates;
+set-up time, budget and hours ratios are ratios of geometric means from a regression on the log
+scale with age band, gender and support reason.
 
 **What standardisation does and does not do.** It compares people of the same age band, gender
 and primary support reason. It cannot adjust for need not recorded in these fields, for family
@@ -1250,13 +1507,10 @@ care, for differences in how needs are assessed, or for people who never reach s
 gap that remains is a question for practice, not proof of discrimination.
 
 **Disclosure control.** Counts of 1 to {res.params['min_cell'] - 1} and figures from which they
-could be worked out are shown as [c]; charts omit groups with such counts. No person-level row is
-shown.""")
+could be worked out are shown as [c]; charts leave out groups and points with such counts. No
+person-level row is shown.""")
 
 
-def record(res: Uptake, path: str = "results.json") -> Path:
-    """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
-    out = rec.record(estimates(res), notebook="01_uptake", parameters=res.params, path=path)
-    (out.parent / "key_findings.md").write_text(
-        "\n".join(f"- {s}" for s in key_findings(res)) + "\n", encoding="utf-8")
-    return out
+def record(res: Uptake, path: str | Path = "results.json") -> Path:
+    """Write the key estimates to `path` (results.json)."""
+    return rec.record(estimates(res), notebook="01_uptake", parameters=res.params, path=path)

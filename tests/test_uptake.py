@@ -161,3 +161,65 @@ def test_not_stated_bounds():
 def test_quarter_ends():
     q = u.quarter_ends("2026-03-31", 3)
     assert q == [pd.Timestamp("2025-09-30"), pd.Timestamp("2025-12-31"), END]
+
+
+def test_sparse_binomial_fit_matches_statsmodels_glm():
+    # statsmodels' dense GLM is the oracle for the sparse IRLS (same estimates and Wald SEs)
+    import statsmodels.api as sm
+    rng = np.random.default_rng(7)
+    cells = pd.DataFrame({"group": rng.choice(["White", "Asian", "Black"], 300),
+                          "age_band": rng.choice(["18-64", "65-74", "85+"], 300),
+                          "la_code": rng.choice(["A", "B", "C", "D"], 300)})
+    cells["people"] = rng.integers(5, 60, 300)
+    cells["dp"] = rng.binomial(cells["people"], 0.3)
+    factors = ["group", "age_band", "la_code"]
+    refs = {"group": "White", "age_band": "18-64", "la_code": "A"}
+    out = u.odds_ratios(cells, factors, refs).set_index(["factor", "group"])
+    X = pd.get_dummies(cells[factors], dtype=float)
+    X = sm.add_constant(X.drop(columns=["group_White", "age_band_18-64", "la_code_A"]))
+    fit = sm.GLM(np.column_stack([cells["dp"], cells["people"] - cells["dp"]]), X,
+                 family=sm.families.Binomial()).fit()
+    ci = np.exp(fit.conf_int())
+    for f, lvl in [("group", "Asian"), ("age_band", "85+"), ("la_code", "C")]:
+        row = out.loc[(f, lvl)]
+        assert row["value"] == pytest.approx(np.exp(fit.params[f"{f}_{lvl}"]), rel=1e-8)
+        assert row["lower"] == pytest.approx(ci.loc[f"{f}_{lvl}", 0], rel=1e-6)
+        assert row["p_value"] == pytest.approx(fit.pvalues[f"{f}_{lvl}"], rel=1e-4, abs=1e-12)
+
+
+def test_geometric_mean_ratio_of_log_normal_set_up_times():
+    # days = 40 (White) or 60 (Asian) times a factor symmetric on the log scale: ratio exactly 1.5
+    f = [0.5, 1.0, 2.0] * 4
+    d = pd.DataFrame({BROAD: ["White"] * 12 + ["Asian"] * 12,
+                      "days": [40 * x for x in f] + [60 * x for x in f],
+                      "age_band": "18-64", "gender": "Female", "primary_support_reason": "R1"})
+    r = u.geometric_mean_ratio(d, "days", BROAD, "White").set_index(BROAD)
+    assert r.loc["Asian", "value"] == pytest.approx(1.5)
+    assert r.loc["Asian", "lower"] < 1.5 < r.loc["Asian", "upper"]
+    assert r.loc["Asian", "people"] == 12
+
+
+def test_setup_days_chooses_dps_first_paid_in_the_period():
+    ep = episodes([
+        {"person_id": "a", "has_dp": True, "dp_requested_date": "2025-01-01",
+         "dp_first_payment_date": "2025-02-10"},                   # paid in period: 40 days
+        {"person_id": "b", "has_dp": True, "dp_requested_date": "2022-01-01",
+         "dp_first_payment_date": "2022-03-01"},                   # paid before the period: out
+        {"person_id": "c", "has_dp": True, "dp_requested_date": "2026-03-01",
+         "dp_first_payment_date": None},                           # not yet paid: out
+    ])
+    for c in ("dp_requested_date", "dp_first_payment_date"):
+        ep[c] = pd.to_datetime(ep[c])
+    d = u.setup_days(ep, BROAD, END, pd.Timestamp("2023-03-31"))
+    assert d["days"].tolist() == [40] and d["age_band"].tolist() == ["65-74"]
+    assert u.setup_days(ep.drop(columns="dp_requested_date"), BROAD, END, END) is None
+
+
+def test_carer_share_counts_recorded_people_only():
+    snap = people({"White": (10, 0), "Asian": (4, 0)})
+    snap["has_unpaid_carer"] = pd.array([True] * 4 + [False] * 5 + [None]
+                                        + [True] * 3 + [False], dtype="boolean")
+    c = u.carer_share(snap, BROAD).set_index(BROAD)
+    assert c.loc["White", "value"] == pytest.approx(4 / 9)
+    assert c.loc["Asian", "value"] == pytest.approx(3 / 4) and c.loc["White", "people"] == 9
+    assert u.carer_share(snap.drop(columns="has_unpaid_carer"), BROAD) is None

@@ -33,13 +33,19 @@ def test_notebook_runs_under_papermill_and_records_results(leicester, tmp_path):
     assert all(c.execution_count for c in code)
     doc = json.loads(results.read_text())
     names = {e["name"] for e in doc["estimates"]}
-    assert {"uptake_odds_ratio", "uptake_share", "dp_offer_rate"} <= names
+    assert {"uptake_odds_ratio", "uptake_share", "dp_offer_rate", "unpaid_carer_share",
+            "dp_setup_time_ratio"} <= names
     groups = {(e["name"], e["group"]) for e in doc["estimates"]}
     assert ("uptake_odds_ratio", "Asian") in groups and ("dp_offer_rate", "White") in groups
     assert doc["notebook"] == "01_uptake" and doc["parameters"]["la_code"] == "E06000016"
-    assert 3 <= len((tmp_path / "key_findings.md").read_text().splitlines()) <= 6
+    bullets = [s for s in (tmp_path / "key_findings.md").read_text().splitlines()
+               if s.startswith("- ")]
+    assert 3 <= len(bullets) <= 6
     text = json.dumps(nb.cells)
     assert "person_id" not in text and "BAME" not in text
+    html = [o.get("data", {}).get("text/html", "") for c in code for o in c.outputs]
+    charts = [h for h in html if "<img" in h]
+    assert charts and all(' alt="' in h for h in charts)
 
 
 def test_all_councils_on_an_england_folder(tmp_path):

@@ -1,14 +1,16 @@
 """Planted-truth recovery for notebook 01: evalkit.uptake on `synthesise` output over seeds.
 
-The generator plants DP odds ratios by ethnic group, language and interpreter need and a DP offer
-probability by group (docs/planted_effects.md, 01_uptake); the 95% intervals must hold the truth
-in at least 90% of group x seed cases.
+The generator plants DP odds ratios by ethnic group, language and interpreter need, a DP offer
+probability, an unpaid-carer probability and a set-up time ratio (request to first payment) by
+group (docs/planted_effects.md, 01_uptake); the 95% intervals must hold the truth in at least 90%
+of group x seed cases.
 """
 
 from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 import evalkit
@@ -16,7 +18,7 @@ from evalkit import uptake as u
 from evalkit.data.synth import synthesise
 
 SEEDS = range(1, 7)
-NAMES = ("uptake_odds_ratio", "dp_offer_rate")
+NAMES = ("uptake_odds_ratio", "dp_offer_rate", "unpaid_carer_share", "dp_setup_time_ratio")
 
 
 def _cases(out) -> list[tuple[str, str, float, float | None, float | None]]:
@@ -29,10 +31,17 @@ def _cases(out) -> list[tuple[str, str, float, float | None, float | None]]:
     est = {("uptake_odds_ratio", p + g): (lo, hi)
            for p, g, lo, hi in zip(prefix, o["group"], o["lower"], o["upper"], strict=True)
            if isinstance(p, str)}
-    off = u.offer_rates(snap, u.GROUP_COLUMNS["broad"])
+    broad = u.GROUP_COLUMNS["broad"]
+    off = u.offer_rates(snap, broad)
     off = off[off["measure"] == "offered"]
     est |= {("dp_offer_rate", g): (lo, hi) for g, lo, hi in
             zip(off[u.GROUP_COLUMNS["broad"]], off["lower"], off["upper"], strict=True)}
+    end = pd.Timestamp(truth["period_end"])
+    setup = u.setup_days(data.support_episodes, broad, end, end - pd.DateOffset(years=3))
+    for name, r in (("dp_setup_time_ratio", u.geometric_mean_ratio(setup, "days", broad, "White")),
+                    ("unpaid_carer_share", u.carer_share(snap, broad))):
+        est |= {(name, g): (lo, hi) for g, lo, hi in
+                zip(r[broad], r["lower"], r["upper"], strict=True)}
     return [(e["name"], e["group"], e["value"], *est.get((e["name"], e["group"]), (None, None)))
             for e in truth["effects"] if e["name"] in NAMES]
 
@@ -44,7 +53,8 @@ def test_planted_odds_ratios_and_offer_rates_inside_95_ci(tmp_path):
         cases += _cases(synthesise(tmp_path / f"s{seed}", scale=1.0, seed=seed))
     groups = {(n, g) for n, g, *_ in cases}
     assert {("uptake_odds_ratio", "Asian"), ("uptake_odds_ratio", "language:Somali"),
-            ("uptake_odds_ratio", "interpreter:yes"), ("dp_offer_rate", "White")} <= groups
+            ("uptake_odds_ratio", "interpreter:yes"), ("dp_offer_rate", "White"),
+            ("unpaid_carer_share", "Asian"), ("dp_setup_time_ratio", "Black")} <= groups
     inside = [lo is not None and lo <= v <= hi for _, _, v, lo, hi in cases]
     missed = [c for c, ok in zip(cases, inside, strict=True) if not ok]
     assert sum(inside) >= 0.9 * len(cases), f"{sum(inside)}/{len(cases)} inside; missed {missed}"
