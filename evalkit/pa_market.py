@@ -1148,6 +1148,22 @@ def show_composition(m: Market, by: str = "ethnic_group_broad") -> None:
            f"for PAs{'' if by == 'language' else ', and of adults'}.{note}")
 
 
+def _hidden_in_table(m: Market, comp: pd.DataFrame, by: str = "ethnic_group_broad"
+                     ) -> pd.Series:
+    """Rows of `comp` whose count the composition table suppresses, including cells hidden
+    only so that a small group (e.g. 'Not stated', not charted) cannot be worked out from the
+    total: the chart must not show what the table hides."""
+    t = composition_table(m, by)
+    counts = [c for c in t.columns if c.endswith(": n")]
+    shown = disclosure.suppress(t, counts, threshold=m.params["min_cell"],
+                                total_row=("Group", "Total")).set_index("Group")
+    hidden = {(g, c[:-3]) for c in counts for g in shown.index
+              if shown.loc[g, c] == disclosure.SUPPRESSED}
+    return pd.Series([(g, src) in hidden for g, src in zip(comp["group"], comp["source"],
+                                                           strict=True)],
+                     index=comp.index, dtype=bool)
+
+
 def show_composition_chart(m: Market) -> None:
     """Share of each broad ethnic group among PAs, recipients and adults (dots with CIs)."""
     comp = m.composition.get("ethnic_group_broad")
@@ -1155,7 +1171,7 @@ def show_composition_chart(m: Market) -> None:
     if comp is None or comp.empty:
         _say("Ethnic group is not recorded, so the composition chart is not shown.")
         return
-    ok = comp[_shown(comp, "count", "total", k)]
+    ok = comp[_shown(comp, "count", "total", k) & ~_hidden_in_table(m, comp)]
     groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
     pas = ok[ok["source"] == SOURCES["pas"]].set_index("group")["value"]
     rec_ = ok[ok["source"] == SOURCES["recipients"]].set_index("group")["value"]

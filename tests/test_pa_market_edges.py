@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import evalkit
+from evalkit import disclosure
 from evalkit import pa_market as pm
 from evalkit.data.synth import synthesise
 from evalkit.report import style
@@ -127,3 +128,26 @@ def test_languages_written_in_different_ways_are_one_language(folder, data, tmp_
     pd.testing.assert_frame_equal(a.coverage, b.coverage)
     pd.testing.assert_frame_equal(a.match, b.match)
     assert "Gujarati" in set(b.coverage["language"])
+
+
+
+def test_composition_chart_hides_what_the_table_hides(data, shown):
+    """One recipient with ethnicity Not stated: the table hides that cell and, so that it cannot
+    be worked out from the total, the next smallest recipients cell (Black, 8); the chart must not
+    show that share either."""
+    pas = pd.DataFrame({"pa_id": range(60), "ethnic_group_broad": ["Asian"] * 20 + ["Black"] * 10
+                        + ["White"] * 30})
+    rec = pd.DataFrame({"person_id": range(41), "ethnic_group_broad": ["Asian"] * 12
+                        + ["Black"] * 8 + ["White"] * 20 + ["Not stated"]})
+    pop = pd.DataFrame({"ethnic_group_broad": ["Asian", "Black", "White"],
+                        "population": [100, 50, 200]})
+    comp = pm.composition(pas, rec, pop, "ethnic_group_broad")
+    m = dataclasses.replace(pm.analyse(data, n_boot=20), composition={"ethnic_group_broad": comp})
+    t = pm.composition_table(m, "ethnic_group_broad")
+    table = disclosure.suppress(t, [c for c in t.columns if c.endswith(": n")], threshold=5,
+                                total_row=("Group", "Total")).set_index("Group")
+    assert table.loc["Black", "DP recipients employing PAs: n"] == disclosure.SUPPRESSED
+    pm.show_composition_chart(m)
+    alt = re.search(r'alt="([^"]*)"', "\n".join(shown)).group(1)
+    assert "White DP recipients employing PAs" in alt and "Black Active PAs" in alt
+    assert "Black DP recipients employing PAs" not in alt
