@@ -37,6 +37,7 @@ ENGLISH = "English"
 GROUP_COLUMNS = {"broad": "ethnic_group_broad", "detailed": "ethnic_group"}
 NEED = ["age_band", "gender", "primary_support_reason"]
 MIN_SPEAKERS = 5
+MAX_FUNNEL_LABELS = 10
 ENDED_BY_DAYS = {91: 3, 183: 6, 365: 12}  # days -> months for "share ended within"
 ODDS_COLUMNS = ["factor", "group", "reference", "value", "lower", "upper", "conf", "p_value",
                 "people", "dp", "note"]
@@ -73,7 +74,10 @@ def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
     community episodes counts once, with a DP if any of them is a DP, other fields from the latest.
     Adds age_band at `at`; drops people under 18. `la_code` None or "all" keeps every council.
     """
-    return _adults(community(episodes, la_code), pd.Timestamp(at))
+    at = pd.Timestamp(at)
+    ep = episodes if la_code in (None, "all") else episodes[episodes["la_code"] == la_code]
+    on = ep[(ep["start_date"] <= at) & ~(ep["end_date"] <= at)]  # ongoing rows first: cheaper
+    return _adults(community(on), at)
 
 
 def _adults(comm: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
@@ -494,7 +498,7 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
     d = frame[pd.to_numeric(frame[column], errors="coerce") > 0]
     d = d.assign(y=np.log(d[column].astype(float)), group=d[group_col].astype(str))
     d = d[d["group"] != NOT_STATED]
-    if d["group"].nunique() < 2 or reference not in set(d["group"]):
+    if d["group"].nunique() < 2 or not d["group"].eq(reference).any():
         return None
     factors = ["group", *[f for f in NEED if d[f].nunique() > 1]]
     X = pd.concat([pd.get_dummies(d[f].astype(str), prefix=f, prefix_sep="\x1f", dtype=float)
@@ -503,7 +507,7 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
     X = sm.add_constant(X, has_constant="add")
     if len(d) <= X.shape[1] + 1:
         return None
-    fit = sm.OLS(d["y"].to_numpy(), X).fit()
+    fit = sm.OLS(d["y"].to_numpy(), X).fit(method="qr")
     ci = fit.conf_int(alpha=1 - conf)
     terms = [t for t in X.columns if t.startswith("group\x1f")]
     sizes = d["group"].value_counts()
@@ -844,8 +848,13 @@ def _pct(v: float) -> str:
 
 
 def _people(name: str) -> str:
-    """'Asian people', 'people in the Mixed or Multiple ethnic groups: ... group'."""
-    return f"{name} people" if name in codes.BROAD_GROUPS else f"people in the {name} group"
+    """'Asian people', 'people from the Mixed ethnic group', 'people in the Indian group'
+    (as GOV.UK Ethnicity facts and figures writes them)."""
+    if name in ("Asian", "Black", "White"):
+        return f"{name} people"
+    if name in codes.BROAD_GROUPS:
+        return f"people from the {name} ethnic group"
+    return f"people in the {name} group"
 
 
 def _when(res: Uptake) -> str:
@@ -901,7 +910,7 @@ def key_findings(res: Uptake) -> list[str]:
     out = [findings.percent_sentence(
         f"the {int(o['people']):,} adults on long-term community support in {_place(res)} on "
         f"{_when(res)}", o["value"], o["lower"], o["upper"], outcome="had a Direct Payment",
-        n=o["people"])]
+        n=o["people"], decimals=1)]
     isr = res.isr[res.isr[res.group_col] != NOT_STATED] if len(res.isr) else res.isr
     if isr.empty or isr[res.group_col].nunique() < 2:
         out.append("Only one ethnic group has enough recorded people here, so uptake cannot be "
@@ -1407,12 +1416,15 @@ def show_funnel(res: Uptake) -> None:
              f"{_pct(limits['baseline'].iloc[0])}, more than chance would explain" if parts
              else f"No {kind[:-1]} differs from the overall Direct Payment share by more than "
              "chance would explain")
+    named = lo + hi <= MAX_FUNNEL_LABELS  # more labels than this overlap: the table lists them
     fig = style.funnel_chart(
         d.assign(value=d["value"] * 100), _funnel_limits(limits), x="people", y="value",
-        label="area", title=title,
+        label="area" if named else None, title=title,
         subtitle=f"Share of adults on community long-term support with a Direct Payment, by "
                  f"{kind[:-1]}, {_place(res)}, {_when(res)}; dashed 95% and dotted 99.8% limits"
-                 + (f"; {hidden} small {kind} not shown." if hidden else "."),
+                 + (f"; {hidden} small {kind} not shown" if hidden else "")
+                 + ("." if named else f"; the {lo + hi} {kind} outside the limits are listed "
+                    "in the table below."),
         xlabel=f"Adults on community long-term support in the {kind[:-1]}",
         ylabel="% with a Direct Payment")
     style.show(fig, f"Funnel plot: Direct Payment share for {len(d)} {kind} against their size, "
