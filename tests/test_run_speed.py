@@ -9,10 +9,20 @@ from evalkit.report import run
 
 
 def test_default_jobs_runs_a_councils_notebooks_together_within_cores_plus_one():
-    assert run.default_jobs(3, 2) == 3
-    assert run.default_jobs(6, 2) == 3
-    assert run.default_jobs(2, 8) == 2
-    assert run.default_jobs(3, None) == 2
+    council = 10 * 2**20
+    assert run.default_jobs(3, 2, council) == 3
+    assert run.default_jobs(6, 2, council) == 3
+    assert run.default_jobs(2, 8, council) == 2
+    assert run.default_jobs(3, None, council) == 2
+
+
+def test_default_jobs_keeps_large_data_within_the_memory_budget():
+    national = 900 * 2**20
+    jobs = run.default_jobs(3, 8, national)
+    assert jobs == 1
+    assert run.KERNEL_BASE + jobs * (run.KERNEL_BASE + run.TABLE_FACTOR * national) \
+        <= run.MEMORY_BUDGET
+    assert run.default_jobs(3, 8, 10 * 2**30) == 1  # never fewer than one
 
 
 def test_ipykernel_kernels_are_quieted_and_unknown_kernels_left_alone():

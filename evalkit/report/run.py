@@ -48,6 +48,8 @@ from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.report import privacy, render
 
+render.skip_slow_optional_imports()  # before papermill is imported here or in a worker
+
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 BLOCKED = "blocked by privacy gate"
@@ -57,6 +59,11 @@ LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_\w+\.ipynb$")
 LA_PATTERN = re.compile(r"^(all|[A-Za-z0-9]+)$")
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
+#: Default --jobs keeps the estimated peak memory of the whole run under this (issue 8's target).
+MEMORY_BUDGET = 4 * 2**30
+#: A notebook's estimated peak: a kernel with the libraries imported, plus twice the validated
+#: tables (its copy and what the analysis derives; measured: 2.1 GiB for 0.9 GiB national data).
+KERNEL_BASE, TABLE_FACTOR = 400 * 2**20, 2
 #: Kernel options: log only critical messages, so the runner's output is not filled with ipykernel's
 #: "Kernel is running over TCP without encryption" warning (the kernel listens on localhost only)
 #: or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown can cause; cell
@@ -83,7 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="YAML mapping of notebook parameters; --param overrides it")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="notebooks to run at once, each in its own process (default: the "
-                             "number of notebooks, at most cores + 1)")
+                             "number of notebooks, at most cores + 1, fewer when the data are so "
+                             "large that running them together would need over 4 GiB)")
     parser.add_argument("--min-cell", type=int, default=5, metavar="N",
                         help="disclosure threshold: counts 1..N-1 are suppressed (default 5)")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, metavar="DIR",
@@ -253,9 +261,9 @@ def execute(task: Task) -> dict[str, Any]:
 
     A notebook that raises is recorded as failed with its error (the executed notebook and a
     `.FAILED.html` page are kept for diagnosis); a notebook that finishes without writing
-    results.json has broken the notebook contract and is failed too.
+    results.json has broken the notebook contract and is failed too. A kernel that dies leaves
+    no executed notebook (papermill saves it only at the end or on a cell error), only the error.
     """
-    render.skip_slow_optional_imports()
     import papermill as pm
 
     task.out_dir.mkdir(parents=True, exist_ok=True)
@@ -266,8 +274,12 @@ def execute(task: Task) -> dict[str, Any]:
                              "kernel": kernel, "started_at": now(), "error": None, "warnings": []}
     t0 = time.perf_counter()
     try:
+        # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate)
+        # the whole notebook, images included, before and after every cell (about 5 s of CPU a
+        # notebook); it still writes it at the end, and on a cell error before raising
         pm.execute_notebook(task.notebook, executed, parameters=task.parameters,
                             kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
+                            request_save_on_cell_execute=False,
                             extra_arguments=kernel_options(kernel))
         if not results.is_file():
             raise RuntimeError(f"the notebook finished but wrote no results.json at {results}; "
@@ -486,10 +498,19 @@ class Plan:
     jobs: int
 
 
-def default_jobs(tasks: int, cpus: int | None) -> int:
+def default_jobs(tasks: int, cpus: int | None, table_bytes: int) -> int:
     """Notebooks to run at once when --jobs is not given: all of them, at most cores + 1 (a
-    kernel that is starting or importing leaves a core idle part of the time)."""
-    return max(1, min(tasks, (cpus or 1) + 1))
+    kernel that is starting or importing leaves a core idle part of the time), and no more than
+    fit in MEMORY_BUDGET beside the runner when each holds its own copy of the tables."""
+    per_notebook = KERNEL_BASE + TABLE_FACTOR * table_bytes
+    fit = (MEMORY_BUDGET - KERNEL_BASE) // per_notebook
+    return max(1, min(tasks, (cpus or 1) + 1, fit))
+
+
+def table_bytes(dataset: Any) -> int:
+    """Memory held by the validated tables."""
+    frames = [getattr(dataset, name) for name in loader.TABLES]
+    return int(sum(df.memory_usage(deep=True).sum() for df in frames if df is not None))
 
 
 def check_options(args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]:
@@ -552,7 +573,8 @@ def main(args: argparse.Namespace) -> int:
         notebooks, params = check_options(args)  # fail fast, before the data are loaded
         dataset = load_data(args.data_dir)
         las = councils(dataset, args.la)
-        jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count())
+        jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),
+                                         table_bytes(dataset))
         p = Plan(args.data_dir.resolve(), args.out.resolve(), notebooks, las, params,
                  args.min_cell, jobs)
         for la in p.las:
