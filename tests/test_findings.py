@@ -125,3 +125,69 @@ def test_key_findings_rejects(shown, sentences, message):
     with pytest.raises(ValueError, match=message):
         key_findings(sentences)
     assert shown == []
+
+
+def test_odds_and_hazard_ratio_formats():
+    assert findings.fmt_odds_ratio(0.6612, 0.5488, 0.7966) == \
+        "odds ratio 0.66 (95% CI 0.55 to 0.80)"
+    assert findings.fmt_hazard_ratio(0.62, 0.5, 0.771, conf=0.9, decimals=1) == \
+        "hazard ratio 0.6 (90% CI 0.5 to 0.8)"
+
+
+def test_odds_ratio_sentence_says_odds_not_likely():
+    low = findings.odds_ratio_sentence("Asian people", 0.6612, 0.5488, 0.7966,
+                                       comparison="White people",
+                                       outcome="having a Direct Payment", n=900)
+    assert low == ("Asian people had lower odds than White people of having a Direct Payment: "
+                   "odds ratio 0.66 (95% CI 0.55 to 0.80).")
+    assert "times as likely" not in low
+    high = findings.odds_ratio_sentence("people who need an interpreter", 1.4, 0.9, 2.1,
+                                        comparison="people who do not",
+                                        outcome="having a Direct Payment")
+    assert high == ("People who need an interpreter had higher odds than people who do not of "
+                    "having a Direct Payment: odds ratio 1.40 (95% CI 0.90 to 2.10). This could "
+                    "be due to chance.")
+    same = findings.odds_ratio_sentence("Mixed people", 1.001, 0.8, 1.2,
+                                        comparison="White people", outcome="having a DP")
+    assert same.startswith("Mixed people had similar odds to White people of having a DP: ")
+
+
+def test_hazard_ratio_sentence_says_how_quickly():
+    slow = findings.hazard_ratio_sentence(
+        "requests for a PA who speaks the person's language", 0.62, 0.5, 0.77,
+        comparison="requests without that preference", event="were filled", n=300)
+    assert slow == ("Requests for a PA who speaks the person's language were filled more slowly "
+                    "than requests without that preference: hazard ratio 0.62 "
+                    "(95% CI 0.50 to 0.77).")
+    fast = findings.hazard_ratio_sentence("Older people", 1.3, 1.1, 1.6, comparison="others",
+                                          event="left hospital", words=("sooner", "later"))
+    assert fast == ("Older people left hospital sooner than others: hazard ratio 1.30 "
+                    "(95% CI 1.10 to 1.60).")
+    same = findings.hazard_ratio_sentence("Requests", 0.998, 0.7, 1.4, comparison="others",
+                                          event="were filled")
+    assert same.startswith("Requests were filled at about the same rate as others: ")
+    assert same.endswith("This could be due to chance.")
+
+
+@pytest.mark.parametrize("value, lower, upper, n", [
+    (0.5, 0.2, 0.8, 4), (0.5, np.nan, 0.8, 100), ("[c]", "[c]", "[c]", 100)])
+def test_odds_and_hazard_sentences_say_too_few(value, lower, upper, n):
+    assert findings.odds_ratio_sentence(
+        "Black people", value, lower, upper, comparison="White people",
+        outcome="having a Direct Payment", n=n) == (
+        "There were too few Black people in the data to say how their odds of having a Direct "
+        "Payment compared.")
+    assert findings.hazard_ratio_sentence(
+        "requests for a Somali-speaking PA", value, lower, upper, comparison="others",
+        event="were filled", n=n) == (
+        "There were too few requests for a Somali-speaking PA in the data to say how quickly "
+        "they were filled.")
+
+
+def test_odds_and_hazard_sentences_apply_the_guard():
+    with pytest.raises(ValueError, match="name the specific groups"):
+        findings.odds_ratio_sentence("BME people", 0.7, 0.6, 0.8, comparison="White people",
+                                     outcome="having a DP")
+    with pytest.raises(ValueError, match="name the specific groups"):
+        findings.hazard_ratio_sentence("Requests", 0.7, 0.6, 0.8, event="were filled",
+                                       comparison="requests from non-White people")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import textwrap
 
 import matplotlib as mpl
 import numpy as np
@@ -138,6 +139,41 @@ def test_ci_chart_requires_title():
         style.ci_chart(df, "g", "v", "l", "u", title=" ", subtitle="s", xlabel="x")
 
 
+def test_ci_chart_labels_the_category_axis():
+    df = pd.DataFrame({"preferred_language": ["Gujarati", "Somali"], "value": [20.0, 15.0],
+                       "lower": [15.0, 10.0], "upper": [25.0, 20.0]})
+    fig = style.ci_chart(df, "preferred_language", "value", "lower", "upper", xlabel="% with a DP",
+                         **TITLES)
+    assert fig.axes[0].get_ylabel() == "Preferred language"  # readable column name by default
+    fig = style.ci_chart(df, "preferred_language", "value", "lower", "upper", xlabel="% with a DP",
+                         ylabel="Language the person prefers", **TITLES)
+    assert fig.axes[0].get_ylabel() == "Language the person prefers"
+
+
+def _errorbar_arms(fig) -> list[float]:
+    """Half-lengths of the CI lines drawn, left and right of each dot, in data units."""
+    (bars,) = fig.axes[0].collections
+    return sorted(round(float(abs(seg[1][0] - seg[0][0])), 12) for seg in bars.get_segments())
+
+
+def test_ci_chart_tolerates_rounding_error_inversions():
+    # a Wilson limit at a share of 0 can come out as -1e-17; at 40 it can be 40 + 4e-15
+    df = pd.DataFrame({"group": ["Asian", "Black"], "value": [0.0, 40.0],
+                       "lower": [-1e-17, 30.0], "upper": [3.0, 40.0 - 4e-15]})
+    fig = style.ci_chart(df, "group", "value", "lower", "upper", xlabel="%", **TITLES)
+    fig.canvas.draw()
+    # Asian: 0 to 3 (arm below 0 long); Black: 30 to 40 (arm above 0 long)
+    assert _errorbar_arms(fig) == [3.0, 10.0]
+
+
+@pytest.mark.parametrize("lower, upper", [(1.0001, 2.0), (0.2, 0.9999)])
+def test_ci_chart_refuses_an_interval_that_misses_the_estimate(lower, upper):
+    df = pd.DataFrame({"group": ["Asian", "Black"], "value": [1.0, 1.0],
+                       "lower": [0.8, lower], "upper": [1.2, upper]})
+    with pytest.raises(ValueError, match=r"does not contain the estimate for \['Black'\]"):
+        style.ci_chart(df, "group", "value", "lower", "upper", xlabel="Ratio", **TITLES)
+
+
 def test_line_chart_builds_with_ribbons_and_end_labels():
     months = pd.date_range("2024-01-01", periods=6, freq="MS")
     df = pd.DataFrame({"month": list(months) * 2, "group": ["Asian"] * 6 + ["White"] * 6,
@@ -166,6 +202,36 @@ def test_funnel_chart_labels_units_outside_limits():
                              **TITLES)
     _assert_labelled(fig)
     assert [t.get_text() for t in fig.axes[0].texts] == ["South"]
+
+
+def _funnel_limits() -> pd.DataFrame:
+    """95% limits 30 +/- 10 (99.8%: +/- 15) at every size, baseline 30."""
+    return pd.DataFrame({"population": [10, 1000], "lower_2s_limit": [20.0, 20.0],
+                         "upper_2s_limit": [40.0, 40.0], "lower_3s_limit": [15.0, 15.0],
+                         "upper_3s_limit": [45.0, 45.0], "baseline": 30.0})
+
+
+def test_funnel_chart_labels_only_the_most_extreme_units():
+    # distance from the baseline in half-widths (10): A 1.2, B 3.0, C 0.5 (inside), D 2.1, E 1.5
+    points = pd.DataFrame({"area": list("ABCDE"), "n": [100, 200, 300, 400, 500],
+                           "share": [42.0, 0.0, 35.0, 51.0, 15.0]})
+    fig = style.funnel_chart(points, _funnel_limits(), x="n", y="share", label="area",
+                             max_labels=2, unit_name="councils", xlabel="People",
+                             ylabel="% with a DP", title=TITLES["title"],
+                             subtitle="Share with a DP, 2025, 95% and 99.8% limits.")
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["B", "D"]
+    assert fig.axes[0].get_title(loc="left") == textwrap.fill(
+        "Share with a DP, 2025, 95% and 99.8% limits. Labelled: the 2 of the 4 councils outside "
+        "the 95% limits that lie furthest from the baseline.", 100)
+    fig = style.funnel_chart(points, _funnel_limits(), x="n", y="share", label="area",
+                             max_labels=4, xlabel="People", ylabel="% with a DP", **TITLES)
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["A", "B", "D", "E"]
+    assert fig.axes[0].get_title(loc="left") == TITLES["subtitle"]  # all labelled: no note
+    fig = style.funnel_chart(points, _funnel_limits(), x="n", y="share", label="area",
+                             max_labels=0, xlabel="People", ylabel="% with a DP", **TITLES)
+    assert len(fig.axes[0].texts) == 0
+    assert fig.axes[0].get_title(loc="left").replace("\n", " ").endswith(
+        "95% CIs. The 4 units outside the 95% limits are not labelled.")
 
 
 def test_km_chart_builds_by_group():

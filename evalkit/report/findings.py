@@ -64,6 +64,18 @@ def fmt_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
     return f"{value:.{decimals}f} times as likely {_ci(lower, upper, conf, decimals)}"
 
 
+def fmt_odds_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
+                   decimals: int = 2) -> str:
+    """'odds ratio 0.66 (95% CI 0.55 to 0.80)': odds are not risks, so never 'times as likely'."""
+    return f"odds ratio {value:.{decimals}f} {_ci(lower, upper, conf, decimals)}"
+
+
+def fmt_hazard_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
+                     decimals: int = 2) -> str:
+    """'hazard ratio 0.62 (95% CI 0.50 to 0.77)': a ratio of rates, not of final shares."""
+    return f"hazard ratio {value:.{decimals}f} {_ci(lower, upper, conf, decimals)}"
+
+
 def fmt_percent(value: float, lower: float, upper: float, conf: float = 0.95,
                 decimals: int = 0) -> str:
     """Proportions (0 to 1) as '23% (95% CI 20% to 26%)'."""
@@ -102,6 +114,42 @@ def ratio_sentence(subject: str, value: object, lower: object, upper: object, *,
     return check_wording(f"{subject[:1].upper()}{subject[1:]} were {v:.2f} times as likely as "
                          f"{comparison} to {outcome} {_ci(lo, hi, conf, 2)}."
                          f"{_chance(lo, hi, 1.0)}")
+
+
+def _direction(value: float, words: tuple[str, str], same: str, decimals: int = 2) -> str:
+    """'<words[0]> than' above 1, '<words[1]> than' below 1, '<same>' when it rounds to 1."""
+    if round(value, decimals) == 1:
+        return same
+    return f"{words[0] if value > 1 else words[1]} than"
+
+
+def odds_ratio_sentence(subject: str, value: object, lower: object, upper: object, *,
+                        comparison: str, outcome: str, conf: float = 0.95, n: object = None,
+                        min_n: int = MIN_N) -> str:
+    """'Asian people had lower odds than White people of having a Direct Payment: odds ratio
+    0.66 (95% CI 0.55 to 0.80).' `outcome` is a gerund phrase ('having a Direct Payment').
+    Too-few sentence when n < min_n or the estimate is missing/suppressed."""
+    if not _usable((value, lower, upper), n, min_n):
+        return too_few(subject, f"how their odds of {outcome} compared")
+    v, lo, hi = _num(value), _num(lower), _num(upper)
+    odds = _direction(v, ("had higher odds", "had lower odds"), "had similar odds to")
+    return check_wording(f"{subject[:1].upper()}{subject[1:]} {odds} {comparison} of "
+                         f"{outcome}: {fmt_odds_ratio(v, lo, hi, conf)}.{_chance(lo, hi, 1.0)}")
+
+
+def hazard_ratio_sentence(subject: str, value: object, lower: object, upper: object, *,
+                          comparison: str, event: str, conf: float = 0.95, n: object = None,
+                          min_n: int = MIN_N,
+                          words: tuple[str, str] = ("more quickly", "more slowly")) -> str:
+    """'Requests stating a language preference were filled more slowly than requests without
+    one: hazard ratio 0.62 (95% CI 0.50 to 0.77).' `event` is a past-tense verb phrase ('were
+    filled'); `words` name the directions for a ratio above and below 1."""
+    if not _usable((value, lower, upper), n, min_n):
+        return too_few(subject, f"how quickly they {event}")
+    v, lo, hi = _num(value), _num(lower), _num(upper)
+    pace = _direction(v, words, "at about the same rate as")
+    return check_wording(f"{subject[:1].upper()}{subject[1:]} {event} {pace} {comparison}: "
+                         f"{fmt_hazard_ratio(v, lo, hi, conf)}.{_chance(lo, hi, 1.0)}")
 
 
 def percent_sentence(subject: str, value: object, lower: object, upper: object, *,

@@ -235,24 +235,52 @@ def _log_ticks(ax: Axes) -> None:
     ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
 
 
+def _readable(column: str) -> str:
+    """'preferred_language' -> 'Preferred language': a column name as an axis label."""
+    return column.replace("_", " ").strip().capitalize()
+
+
+# An interval limit this far (relative to the chart's largest value) on the wrong side of its
+# estimate is floating-point noise (a Wilson limit at 0 can be -1e-17), drawn as zero length.
+INVERSION_TOLERANCE = 1e-9
+
+
+def _interval_arms(nums: pd.DataFrame, value: str, lower: str, upper: str,
+                   labels: Sequence[str]) -> np.ndarray:
+    """Lengths below and above each estimate (2 x rows) for errorbar: missing limits give 0,
+    rounding-error inversions give 0, and a real inversion (lower above the estimate or upper
+    below it) is an error naming the rows."""
+    err = np.vstack([nums[value] - nums[lower], nums[upper] - nums[value]])
+    scale = np.nanmax(np.abs(nums.to_numpy(dtype=float)), initial=0.0)
+    bad = (err < -INVERSION_TOLERANCE * scale).any(axis=0)
+    if bad.any():
+        rows = [labels[i] for i in np.flatnonzero(bad)]
+        raise ValueError(f"ci_chart: the interval does not contain the estimate for {rows}; "
+                         f"check the {lower!r} and {upper!r} columns")
+    return np.clip(np.nan_to_num(err), 0.0, None)
+
+
 def ci_chart(df: pd.DataFrame, label: str, value: str, lower: str, upper: str, *,
              reference_line: float | None = None, reference_label: str | None = None,
-             title: str, subtitle: str, xlabel: str, source: str | None = None,
-             log: bool = False) -> Figure:
+             title: str, subtitle: str, xlabel: str, ylabel: str | None = None,
+             source: str | None = None, log: bool = False) -> Figure:
     """Dots with confidence-interval lines, one row per `label`, in the frame's order.
 
     Rows whose value is missing or suppressed show the marker instead of a dot, so a reader sees
     the group is there. `reference_line` draws a vertical line (e.g. 1 for a ratio); `log` puts
-    ratios on a log scale so 0.5 and 2 are equally far from 1.
+    ratios on a log scale so 0.5 and 2 are equally far from 1. `ylabel` names the rows (e.g.
+    "Ethnic group"); by default it is the label column's name made readable. Limits a rounding
+    error beyond the estimate (INVERSION_TOLERANCE) are drawn as zero length; larger inversions
+    raise ValueError.
     """
     nums = _numeric(df, [value, lower, upper], "ci_chart")
     _require(df, [label], "ci_chart")
     labels = df[label].astype(str).tolist()
+    err = _interval_arms(nums, value, lower, upper, labels)
     fig, ax = _figure(8.0, 1.6 + 0.42 * len(df))
     y = np.arange(len(df))[::-1]
     ok = nums[value].notna().to_numpy()
-    err = np.vstack([nums[value] - nums[lower], nums[upper] - nums[value]])
-    ax.errorbar(nums[value][ok], y[ok], xerr=np.nan_to_num(err[:, ok]), fmt="o", color=DARK_BLUE,
+    ax.errorbar(nums[value][ok], y[ok], xerr=err[:, ok], fmt="o", color=DARK_BLUE,
                 ecolor=DARK_BLUE, elinewidth=2, capsize=0, markersize=7)
     if reference_line is not None:
         ax.axvline(reference_line, color=DARK_GREY, linestyle="--", linewidth=1)
@@ -268,8 +296,8 @@ def ci_chart(df: pd.DataFrame, label: str, value: str, lower: str, upper: str, *
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(df) - 0.3)
     ax.grid(axis="y", visible=False)
-    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel="",
-                   source=source)
+    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel,
+                   ylabel=_readable(label) if ylabel is None else ylabel, source=source)
 
 
 def line_chart(df: pd.DataFrame, x: str, value: str, *, lower: str | None = None,
@@ -300,18 +328,31 @@ def line_chart(df: pd.DataFrame, x: str, value: str, *, lower: str | None = None
                    source=source)
 
 
+def _label_note(shown: int, outside: int, units: str) -> str:
+    """The funnel subtitle's note on which units outside the 95% limits carry a label."""
+    if shown == 0:
+        return f"The {outside} {units} outside the 95% limits are not labelled."
+    return (f"Labelled: the {shown} of the {outside} {units} outside the 95% limits that lie "
+            "furthest from the baseline.")
+
+
 def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, *, x: str, y: str,
                  label: str | None = None, limit_x: str = "population",
                  lower95: str = "lower_2s_limit", upper95: str = "upper_2s_limit",
                  lower998: str = "lower_3s_limit", upper998: str = "upper_3s_limit",
-                 baseline: str | float = "baseline", title: str, subtitle: str, xlabel: str,
-                 ylabel: str, source: str | None = None) -> Figure:
+                 baseline: str | float = "baseline", max_labels: int | None = None,
+                 unit_name: str = "units", title: str, subtitle: str, xlabel: str, ylabel: str,
+                 source: str | None = None) -> Figure:
     """Funnel plot: units as points against their size, with 95% and 99.8% control limits.
 
     `limits` holds the limit lines over a range of sizes (column names default to those of
     evalkit.stats / PHEindicatormethods: 2s = 95%, 3s = 99.8%). Units outside the 95% limits are
-    labelled by `label`.
+    labelled by `label`; with `max_labels`, only that many of them, the furthest from the
+    baseline in units of the 95% funnel's half-width (so roughly by z-score), and the subtitle
+    says so, calling the units `unit_name` ("councils"): 131 labels on one chart cannot be read.
     """
+    if max_labels is not None and max_labels < 0:
+        raise ValueError(f"funnel_chart: max_labels must be 0 or more, not {max_labels}")
     pts = _numeric(points, [x, y], "funnel_chart")
     lim = _numeric(limits, [limit_x, lower95, upper95, lower998, upper998], "funnel_chart")
     lim = lim.sort_values(limit_x)
@@ -326,13 +367,20 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, *, x: str, y: str,
     ax.axhline(base, color=DARK_GREY, linewidth=1, label="Baseline")
     ax.scatter(pts[x], pts[y], color=DARK_BLUE, zorder=3, s=25)
     if label:
+        _require(points, [label], "funnel_chart")
         lo = np.interp(pts[x], lim[limit_x], lim[lower95])
         hi = np.interp(pts[x], lim[limit_x], lim[upper95])
-        outside = ((pts[y] < lo) | (pts[y] > hi)).to_numpy()
-        for name, xi, yi in zip(points[label][outside], pts[x][outside], pts[y][outside],
-                                strict=True):
-            ax.annotate(str(name), xy=(xi, yi), xytext=(4, 4), textcoords="offset points",
-                        fontsize=8, color=DARK_BLUE)
+        outside = np.flatnonzero(((pts[y] < lo) | (pts[y] > hi)).to_numpy())
+        if max_labels is not None and len(outside) > max_labels:
+            spread = np.where(pts[y] > base, hi - base, base - lo)
+            extremity = np.abs(pts[y].to_numpy() - base) / np.maximum(spread, 1e-12)
+            note = _label_note(max_labels, len(outside), unit_name)
+            if isinstance(subtitle, str) and subtitle.strip():  # blank: _finish refuses it
+                subtitle = f"{subtitle.rstrip().rstrip('.')}. {note}"
+            outside = outside[np.argsort(-extremity[outside], kind="stable")[:max_labels]]
+        for i in outside:
+            ax.annotate(str(points[label].iloc[i]), xy=(pts[x].iloc[i], pts[y].iloc[i]),
+                        xytext=(4, 4), textcoords="offset points", fontsize=8, color=DARK_BLUE)
     ax.legend(loc="best")
     ax.grid(axis="y", visible=True)
     ax.xaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
