@@ -4,14 +4,9 @@ synthetic folder (results.json checked), and passes `pytest --nbval-lax` with EV
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
-import nbformat
-import papermill as pm
 import pytest
+from notebook_checks import assert_nbval_lax_passes, committed_headings, run_papermill
 
 from evalkit.data.synth import synthesise
 from evalkit.paths import NOTEBOOK_DIR
@@ -28,22 +23,13 @@ def folder(tmp_path_factory):
 
 
 def test_notebook_is_committed_clean():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1
-    heads = [c.source[3:] for c in nb.cells if c.cell_type == "markdown"
-             and c.source.startswith("## ")]
-    assert heads == SECTIONS
+    assert committed_headings(NOTEBOOK) == SECTIONS
 
 
 def test_notebook_runs_under_papermill_and_records_results(folder, tmp_path):
     results = tmp_path / "results.json"
-    nb = pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), cwd=str(tmp_path),
-                             parameters={"data_dir": str(folder), "results_path": str(results)},
-                             progress_bar=False)
-    assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+    nb = run_papermill(NOTEBOOK, tmp_path, {"data_dir": str(folder),
+                                            "results_path": str(results)})
     doc = json.loads(results.read_text())
     groups = {(e["name"], e["group"]) for e in doc["estimates"]}
     assert {("its_level_change", "C2:Asian"), ("its_slope_change", "C5:White"),
@@ -54,10 +40,4 @@ def test_notebook_runs_under_papermill_and_records_results(folder, tmp_path):
 
 
 def test_nbval_lax_passes(folder, tmp_path):
-    copy = tmp_path / NOTEBOOK.name
-    shutil.copy(NOTEBOOK, copy)
-    env = {**os.environ, "EVALKIT_DATA_DIR": str(folder)}
-    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p",
-                          "no:cacheprovider", "-p", "no:xdist", str(copy)], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert_nbval_lax_passes(NOTEBOOK, folder, tmp_path)
