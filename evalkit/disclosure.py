@@ -283,19 +283,6 @@ def suppress(table: pd.DataFrame, count_cols: str | Sequence[str], *, threshold:
     return out
 
 
-def suppress_estimates(estimates: pd.DataFrame, numerator: str, denominator: str | None = None,
-                       *, value_cols: Sequence[str] = ("value", "lower", "upper"),
-                       threshold: int = 5, round_to: int | None = None) -> pd.DataFrame:
-    """Suppress an estimates frame: hide small numerators/denominators and the estimates on them.
-
-    Each row is one estimate (e.g. a share by ethnic group) with the counts it was computed from;
-    `value_cols` that are present follow the counts. No totals are assumed between rows.
-    """
-    counts = [numerator, *([denominator] if denominator else [])]
-    rates = {c: (numerator, denominator or numerator) for c in value_cols if c in estimates}
-    return suppress(estimates, counts, threshold=threshold, rate_cols=rates, round_to=round_to)
-
-
 def _published(table: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Parse shown cells: (hidden mask, values with NaN where hidden or unreadable)."""
     raw = table.loc[:, list(cols)]

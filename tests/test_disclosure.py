@@ -20,7 +20,6 @@ from evalkit.disclosure import (
     check,
     footnote,
     suppress,
-    suppress_estimates,
 )
 
 CELL = st.one_of(st.just(0), st.integers(1, 9), st.integers(10, 80))
@@ -236,7 +235,7 @@ def test_estimates_follow_their_counts():
     est = pd.DataFrame({"group": ["Asian", "Black", "White"], "x": [3, 40, 300],
                         "n": [50, 2, 900], "value": [0.06, 0.5, 0.33],
                         "lower": [0.02, 0.1, 0.3], "upper": [0.16, 0.9, 0.36]})
-    out = suppress_estimates(est, "x", "n")
+    out = suppress(est, ["x", "n"], rate_cols={c: ("x", "n") for c in ("value", "lower", "upper")})
     assert out["value"].tolist() == [SUPPRESSED, SUPPRESSED, 0.33]
     assert out["upper"].tolist() == [SUPPRESSED, SUPPRESSED, 0.36]
     assert out["group"].tolist() == ["Asian", "Black", "White"]

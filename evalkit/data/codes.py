@@ -306,15 +306,6 @@ LANGUAGE_LOOKUP: dict[str, str] = {
 LANGUAGE_NAMES: tuple[str, ...] = tuple(_LANGUAGES)
 
 
-def blank_mask(s: pd.Series) -> pd.Series:
-    """True where a value is missing or a blank token ("", "N/A", "NULL", ...)."""
-    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-        return s.isna()
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    blank_u = np.array([str(u).strip().lower() in MISSING_TOKENS for u in uniques], dtype=bool)
-    return pd.Series((codes < 0) | np.append(blank_u, False)[codes], index=s.index)
-
-
 def map_unique(s: pd.Series, func: Callable[[object], object]) -> pd.Series:
     """Apply `func` to each distinct non-missing value of `s` and broadcast back (NaN for NaN)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
