@@ -697,7 +697,7 @@ def _practice_changes(changes: tuple[Change, ...]) -> pd.DataFrame:
     })
 
 
-def _engagement(profile: str) -> pd.DataFrame:
+def _engagement() -> pd.DataFrame:
     """A few synthetic engagement notes (no names), read beside the numbers."""
     rows = [
         ("2022-06-15", "group", "Gujarati", 14, "awareness",
@@ -713,7 +713,6 @@ def _engagement(profile: str) -> pd.DataFrame:
         ("2024-11-05", "interview", "Indian", 8, "family care",
          "Synthetic note: family help is valued but carers are stretched."),
     ]
-    del profile
     frame = pd.DataFrame(rows, columns=["date", "method", "community", "n_people", "theme",
                                         "summary"])
     frame["date"] = pd.to_datetime(frame["date"])
@@ -825,7 +824,7 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
     tables = {"support_episodes": episodes, "population": population,
               "pa_register": register.drop(columns="la_code"),
               "pa_requests": requests, "survey": survey,
-              "practice_changes": _practice_changes(changes), "engagement": _engagement(profile)}
+              "practice_changes": _practice_changes(changes), "engagement": _engagement()}
     step("truth")
     files = _files(tables)
     defects = None
