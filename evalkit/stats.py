@@ -100,6 +100,18 @@ def _check_le(df: pd.DataFrame, x: str, n: str, where: str) -> None:
         raise ValueError(f"{where}: need {x} <= {n}; " + _rows(df, bad, [x, n]))
 
 
+def _checked(df: pd.DataFrame, numeric: list[str], by: str | Sequence[str] | None, conf: float,
+             where: str, multiplier: float | None = None) -> list[str]:
+    """Check the numeric columns, `by` keys, conf and multiplier; return `by` as a list."""
+    by = _as_list(by)
+    _check_frame(df, [*numeric, *by], where, numeric=numeric)
+    _check_keys(df, by, where)
+    _check_conf(conf, where)
+    if multiplier is not None:
+        _check_positive(multiplier, "multiplier", where)
+    return by
+
+
 # --------------------------------------------------------------------------- grouping
 
 
@@ -201,11 +213,7 @@ def proportion(df: pd.DataFrame, x: str, n: str, *, by: str | Sequence[str] | No
     Reference: Newcombe & Altman (2000) 46-48; PHEindicatormethods `phe_proportion`.
     """
     where = "proportion"
-    by = _as_list(by)
-    _check_frame(df, [x, n, *by], where, numeric=[x, n])
-    _check_keys(df, by, where)
-    _check_conf(conf, where)
-    _check_positive(multiplier, "multiplier", where)
+    by = _checked(df, [x, n], by, conf, where, multiplier)
     _check_nonnegative(df, [x, n], where)
     _check_le(df, x, n, where)
     out = _sum_groups(df, [x, n], by)
@@ -231,11 +239,7 @@ def rate(df: pd.DataFrame, x: str, n: str, *, by: str | Sequence[str] | None = N
     Reference: PHEindicatormethods `phe_rate`; Breslow & Day (1987).
     """
     where = "rate"
-    by = _as_list(by)
-    _check_frame(df, [x, n, *by], where, numeric=[x, n])
-    _check_keys(df, by, where)
-    _check_conf(conf, where)
-    _check_positive(multiplier, "multiplier", where)
+    by = _checked(df, [x, n], by, conf, where, multiplier)
     if method not in ("auto", "exact", "byars"):
         raise ValueError(f"{where}: method must be 'auto', 'exact' or 'byars', not {method!r}")
     _check_nonnegative(df, [x, n], where)
@@ -261,10 +265,7 @@ def mean(df: pd.DataFrame, value: str, *, by: str | Sequence[str] | None = None,
     Reference: PHEindicatormethods `phe_mean`.
     """
     where = "mean"
-    by = _as_list(by)
-    _check_frame(df, [value, *by], where, numeric=[value])
-    _check_keys(df, by, where)
-    _check_conf(conf, where)
+    by = _checked(df, [value], by, conf, where)
     v = df[value].astype(float)
     keys = [df[c] for c in by] if by else np.zeros(len(df), int)
     g = v.groupby(keys, observed=False, sort=True)
@@ -300,13 +301,9 @@ def dsr(df: pd.DataFrame, x: str, n: str, stdpop: str, *,
     Reference: Dobson et al. (1991); PHEindicatormethods `calculate_dsr`.
     """
     where = "dsr"
-    by = _as_list(by)
     freq = dict(persons_with_events or {})
     pcols = list(freq.values())
-    _check_frame(df, [x, n, stdpop, *by, *pcols], where, numeric=[x, n, stdpop, *pcols])
-    _check_keys(df, by, where)
-    _check_conf(conf, where)
-    _check_positive(multiplier, "multiplier", where)
+    by = _checked(df, [x, n, stdpop, *pcols], by, conf, where, multiplier)
     _check_nonnegative(df, [x, n, stdpop, *pcols], where)
     for c in (n, stdpop):
         if df[c].isna().any():
@@ -367,11 +364,7 @@ def isr(df: pd.DataFrame, x: str, n: str, ref_x: str, ref_n: str, *,
     Reference: PHEindicatormethods `calculate_ISRatio`, `calculate_ISRate`.
     """
     where = "isr"
-    by = _as_list(by)
-    _check_frame(df, [x, n, ref_x, ref_n, *by], where, numeric=[x, n, ref_x, ref_n])
-    _check_keys(df, by, where)
-    _check_conf(conf, where)
-    _check_positive(multiplier, "multiplier", where)
+    by = _checked(df, [x, n, ref_x, ref_n], by, conf, where, multiplier)
     if kind not in ("ratio", "rate"):
         raise ValueError(f"{where}: kind must be 'ratio' or 'rate', not {kind!r}")
     _check_nonnegative(df, [x, n, ref_x, ref_n], where)
