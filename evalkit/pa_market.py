@@ -21,8 +21,8 @@ from evalkit import disclosure, stats
 from evalkit.data import codes
 from evalkit.data.load import REASON_LABELS
 from evalkit.methods import survival
+from evalkit.report import findings, style
 from evalkit.report import record as rec
-from evalkit.report import style
 
 TARGET_DAYS = (14, 28, 56)
 DISCHARGE_TARGET_DAYS = 7
@@ -937,10 +937,10 @@ def key_findings(m: Market) -> list[str]:
                    f"{_days(r['value'])} days ({_ci(r, _days)} days){tail}.")
     slow = m.cox[m.cox["value"].notna() & (m.cox["upper"] < 1)].sort_values("value")
     for _, r in slow.head(1).iterrows():
-        out.append(f"Requests that asked for a PA matching their {r['preference'].lower()} "
-                   f"took longer to fill: at any point they were {r['value']:.2f} times as "
-                   f"likely to be filled as requests without that preference "
-                   f"(hazard ratio, {_ci(r, lambda v: f'{v:.2f}')}).")
+        out.append(findings.hazard_ratio_sentence(
+            f"requests that asked for a PA matching their {r['preference'].lower()}", r["value"],
+            r["lower"], r["upper"], comparison="requests without that preference",
+            event="were filled", conf=r["conf"]))
     hd = m.filled[(m.filled["group"] == PREFERENCE_LABELS["hospital_discharge"])
                   & (m.filled["days"] == m.params["discharge_target_days"])]
     n_hd = (m.durations["hospital_discharge"].sum() if len(m.durations) else 0)
@@ -1032,15 +1032,14 @@ def _interval_text(df: pd.DataFrame) -> pd.Series:
 
 
 def _ci_dots(d: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str, alt: str,
-             *, pct: bool = True, ref: float | None = None, log: bool = False) -> None:
-    """Dots with CI lines, one row per label (`style.ci_chart`), shown with alt text."""
+             *, ylabel: str, pct: bool = True, ref: float | None = None,
+             log: bool = False) -> None:
+    """Dots with CI lines, one row per label (`style.ci_chart`, `ylabel` naming the rows),
+    shown with alt text."""
     k = 100 if pct else 1
-    v = d["value"].astype(float)
-    # Wilson limits can sit a rounding error beyond the estimate (e.g. 2e-19 above 0)
-    d = d.assign(value=v * k, lower=np.minimum(d["lower"].astype(float), v) * k,
-                 upper=np.maximum(d["upper"].astype(float), v) * k)
+    d = d.assign(**{c: d[c].astype(float) * k for c in ("value", "lower", "upper")})
     fig = style.ci_chart(d, label, "value", "lower", "upper", reference_line=ref, title=title,
-                         subtitle=subtitle, xlabel=xlabel, log=log)
+                         subtitle=subtitle, xlabel=xlabel, ylabel=ylabel, log=log)
     style.show(fig, alt)
 
 
@@ -1237,7 +1236,7 @@ def show_representation(m: Market) -> None:
                for r in rl.itertuples()) + ".")
     _ci_dots(rl, "group", title, f"Relative likelihood (SC-WRES) vs White adults, {_when(m)}, "
              "95% CIs; 1 = equally likely", "Relative likelihood (log scale)", alt, pct=False,
-             ref=1.0, log=True)
+             ref=1.0, log=True, ylabel="Ethnic group (broad)")
 
 
 # --- Language coverage ------------------------------------------------------------------
@@ -1305,7 +1304,7 @@ def show_language_gap_chart(m: Market) -> None:
            "language: " + "; ".join(f"{r.language} {_pct(r.value)} ({_pct(r.lower)} to "
                                     f"{_pct(r.upper)})" for r in ok.itertuples()) + ".")
     _ci_dots(ok, "language", title, sub, "% living where no active PA speaks their language",
-             alt)
+             alt, ylabel="Preferred language")
 
 
 def show_area_heatmap(m: Market, top: int = 8) -> None:
@@ -1448,7 +1447,7 @@ def show_recruitment_cox(m: Market) -> None:
     _ci_dots(c, "preference", title, "Hazard ratio of being filled (Cox model, each type "
              "adjusted for the others), 95% CIs; below 1 = waits longer",
              "Hazard ratio: how quickly filled, against requests without the preference "
-             "(log scale)", alt, pct=False, ref=1.0, log=True)
+             "(log scale)", alt, pct=False, ref=1.0, log=True, ylabel="Stated preference")
     skipped = m.cox[m.cox["value"].isna()]
     for r in skipped.itertuples():
         _say(f"{r.preference}: not in the model ({r.note}).")

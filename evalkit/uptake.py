@@ -979,20 +979,20 @@ def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFram
 
 def _ci_chart(df: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str, *,
               ref: float | None = None, ref_label: str = "", pct: bool = True,
-              hidden: int = 0, min_cell: int = 5, log: bool = False) -> Figure:
-    """style.ci_chart of value/lower/upper sorted by value (x100 when `pct`)."""
+              hidden: int = 0, min_cell: int = 5, log: bool = False,
+              ylabel: str = "Ethnic group") -> Figure:
+    """style.ci_chart of value/lower/upper sorted by value (x100 when `pct`); `ylabel` names
+    the rows."""
     k = 100 if pct else 1
     d = df.sort_values("value", ascending=False)
     d = pd.DataFrame({"label": [textwrap.shorten(str(v), 60) for v in d[label]],
-                      "value": d["value"] * k,
-                      "lower": np.fmin(d["lower"], d["value"]) * k,  # Wilson at 0 dips by 1e-17
-                      "upper": np.fmax(d["upper"], d["value"]) * k})
+                      "value": d["value"] * k, "lower": d["lower"] * k, "upper": d["upper"] * k})
     note = (f" {hidden} group(s) not shown: a count below {min_cell} could be worked out."
             if hidden else "")
     return style.ci_chart(d, "label", "value", "lower", "upper",
                           reference_line=ref * k if ref is not None and np.isfinite(ref) else None,
                           reference_label=ref_label or None, title=title,
-                          subtitle=subtitle + note, xlabel=xlabel, log=log)
+                          subtitle=subtitle + note, xlabel=xlabel, ylabel=ylabel, log=log)
 
 
 def _alt(kind: str, what: str, d: pd.DataFrame, label: str, pct: bool = True) -> str:
@@ -1007,7 +1007,8 @@ def _alt(kind: str, what: str, d: pd.DataFrame, label: str, pct: bool = True) ->
 def _share_chart(res: Uptake, df: pd.DataFrame, label: str,
                  title: str | Callable[[pd.DataFrame], str], what: str,
                  x: str = "dp", n: str = "people", xlabel: str = "% with a Direct Payment",
-                 ref: float | None = None, ref_label: str = "") -> None:
+                 ref: float | None = None, ref_label: str = "",
+                 ylabel: str = "Ethnic group") -> None:
     """Chart a frame of shares (Wilson CIs) with disclosure control and generated alt text.
 
     `title` may be a function of the rows shown, so it never names a group left out."""
@@ -1019,7 +1020,7 @@ def _share_chart(res: Uptake, df: pd.DataFrame, label: str,
     title = title(d) if callable(title) else title
     sub = f"{what}, {_place(res)}, {_when(res)}, percent with 95% confidence intervals."
     fig = _ci_chart(d, label, title, sub, xlabel, ref=ref, ref_label=ref_label, hidden=hidden,
-                    min_cell=min_cell)
+                    min_cell=min_cell, ylabel=ylabel)
     style.show(fig, _alt("Dot chart", what, d, label))
 
 
@@ -1132,7 +1133,8 @@ def show_language(res: Uptake) -> None:
     _share_chart(res, res.by_language, "language",
                  lambda d: _gap_title(d, "language", ENGLISH, "Direct Payment uptake",
                                       "speakers"),
-                 "Share with a Direct Payment by preferred language")
+                 "Share with a Direct Payment by preferred language",
+                 ylabel="Preferred language")
 
 
 def show_interpreter(res: Uptake) -> None:
@@ -1151,7 +1153,8 @@ def show_interpreter(res: Uptake) -> None:
     else:
         title = "Direct Payment uptake: no clear difference by interpreter need"
     _share_chart(res, d, "need", title,
-                 "Share with a Direct Payment by whether an interpreter is needed")
+                 "Share with a Direct Payment by whether an interpreter is needed",
+                 ylabel="Interpreter need")
 
 
 def show_isr(res: Uptake) -> None:
@@ -1199,7 +1202,7 @@ def show_odds(res: Uptake) -> None:
                     "counts by ethnic group, language, interpreter need, age band, gender and "
                     "support reason" + (", and council" if res.la_code == "all" else "")
                     + "; 95% CIs.", "Odds ratio (log scale; 1 = same odds as the reference)",
-                    ref=1.0, pct=False, log=True)
+                    ref=1.0, pct=False, log=True, ylabel="Group compared with the reference")
     style.show(fig, _alt("Dot chart", "adjusted odds ratios of having a Direct Payment", d,
                          "label", pct=False))
 
@@ -1384,7 +1387,8 @@ def show_carer(res: Uptake) -> None:
         return (f"An unpaid carer is recorded for {_pct(lo.value)} ({lo.label}) to "
                 f"{_pct(hi.value)} ({hi.label}) of people")
     _share_chart(res, d, "label", title, "Share with an unpaid carer recorded, by ethnic group "
-                 "and Direct Payment status", x="carer", xlabel="% with an unpaid carer recorded")
+                 "and Direct Payment status", x="carer", xlabel="% with an unpaid carer recorded",
+                 ylabel="Ethnic group and Direct Payment status")
 
 
 def _funnel_limits(limits: pd.DataFrame) -> pd.DataFrame:
@@ -1416,15 +1420,14 @@ def show_funnel(res: Uptake) -> None:
              f"{_pct(limits['baseline'].iloc[0])}, more than chance would explain" if parts
              else f"No {kind[:-1]} differs from the overall Direct Payment share by more than "
              "chance would explain")
-    named = lo + hi <= MAX_FUNNEL_LABELS  # more labels than this overlap: the table lists them
     fig = style.funnel_chart(
         d.assign(value=d["value"] * 100), _funnel_limits(limits), x="people", y="value",
-        label="area" if named else None, title=title,
+        label="area", max_labels=MAX_FUNNEL_LABELS, unit_name=kind, title=title,
         subtitle=f"Share of adults on community long-term support with a Direct Payment, by "
                  f"{kind[:-1]}, {_place(res)}, {_when(res)}; dashed 95% and dotted 99.8% limits"
                  + (f"; {hidden} small {kind} not shown" if hidden else "")
-                 + ("." if named else f"; the {lo + hi} {kind} outside the limits are listed "
-                    "in the table below."),
+                 + (f"; the table below lists the {lo + hi} outside the 95% limits" if lo + hi
+                    else "") + ".",
         xlabel=f"Adults on community long-term support in the {kind[:-1]}",
         ylabel="% with a Direct Payment")
     style.show(fig, f"Funnel plot: Direct Payment share for {len(d)} {kind} against their size, "
