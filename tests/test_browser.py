@@ -2,14 +2,15 @@
 
 Chromium is driven over the DevTools protocol (websocket-client, installed with Jupyter) so that
 console errors, uncaught exceptions and failed loads are seen with their level. A screenshot of
-each page is kept in test-artifacts/. A missing Chromium fails the test (tests never skip,
-except the reference tests), saying how to install it.
+each page is kept in test-artifacts/. With CI=true a missing Chromium fails the test; elsewhere
+(a researcher's machine without Debian's chromium package) it skips, saying why, as issue 8 allows.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -34,12 +35,15 @@ WAIT_S = 60  # guards against a hung browser; not a performance limit
 
 
 def chromium() -> str:
-    """Path of the Chromium binary; fails, saying how to install it, when there is none."""
+    """Path of the Chromium binary; without one, fail in CI and skip elsewhere, saying why."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail("no chromium or chromium-browser on PATH: install Debian's chromium package "
-                    "(`apt-get install chromium`, as .ci/run does) to run the browser check")
-    return found
+    if found:
+        return found
+    message = ("no chromium or chromium-browser on PATH: install Debian's chromium package "
+               "(`apt-get install chromium`, as .ci/run does) to run the browser check")
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 class Browser:
