@@ -11,7 +11,7 @@ NOTEBOOK_DIR = REPO_DIR / "notebooks"
 
 
 def demo_dir() -> Path:
-    """The default data folder: $EVALKIT_DATA_DIR if set, else `data/demo` (filled by `make report`)."""
+    """The default data folder: $EVALKIT_DATA_DIR if set, else `data/demo` (see `make report`)."""
     return Path(os.environ.get("EVALKIT_DATA_DIR") or REPO_DIR / "data" / "demo")
 
 
