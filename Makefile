@@ -27,7 +27,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_stats.py
+	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_run.py
 
 clean:
 	rm -rf $(VENV) $(OUT) data/demo
