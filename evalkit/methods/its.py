@@ -155,7 +155,7 @@ def its(df: pd.DataFrame, y: str, time: str, post: str, *, offset: str | None = 
         _check_strata(df, y, time, post, stratum, family, where)
     _check_enough(df, time, post, min_pre, min_post, where)
     data = df.sort_values([stratum, time] if stratum else time)
-    design = _design(data, time, post, slope_change=slope_change, month=month,
+    design = design_matrix(data, time, post, slope_change=slope_change, month=month,
                      harmonics=harmonics, period=period)
     design = pd.concat([design.iloc[:, :1], _stratum_dummies(data, stratum), design.iloc[:, 1:],
                         data[extra].astype(float)], axis=1)
@@ -201,7 +201,7 @@ def controlled_its(df: pd.DataFrame, y: str, time: str, post: str, group: str, *
         _check_enough(part, time, post, min_pre, min_post, f"{where} ({group}={value})")
     data = df.assign(_treated=(df[group] == treated).astype(int))
     data = data.sort_values(["_treated", time])
-    base = _design(data, time, post, slope_change=slope_change, month=month,
+    base = design_matrix(data, time, post, slope_change=slope_change, month=month,
                    harmonics=harmonics, period=period)
     inter = {f"treated:{t}": base[t] * data["_treated"] for t in EFFECT_TERMS if t in base}
     design = pd.concat([base.iloc[:, :1], data["_treated"].rename("treated"), base.iloc[:, 1:],
@@ -324,9 +324,10 @@ def _time_index(s: pd.Series) -> pd.Series:
     return s.astype(float)
 
 
-def _design(df: pd.DataFrame, time: str, post: str, *, slope_change: bool, month: str | None,
-            harmonics: int, period: int) -> pd.DataFrame:
-    """Design matrix: const, trend, level_change, slope_change, sin_k/cos_k."""
+def design_matrix(df: pd.DataFrame, time: str, post: str, *, slope_change: bool, month: str | None,
+                  harmonics: int, period: int) -> pd.DataFrame:
+    """Segmented-regression design: const, trend, level_change, slope_change, sin_k/cos_k (public so
+    that methods.power evaluates power on the very design `its` fits)."""
     t = _time_index(df[time])
     p = df[post].astype(int)
     x = pd.DataFrame({"const": 1.0, "trend": t, "level_change": p.astype(float)}, index=df.index)

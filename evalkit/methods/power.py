@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.power import TTestIndPower
 
-from evalkit.methods.its import _design
+from evalkit.methods.its import design_matrix
 
 
 def its_power(rate_ratio: float, baseline: float, n_pre: int, n_post: int, *,
@@ -134,7 +134,7 @@ def _level_se(rate_ratio: float, baseline: float, n_pre: int, n_post: int, dispe
     t = np.arange(1, n_pre + n_post + 1)
     post = (t > n_pre).astype(int)
     frame = pd.DataFrame({"time": t, "post": post})
-    x = _design(frame, "time", "post", slope_change=slope_change, month=None,
+    x = design_matrix(frame, "time", "post", slope_change=slope_change, month=None,
                 harmonics=harmonics, period=period)
     mu = baseline * np.exp(trend * (t - 1)) * rate_ratio**post
     xv = x.to_numpy(dtype=float)
