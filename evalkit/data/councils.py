@@ -172,3 +172,12 @@ def councils() -> pd.DataFrame:
     rows = [line.split("|") for line in _ROWS.splitlines()]
     frame = pd.DataFrame(rows, columns=["la_code", "name", "population_2020"])
     return frame.astype({"population_2020": "int64"})
+
+
+def place_name(la_code: str | None) -> str:
+    """How a report names its place: the council's name ("Leicester"), "all councils in the data"
+    for `all` (or None), or the code itself when the code is not an English council we know."""
+    if la_code in (None, "all"):
+        return "all councils in the data"
+    names = councils().set_index("la_code")["name"]
+    return str(names.get(la_code, la_code))

@@ -336,12 +336,12 @@ def _details(task: Task) -> list[str]:
 
 def council_label(la: str) -> str:
     """A council's name and code for the index page ("Leicester (E06000016)")."""
-    from evalkit.data.councils import councils as known
+    from evalkit.data.councils import place_name
 
     if la == "all":
         return "All councils"
-    names = known().set_index("la_code")["name"]
-    return f"{names[la]} ({la})" if la in names.index else la
+    name = place_name(la)
+    return f"{name} ({la})" if name != la else la
 
 
 def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
