@@ -267,3 +267,8 @@ def test_table_marks_count_columns_for_the_privacy_gate(shown):
     planted = shown[-1].data.replace(">30<", ">3<")
     findings = list(privacy._small_counts(BeautifulSoup(planted, "html.parser"), 5, "t.html"))
     assert len(findings) == 1
+
+
+def test_say_displays_markdown(shown):
+    style.say("No council in the data has a Somali speaker with a Direct Payment.")
+    assert shown[-1].data == "No council in the data has a Somali speaker with a Direct Payment."

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
@@ -70,6 +70,11 @@ RC = {
 def apply_style() -> None:
     """Set the house matplotlib rc settings (call once in a notebook; not done at import)."""
     mpl.rcParams.update(RC)
+
+
+def say(text: str) -> None:
+    """Display one plain-English Markdown statement (e.g. instead of a chart with nothing in it)."""
+    display(Markdown(text))
 
 
 def show(fig: Figure, alt: str) -> None:
