@@ -453,12 +453,19 @@ def trend(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp | str
         new = dp_ep[(dp_ep["dp_start"] > q - pd.DateOffset(months=3)) & (dp_ep["dp_start"] <= q)]
         new = new.drop_duplicates("person_id").groupby(group_col).size().rename("starts")
         c = c.merge(new, left_on=group_col, right_index=True, how="left").fillna({"starts": 0})
-        c = c.astype({"starts": int})
-        up = stats.proportion(c, "dp", "people", by=group_col, conf=conf)
-        st = stats.rate(c, "starts", "people", by=group_col, conf=conf, multiplier=1000)
-        frames += [up.assign(measure="uptake", quarter=q),
-                   st.assign(measure="new_starts", quarter=q)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        frames.append(c.astype({"starts": int}).assign(quarter=q))
+    if not frames:
+        return pd.DataFrame()
+    # One proportion and one rate call over every quarter: the intervals are per row, so this
+    # equals a call per quarter at a twelfth of the checking and grouping overhead.
+    c = pd.concat(frames, ignore_index=True)
+    by = ["quarter", group_col]
+    up = stats.proportion(c, "dp", "people", by=by, conf=conf).assign(measure="uptake")
+    st = stats.rate(c, "starts", "people", by=by, conf=conf, multiplier=1000)
+    out = pd.concat([up, st.assign(measure="new_starts")], ignore_index=True)
+    out = out.sort_values("quarter", kind="stable", ignore_index=True)
+    return out[[group_col, "dp", "people", "value", "lower", "upper", "conf", "method", "note",
+                "measure", "quarter", "starts"]]
 
 
 # ---------------------------------------------------------------- what DPs are like
