@@ -502,7 +502,8 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
     values or no reference group; else one row per non-reference group with value, lower,
     upper, conf, p_value, people.
     """
-    d = frame[pd.to_numeric(frame[column], errors="coerce") > 0]
+    d = frame[[column, group_col, *NEED]]  # only what the model needs: filtering copies
+    d = d[pd.to_numeric(d[column], errors="coerce") > 0]
     d = d.assign(y=np.log(d[column].astype(float)), group=d[group_col].astype(str))
     d = d[d["group"] != NOT_STATED]
     if d["group"].nunique() < 2 or not d["group"].eq(reference).any():
@@ -514,7 +515,8 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
     X = sm.add_constant(X, has_constant="add")
     if len(d) <= X.shape[1] + 1:
         return None
-    fit = sm.OLS(d["y"].to_numpy(), X).fit(method="qr")
+    # The default (pinv) fit: one SVD. statsmodels' "qr" fit computes the same pinv as well.
+    fit = sm.OLS(d["y"].to_numpy(), X).fit()
     ci = fit.conf_int(alpha=1 - conf)
     terms = [t for t in X.columns if t.startswith("group\x1f")]
     sizes = d["group"].value_counts()
