@@ -58,9 +58,10 @@ SOURCES = {"pas": "Active PAs", "recipients": "DP recipients employing PAs",
 # --------------------------------------------------------------------------- preparation
 def isin(values: pd.Series, pool) -> pd.Series:
     """`values.isin(pool)` for id columns, via object arrays: pandas' Arrow-string isin loops in
-    Python and takes seconds at national size."""
+    Python over the pool and takes seconds at national size. dtype=object is explicit because
+    pandas infers an Arrow string Series from an object array of strings."""
     pool = pd.unique(np.asarray(list(pool) if isinstance(pool, set) else pool, dtype=object))
-    return pd.Series(values.to_numpy(dtype=object), index=values.index).isin(pool)
+    return pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object).isin(pool)
 
 
 def stated(values: pd.Series) -> pd.Series:
