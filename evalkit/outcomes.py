@@ -46,6 +46,13 @@ OUTCOMES = {  # outcome -> (words, family, SPC chart, improvement direction)
     "setup_days": ("mean days from asking for a Direct Payment to the first payment", "ols",
                    "xmr", "decrease"),
 }
+_DP_START = ["person_id", "has_dp", "start_date", "dp_first_payment_date"]
+SERIES_FIELDS = {  # outcome -> the episode fields monthly_series reads
+    "new_dp_starts": _DP_START,
+    "dp_share": ["person_id", "service_type", "start_date", "end_date", "has_dp", "birth_date"],
+    "dp_offer_rate": ["service_type", "start_date", "dp_offered"],
+    "setup_days": [*_DP_START, "dp_requested_date"],
+}
 MEASURES = {  # survey measure -> (words, range, higher is better)
     "scrqol": ("social care-related quality of life (ASCOF 1A, 0 to 24)", "0-24", True),
     "control": ("control over daily life (1 best to 4)", "1-4", False),
@@ -191,7 +198,8 @@ def monthly_series(episodes: pd.DataFrame, mask: pd.Series, outcome: str,
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {list(OUTCOMES)}, not {outcome!r}")
-    ep = episodes[mask.reindex(episodes.index, fill_value=False)]
+    cols = [c for c in SERIES_FIELDS[outcome] if c in episodes]  # filtering copies each column
+    ep = episodes.loc[mask.reindex(episodes.index, fill_value=False).to_numpy(bool), cols]
     months = pd.date_range(start, end, freq="MS")
     if outcome == "new_dp_starts":
         starts = dp_starts(ep)
@@ -558,9 +566,9 @@ def team_offers(episodes: pd.DataFrame, change: pd.Series, conf: float = 0.95
     teams = teams_of(change)
     if not teams or "team_id" not in episodes or "dp_offered" not in episodes:
         return None
-    com = episodes[(episodes["service_type"] == COMMUNITY) & episodes["dp_offered"].notna()
-                   & episodes["team_id"].notna()]
-    com = com[target_mask(com, change, use_teams=False)]
+    keep = ((episodes["service_type"] == COMMUNITY) & episodes["dp_offered"].notna()
+            & episodes["team_id"].notna() & target_mask(episodes, change, use_teams=False))
+    com = episodes.loc[keep.to_numpy(bool), ["team_id", "dp_offered", "start_date"]]
     after = (com["start_date"] >= pd.Timestamp(change["date"])).astype(int)
     frame = pd.DataFrame({"team": com["team_id"].astype(str),
                           "period": np.where(after == 1, "after", "before"),
@@ -650,9 +658,11 @@ def survey_shifts(survey: pd.DataFrame, change: pd.Series, *, by: str | None = N
     else:
         parts = [(str(level), scored[by].eq(level)) for level in
                  sorted(scored[by].dropna().astype(str).unique())]
+    values = scored[[*MEASURES, "w"]]  # filtering copies each column: only those used
     for label, mask in parts:
+        before_rows, after_rows = values[mask & ~after], values[mask & after]
         for m in MEASURES:
-            r = weighted_shift(scored[mask & ~after], scored[mask & after], m, conf)
+            r = weighted_shift(before_rows, after_rows, m, conf)
             rows.append({"change_id": change["change_id"], "group": label, "measure": m, **r,
                          "conf": conf})
     return pd.DataFrame(rows)
