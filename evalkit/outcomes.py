@@ -270,11 +270,15 @@ def co_changes(log: pd.DataFrame, change: pd.Series, episodes: pd.DataFrame,
 def cells_of(episodes: pd.DataFrame, mask: pd.Series, others: list[pd.Series]) -> pd.Series:
     """Cell of each row in the target (NaN outside): the other changes whose target includes it,
     joined by '+' ('none' for none), so every cell is wholly inside or outside each change."""
-    label = pd.Series("", index=episodes.index)
-    for other in others:
-        label += np.where(target_mask(episodes, other), "+" + str(other["change_id"]), "")
-    label = label.str.lstrip("+").replace("", "none")
-    return label.where(mask.reindex(episodes.index, fill_value=False))
+    inside = mask.reindex(episodes.index, fill_value=False).to_numpy(bool)
+    code = np.zeros(len(episodes), dtype=np.int64)  # bit i: in the target of others[i]
+    for i, other in enumerate(others):
+        code |= target_mask(episodes, other).to_numpy(bool).astype(np.int64) << i
+    ids = [str(other["change_id"]) for other in others]
+    label = np.full(len(episodes), np.nan, dtype=object)
+    for c in np.unique(code[inside]):  # a few distinct cells: no per-row string building
+        label[inside & (code == c)] = "+".join(x for i, x in enumerate(ids) if c >> i & 1) or "none"
+    return pd.Series(label, index=episodes.index, dtype="str")
 
 
 def _inside(cells: pd.Series, change_id: str) -> pd.Series:
