@@ -36,6 +36,7 @@ OTHER_LANGUAGE = "Other language"
 ENGLISH = "English"
 GROUP_COLUMNS = {"broad": "ethnic_group_broad", "detailed": "ethnic_group"}
 NEED = ["age_band", "gender", "primary_support_reason"]
+SNAPSHOT_FIELDS = ["person_id", "service_type", "start_date", "end_date", "has_dp", "birth_date"]
 MIN_SPEAKERS = 5
 MAX_FUNNEL_LABELS = 10
 ENDED_BY_DAYS = {91: 3, 183: 6, 365: 12}  # days -> months for "share ended within"
@@ -75,9 +76,15 @@ def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
     Adds age_band at `at`; drops people under 18. `la_code` None or "all" keeps every council.
     """
     at = pd.Timestamp(at)
-    ep = episodes if la_code in (None, "all") else episodes[episodes["la_code"] == la_code]
-    on = ep[(ep["start_date"] <= at) & ~(ep["end_date"] <= at)]  # ongoing rows first: cheaper
-    return _adults(community(on), at)
+    keep = (episodes["start_date"] <= at) & ~(episodes["end_date"] <= at)  # ongoing rows first
+    if la_code not in (None, "all"):
+        keep &= episodes["la_code"] == la_code
+    # Choose the rows on the few columns that decide them, then copy each wide row once.
+    slim = episodes[SNAPSHOT_FIELDS].assign(_row=np.arange(len(episodes)))
+    people = _adults(community(slim[keep.to_numpy(bool)]), at)
+    return episodes.iloc[people["_row"].to_numpy()].assign(
+        has_dp=people["has_dp"].to_numpy(), age_band=people["age_band"].to_numpy()
+    ).reset_index(drop=True)
 
 
 def _adults(comm: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
