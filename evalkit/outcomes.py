@@ -47,6 +47,7 @@ OUTCOMES = {  # outcome -> (words, family, SPC chart, improvement direction)
                    "xmr", "decrease"),
 }
 _DP_START = ["person_id", "has_dp", "start_date", "dp_first_payment_date"]
+TARGET_FIELDS = ["ethnic_group_broad", "ethnic_group", "preferred_language", "team_id"]
 SERIES_FIELDS = {  # outcome -> the episode fields monthly_series reads
     "new_dp_starts": _DP_START,
     "dp_share": ["person_id", "service_type", "start_date", "end_date", "has_dp", "birth_date"],
@@ -543,7 +544,7 @@ def _shared_window(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series,
                    target: pd.Series, comp: pd.Series, start: pd.Timestamp,
                    end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Months between the nearest changes covering the two series unequally."""
-    starts = dp_starts(episodes)
+    starts = dp_starts(episodes[[c for c in [*_DP_START, *TARGET_FIELDS] if c in episodes]])
     t_rows, c_rows = starts[target.reindex(starts.index)], starts[comp.reindex(starts.index)]
     lo, hi = start, end
     first_post = _first_post(change["date"])
