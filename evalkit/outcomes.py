@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from evalkit import stats
 from evalkit.data import codes
+from evalkit.data.councils import place_name
 from evalkit.methods import its as itsm
 from evalkit.methods import power, spc
 from evalkit.report import findings, style
@@ -948,12 +948,9 @@ def _shorten(sentence: str) -> str:
 
 
 # ---------------------------------------------------------------- display helpers
-def _say(text: str) -> None:
-    display(Markdown(text))
-
 
 def _place(res: Outcomes) -> str:
-    return "all councils in the data" if res.la_code == "all" else res.la_code
+    return place_name(res.la_code)
 
 
 def _period(res: Outcomes) -> str:
@@ -1003,11 +1000,11 @@ def show_each(res: Outcomes, show) -> None:
     """One sub-section per evaluated change: a heading, then `show(res, change_id)`; the number
     of changes varies, so the notebook makes this one call per section."""
     if not res.fits:
-        _say("No implemented change was selected, so there is nothing to show here.")
+        style.say("No implemented change was selected, so there is nothing to show here.")
         return
     for fit in res.fits:
         c = fit.change
-        _say(f"### {c['change_id']} {c['name']} ({when(c)}, for {who(c)})")
+        style.say(f"### {c['change_id']} {c['name']} ({when(c)}, for {who(c)})")
         show(res, c["change_id"])
 
 
@@ -1023,7 +1020,7 @@ def show_quality(res: Outcomes) -> None:
                 labels={"table": "Table", "reason": "Reason", "rows": "Rows"},
                 caption="Rows read, kept and excluded, by table and reason")
     for w in res.warnings:
-        _say(f"_Note: {w}_")
+        style.say(f"_Note: {w}_")
 
 
 def series_summary(res: Outcomes) -> pd.DataFrame:
@@ -1045,11 +1042,11 @@ def series_summary(res: Outcomes) -> pd.DataFrame:
 def show_series(res: Outcomes) -> None:
     """The series built for each change: months and events either side (counts suppressed)."""
     words = OUTCOMES[res.params["outcome"]][0]
-    _say(f"Outcome: **{words}**, {_place(res)}, {_period(res)}. The series starts when the "
+    style.say(f"Outcome: **{words}**, {_place(res)}, {_period(res)}. The series starts when the "
          "extract first holds episodes that ended as well as ongoing ones.")
     summary = series_summary(res)
     if summary.empty:
-        _say("No implemented change was selected, so no series was built.")
+        style.say("No implemented change was selected, so no series was built.")
         return
     style.table(summary, count_cols=["events before", "events after"],
                 threshold=res.params["min_cell"], caption="Series built for each change",
@@ -1060,7 +1057,7 @@ def show_timeline(res: Outcomes) -> None:
     """What changed when: each logged change as a point on the time line of the series."""
     log = res.log
     if log.empty:
-        _say("The data have no practice-change log, so there is nothing to evaluate.")
+        style.say("The data have no practice-change log, so there is nothing to evaluate.")
         return
     fig, ax = _figure(8.0, 1.4 + 0.45 * len(log))
     y = np.arange(len(log))[::-1]
@@ -1089,7 +1086,7 @@ def show_planned(res: Outcomes) -> None:
     """Planned (not implemented) changes: listed, not evaluated."""
     planned = res.log[~res.log["implemented"]] if len(res.log) else res.log
     if planned.empty:
-        _say("No planned changes are logged: every logged change has been implemented.")
+        style.say("No planned changes are logged: every logged change has been implemented.")
         return
     table = pd.DataFrame({"change": planned["change_id"], "name": planned["name"],
                           "planned date": planned["date"].dt.strftime("%b %Y"),
@@ -1103,7 +1100,7 @@ def show_spc(res: Outcomes, change_id: str) -> None:
     fit, points = res.fits[k], res.spc[k]
     c = fit.change
     if points is None:
-        _say(f"Too few months of data around {c['name']} to draw a run chart.")
+        style.say(f"Too few months of data around {c['name']} to draw a run chart.")
         return
     words, _, chart, _ = OUTCOMES[fit.outcome]
     y, hidden = _chart_values(fit, res.params["min_cell"])
@@ -1148,7 +1145,7 @@ def show_its(res: Outcomes, change_id: str) -> None:
     c = fit.change
     words = OUTCOMES[fit.outcome][0]
     if fit.result is None:
-        _say(f"**{c['change_id']} {c['name']}** was not evaluated: {fit.shortfall}.")
+        style.say(f"**{c['change_id']} {c['name']}** was not evaluated: {fit.shortfall}.")
         return
     r = fit.result
     cf = r.counterfactual
@@ -1187,7 +1184,7 @@ def show_its(res: Outcomes, change_id: str) -> None:
                 caption=f"{r.estimates['method'].iloc[0]}; {r.n_pre} months before, "
                         f"{r.n_post} after; dispersion {r.pearson_dispersion:.2f}")
     for note in fit.notes:
-        _say(f"_Other change not separated: {note}._")
+        style.say(f"_Other change not separated: {note}._")
     show_autocorrelation(fit)
 
 
@@ -1207,7 +1204,7 @@ def show_autocorrelation(fit: ChangeFit) -> None:
     last = checks.iloc[-1]
     verdict = ("no sign of leftover autocorrelation" if not last["p_value"] < 0.05 else
                "some leftover autocorrelation: the intervals may be too narrow")
-    _say(f"Model check: {verdict} (Ljung-Box test over {int(last['lag'])} lags, "
+    style.say(f"Model check: {verdict} (Ljung-Box test over {int(last['lag'])} lags, "
          f"p = {last['p_value']:.2f}).")
     style.table(shown[["lag", "acf", "ljung_box", "p_value"]],
                 labels={"lag": "Lag (months)", "acf": "Autocorrelation",
@@ -1222,7 +1219,7 @@ def show_controlled(res: Outcomes, change_id: str) -> None:
     fit, ctl = res.fits[k], res.controls[k]
     c = fit.change
     if ctl.result is None:
-        _say(f"No controlled comparison for **{c['change_id']} {c['name']}**: "
+        style.say(f"No controlled comparison for **{c['change_id']} {c['name']}**: "
              f"{ctl.reason or 'the change could not be evaluated'}.")
     else:
         s = ctl.series
@@ -1241,7 +1238,7 @@ def show_controlled(res: Outcomes, change_id: str) -> None:
         style.show(fig, f"Line chart of monthly DP starts as a percentage of the pre-change "
                    f"mean for {who(c)} and {ctl.comparison}. Controlled level change "
                    f"{lvl['value']:.2f} (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}).")
-        _say(f"Parallel-trends check: before the change the target group's trend was "
+        style.say(f"Parallel-trends check: before the change the target group's trend was "
              f"{tr['value']:.3f} times the comparison's per month (95% CI {tr['lower']:.3f} to "
              f"{tr['upper']:.3f}), {'consistent with' if parallel else 'not'} parallel trends. "
              f"Difference-in-differences: {d['value']:+.1f} percentage points of the pre-change "
@@ -1259,12 +1256,12 @@ def show_controlled(res: Outcomes, change_id: str) -> None:
                     caption=f"DP offer rate by team before and after {c['name']}")
         if did is not None:
             d = did.iloc[0]
-            _say(f"Offer rate, teams that received the change against the others: "
+            style.say(f"Offer rate, teams that received the change against the others: "
                  f"{100 * d['value']:+.1f} percentage points (95% CI {100 * d['lower']:.1f} to "
                  f"{100 * d['upper']:.1f}; errors clustered by team, {int(d['n_clusters'])} "
                  "teams).")
     which, why = quote(fit, ctl, res.params["alpha"])
-    _say(f"**Estimate to quote for {c['change_id']}:** {why}.")
+    style.say(f"**Estimate to quote for {c['change_id']}:** {why}.")
 
 
 def show_experience(res: Outcomes, change_id: str) -> None:
@@ -1273,7 +1270,7 @@ def show_experience(res: Outcomes, change_id: str) -> None:
     k = _fit_for(res, change_id)
     shifts, c = res.survey[k], res.fits[k].change
     if shifts is None:
-        _say("There is no survey for this council (or it cannot show the target group), so "
+        style.say("There is no survey for this council (or it cannot show the target group), so "
              "experience cannot be compared.")
         return
     shown = shifts.assign(measure=shifts["measure"].map(lambda m: MEASURES[m][0]))
@@ -1289,7 +1286,7 @@ def show_experience(res: Outcomes, change_id: str) -> None:
                         "effect_size": "effect size (d)"},
                 caption=f"Survey of {who(c.drop('target_teams'))} before and after "
                         f"{c['name']} ({when(c)})")
-    _say(survey_sentence(shifts, c) + " " + survey_sentence(shifts, c, "info_ease"))
+    style.say(survey_sentence(shifts, c) + " " + survey_sentence(shifts, c, "info_ease"))
 
 
 def show_experience_by(res: Outcomes, by: str) -> None:
@@ -1297,7 +1294,7 @@ def show_experience_by(res: Outcomes, by: str) -> None:
     language`): quality of life with CIs; groups too small are suppressed."""
     table = res.survey_by.get(by)
     if table is None:
-        _say(f"No survey data by {by}.")
+        style.say(f"No survey data by {by}.")
         return
     t = table[table["measure"] == "scrqol"]
     style.table(t[["group", "n_before", "n_after", "mean_before", "mean_after", "value",
@@ -1319,7 +1316,7 @@ def show_engagement(res: Outcomes) -> None:
     """Themes by community and year from the engagement log (no names)."""
     t = res.engagement
     if t is None:
-        _say("The council has not supplied an engagement table, so what people told us cannot "
+        style.say("The council has not supplied an engagement table, so what people told us cannot "
              "be shown beside the numbers.")
         return
     style.table(t, count_cols=["people"], threshold=res.params["min_cell"],
@@ -1352,7 +1349,7 @@ def show_power(res: Outcomes) -> None:
     ok = plan.dropna(subset=["months_needed"])
     if len(ok):
         best = ok.sort_values("months_needed").iloc[0]
-        _say(f"For {best['group']} people, a rise of {ratio:g} times in DP starts would take "
+        style.say(f"For {best['group']} people, a rise of {ratio:g} times in DP starts would take "
              f"{int(best['months_needed'])} months after a change to detect; smaller groups "
              "take longer.")
 
@@ -1363,8 +1360,8 @@ def show_methods(res: Outcomes) -> None:
                        for f in res.fits if f.co_changes})
     early = [f.change["change_id"] for f in res.fits
              if pd.Timestamp(f.change["date"]) < res.start]
-    _say(f"""**Interrupted time series.** For each implemented change, the monthly outcome among
-the people it targeted is fitted by a segmented quasi-Poisson regression (OLS with Newey-West
+    style.say(f"""**Interrupted time series.** For each implemented change, the monthly outcome
+among the people it targeted is fitted by a segmented quasi-Poisson regression (OLS with Newey-West
 errors for set-up days) with a trend, two pairs of seasonal terms, a level change and a change
 in trend from the first whole month after the change. The counterfactual is the pre-change trend
 continued. Intervals are 95% Wald intervals; residual autocorrelation is checked with the

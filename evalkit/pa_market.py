@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 
 from evalkit import disclosure, stats
 from evalkit.data import codes
+from evalkit.data.councils import place_name
 from evalkit.data.load import REASON_LABELS
 from evalkit.methods import survival
 from evalkit.report import findings, style
@@ -899,9 +899,9 @@ def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> pd.Series:
 
 
 def _place(m: Market) -> str:
-    """'council E06000016' or 'all councils in the data'."""
+    """'Leicester' or 'all councils in the data'."""
     la = m.params["la_code"]
-    return "all councils in the data" if la == ALL_COUNCILS else f"council {la}"
+    return place_name("all" if la == ALL_COUNCILS else la)
 
 
 def _when(m: Market) -> str:
@@ -1010,10 +1010,6 @@ def record(m: Market, path: str = "results.json") -> Path:
 
 
 # --------------------------------------------------------------------------- display
-def _say(text: str) -> None:
-    """Display one Markdown statement."""
-    display(Markdown(text))
-
 
 def _table(df: pd.DataFrame, count_cols: Sequence[str], m: Market,
            rate_cols: dict[str, tuple[str, str]] | None = None, pct: Sequence[str] = (),
@@ -1047,14 +1043,14 @@ def _ci_dots(d: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str
 # --- Key findings -----------------------------------------------------------------------
 def show_key_findings(m: Market) -> None:
     """Key findings as a bullet list."""
-    _say("\n".join(f"- {s}" for s in key_findings(m)))
+    style.say("\n".join(f"- {s}" for s in key_findings(m)))
 
 
 # --- Data -------------------------------------------------------------------------------
 def show_snapshots(m: Market) -> None:
     """Register snapshots: agencies returning, PAs listed and active, at each snapshot."""
     if m.returns.empty:
-        _say("There is no PA register in this data folder.")
+        style.say("There is no PA register in this data folder.")
         return
     r = m.returns
     t = r.groupby("snapshot_date").agg(returns=("missing", lambda s: int((~s).sum())),
@@ -1065,7 +1061,7 @@ def show_snapshots(m: Market) -> None:
     t = t.drop(columns="agencies").rename(columns={
         "snapshot_date": "Snapshot", "returns": "Agency returns received",
         "active": "Active PAs (each counted once)"})
-    _say(f"This report covers {_place(m)}. The register has {len(m.snapshots)} snapshot(s); "
+    style.say(f"This report covers {_place(m)}. The register has {len(m.snapshots)} snapshot(s); "
          f"the report describes the one of {m.snapshot:%-d %B %Y}, and people with a Direct "
          f"Payment on {m.as_at:%-d %B %Y}.")
     _table(t, ["Active PAs (each counted once)"], m, caption="PA register snapshots")
@@ -1074,7 +1070,7 @@ def show_snapshots(m: Market) -> None:
 def show_returns(m: Market) -> None:
     """PAs returned per agency per snapshot, a Total row, and which returns are missing."""
     if m.returns.empty:
-        _say("There is no PA register in this data folder.")
+        style.say("There is no PA register in this data folder.")
         return
     r = m.returns.assign(snapshot=m.returns["snapshot_date"].dt.strftime("%Y-%m-%d"))
     wide = r.pivot(index="agency", columns="snapshot", values="pas")
@@ -1101,13 +1097,13 @@ def _reason_label(reason: str) -> str:
 def show_data_quality(m: Market) -> None:
     """Rows read, kept and excluded (with the reason) for the tables this notebook uses."""
     if m.quality.empty:
-        _say("No data-quality table is available.")
+        style.say("No data-quality table is available.")
         return
     q = m.quality.assign(reason=m.quality["reason"].map(_reason_label)).rename(
         columns={"table": "File", "reason": "Rows kept or excluded, and why", "rows": "Rows"})
     _table(q, ["Rows"], m, caption="Rows read from each file: kept, or excluded and why")
     for note in m.notes:
-        _say(note)
+        style.say(note)
 
 
 # --- Who the PAs are --------------------------------------------------------------------
@@ -1136,7 +1132,7 @@ def show_composition(m: Market, by: str = "ethnic_group_broad") -> None:
     what = DIMENSIONS.get(by, by)
     t = composition_table(m, by)
     if t.empty:
-        _say(f"{what}: not recorded in this data, so not shown.")
+        style.say(f"{what}: not recorded in this data, so not shown.")
         return
     counts = [c for c in t.columns if c.endswith(": n")]
     rates = {c[:-3] + ": %": (c, c) for c in counts}
@@ -1169,7 +1165,7 @@ def show_composition_chart(m: Market) -> None:
     comp = m.composition.get("ethnic_group_broad")
     k = m.params["min_cell"]
     if comp is None or comp.empty:
-        _say("Ethnic group is not recorded, so the composition chart is not shown.")
+        style.say("Ethnic group is not recorded, so the composition chart is not shown.")
         return
     ok = comp[_shown(comp, "count", "total", k) & ~_hidden_in_table(m, comp)]
     groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
@@ -1207,7 +1203,7 @@ def show_dissimilarity(m: Market) -> None:
     """Index of dissimilarity (broad ethnic groups) with its bootstrap CI."""
     d = m.dissimilarity
     if d.empty:
-        _say("The index of dissimilarity needs the ethnic group of PAs and of a comparison "
+        style.say("The index of dissimilarity needs the ethnic group of PAs and of a comparison "
              "population; it cannot be computed here.")
         return
     t = pd.DataFrame({"Comparison": d["comparison"], "Active PAs": d["pas"],
@@ -1224,7 +1220,7 @@ def show_representation(m: Market) -> None:
     rl = m.representation[m.representation["measure"] == "relative_likelihood"]
     rl = rl[_shown(rl, "x", "x", k) & rl["value"].notna()]
     if rl.empty:
-        _say("Relative likelihoods need the adult population by ethnic group and enough PAs "
+        style.say("Relative likelihoods need the adult population by ethnic group and enough PAs "
              "in each group; they cannot be shown here.")
         return
     low = rl[rl["upper"] < 1]
@@ -1245,7 +1241,7 @@ def show_language_supply(m: Market) -> None:
     """For each language people with a DP prefer: how many, and active PAs who speak it."""
     c = m.coverage
     if c.empty:
-        _say("No one with a Direct Payment has a recorded preferred language, so language "
+        style.say("No one with a Direct Payment has a recorded preferred language, so language "
              "coverage cannot be measured.")
         return
     c = c.sort_values("recipients", ascending=False).reset_index(drop=True)
@@ -1264,7 +1260,7 @@ def show_language_gaps(m: Market) -> None:
     """Ranked gap table: people living where no active PA speaks their language (Wilson CI)."""
     c = m.coverage[m.coverage["with_area"] > 0]
     if c.empty:
-        _say("No one with a Direct Payment has both a recorded language and a recorded area, "
+        style.say("No one with a Direct Payment has both a recorded language and a recorded area, "
              "so the gap by area cannot be measured.")
         return
     t = pd.DataFrame({
@@ -1292,7 +1288,7 @@ def show_language_gap_chart(m: Market) -> None:
     ok = c[_shown(c, "no_pa_area", "with_area", k)]
     hidden = len(c) - len(ok)
     if ok.empty:
-        _say("No language has enough speakers to chart its coverage without risking "
+        style.say("No language has enough speakers to chart its coverage without risking "
              "disclosure.")
         return
     top = ok.iloc[0]
@@ -1319,7 +1315,7 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     langs = [x for x in by_size["language"] if x != "English"][:top]
     g = m.grid[m.grid["language"].isin(langs)]
     if g.empty:
-        _say("There are not enough people with a recorded area and language for an area "
+        style.say("There are not enough people with a recorded area and language for an area "
              "heatmap.")
         return
     wide_r = g.pivot(index="area", columns="language", values="recipients").reindex(
@@ -1333,7 +1329,7 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     shown = rate.astype(object).where(~hidden, disclosure.SUPPRESSED)
     visible = rate.notna() & ~hidden
     if not visible.any().any():
-        _say("Every area-language cell holds fewer than "
+        style.say("Every area-language cell holds fewer than "
              f"{k} people or PAs, so the area heatmap is not shown.")
         return
     rows = visible.any(axis=1)
@@ -1375,7 +1371,7 @@ def show_recruitment_curves(m: Market, max_days: int = 182) -> None:
     if len(groups) > len(style.PALETTE):  # one colour each; the table has all requests
         groups = [g for g in groups if g != ALL_REQUESTS][:len(style.PALETTE)]
     if c.empty or not groups:
-        _say("There are not enough PA requests to draw time-to-recruit curves.")
+        style.say("There are not enough PA requests to draw time-to-recruit curves.")
         return
     med = m.medians.set_index("group")
     slow = [(g, med.loc[g, "value"]) for g in groups if g != ALL_REQUESTS
@@ -1403,7 +1399,7 @@ def show_recruitment_curves(m: Market, max_days: int = 182) -> None:
 def show_time_to_fill(m: Market) -> None:
     """Median days with CI and share filled within each target, by request group."""
     if m.medians.empty:
-        _say("There are no PA requests, so time to recruit cannot be measured.")
+        style.say("There are no PA requests, so time to recruit cannot be measured.")
         return
     med = m.medians
     t = pd.DataFrame({"Requests": med["group"], "Number": med["n"].astype("int64"),
@@ -1435,7 +1431,7 @@ def show_recruitment_cox(m: Market) -> None:
     """Hazard ratios of being filled, each preference type vs none (Cox PH)."""
     c = m.cox[m.cox["value"].notna()]
     if c.empty:
-        _say("There are too few filled requests to model who waits longer.")
+        style.say("There are too few filled requests to model who waits longer.")
         return
     slow = c[c["upper"] < 1]
     title = (f"Requests stating a {' or '.join(slow['preference'].str.lower())} preference "
@@ -1451,7 +1447,7 @@ def show_recruitment_cox(m: Market) -> None:
              "(log scale)", alt, pct=False, ref=1.0, log=True, ylabel="Stated preference")
     skipped = m.cox[m.cox["value"].isna()]
     for r in skipped.itertuples():
-        _say(f"{r.preference}: not in the model ({r.note}).")
+        style.say(f"{r.preference}: not in the model ({r.note}).")
 
 
 # --- Match achieved ---------------------------------------------------------------------
@@ -1459,7 +1455,7 @@ def show_match(m: Market) -> None:
     """Of filled requests with each preference, the share whose PA matched it (Wilson CI)."""
     t = m.match
     if t.empty:
-        _say("No filled request states a preference whose match can be checked against the "
+        style.say("No filled request states a preference whose match can be checked against the "
              "register.")
         return
     d = pd.DataFrame({"Preference": t["preference"], "Filled requests stating it": t["filled"],
@@ -1478,7 +1474,7 @@ def show_match_sources(m: Market) -> None:
     """How PAs were found, by the person's broad ethnic group (share of filled requests)."""
     s = m.sources
     if s.empty:
-        _say("How PAs were found is not recorded (no match_source column), or no request "
+        style.say("How PAs were found is not recorded (no match_source column), or no request "
              "was filled.")
         return
     s = s.assign(source=s["source"].map(lambda v: SOURCE_LABELS.get(v, v.capitalize())))
@@ -1506,12 +1502,12 @@ def show_change(m: Market, by: str = "all") -> None:
     """Joiners, leavers, net change and retention between the last two snapshots."""
     ch = m.change.get(by, pd.DataFrame())
     if len(m.snapshots) < 2:
-        _say(f"The register has only {len(m.snapshots)} snapshot(s)"
+        style.say(f"The register has only {len(m.snapshots)} snapshot(s)"
              + (f" ({m.snapshots[0]:%d %B %Y})" if m.snapshots else "")
              + ": change between snapshots needs at least two.")
         return
     if ch.empty:
-        _say("No active PAs to compare between the last two snapshots.")
+        style.say("No active PAs to compare between the last two snapshots.")
         return
     what = {"all": "All PAs", "ethnic_group_broad": "Broad ethnic group",
             "language": "Language"}.get(by, by)
@@ -1576,4 +1572,5 @@ def show_methods(m: Market) -> None:
         "person-level row or identifier is shown.",
     ]
     lacks = "\n".join(f"- {n}" for n in m.notes)
-    _say("\n".join(lines) + (f"\n\n**What this data folder lacks.**\n{lacks}" if lacks else ""))
+    lacking = f"\n\n**What this data folder lacks.**\n{lacks}" if lacks else ""
+    style.say("\n".join(lines) + lacking)

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 from scipy import linalg, sparse
 from scipy.special import expit, logit
@@ -25,6 +24,7 @@ from scipy.stats import norm
 
 from evalkit import stats
 from evalkit.data import codes
+from evalkit.data.councils import place_name
 from evalkit.methods import survival
 from evalkit.report import findings, style
 from evalkit.report import record as rec
@@ -878,7 +878,7 @@ def _when(res: Uptake) -> str:
 
 
 def _place(res: Uptake) -> str:
-    return "all councils in the data" if res.la_code == "all" else res.la_code
+    return place_name(res.la_code)
 
 
 def _period(res: Uptake) -> str:
@@ -957,10 +957,6 @@ def key_findings(res: Uptake) -> list[str]:
 
 
 # ---------------------------------------------------------------- display (one call per cell)
-def _say(text: str) -> None:
-    """Display one Markdown statement (used instead of a chart when there is nothing to show)."""
-    display(Markdown(text))
-
 
 def _table(df: pd.DataFrame, count_cols: list[str], min_cell: int,
            rate_cols: dict[str, tuple[str, str]] | None = None, caption: str = "",
@@ -969,7 +965,7 @@ def _table(df: pd.DataFrame, count_cols: list[str], min_cell: int,
     rate columns (shares 0-1) shown as percentages. `total_col` holds the row sum of
     `count_cols` (e.g. people = with + without a DP), so a small complement is hidden too."""
     if df.empty or not count_cols:
-        _say(f"{caption or 'This table'}: no one to show.")
+        style.say(f"{caption or 'This table'}: no one to show.")
         return
     rates = rate_cols or {}
     shown = df.assign(**{c: df[c].astype(float) * 100 for c in rates}).reset_index(drop=True)
@@ -1031,7 +1027,7 @@ def _share_chart(res: Uptake, df: pd.DataFrame, label: str,
     min_cell = res.params["min_cell"]
     d, hidden = _shown(df, x, n, min_cell)
     if d.empty:
-        _say(f"No group has enough people to show {what.lower()} without risking disclosure.")
+        style.say(f"No group has enough people to show {what.lower()} without risking disclosure.")
         return
     title = title(d) if callable(title) else title
     sub = f"{what}, {_place(res)}, {_when(res)}, percent with 95% confidence intervals."
@@ -1073,12 +1069,12 @@ def show_coverage(res: Uptake) -> None:
     """Period covered, who is in the snapshot, and the warnings from loading."""
     ep = res.episodes
     if ep.empty:
-        _say(f"There are no support episodes for {_place(res)}.")
+        style.say(f"There are no support episodes for {_place(res)}.")
         return
     text = (f"Support episodes run from {ep['start_date'].min():%-d %B %Y} to "
             f"{_when(res)} (the snapshot date) for {_place(res)}. The snapshot holds "
             f"{len(res.snap):,} adults receiving long-term support in the community.")
-    _say(text + "".join(f"\n\n_Note: {w}_" for w in res.warnings))
+    style.say(text + "".join(f"\n\n_Note: {w}_" for w in res.warnings))
 
 
 def show_missing(res: Uptake) -> None:
@@ -1092,7 +1088,7 @@ def show_sensitivity(res: Uptake) -> None:
     b = res.bounds
     ns = int(b["not_stated_people"].iloc[0]) if len(b) else 0
     if ns == 0:
-        _say("Everyone in the snapshot has a recorded ethnicity, so no bounds are needed.")
+        style.say("Everyone in the snapshot has a recorded ethnicity, so no bounds are needed.")
         return
     t = b[[res.group_col, "people", "dp", "share_recorded", "share_if_all_not_stated"]]
     t = _with_without(t.rename(columns={res.group_col: "group"}))
@@ -1108,7 +1104,7 @@ def show_uptake(res: Uptake) -> None:
     o = res.overall.iloc[0] if len(res.overall) else None
     df = res.by_group[res.by_group[res.group_col] != NOT_STATED]
     if df.empty:
-        _say("No one with a recorded ethnic group is in the snapshot.")
+        style.say("No one with a recorded ethnic group is in the snapshot.")
         return
     _share_chart(res, df, res.group_col,
                  lambda d: _gap_title(d, res.group_col, res.reference, "Direct Payment uptake"),
@@ -1119,13 +1115,13 @@ def show_uptake(res: Uptake) -> None:
 def show_population_uptake(res: Uptake) -> None:
     """People with a DP per adult of the group in the population."""
     if res.by_population is None or res.by_population.empty:
-        _say("There is no population table for this area, so uptake per adult resident cannot "
+        style.say("There is no population table for this area, so uptake per adult resident cannot "
              "be shown.")
         return
     d, hidden = _shown(res.by_population, "dp", "population", res.params["min_cell"])
     d = d[d[res.group_col] != NOT_STATED]
     if d.empty:
-        _say("No group has enough people to show uptake per adult resident.")
+        style.say("No group has enough people to show uptake per adult resident.")
         return
     k = 1000
     d = d.assign(**{c: d[c] * k for c in ("value", "lower", "upper")})
@@ -1142,7 +1138,7 @@ def show_population_uptake(res: Uptake) -> None:
 def show_language(res: Uptake) -> None:
     """Share with a DP by preferred language (rare languages lumped)."""
     if res.by_language is None:
-        _say("The data have no preferred_language field, so communities that ethnic codes "
+        style.say("The data have no preferred_language field, so communities that ethnic codes "
              "cannot see (for example Somali or Gujarati speakers) cannot be identified. Ask "
              "for preferred language to be recorded.")
         return
@@ -1156,7 +1152,7 @@ def show_language(res: Uptake) -> None:
 def show_interpreter(res: Uptake) -> None:
     """Share with a DP by interpreter need."""
     if res.by_interpreter is None:
-        _say("The data have no interpreter_required field, so uptake by interpreter need "
+        style.say("The data have no interpreter_required field, so uptake by interpreter need "
              "cannot be shown.")
         return
     d = res.by_interpreter.assign(need=res.by_interpreter["interpreter"].map(
@@ -1177,12 +1173,12 @@ def show_isr(res: Uptake) -> None:
     """Indirectly standardised uptake ratio by group (observed / expected DPs)."""
     df = res.isr
     if df.empty:
-        _say("No one is in the snapshot, so no standardised ratio can be computed.")
+        style.say("No one is in the snapshot, so no standardised ratio can be computed.")
         return
     d, hidden = _shown(df, "observed", "people", res.params["min_cell"])
     d = d[d[res.group_col] != NOT_STATED]
     if d.empty:
-        _say("No group has enough people for a standardised ratio.")
+        style.say("No group has enough people for a standardised ratio.")
         return
     low = d[d["upper"] < 1][res.group_col].astype(str).tolist()
     title = (f"{_list(low[:3])} people have fewer Direct Payments than expected for their age "
@@ -1202,7 +1198,7 @@ def show_odds(res: Uptake) -> None:
     o = o[o["factor"].isin(["group", "language", "interpreter"]) & o["value"].notna()
           & (o["people"] >= max(10 * res.params["min_cell"], 50))]
     if o.empty:
-        _say("There are too few people in groups other than the reference to estimate "
+        style.say("There are too few people in groups other than the reference to estimate "
              "adjusted odds ratios.")
         return
     what = {"group": "{g} vs {r}", "language": "{g} vs {r} speakers",
@@ -1225,7 +1221,7 @@ def show_odds(res: Uptake) -> None:
 
 def show_which_measure(res: Uptake) -> None:
     """Which measure to quote, and why."""
-    _say("**Which to quote.** Quote the standardised uptake ratio: it says how many times as "
+    style.say("**Which to quote.** Quote the standardised uptake ratio: it says how many times as "
          "likely a group is to have a Direct Payment as people of the same age, gender and "
          "support needs, and turns into people (a ratio of 0.8 means 20 in every 100 expected "
          "Direct Payments are missing). The key findings quote it. Use the adjusted odds ratio "
@@ -1239,7 +1235,7 @@ def show_intersection(res: Uptake) -> None:
     """Group x age band x support reason: people, DPs and share, with suppression."""
     t = res.intersection.rename(columns={res.group_col: "group"})
     if t.empty:
-        _say("No one is in the snapshot.")
+        style.say("No one is in the snapshot.")
         return
     _table(_with_without(t), ["dp", "no_dp"], res.params["min_cell"], total_col="people",
            rate_cols={"share": ("dp", "people")},
@@ -1250,7 +1246,7 @@ def show_intersection(res: Uptake) -> None:
 def show_offers(res: Uptake) -> None:
     """Offer rate and acceptance rate by group (where dp_offered is recorded)."""
     if res.offers is None:
-        _say("The data have no dp_offered field, so offer and acceptance rates cannot be "
+        style.say("The data have no dp_offered field, so offer and acceptance rates cannot be "
              "shown.")
         return
     g = res.group_col
@@ -1270,13 +1266,13 @@ def show_setup(res: Uptake) -> None:
     """Median days from DP request to first payment by group (Kaplan-Meier), and the ratio of
     typical set-up time to the reference group at the same need."""
     if res.setup is None:
-        _say("The data have no DP request and first-payment dates in this period, so set-up "
+        style.say("The data have no DP request and first-payment dates in this period, so set-up "
              "time cannot be shown.")
         return
     d = res.setup[(res.setup["n"] >= res.params["min_cell"]) & res.setup["value"].notna()]
     d = d[d["group"] != NOT_STATED]
     if d.empty:
-        _say("Too few Direct Payment requests to show set-up time.")
+        style.say("Too few Direct Payment requests to show set-up time.")
         return
     top = d.sort_values("value").iloc[-1]
     fig = _ci_chart(d.assign(lower=d["lower"].fillna(d["value"]),
@@ -1298,12 +1294,12 @@ def _ratio_chart(res: Uptake, d: pd.DataFrame | None, what: str, subtitle: str,
                  worse: str) -> None:
     """Dot chart of geometric-mean ratios to the reference group (1 = the same)."""
     if d is None:
-        _say(f"The data cannot compare {what} between groups here (too few values or no "
+        style.say(f"The data cannot compare {what} between groups here (too few values or no "
              f"{res.reference} people).")
         return
     d = d[(d["people"] >= res.params["min_cell"]) & (d[res.group_col] != NOT_STATED)]
     if d.empty:
-        _say(f"Too few people per group to compare {what}.")
+        style.say(f"Too few people per group to compare {what}.")
         return
     side = d[d["lower"] > 1] if worse == "longer" else d[d["upper"] < 1]
     names = side[res.group_col].astype(str).tolist()
@@ -1320,14 +1316,14 @@ def _ratio_chart(res: Uptake, d: pd.DataFrame | None, what: str, subtitle: str,
 def show_continuation(res: Uptake) -> None:
     """Kaplan-Meier curves of DPs still running, by group; share ended by 3/6/12 months."""
     if res.continuation is None:
-        _say("No Direct Payments started in this period, so continuation cannot be shown.")
+        style.say("No Direct Payments started in this period, so continuation cannot be shown.")
         return
     curves, ended = res.continuation
     sizes = ended.groupby("group")["n"].max()
     keep = sizes[(sizes >= max(10 * res.params["min_cell"], 20))
                  & (sizes.index != NOT_STATED)].index[:len(style.PALETTE)]
     if not len(keep):
-        _say("Too few Direct Payments started in each group to show continuation.")
+        style.say("Too few Direct Payments started in each group to show continuation.")
         return
     c = curves[curves["group"].isin(keep)]
     c = pd.DataFrame({"group": c["group"], "months": c["time"] / 30.44, "value": c["surv"] * 100,
@@ -1352,7 +1348,7 @@ def show_continuation(res: Uptake) -> None:
 def show_ended(res: Uptake) -> None:
     """Table: share of DPs ended within 3, 6 and 12 months by group, with CIs."""
     if res.continuation is None:
-        _say("No Direct Payments started in this period.")
+        style.say("No Direct Payments started in this period.")
         return
     e = res.continuation[1].dropna(subset=["value"])
     ended = (e["value"] * e["n"]).round().astype(int)
@@ -1370,7 +1366,7 @@ def show_mix(res: Uptake, column: str) -> None:
     t = res.managed_by if column == "dp_managed_by" else res.used_for
     what = "who manages it" if column == "dp_managed_by" else "what it pays for"
     if t is None:
-        _say(f"The data have no {column} field, so {what} cannot be shown.")
+        style.say(f"The data have no {column} field, so {what} cannot be shown.")
         return
     t = t.rename(columns={res.group_col: "group"})
     _table(t, [c for c in t.columns if c != "group"], res.params["min_cell"],
@@ -1381,7 +1377,7 @@ def show_plan_size(res: Uptake, column: str) -> None:
     """Ratio of typical weekly budget or planned hours to the reference group at the same need."""
     what = "weekly budget" if column == "weekly_budget" else "number of planned hours"
     if column not in res.snap:
-        _say(f"The data have no {column} field, so the size of support plans cannot be "
+        style.say(f"The data have no {column} field, so the size of support plans cannot be "
              "compared.")
         return
     _ratio_chart(res, res.budget if column == "weekly_budget" else res.hours, what,
@@ -1392,7 +1388,7 @@ def show_plan_size(res: Uptake, column: str) -> None:
 def show_carer(res: Uptake) -> None:
     """Share with an unpaid carer recorded, by group and DP status."""
     if res.carer is None:
-        _say("The data have no has_unpaid_carer field, so whether people have an unpaid carer "
+        style.say("The data have no has_unpaid_carer field, so whether people have an unpaid carer "
              "cannot be shown.")
         return
     d = res.carer[res.carer[res.group_col] != NOT_STATED]
@@ -1422,7 +1418,7 @@ def _funnel_limits(limits: pd.DataFrame) -> pd.DataFrame:
 def show_funnel(res: Uptake) -> None:
     """Funnel plot of DP share by area with 95% and 99.8% limits."""
     if res.areas is None:
-        _say("The data have no area_code (and one council), so areas cannot be compared.")
+        style.say("The data have no area_code (and one council), so areas cannot be compared.")
         return
     units, limits = res.areas
     d, hidden = _shown(units, "dp", "people", res.params["min_cell"])
@@ -1455,12 +1451,12 @@ def show_funnel(res: Uptake) -> None:
 def show_areas_outside(res: Uptake) -> None:
     """Table of areas outside the funnel limits."""
     if res.areas is None:
-        _say("No area comparison is possible.")
+        style.say("No area comparison is possible.")
         return
     u = res.areas[0]
     u = u[u["position"] != "within"][["area", "people", "dp", "value", "position"]]
     if u.empty:
-        _say("No area lies outside the 95% limits.")
+        style.say("No area lies outside the 95% limits.")
         return
     _table(_with_without(u.rename(columns={"value": "share"})), ["dp", "no_dp"],
            res.params["min_cell"], total_col="people", rate_cols={"share": ("dp", "people")},
@@ -1471,14 +1467,14 @@ def show_trend(res: Uptake, measure: str = "uptake") -> None:
     """Quarterly DP share ('uptake') or new DP starts per 1,000 ('new_starts') by group."""
     t = res.trend
     if t.empty or measure not in set(t.get("measure", [])):
-        _say("There is no data for the trend period.")
+        style.say("There is no data for the trend period.")
         return
     t = t[(t["measure"] == measure) & (t[res.group_col] != NOT_STATED)]
     size = t.groupby(res.group_col)["people"].min()
     keep = size[size >= max(10 * res.params["min_cell"], 20)].index[:len(style.PALETTE)]
     t = t[t[res.group_col].isin(keep)]
     if t.empty:
-        _say("Too few people per group for a quarterly trend.")
+        style.say("Too few people per group for a quarterly trend.")
         return
     x = "dp" if measure == "uptake" else "starts"
     small = t[x].between(1, res.params["min_cell"] - 1)
@@ -1518,9 +1514,10 @@ def show_trend(res: Uptake, measure: str = "uptake") -> None:
 
 def show_methods(res: Uptake) -> None:
     """Methods and caveats, in plain words."""
-    _say(f"""**Definitions.** People counted are adults (18+ on the snapshot date) with an ongoing
-long-term support episode of type "Long Term Support: Community" on {_when(res)}. A person has a
-Direct Payment when the delivery mechanism is "Direct Payment only" or "Part Direct Payment", as
+    style.say(f"""**Definitions.** People counted are adults (18+ on the snapshot date) with an
+ongoing long-term support episode of type "Long Term Support: Community" on {_when(res)}.
+A person has a Direct Payment when the delivery mechanism is "Direct Payment only" or
+"Part Direct Payment", as
 ASCOF measure 1C(2A) counts them. Ethnic groups are the ONS 2021 groups (5 broad, 19 detailed);
 Not stated is shown, never merged into another group, and no groups are combined into one
 "non-White" category.

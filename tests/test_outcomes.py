@@ -198,7 +198,6 @@ def test_analyse_records_truth_names(data, folder, tmp_path):
 
 def test_edge_cases_give_statements_not_exceptions(data, monkeypatch):
     said: list[str] = []
-    monkeypatch.setattr(o, "display", lambda obj: said.append(str(getattr(obj, "data", ""))))
     monkeypatch.setattr(o.style, "display", lambda obj: said.append(str(getattr(obj, "data", ""))))
     bare = dataclasses.replace(data, survey=None, engagement=None)
     res = o.analyse(bare, change_id="C2", outcome="dp_share", comparison="none")

@@ -45,7 +45,6 @@ def shown(monkeypatch):
     def grab(obj):  # embedded images are base64, which can spell anything: drop them
         out.append(re.sub(r"base64,[^\"]+", "", str(getattr(obj, "data", obj))))
 
-    monkeypatch.setattr(pm, "display", grab)
     monkeypatch.setattr(style, "display", grab)
     return out
 

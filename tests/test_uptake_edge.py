@@ -46,7 +46,7 @@ def _subset(data, keep):
 
 def test_optional_fields_missing(data, monkeypatch):
     shown: list[str] = []
-    monkeypatch.setattr(u, "display", lambda obj: shown.append(str(getattr(obj, "data", ""))))
+    monkeypatch.setattr(u.style, "display", lambda obj: shown.append(str(getattr(obj, "data", ""))))
     bare = data.support_episodes.drop(columns=OPTIONAL)
     res = u.analyse(_subset(data, bare), lookback=2)
     show_all(res)
