@@ -1043,7 +1043,7 @@ def show_series(res: Outcomes) -> None:
     """The series built for each change: months and events either side (counts suppressed)."""
     words = OUTCOMES[res.params["outcome"]][0]
     style.say(f"Outcome: **{words}**, {_place(res)}, {_period(res)}. The series starts when the "
-         "extract first holds episodes that ended as well as ongoing ones.")
+              "extract first holds episodes that ended as well as ongoing ones.")
     summary = series_summary(res)
     if summary.empty:
         style.say("No implemented change was selected, so no series was built.")
@@ -1205,7 +1205,7 @@ def show_autocorrelation(fit: ChangeFit) -> None:
     verdict = ("no sign of leftover autocorrelation" if not last["p_value"] < 0.05 else
                "some leftover autocorrelation: the intervals may be too narrow")
     style.say(f"Model check: {verdict} (Ljung-Box test over {int(last['lag'])} lags, "
-         f"p = {last['p_value']:.2f}).")
+              f"p = {last['p_value']:.2f}).")
     style.table(shown[["lag", "acf", "ljung_box", "p_value"]],
                 labels={"lag": "Lag (months)", "acf": "Autocorrelation",
                         "ljung_box": "Ljung-Box", "p_value": "p"}, plain_cols=["lag"],
@@ -1220,7 +1220,7 @@ def show_controlled(res: Outcomes, change_id: str) -> None:
     c = fit.change
     if ctl.result is None:
         style.say(f"No controlled comparison for **{c['change_id']} {c['name']}**: "
-             f"{ctl.reason or 'the change could not be evaluated'}.")
+                  f"{ctl.reason or 'the change could not be evaluated'}.")
     else:
         s = ctl.series
         e = ctl.result.estimates.set_index("term")
@@ -1239,10 +1239,13 @@ def show_controlled(res: Outcomes, change_id: str) -> None:
                    f"mean for {who(c)} and {ctl.comparison}. Controlled level change "
                    f"{lvl['value']:.2f} (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}).")
         style.say(f"Parallel-trends check: before the change the target group's trend was "
-             f"{tr['value']:.3f} times the comparison's per month (95% CI {tr['lower']:.3f} to "
-             f"{tr['upper']:.3f}), {'consistent with' if parallel else 'not'} parallel trends. "
-             f"Difference-in-differences: {d['value']:+.1f} percentage points of the pre-change "
-             f"mean (95% CI {d['lower']:.1f} to {d['upper']:.1f}).")
+                  f"{tr['value']:.3f} times the comparison's per month (95% CI {tr['lower']:.3f} "
+                  "to "
+                  f"{tr['upper']:.3f}), {'consistent with' if parallel else 'not'} parallel "
+                  "trends. "
+                  f"Difference-in-differences: {d['value']:+.1f} percentage points of the "
+                  "pre-change "
+                  f"mean (95% CI {d['lower']:.1f} to {d['upper']:.1f}).")
     offers = res.offers[k]
     if offers is not None:
         rates, did = offers
@@ -1257,9 +1260,10 @@ def show_controlled(res: Outcomes, change_id: str) -> None:
         if did is not None:
             d = did.iloc[0]
             style.say(f"Offer rate, teams that received the change against the others: "
-                 f"{100 * d['value']:+.1f} percentage points (95% CI {100 * d['lower']:.1f} to "
-                 f"{100 * d['upper']:.1f}; errors clustered by team, {int(d['n_clusters'])} "
-                 "teams).")
+                      f"{100 * d['value']:+.1f} percentage points (95% CI {100 * d['lower']:.1f} "
+                      "to "
+                      f"{100 * d['upper']:.1f}; errors clustered by team, {int(d['n_clusters'])} "
+                      "teams).")
     which, why = quote(fit, ctl, res.params["alpha"])
     style.say(f"**Estimate to quote for {c['change_id']}:** {why}.")
 
@@ -1271,21 +1275,12 @@ def show_experience(res: Outcomes, change_id: str) -> None:
     shifts, c = res.survey[k], res.fits[k].change
     if shifts is None:
         style.say("There is no survey for this council (or it cannot show the target group), so "
-             "experience cannot be compared.")
+                  "experience cannot be compared.")
         return
     shown = shifts.assign(measure=shifts["measure"].map(lambda m: MEASURES[m][0]))
-    style.table(shown[["measure", "n_before", "n_after", "mean_before", "mean_after", "value",
-                       "lower", "upper", "effect_size"]],
-                count_cols=["n_before", "n_after"], threshold=res.params["min_cell"],
-                rate_cols={v: ("n_before", "n_after") for v in
-                           ("mean_before", "mean_after", "value", "lower", "upper",
-                            "effect_size")},
-                labels={"n_before": "respondents before", "n_after": "respondents after",
-                        "mean_before": "mean before", "mean_after": "mean after",
-                        "value": "after - before", "lower": "lower 95%", "upper": "upper 95%",
-                        "effect_size": "effect size (d)"},
-                caption=f"Survey of {who(c.drop('target_teams'))} before and after "
-                        f"{c['name']} ({when(c)})")
+    _survey_table(shown, "measure", "measure", res.params["min_cell"],
+                  f"Survey of {who(c.drop('target_teams'))} before and after "
+                  f"{c['name']} ({when(c)})")
     style.say(survey_sentence(shifts, c) + " " + survey_sentence(shifts, c, "info_ease"))
 
 
@@ -1297,19 +1292,25 @@ def show_experience_by(res: Outcomes, by: str) -> None:
         style.say(f"No survey data by {by}.")
         return
     t = table[table["measure"] == "scrqol"]
-    style.table(t[["group", "n_before", "n_after", "mean_before", "mean_after", "value",
-                   "lower", "upper", "effect_size"]],
-                count_cols=["n_before", "n_after"], threshold=res.params["min_cell"],
-                rate_cols={v: ("n_before", "n_after") for v in
-                           ("mean_before", "mean_after", "value", "lower", "upper",
-                            "effect_size")},
-                labels={"group": by, "n_before": "respondents before",
+    _survey_table(t, "group", by, res.params["min_cell"],
+                  f"Quality of life (0 to 24) by {by}, before and after "
+                  f"{res.fits[0].change['name']}")
+
+
+def _survey_table(frame: pd.DataFrame, first: str, first_label: str, min_cell: int,
+                  caption: str) -> None:
+    """Before/after survey means with the difference, its CI and effect size; every figure is
+    suppressed with its respondent counts."""
+    values = ("mean_before", "mean_after", "value", "lower", "upper", "effect_size")
+    style.table(frame[[first, "n_before", "n_after", *values]],
+                count_cols=["n_before", "n_after"], threshold=min_cell,
+                rate_cols={v: ("n_before", "n_after") for v in values},
+                labels={first: first_label, "n_before": "respondents before",
                         "n_after": "respondents after", "mean_before": "mean before",
                         "mean_after": "mean after", "value": "after - before",
                         "lower": "lower 95%", "upper": "upper 95%",
                         "effect_size": "effect size (d)"},
-                caption=f"Quality of life (0 to 24) by {by}, before and after "
-                        f"{res.fits[0].change['name']}")
+                caption=caption)
 
 
 def show_engagement(res: Outcomes) -> None:
@@ -1317,7 +1318,7 @@ def show_engagement(res: Outcomes) -> None:
     t = res.engagement
     if t is None:
         style.say("The council has not supplied an engagement table, so what people told us cannot "
-             "be shown beside the numbers.")
+                  "be shown beside the numbers.")
         return
     style.table(t, count_cols=["people"], threshold=res.params["min_cell"],
                 labels={"period": "year", "people": "people taking part"},
@@ -1350,8 +1351,8 @@ def show_power(res: Outcomes) -> None:
     if len(ok):
         best = ok.sort_values("months_needed").iloc[0]
         style.say(f"For {best['group']} people, a rise of {ratio:g} times in DP starts would take "
-             f"{int(best['months_needed'])} months after a change to detect; smaller groups "
-             "take longer.")
+                  f"{int(best['months_needed'])} months after a change to detect; smaller groups "
+                  "take longer.")
 
 
 def show_methods(res: Outcomes) -> None:

@@ -1062,8 +1062,8 @@ def show_snapshots(m: Market) -> None:
         "snapshot_date": "Snapshot", "returns": "Agency returns received",
         "active": "Active PAs (each counted once)"})
     style.say(f"This report covers {_place(m)}. The register has {len(m.snapshots)} snapshot(s); "
-         f"the report describes the one of {m.snapshot:%-d %B %Y}, and people with a Direct "
-         f"Payment on {m.as_at:%-d %B %Y}.")
+              f"the report describes the one of {m.snapshot:%-d %B %Y}, and people with a Direct "
+              f"Payment on {m.as_at:%-d %B %Y}.")
     _table(t, ["Active PAs (each counted once)"], m, caption="PA register snapshots")
 
 
@@ -1204,7 +1204,7 @@ def show_dissimilarity(m: Market) -> None:
     d = m.dissimilarity
     if d.empty:
         style.say("The index of dissimilarity needs the ethnic group of PAs and of a comparison "
-             "population; it cannot be computed here.")
+                  "population; it cannot be computed here.")
         return
     t = pd.DataFrame({"Comparison": d["comparison"], "Active PAs": d["pas"],
                       "People compared with": d["other"], "Index of dissimilarity": d["value"],
@@ -1221,7 +1221,7 @@ def show_representation(m: Market) -> None:
     rl = rl[_shown(rl, "x", "x", k) & rl["value"].notna()]
     if rl.empty:
         style.say("Relative likelihoods need the adult population by ethnic group and enough PAs "
-             "in each group; they cannot be shown here.")
+                  "in each group; they cannot be shown here.")
         return
     low = rl[rl["upper"] < 1]
     title = (f"Adults from {len(low)} ethnic group(s) are less likely than White adults to "
@@ -1242,7 +1242,7 @@ def show_language_supply(m: Market) -> None:
     c = m.coverage
     if c.empty:
         style.say("No one with a Direct Payment has a recorded preferred language, so language "
-             "coverage cannot be measured.")
+                  "coverage cannot be measured.")
         return
     c = c.sort_values("recipients", ascending=False).reset_index(drop=True)
     t = pd.DataFrame({"Language": c["language"], "People with a DP": c["recipients"],
@@ -1261,7 +1261,7 @@ def show_language_gaps(m: Market) -> None:
     c = m.coverage[m.coverage["with_area"] > 0]
     if c.empty:
         style.say("No one with a Direct Payment has both a recorded language and a recorded area, "
-             "so the gap by area cannot be measured.")
+                  "so the gap by area cannot be measured.")
         return
     t = pd.DataFrame({
         "Language": c["language"],
@@ -1289,7 +1289,7 @@ def show_language_gap_chart(m: Market) -> None:
     hidden = len(c) - len(ok)
     if ok.empty:
         style.say("No language has enough speakers to chart its coverage without risking "
-             "disclosure.")
+                  "disclosure.")
         return
     top = ok.iloc[0]
     title = (f"{_pct(top['value'])} of {top['language']} speakers with a DP live where no "
@@ -1316,7 +1316,7 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     g = m.grid[m.grid["language"].isin(langs)]
     if g.empty:
         style.say("There are not enough people with a recorded area and language for an area "
-             "heatmap.")
+                  "heatmap.")
         return
     wide_r = g.pivot(index="area", columns="language", values="recipients").reindex(
         columns=langs).fillna(0)
@@ -1330,7 +1330,7 @@ def show_area_heatmap(m: Market, top: int = 8) -> None:
     visible = rate.notna() & ~hidden
     if not visible.any().any():
         style.say("Every area-language cell holds fewer than "
-             f"{k} people or PAs, so the area heatmap is not shown.")
+                  f"{k} people or PAs, so the area heatmap is not shown.")
         return
     rows = visible.any(axis=1)
     shown, n_shown = shown[rows], int(visible.sum().sum())
@@ -1456,7 +1456,7 @@ def show_match(m: Market) -> None:
     t = m.match
     if t.empty:
         style.say("No filled request states a preference whose match can be checked against the "
-             "register.")
+                  "register.")
         return
     d = pd.DataFrame({"Preference": t["preference"], "Filled requests stating it": t["filled"],
                       "PA found on the register": t["checked"], "Matched": t["matched"],
@@ -1475,7 +1475,7 @@ def show_match_sources(m: Market) -> None:
     s = m.sources
     if s.empty:
         style.say("How PAs were found is not recorded (no match_source column), or no request "
-             "was filled.")
+                  "was filled.")
         return
     s = s.assign(source=s["source"].map(lambda v: SOURCE_LABELS.get(v, v.capitalize())))
     wide = s.pivot(index="group", columns="source", values="requests").fillna(0)
@@ -1503,8 +1503,8 @@ def show_change(m: Market, by: str = "all") -> None:
     ch = m.change.get(by, pd.DataFrame())
     if len(m.snapshots) < 2:
         style.say(f"The register has only {len(m.snapshots)} snapshot(s)"
-             + (f" ({m.snapshots[0]:%d %B %Y})" if m.snapshots else "")
-             + ": change between snapshots needs at least two.")
+                  + (f" ({m.snapshots[0]:%d %B %Y})" if m.snapshots else "")
+                  + ": change between snapshots needs at least two.")
         return
     if ch.empty:
         style.say("No active PAs to compare between the last two snapshots.")

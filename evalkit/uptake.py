@@ -1116,7 +1116,7 @@ def show_population_uptake(res: Uptake) -> None:
     """People with a DP per adult of the group in the population."""
     if res.by_population is None or res.by_population.empty:
         style.say("There is no population table for this area, so uptake per adult resident cannot "
-             "be shown.")
+                  "be shown.")
         return
     d, hidden = _shown(res.by_population, "dp", "population", res.params["min_cell"])
     d = d[d[res.group_col] != NOT_STATED]
@@ -1139,8 +1139,8 @@ def show_language(res: Uptake) -> None:
     """Share with a DP by preferred language (rare languages lumped)."""
     if res.by_language is None:
         style.say("The data have no preferred_language field, so communities that ethnic codes "
-             "cannot see (for example Somali or Gujarati speakers) cannot be identified. Ask "
-             "for preferred language to be recorded.")
+                  "cannot see (for example Somali or Gujarati speakers) cannot be identified. Ask "
+                  "for preferred language to be recorded.")
         return
     _share_chart(res, res.by_language, "language",
                  lambda d: _gap_title(d, "language", ENGLISH, "Direct Payment uptake",
@@ -1153,7 +1153,7 @@ def show_interpreter(res: Uptake) -> None:
     """Share with a DP by interpreter need."""
     if res.by_interpreter is None:
         style.say("The data have no interpreter_required field, so uptake by interpreter need "
-             "cannot be shown.")
+                  "cannot be shown.")
         return
     d = res.by_interpreter.assign(need=res.by_interpreter["interpreter"].map(
         {"yes": "Needs an interpreter", "no": "No interpreter needed"}).fillna(NOT_RECORDED))
@@ -1199,7 +1199,7 @@ def show_odds(res: Uptake) -> None:
           & (o["people"] >= max(10 * res.params["min_cell"], 50))]
     if o.empty:
         style.say("There are too few people in groups other than the reference to estimate "
-             "adjusted odds ratios.")
+                  "adjusted odds ratios.")
         return
     what = {"group": "{g} vs {r}", "language": "{g} vs {r} speakers",
             "interpreter": "Interpreter needed vs not"}
@@ -1222,13 +1222,16 @@ def show_odds(res: Uptake) -> None:
 def show_which_measure(res: Uptake) -> None:
     """Which measure to quote, and why."""
     style.say("**Which to quote.** Quote the standardised uptake ratio: it says how many times as "
-         "likely a group is to have a Direct Payment as people of the same age, gender and "
-         "support needs, and turns into people (a ratio of 0.8 means 20 in every 100 expected "
-         "Direct Payments are missing). The key findings quote it. Use the adjusted odds ratio "
-         "to compare a group directly with the reference group while also holding language "
-         "and interpreter need equal. When Direct Payments are common (over about 20%) an odds "
-         "ratio is further from 1 than the ratio of the shares, so do not read an odds ratio of "
-         "0.75 as '25% fewer'.")
+              "likely a group is to have a Direct Payment as people of the same age, gender and "
+              "support needs, and turns into people (a ratio of 0.8 means 20 in every 100 expected "
+              "Direct Payments are missing). The key findings quote it. Use the adjusted odds "
+              "ratio "
+              "to compare a group directly with the reference group while also holding language "
+              "and interpreter need equal. When Direct Payments are common (over about 20%) an "
+              "odds "
+              "ratio is further from 1 than the ratio of the shares, so do not read an odds "
+              "ratio of "
+              "0.75 as '25% fewer'.")
 
 
 def show_intersection(res: Uptake) -> None:
@@ -1247,7 +1250,7 @@ def show_offers(res: Uptake) -> None:
     """Offer rate and acceptance rate by group (where dp_offered is recorded)."""
     if res.offers is None:
         style.say("The data have no dp_offered field, so offer and acceptance rates cannot be "
-             "shown.")
+                  "shown.")
         return
     g = res.group_col
     off = res.offers[res.offers["measure"] == "offered"]
@@ -1267,7 +1270,7 @@ def show_setup(res: Uptake) -> None:
     typical set-up time to the reference group at the same need."""
     if res.setup is None:
         style.say("The data have no DP request and first-payment dates in this period, so set-up "
-             "time cannot be shown.")
+                  "time cannot be shown.")
         return
     d = res.setup[(res.setup["n"] >= res.params["min_cell"]) & res.setup["value"].notna()]
     d = d[d["group"] != NOT_STATED]
@@ -1295,7 +1298,7 @@ def _ratio_chart(res: Uptake, d: pd.DataFrame | None, what: str, subtitle: str,
     """Dot chart of geometric-mean ratios to the reference group (1 = the same)."""
     if d is None:
         style.say(f"The data cannot compare {what} between groups here (too few values or no "
-             f"{res.reference} people).")
+                  f"{res.reference} people).")
         return
     d = d[(d["people"] >= res.params["min_cell"]) & (d[res.group_col] != NOT_STATED)]
     if d.empty:
@@ -1378,7 +1381,7 @@ def show_plan_size(res: Uptake, column: str) -> None:
     what = "weekly budget" if column == "weekly_budget" else "number of planned hours"
     if column not in res.snap:
         style.say(f"The data have no {column} field, so the size of support plans cannot be "
-             "compared.")
+                  "compared.")
         return
     _ratio_chart(res, res.budget if column == "weekly_budget" else res.hours, what,
                  f"Ratio of geometric mean {what} to {res.reference} people, same age band, "
@@ -1389,7 +1392,7 @@ def show_carer(res: Uptake) -> None:
     """Share with an unpaid carer recorded, by group and DP status."""
     if res.carer is None:
         style.say("The data have no has_unpaid_carer field, so whether people have an unpaid carer "
-             "cannot be shown.")
+                  "cannot be shown.")
         return
     d = res.carer[res.carer[res.group_col] != NOT_STATED]
     d = d.assign(label=d[res.group_col] + ": " + d["dp_status"])

@@ -58,22 +58,28 @@ def _ci(lower: float, upper: float, conf: float, decimals: int, percent: bool = 
     return f"({_conf(conf)} {num(lower)} to {num(upper)})"
 
 
+def _fmt_ratio_as(template: str, value: float, lower: float, upper: float, conf: float,
+                  decimals: int) -> str:
+    """`template` with {v} (the ratio) and {ci} (its interval) filled in."""
+    return template.format(v=f"{value:.{decimals}f}", ci=_ci(lower, upper, conf, decimals))
+
+
 def fmt_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
               decimals: int = 2) -> str:
     """'0.71 times as likely (95% CI 0.64 to 0.79)'."""
-    return f"{value:.{decimals}f} times as likely {_ci(lower, upper, conf, decimals)}"
+    return _fmt_ratio_as("{v} times as likely {ci}", value, lower, upper, conf, decimals)
 
 
 def fmt_odds_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
                    decimals: int = 2) -> str:
     """'odds ratio 0.66 (95% CI 0.55 to 0.80)': odds are not risks, so never 'times as likely'."""
-    return f"odds ratio {value:.{decimals}f} {_ci(lower, upper, conf, decimals)}"
+    return _fmt_ratio_as("odds ratio {v} {ci}", value, lower, upper, conf, decimals)
 
 
 def fmt_hazard_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
                      decimals: int = 2) -> str:
     """'hazard ratio 0.62 (95% CI 0.50 to 0.77)': a ratio of rates, not of final shares."""
-    return f"hazard ratio {value:.{decimals}f} {_ci(lower, upper, conf, decimals)}"
+    return _fmt_ratio_as("hazard ratio {v} {ci}", value, lower, upper, conf, decimals)
 
 
 def fmt_percent(value: float, lower: float, upper: float, conf: float = 0.95,
