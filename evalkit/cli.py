@@ -18,20 +18,27 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one sub-parser per subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with one sub-parser per subcommand (or only for `only`, so that
+    `evalkit run` does not import what `synth` or `template` need)."""
     parser = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         sp.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(sp)
+        if only in (None, name):
+            importlib.import_module(module).add_arguments(sp)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the subcommand; returns its exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        from evalkit.report.preload import start_forkserver
+
+        start_forkserver()  # imports what the notebooks need while this process starts up
+    args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)
     return int(importlib.import_module(args._module).main(args) or 0)
 
 

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats as st
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
@@ -740,7 +740,7 @@ def _did_one(df: pd.DataFrame, y: str, treated: str, post: str, covariates: list
         raise ValueError(f"{where}: the design is not full rank; every treated/post cell "
                          "needs rows and covariates must not duplicate the indicators; cells: "
                          f"{used.groupby([treated, post]).size().to_dict()}")
-    model = sm.OLS(used[y].astype(float), design)
+    model = OLS(used[y].astype(float), design)
     if cluster:
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(used[cluster])[0]},
                         use_t=True)

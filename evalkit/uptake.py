@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from matplotlib.figure import Figure
 from scipy import linalg, sparse
 from scipy.special import expit, logit
 from scipy.stats import norm
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from evalkit import stats
 from evalkit.data import codes
@@ -519,11 +520,11 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
     X = pd.concat([pd.get_dummies(d[f].astype(str), prefix=f, prefix_sep="\x1f", dtype=float)
                    .drop(columns=f"{f}\x1f{reference if f == 'group' else d[f].mode()[0]}")
                    for f in factors], axis=1)
-    X = sm.add_constant(X, has_constant="add")
+    X = add_constant(X, has_constant="add")
     if len(d) <= X.shape[1] + 1:
         return None
     # The default (pinv) fit: one SVD. statsmodels' "qr" fit computes the same pinv as well.
-    fit = sm.OLS(d["y"].to_numpy(), X).fit()
+    fit = OLS(d["y"].to_numpy(), X).fit()
     ci = fit.conf_int(alpha=1 - conf)
     terms = [t for t in X.columns if t.startswith("group\x1f")]
     sizes = d["group"].value_counts()

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
-
-import pandera.pandas as pa
+from typing import TYPE_CHECKING, Literal
 
 from evalkit.data import codes
+
+if TYPE_CHECKING:  # pandera is imported only to validate (not by a notebook reading the cache)
+    import pandera.pandas as pa
 
 Kind = Literal["id", "text", "code", "la_code", "area_code", "date", "year_month", "bool",
                "number", "language", "languages"]
@@ -210,6 +211,8 @@ def optional_columns(table: str) -> list[str]:
 
 def _field(col: Column) -> pa.Column:
     """The pandera column for a loaded (validated, normalised) contract column."""
+    import pandera.pandas as pa
+
     nullable = col.nullable
     checks: list[pa.Check] = []
     if col.kind in ("date",):
@@ -240,6 +243,8 @@ def _field(col: Column) -> pa.Column:
 
 def schema(table: str) -> pa.DataFrameSchema:
     """Pandera schema of `table` as `load` returns it (contract columns plus derived ones)."""
+    import pandera.pandas as pa
+
     cols = {c.name: _field(c) for c in TABLES[table]}
     if table in ETHNICITY_TABLES:
         cols["ethnic_group"] = pa.Column(None, pa.Check.isin(codes.ETHNIC_GROUP_LABELS))

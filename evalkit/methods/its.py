@@ -16,8 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.stattools import acf
@@ -373,9 +376,9 @@ def _fit(y: pd.Series, design: pd.DataFrame, offset: np.ndarray | None, family: 
         hac = ({"cov_type": "HAC", "cov_kwds": {"maxlags": maxlags}} if groups is None else
                {"cov_type": "hac-panel", "cov_kwds": {"maxlags": maxlags, "groups": groups}})
     if family == "ols":
-        return sm.OLS(endog, design).fit(**hac)
+        return OLS(endog, design).fit(**hac)
     if family == "negbin":
-        model = sm.NegativeBinomial(endog, design, offset=offset, loglike_method="nb2")
+        model = NegativeBinomial(endog, design, offset=offset, loglike_method="nb2")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             fit = model.fit(disp=0, maxiter=1000, **hac)
@@ -384,7 +387,7 @@ def _fit(y: pd.Series, design: pd.DataFrame, offset: np.ndarray | None, family: 
                              f"{fit.params['alpha']:.3g}; near 0 means no overdispersion); use "
                              "family='quasipoisson' or 'poisson'")
         return fit
-    model = sm.GLM(endog, design, family=sm.families.Poisson(), offset=offset)
+    model = GLM(endog, design, family=Poisson(), offset=offset)
     if hac:
         return model.fit(**hac)
     return model.fit(scale="X2" if family == "quasipoisson" else None)

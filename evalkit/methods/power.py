@@ -13,6 +13,7 @@ seen in the pre-change data). Two-group survey means: two-sample t test (statsmo
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -128,16 +129,25 @@ def _check_power(power: float, where: str) -> None:
         raise ValueError(f"{where}: power must lie strictly between 0 and 1, not {power}")
 
 
+@functools.lru_cache(maxsize=256)
+def _design(n_pre: int, n_post: int, slope_change: bool, harmonics: int,
+            period: int) -> tuple[np.ndarray, int]:
+    """The ITS design for months 1..n_pre+n_post (read-only) and its level_change column; cached
+    because a search for an MDE or a length asks for the same design many times."""
+    t = np.arange(1, n_pre + n_post + 1)
+    frame = pd.DataFrame({"time": t, "post": (t > n_pre).astype(int)})
+    x = design_matrix(frame, "time", "post", slope_change=slope_change, month=None,
+                      harmonics=harmonics, period=period)
+    xv = x.to_numpy(dtype=float)
+    xv.flags.writeable = False
+    return xv, list(x.columns).index("level_change")
+
+
 def _level_se(rate_ratio: float, baseline: float, n_pre: int, n_post: int, dispersion: float,
               slope_change: bool, harmonics: int, period: int, trend: float) -> float:
     """SE of the log level change under the alternative, from the Fisher information."""
+    xv, level = _design(n_pre, n_post, slope_change, harmonics, period)
     t = np.arange(1, n_pre + n_post + 1)
-    post = (t > n_pre).astype(int)
-    frame = pd.DataFrame({"time": t, "post": post})
-    x = design_matrix(frame, "time", "post", slope_change=slope_change, month=None,
-                harmonics=harmonics, period=period)
-    mu = baseline * np.exp(trend * (t - 1)) * rate_ratio**post
-    xv = x.to_numpy(dtype=float)
+    mu = baseline * np.exp(trend * (t - 1)) * rate_ratio ** (t > n_pre)
     info = xv.T @ (mu[:, None] * xv) / dispersion
-    level = list(x.columns).index("level_change")
     return float(np.sqrt(np.linalg.inv(info)[level, level]))

@@ -83,10 +83,9 @@ def _slug(text: str, taken: set[str]) -> str:
 
 def _heading_text(heading: Tag) -> str:
     """A heading's text without nbconvert's pilcrow anchor link."""
-    copy = BeautifulSoup(str(heading), "html.parser")
-    for anchor in copy.select("a.anchor-link"):
-        anchor.decompose()
-    return " ".join(copy.get_text(" ").split())
+    words = [text for text in heading.find_all(string=True)
+             if not any("anchor-link" in (a.get("class") or []) for a in text.find_parents("a"))]
+    return " ".join(" ".join(words).split())
 
 
 def _contents(soup: BeautifulSoup, main: Tag) -> Tag | None:

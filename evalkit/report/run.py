@@ -32,10 +32,9 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from multiprocessing import get_context, set_forkserver_preload
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from evalkit import __version__
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.report import privacy, render
+from evalkit.report.preload import start_forkserver
 
 render.skip_slow_optional_imports()  # before papermill is imported here or in a worker
 
@@ -69,7 +69,6 @@ KERNEL_BASE, TABLE_FACTOR = 400 * 2**20, 2
 #: or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown can cause; cell
 #: errors still reach the notebook and a dead kernel still fails it.
 QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
-
 
 class RunError(Exception):
     """The run cannot start: bad options or unusable data. The message says what to fix."""
@@ -233,6 +232,7 @@ class Task:
     notebook: Path
     out_dir: Path
     parameters: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # for the kernel, e.g. the load cache
 
     @property
     def stem(self) -> str:
@@ -266,7 +266,10 @@ def execute(task: Task) -> dict[str, Any]:
     """
     import papermill as pm
 
+    from evalkit.report.kernel import ForkedKernelManager
+
     task.out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update(task.environ)  # this worker process is the run's; the kernel inherits it
     executed = task.out_dir / f"{task.stem}.ipynb"
     results = task.out_dir / "results.json"
     kernel = kernel_name(task.notebook)
@@ -280,7 +283,8 @@ def execute(task: Task) -> dict[str, Any]:
         pm.execute_notebook(task.notebook, executed, parameters=task.parameters,
                             kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
                             request_save_on_cell_execute=False,
-                            extra_arguments=kernel_options(kernel))
+                            extra_arguments=kernel_options(kernel),
+                            kernel_manager_class=ForkedKernelManager)
         if not results.is_file():
             raise RuntimeError(f"the notebook finished but wrote no results.json at {results}; "
                                "it must call evalkit.report.record.record(..., path=results_path)")
@@ -345,20 +349,13 @@ def council_label(la: str) -> str:
 
 
 def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
-    """Execute tasks, `jobs` at a time in separate processes, with a progress bar; yields
-    (in completion order) each task's manifest entry with its council code."""
+    """Execute tasks, `jobs` at a time, each in a process forked from the forkserver (which has
+    imported this module, papermill and what the notebooks and their kernels need once, instead
+    of every worker and kernel importing them again), with a progress bar; yields (in completion
+    order) each task's manifest entry with its council code."""
+    start_forkserver()  # no-op when it runs already (the cli and main() start it early)
     bar = tqdm(total=len(tasks), desc="evalkit run", unit="notebook", file=sys.stderr)
     try:
-        if jobs <= 1:
-            for task in tasks:
-                bar.set_postfix_str(f"{task.la} {task.stem}")
-                yield {"la": task.la, **execute(task)}
-                bar.update()
-            return
-        # forkserver: the server imports this module and papermill once, and each worker forks
-        # from it, instead of every worker importing them again (spawn) or forking the runner
-        # with its threads and tables (fork)
-        set_forkserver_preload(["evalkit.report.run", "papermill"])
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
             futures = {pool.submit(execute, t): t for t in tasks}
             for future in as_completed(futures):
@@ -522,12 +519,13 @@ def check_options(args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]
     return discover(args.notebook_dir, args.notebooks), parse_params(args.param, args.params_file)
 
 
-def tasks_for(p: Plan) -> list[Task]:
-    """One task per council per notebook, each writing into REPORT_DIR/<la>/<NN_name>/."""
+def tasks_for(p: Plan, environ: Mapping[str, str]) -> list[Task]:
+    """One task per council per notebook, each writing into REPORT_DIR/<la>/<NN_name>/, its
+    kernel given `environ`."""
     return [Task(la, nb, p.out / la / nb.stem,
                  {**p.params, "data_dir": str(p.data_dir), "la_code": la,
                   "results_path": str(p.out / la / nb.stem / "results.json"),
-                  "min_cell": p.min_cell})
+                  "min_cell": p.min_cell}, dict(environ))
             for la in p.las for nb in p.notebooks]
 
 
@@ -571,6 +569,7 @@ def main(args: argparse.Namespace) -> int:
     started, t0 = now(), time.perf_counter()
     try:
         notebooks, params = check_options(args)  # fail fast, before the data are loaded
+        start_forkserver()
         dataset = load_data(args.data_dir)
         las = councils(dataset, args.la)
         jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),
@@ -591,9 +590,8 @@ def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="evalkit-run-") as cache:
         loader.save_cache(dataset, p.data_dir, Path(cache), sums)
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
-        with _environ(loader.CACHE_ENV, cache):
-            for entry in run_tasks(tasks_for(p), p.jobs):
-                by_la[entry["la"]].append(entry)
+        for entry in run_tasks(tasks_for(p, {loader.CACHE_ENV: cache}), p.jobs):
+            by_la[entry["la"]].append(entry)
     statuses = {}
     for la, entries in by_la.items():
         gate(entries, p.out / la, ids, p.min_cell)
@@ -603,20 +601,6 @@ def main(args: argparse.Namespace) -> int:
     index = write_index(p.out)
     _summary(statuses, index)
     return 0 if all(m["status"] == SUCCEEDED for m in statuses.values()) else EXIT_FAILED
-
-
-@contextmanager
-def _environ(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable (inherited by the notebook kernels) for the block."""
-    old = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
 
 
 def _summary(statuses: Mapping[str, dict[str, Any]], index: Path) -> None:

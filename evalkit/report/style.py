@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -19,7 +20,6 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from bs4 import BeautifulSoup
 from IPython.display import HTML, Markdown, display
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
@@ -62,7 +62,6 @@ RC = {
     "legend.frameon": False,
     "figure.dpi": 100,
     "savefig.dpi": 150,
-    "savefig.bbox": "tight",
     "figure.facecolor": "white",
 }
 
@@ -88,7 +87,9 @@ def show(fig: Figure, alt: str) -> None:
                          f"not {alt!r}")
     buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+        # no bbox_inches="tight": the constrained layout already fits the labels, and "tight"
+        # would draw every chart a second time
+        fig.savefig(buf, format="png", dpi=150, facecolor="white")
     finally:
         plt.close(fig)
     src = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -97,6 +98,8 @@ def show(fig: Figure, alt: str) -> None:
 
 
 # ---- tables ------------------------------------------------------------------------------------
+
+_HEADER_CELL = re.compile(r"<th>([^<]*)</th>")  # a plain header cell as DataFrame.to_html writes it
 
 def _format(v: object, decimals: int) -> str:
     """A cell as text: thousands separators, fixed decimals, markers kept, missing as 'n/a'."""
@@ -160,13 +163,17 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
 
 
 def _mark_count_headers(body: str, count_labels: set[str]) -> str:
-    """Add class="count" to the header cells of count columns, so the privacy gate
-    (evalkit.report.privacy) can find every published count."""
-    soup = BeautifulSoup(body, "html.parser")
-    for th in soup.select("thead th"):
-        if th.get_text(strip=True) in count_labels:
-            th["class"] = [*(th.get("class") or []), "count"]
-    return str(soup)
+    """Add class="count" to the header cells of count columns (in the `<thead>` that
+    `DataFrame.to_html` writes), so the privacy gate (evalkit.report.privacy) can find every
+    published count."""
+    head, end, rest = body.partition("</thead>")
+
+    def mark(cell: re.Match[str]) -> str:
+        if html.unescape(cell.group(1)).strip() in count_labels:
+            return f'<th class="count">{cell.group(1)}</th>'
+        return cell.group(0)
+
+    return _HEADER_CELL.sub(mark, head) + end + rest
 
 
 # ---- charts: each returns a Figure for `show(fig, alt)` -----------------------------------------
