@@ -12,9 +12,10 @@ from __future__ import annotations
 from multiprocessing import forkserver, set_forkserver_preload
 
 #: The runner, papermill and nbconvert for the workers; ipykernel and what the notebooks import
-#: for the kernels.
+#: for the kernels; then one page rendered and one chart drawn (`evalkit.report.warm`).
 PRELOAD = ["evalkit.report.run", "papermill", "nbconvert", "evalkit.report.kernel",
-           "ipykernel.kernelapp", "evalkit.uptake", "evalkit.pa_market", "evalkit.outcomes"]
+           "ipykernel.kernelapp", "evalkit.uptake", "evalkit.pa_market", "evalkit.outcomes",
+           "evalkit.report.warm"]
 
 
 def start_forkserver() -> None:

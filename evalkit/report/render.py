@@ -9,6 +9,7 @@ did not finish carries a banner saying it is not a finished report.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -19,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 
 if TYPE_CHECKING:
     import nbformat
+    from nbconvert import HTMLExporter
 
 HERE = Path(__file__).resolve().parent
 CSS = HERE / "report.css"
@@ -53,14 +55,7 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
     The warnings are kept for the manifest: "Alternative text is missing" means a figure was
     displayed without the style helper's `<img alt>`.
     """
-    skip_slow_optional_imports()
-    from nbconvert import HTMLExporter
-    exporter = HTMLExporter(
-        template_name="lab",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = _exporter()
     handler = _Collect()
     exporter.log.addHandler(handler)
     try:
@@ -68,6 +63,16 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
     finally:
         exporter.log.removeHandler(handler)
     return body, handler.messages
+
+
+@functools.cache
+def _exporter() -> HTMLExporter:
+    """The HTML exporter (made once per process: it loads and compiles its templates)."""
+    skip_slow_optional_imports()
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True)
 
 
 def _slug(text: str, taken: set[str]) -> str:

@@ -4,16 +4,17 @@
                 [--param key=value ...] [--params-file FILE.yaml] [--jobs N] [--min-cell N]
                 [--notebook-dir DIR]
 
-Steps: load and validate the data with `evalkit.load` (stop, exit 2, before any notebook runs if
-it cannot be used) and cache the validated tables in a private temporary folder, removed at the
-end, so each notebook's `evalkit.load` reuses them instead of validating again (the cache is never
-inside REPORT_DIR, which is for publishing); execute each notebook with papermill once per
-council, `--jobs` at a time in separate processes (default: all notebooks of a council at once,
-at most cores + 1, since kernels spend much of their time starting and importing); render its
-HTML with code hidden in the same process right after it runs; run the privacy gate
-(`evalkit.report.privacy`); write per council `REPORT_DIR/<la_code>/manifest.json` and each
-notebook's outputs under `REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`.
-Exit 0 only when every
+Steps: start the forkserver that imports the libraries once (`evalkit.report.preload`) while
+this process loads and validates the data with `evalkit.load` (stop, exit 2, before any notebook
+runs if it cannot be used) and caches the validated tables in a private temporary folder,
+removed at the end, so each notebook's `evalkit.load` reuses them instead of validating again
+(the cache is never inside REPORT_DIR, which is for publishing); execute each notebook with
+papermill once per council, `--jobs` at a time, each in a worker forked from the forkserver whose
+kernel is a fork of that worker (`evalkit.report.kernel`; default jobs: all notebooks of a
+council at once, at most cores + 1); render its HTML with code hidden in the same worker right
+after it runs; run the privacy gate (`evalkit.report.privacy`) on each notebook as it finishes;
+write per council `REPORT_DIR/<la_code>/manifest.json` and each notebook's outputs under
+`REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`. Exit 0 only when every
 notebook succeeded and passed the gate.
 """
 
@@ -381,27 +382,25 @@ def clear_council_dir(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def gate(entries: list[dict[str, Any]], council: Path, ids: privacy.Identifiers,
-         min_cell: int) -> None:
-    """Scan each notebook's published files; block the ones with findings (rename the page to
+def gate(entry: dict[str, Any], council: Path, ids: privacy.Identifiers, min_cell: int) -> None:
+    """Scan a notebook's published files; block it if anything is found (rename the page to
     `.BLOCKED.html` with a banner so it is never mistaken for a finished report)."""
-    for entry in entries:
-        files = [council / p for k, p in entry["outputs"].items() if p and k != "notebook"]
-        findings = privacy.scan(files, ids, min_cell, council)
-        entry["privacy"] = [f.as_dict() for f in findings]
-        if not findings:
-            continue
-        if entry["status"] == SUCCEEDED:
-            entry["status"] = BLOCKED
-            entry["error"] = (f"privacy gate: {len(findings)} finding(s), e.g. "
-                              f"{findings[0].file}: {findings[0].where}")
-        page = entry["outputs"]["html"]
-        if page and not page.endswith(".BLOCKED.html"):
-            blocked = council / re.sub(r"(\.FAILED)?\.html$", ".BLOCKED.html", page)
-            (council / page).rename(blocked)
-            render.add_banner(blocked, "The privacy gate found identifiers or small counts in "
-                                       "this output; it must not be published.")
-            entry["outputs"]["html"] = blocked.relative_to(council).as_posix()
+    files = [council / p for k, p in entry["outputs"].items() if p and k != "notebook"]
+    findings = privacy.scan(files, ids, min_cell, council)
+    entry["privacy"] = [f.as_dict() for f in findings]
+    if not findings:
+        return
+    if entry["status"] == SUCCEEDED:
+        entry["status"] = BLOCKED
+        entry["error"] = (f"privacy gate: {len(findings)} finding(s), e.g. "
+                          f"{findings[0].file}: {findings[0].where}")
+    page = entry["outputs"]["html"]
+    if page and not page.endswith(".BLOCKED.html"):
+        blocked = council / re.sub(r"(\.FAILED)?\.html$", ".BLOCKED.html", page)
+        (council / page).rename(blocked)
+        render.add_banner(blocked, "The privacy gate found identifiers or small counts in this "
+                                   "output; it must not be published.")
+        entry["outputs"]["html"] = blocked.relative_to(council).as_posix()
 
 
 def overall(entries: list[dict[str, Any]]) -> str:
@@ -591,10 +590,10 @@ def main(args: argparse.Namespace) -> int:
         loader.save_cache(dataset, p.data_dir, Path(cache), sums)
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         for entry in run_tasks(tasks_for(p, {loader.CACHE_ENV: cache}), p.jobs):
+            gate(entry, p.out / entry["la"], ids, p.min_cell)  # while other notebooks run
             by_la[entry["la"]].append(entry)
     statuses = {}
     for la, entries in by_la.items():
-        gate(entries, p.out / la, ids, p.min_cell)
         man = manifest(p, la, data, entries, ids, started, t0)
         write_json(p.out / la / "manifest.json", man)
         statuses[la] = man

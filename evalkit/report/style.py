@@ -76,6 +76,22 @@ def say(text: str) -> None:
     display(Markdown(text))
 
 
+def png(fig: Figure) -> bytes:
+    """`fig` as PNG at the house resolution (150 dpi, white background); closes `fig`.
+
+    No bbox_inches="tight": the constrained layout already fits the labels, and "tight" would
+    draw every chart a second time. zlib level 1 instead of 6: files about 8% larger for a
+    tenth of the chart's time.
+    """
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=150, facecolor="white",
+                    pil_kwargs={"compress_level": 1})
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
 def show(fig: Figure, alt: str) -> None:
     """Display `fig` as `<img alt=...>` so the HTML report keeps the description; closes `fig`.
 
@@ -85,14 +101,7 @@ def show(fig: Figure, alt: str) -> None:
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("show: alt text is required; say what the chart shows, "
                          f"not {alt!r}")
-    buf = io.BytesIO()
-    try:
-        # no bbox_inches="tight": the constrained layout already fits the labels, and "tight"
-        # would draw every chart a second time
-        fig.savefig(buf, format="png", dpi=150, facecolor="white")
-    finally:
-        plt.close(fig)
-    src = base64.b64encode(buf.getvalue()).decode("ascii")
+    src = base64.b64encode(png(fig)).decode("ascii")
     display(HTML(f'<img src="data:image/png;base64,{src}" alt="{html.escape(alt.strip())}" '
                  'style="max-width:100%">'))
 

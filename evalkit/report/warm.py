@@ -1,0 +1,32 @@
+"""First-use work done once in the process `evalkit run` forks its workers and kernels from.
+
+Imported only by the forkserver (`evalkit.report.preload.PRELOAD`), after the libraries. Importing
+is not all of a library's first-use cost: nbconvert loads and compiles its page templates and
+soupsieve its CSS selectors the first time a page is rendered, and matplotlib loads its fonts the
+first time a chart is drawn. Rendering one small page and drawing one small chart here means
+every worker and kernel, being a fork of this process, starts with that done. (Importing this
+module anywhere else wastes about a second; nothing else depends on it.)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from evalkit.report import render, style
+
+
+def warm_up() -> None:
+    """Render a one-table page (with contents list) and draw a one-line chart, then discard
+    both."""
+    frame = pd.DataFrame({"month": [1, 2, 3], "value": [1.0, 2.0, 1.5]})
+    table = frame.to_html(classes="evalkit-table")
+    nb = new_notebook(cells=[new_markdown_cell("# Warm-up\n\n## Section"), new_code_cell(
+        "", outputs=[new_output("display_data", data={"text/html": table})])])
+    page, _ = render.export_html(nb, "warm-up")
+    render.decorate(page, title="warm-up", details=["warm-up"])
+    style.png(style.line_chart(frame, "month", "value", title="Warm-up", subtitle="Warm-up",
+                               xlabel="Month", ylabel="Value"))
+
+
+warm_up()
