@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from evalkit import stats
@@ -974,18 +973,10 @@ def _chart_values(fit: ChangeFit, min_cell: int) -> tuple[pd.Series, int]:
     return y.where(~hide), int(hide.sum())
 
 
-def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.subplots()
-
-
-def _titles(fig: Figure, ax, title: str, subtitle: str, xlabel: str, ylabel: str,
-            note: str = "") -> None:
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
-    ax.set_title(subtitle + (f" {note}" if note else ""), loc="left", fontsize=9,
-                 color=style.DARK_GREY)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+def _not_drawn(hidden: int, res: Outcomes) -> str:
+    """The subtitle's note on months left out of a chart by disclosure control ("" if none)."""
+    return (f" {hidden} month(s) with counts of 1 to {res.params['min_cell'] - 1} not drawn."
+            if hidden else "")
 
 
 def _fit_for(res: Outcomes, change_id: str) -> int:
@@ -1059,7 +1050,7 @@ def show_timeline(res: Outcomes) -> None:
     if log.empty:
         style.say("The data have no practice-change log, so there is nothing to evaluate.")
         return
-    fig, ax = _figure(8.0, 1.4 + 0.45 * len(log))
+    fig, ax = style.figure(8.0, 1.4 + 0.45 * len(log))
     y = np.arange(len(log))[::-1]
     ax.axvspan(res.start, res.end + pd.offsets.MonthEnd(0), color=style.GREY, alpha=0.3,
                linewidth=0)
@@ -1075,8 +1066,8 @@ def show_timeline(res: Outcomes) -> None:
     n_impl = int(log["implemented"].sum())
     title = (f"{len(log)} practice changes logged between {log['date'].min():%B %Y} and "
              f"{log['date'].max():%B %Y}; {n_impl} implemented, {len(log) - n_impl} planned")
-    _titles(fig, ax, title, f"What changed when; the grey band is the data ({_period(res)}); "
-            "hollow markers are planned changes", "", "")
+    style.finish(fig, ax, title=title, subtitle=f"What changed when; the grey band is the data "
+                 f"({_period(res)}); hollow markers are planned changes", xlabel="", ylabel="")
     style.show(fig, "Timeline of the practice-change log: " + "; ".join(
         f"{c['change_id']} {c['name']}, {when(c)}, {c['status']}, for {who(c)}"
         for _, c in log.iterrows()) + f". Data cover {_period(res)}.")
@@ -1105,7 +1096,7 @@ def show_spc(res: Outcomes, change_id: str) -> None:
     words, _, chart, _ = OUTCOMES[fit.outcome]
     y, hidden = _chart_values(fit, res.params["min_cell"])
     scale = 100 if chart == "p_prime" else 1
-    fig, ax = _figure()
+    fig, ax = style.figure()
     flagged = points["point_type"] != "common_cause"
     ax.plot(points["month"], y * scale, "-o", color=style.DARK_BLUE, markersize=3, linewidth=1)
     special = flagged & y.notna().to_numpy()
@@ -1119,11 +1110,10 @@ def show_spc(res: Outcomes, change_id: str) -> None:
     title = (f"{words.capitalize()} among {who(c)}: special-cause variation "
              f"({', '.join(rules)})" if rules else
              f"{words.capitalize()} among {who(c)}: only common-cause variation")
-    note = f"{hidden} month(s) with counts of 1 to {res.params['min_cell'] - 1} not drawn." \
-        if hidden else ""
-    _titles(fig, ax, title, f"{'p′' if chart == 'p_prime' else 'XmR'} chart, {_place(res)}, "
-            f"{_period(res)}; limits recalculated at {c['name']} (dotted line); orange points "
-            "are special causes.", "Month", words + (" (%)" if scale == 100 else ""), note)
+    style.finish(fig, ax, title=title, subtitle=f"{'p′' if chart == 'p_prime' else 'XmR'} chart, "
+                 f"{_place(res)}, {_period(res)}; limits recalculated at {c['name']} (dotted "
+                 f"line); orange points are special causes.{_not_drawn(hidden, res)}",
+                 xlabel="Month", ylabel=words + (" (%)" if scale == 100 else ""))
     means = summ["mean"].to_numpy() * scale
     style.show(fig, f"Run chart of {words} among {who(c)} with process limits. Mean "
                + " then ".join(f"{m:.2f}" for m in means) + f". {int(flagged.sum())} month(s) "
@@ -1153,7 +1143,7 @@ def show_its(res: Outcomes, change_id: str) -> None:
     rate = "n" in fit.series and fit.outcome != "setup_days"
     div = fit.series["n"].to_numpy() if rate else 1.0
     scale = 100 if rate else 1
-    fig, ax = _figure()
+    fig, ax = style.figure()
     months = fit.series["month"]
     ax.plot(months, y * scale, "o", color=style.DARK_BLUE, markersize=4, label="observed")
     ax.plot(months, cf["fitted"] / div * scale, "-", color=style.DARK_BLUE, label="model")
@@ -1167,11 +1157,10 @@ def show_its(res: Outcomes, change_id: str) -> None:
     ax.legend(loc="upper left")
     e = fit.estimate("level_change")
     title = its_sentence(fit).rstrip(".")
-    note = f"{hidden} month(s) with counts of 1 to {res.params['min_cell'] - 1} not drawn." \
-        if hidden else ""
-    _titles(fig, ax, title, f"{words.capitalize()}, {_place(res)}, {_period(res)}; dashed: "
-            "the pre-change trend continued (other changes kept), 95% CI shaded.", "Month",
-            words + (" (%)" if scale == 100 else ""), note)
+    style.finish(fig, ax, title=title, subtitle=f"{words.capitalize()}, {_place(res)}, "
+                 f"{_period(res)}; dashed: the pre-change trend continued (other changes "
+                 f"kept), 95% CI shaded.{_not_drawn(hidden, res)}", xlabel="Month",
+                 ylabel=words + (" (%)" if scale == 100 else ""))
     style.show(fig, f"Interrupted time series chart of {words} among {who(c)}, with the "
                f"change in {when(c)}. Estimated level change {e['value']:.2f} "
                f"(95% CI {e['lower']:.2f} to {e['upper']:.2f}); the dashed counterfactual line "
@@ -1397,7 +1386,5 @@ before and after are different people.""")
 def record(res: Outcomes, path: str | Path = "results.json") -> Path:
     """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
     out = rec.record(estimates(res), notebook=NOTEBOOK, parameters=res.params, path=path)
-    (out.parent / "key_findings.md").write_text(
-        "# Key findings\n\n" + "\n".join(f"- {s}" for s in key_findings(res)) + "\n",
-        encoding="utf-8")
+    findings.write_key_findings(key_findings(res), out.parent / "key_findings.md")
     return out

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from evalkit import disclosure, stats
 from evalkit.data import codes
@@ -1004,8 +1003,7 @@ def estimates(m: Market) -> pd.DataFrame:
 def record(m: Market, path: str = "results.json") -> Path:
     """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
     out = rec.record(estimates(m), notebook="02_pa_market", parameters=m.params, path=path)
-    (out.parent / "key_findings.md").write_text(
-        "\n".join(f"- {s}" for s in key_findings(m)) + "\n", encoding="utf-8")
+    findings.write_key_findings(key_findings(m), out.parent / "key_findings.md")
     return out
 
 
@@ -1043,7 +1041,7 @@ def _ci_dots(d: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str
 # --- Key findings -----------------------------------------------------------------------
 def show_key_findings(m: Market) -> None:
     """Key findings as a bullet list."""
-    style.say("\n".join(f"- {s}" for s in key_findings(m)))
+    findings.key_findings(key_findings(m))
 
 
 # --- Data -------------------------------------------------------------------------------
@@ -1179,8 +1177,7 @@ def show_composition_chart(m: Market) -> None:
                  f"who employ PAs ({_pct(rec_[g])})")
     else:
         title = "Ethnic mix of active PAs and of the people they could work for"
-    fig = Figure(figsize=(8, 0.6 * len(groups) + 2), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = style.figure(8, 0.6 * len(groups) + 2)
     y = np.arange(len(groups))[::-1]
     for i, src in enumerate(SOURCES.values()):
         d = ok[ok["source"] == src].set_index("group").reindex(groups)
@@ -1188,11 +1185,10 @@ def show_composition_chart(m: Market) -> None:
                     xerr=[(d["value"] - d["lower"]) * 100, (d["upper"] - d["value"]) * 100],
                     fmt="o", color=style.PALETTE[i], capsize=2, label=src)
     ax.set_yticks(y, groups)
-    ax.set_xlabel("% of each population")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
-    ax.set_title(f"Share by broad ethnic group, {_when(m)}, 95% confidence intervals; groups "
-                 f"with fewer than {k} people are not shown", loc="left", fontsize=9)
+    style.finish(fig, ax, title=title, subtitle=f"Share by broad ethnic group, {_when(m)}, 95% "
+                 f"confidence intervals; groups with fewer than {k} people are not shown",
+                 xlabel="% of each population", ylabel="")
     alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
            "who employ PAs and adults: " + "; ".join(
                f"{r.group} {r.source} {_pct(r.value)}" for r in ok.itertuples()) + ".")

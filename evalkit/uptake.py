@@ -1054,9 +1054,9 @@ def _gap_title(df: pd.DataFrame, label: str, reference: str, measure: str,
     return f"{measure}: no group clearly differs from {reference} {who}"
 
 
-def show_key_findings(res: Uptake, path: str | Path | None = None) -> None:
-    """Key findings as a bullet list; with `path`, also written there (key_findings.md)."""
-    findings.key_findings(key_findings(res), path=path)
+def show_key_findings(res: Uptake) -> None:
+    """Key findings as a bullet list (`record` writes them to key_findings.md)."""
+    findings.key_findings(key_findings(res))
 
 
 def show_quality(res: Uptake) -> None:
@@ -1544,5 +1544,7 @@ person-level row is shown.""")
 
 
 def record(res: Uptake, path: str | Path = "results.json") -> Path:
-    """Write the key estimates to `path` (results.json)."""
-    return rec.record(estimates(res), notebook="01_uptake", parameters=res.params, path=path)
+    """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
+    out = rec.record(estimates(res), notebook="01_uptake", parameters=res.params, path=path)
+    findings.write_key_findings(key_findings(res), out.parent / "key_findings.md")
+    return out

@@ -189,6 +189,24 @@ def key_findings(sentences: list[str], *, path: str | os.PathLike[str] | None = 
     Each finding must be one short plain sentence (at most MAX_WORDS words) that passes
     `check_wording`; there are at most MAX_FINDINGS of them. Returns the sentences.
     """
+    display(Markdown(_bullets(sentences)))
+    if path is not None:
+        write_key_findings(sentences, path, title=title)
+    return list(sentences)
+
+
+def write_key_findings(sentences: list[str], path: str | os.PathLike[str], *,
+                       title: str = "Key findings") -> Path:
+    """Write the findings (checked as `key_findings` checks them) to `path` as a Markdown list
+    under `title`: the plain-text copy for translation or reading aloud. Returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"# {title}\n\n{_bullets(sentences)}\n", encoding="utf-8")
+    return target
+
+
+def _bullets(sentences: list[str]) -> str:
+    """The checked findings as Markdown bullets."""
     if not sentences or len(sentences) > MAX_FINDINGS:
         raise ValueError(f"key_findings: give 1 to {MAX_FINDINGS} findings, not {len(sentences)}")
     for s in sentences:
@@ -198,10 +216,4 @@ def key_findings(sentences: list[str], *, path: str | os.PathLike[str] | None = 
             raise ValueError(f"key_findings: keep each finding under {MAX_WORDS} words so it can "
                              f"be translated or read aloud; {len(s.split())} words in {s!r}")
         check_wording(s)
-    bullets = "\n".join(f"- {s.strip()}" for s in sentences)
-    display(Markdown(bullets))
-    if path is not None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"# {title}\n\n{bullets}\n", encoding="utf-8")
-    return list(sentences)
+    return "\n".join(f"- {s.strip()}" for s in sentences)

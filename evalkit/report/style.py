@@ -187,14 +187,15 @@ def _mark_count_headers(body: str, count_labels: set[str]) -> str:
 
 # ---- charts: each returns a Figure for `show(fig, alt)` -----------------------------------------
 
-def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
-    """A Figure outside pyplot (nothing is drawn twice in a notebook) with one Axes."""
+def figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Axes]:
+    """A Figure outside pyplot (nothing is drawn twice in a notebook) with one Axes, for the
+    charts the helpers here do not draw; give it its words with `finish`."""
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.subplots()
 
 
-def _finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, ylabel: str,
-            source: str | None) -> Figure:
+def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, ylabel: str,
+           source: str | None = None) -> Figure:
     """Title (the finding), subtitle (measure, place, period, units), axis labels and source."""
     for name, text in (("title", title), ("subtitle", subtitle)):
         if not isinstance(text, str) or not text.strip():
@@ -298,7 +299,7 @@ def ci_chart(df: pd.DataFrame, label: str, value: str, lower: str, upper: str, *
     _require(df, [label], "ci_chart")
     labels = df[label].astype(str).tolist()
     err = _interval_arms(nums, value, lower, upper, labels)
-    fig, ax = _figure(8.0, 1.6 + 0.42 * len(df))
+    fig, ax = figure(8.0, 1.6 + 0.42 * len(df))
     y = np.arange(len(df))[::-1]
     ok = nums[value].notna().to_numpy()
     ax.errorbar(nums[value][ok], y[ok], xerr=err[:, ok], fmt="o", color=DARK_BLUE,
@@ -317,7 +318,7 @@ def ci_chart(df: pd.DataFrame, label: str, value: str, lower: str, upper: str, *
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(df) - 0.3)
     ax.grid(axis="y", visible=False)
-    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel,
+    return finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel,
                    ylabel=_readable(label) if ylabel is None else ylabel, source=source)
 
 
@@ -329,7 +330,7 @@ def line_chart(df: pd.DataFrame, x: str, value: str, *, lower: str | None = None
     nums = _numeric(df, cols, "line_chart")
     keys = df[group].drop_duplicates().tolist() if group else [value]
     colours = _colours(keys, "line_chart")
-    fig, ax = _figure()
+    fig, ax = figure()
     ends = {}
     for key in keys:
         rows = (df[group] == key).to_numpy() if group else np.ones(len(df), dtype=bool)
@@ -345,7 +346,7 @@ def line_chart(df: pd.DataFrame, x: str, value: str, *, lower: str | None = None
     ax.grid(axis="y", visible=True)
     ax.grid(axis="x", visible=False)
     _label_ends(ax, ends, colours)
-    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+    return finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
                    source=source)
 
 
@@ -378,7 +379,7 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, *, x: str, y: str,
     lim = _numeric(limits, [limit_x, lower95, upper95, lower998, upper998], "funnel_chart")
     lim = lim.sort_values(limit_x)
     lim = lim[lim[limit_x] <= 1.1 * pts[x].max()] if pts[x].notna().any() else lim
-    fig, ax = _figure()
+    fig, ax = figure()
     for lo, hi, style, name in ((lower95, upper95, "--", "95% limits"),
                                 (lower998, upper998, ":", "99.8% limits")):
         ax.plot(lim[limit_x], lim[lo], color=DARK_GREY, linestyle=style, linewidth=1, label=name)
@@ -396,7 +397,7 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, *, x: str, y: str,
             spread = np.where(pts[y] > base, hi - base, base - lo)
             extremity = np.abs(pts[y].to_numpy() - base) / np.maximum(spread, 1e-12)
             note = _label_note(max_labels, len(outside), unit_name)
-            if isinstance(subtitle, str) and subtitle.strip():  # blank: _finish refuses it
+            if isinstance(subtitle, str) and subtitle.strip():  # blank: finish refuses it
                 subtitle = f"{subtitle.rstrip().rstrip('.')}. {note}"
             outside = outside[np.argsort(-extremity[outside], kind="stable")[:max_labels]]
         for i in outside:
@@ -405,7 +406,7 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, *, x: str, y: str,
     ax.legend(loc="best")
     ax.grid(axis="y", visible=True)
     ax.xaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
-    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+    return finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
                    source=source)
 
 
@@ -418,7 +419,7 @@ def km_chart(df: pd.DataFrame, *, time: str = "time", value: str = "value",
     nums = _numeric(df, cols, "km_chart")
     keys = df[group].drop_duplicates().tolist() if group else [value]
     colours = _colours(keys, "km_chart")
-    fig, ax = _figure()
+    fig, ax = figure()
     ends = {}
     for key in keys:
         part = nums[(df[group] == key).to_numpy()] if group else nums
@@ -432,7 +433,7 @@ def km_chart(df: pd.DataFrame, *, time: str = "time", value: str = "value",
     ax.set_ylim(0, max(1.0, float(np.nanmax(nums[value])) if len(nums) else 1.0) * 1.02)
     ax.grid(axis="y", visible=True)
     _label_ends(ax, ends, colours)
-    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+    return finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
                    source=source)
 
 
@@ -445,7 +446,7 @@ def heatmap(df: pd.DataFrame, *, title: str, subtitle: str, xlabel: str, ylabel:
     """
     nums = df.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     hidden = (df == disclosure.SUPPRESSED).to_numpy()
-    fig, ax = _figure(max(5.0, 1.2 + 0.9 * df.shape[1]), max(3.0, 1.6 + 0.45 * df.shape[0]))
+    fig, ax = figure(max(5.0, 1.2 + 0.9 * df.shape[1]), max(3.0, 1.6 + 0.45 * df.shape[0]))
     image = ax.imshow(np.ma.masked_invalid(nums), cmap=SEQUENTIAL_CMAP, aspect="auto")
     top = np.nanmax(nums) if np.isfinite(nums).any() else 0.0
     for (i, j), v in np.ndenumerate(nums):
@@ -463,5 +464,5 @@ def heatmap(df: pd.DataFrame, *, title: str, subtitle: str, xlabel: str, ylabel:
     ax.grid(False)
     ax.spines[:].set_visible(False)
     fig.colorbar(image, ax=ax, shrink=0.8)
-    return _finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
+    return finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
                    source=source)
