@@ -22,6 +22,7 @@ from evalkit.data.load import REASON_LABELS
 from evalkit.methods import survival
 from evalkit.report import findings, style
 from evalkit.report import record as rec
+from evalkit.report.findings import fmt_share
 
 TARGET_DAYS = (14, 28, 56)
 DISCHARGE_TARGET_DAYS = 7
@@ -46,7 +47,7 @@ NO_PREFERENCE = frozenset(
      "null", "unknown", "nan", "<na>"}
 )
 PA_USES = frozenset({"pa", "mixed"})
-NOT_RECORDED = "Not recorded"
+NOT_RECORDED = codes.NOT_RECORDED
 SOURCE_LABELS = {"register": "PA register", "agency": "Support agency",
                  "family member": "Family member", "word of mouth": "Word of mouth",
                  "not recorded": "Not recorded"}
@@ -872,12 +873,7 @@ def _data_notes(data, eps: pd.DataFrame | None, register: pd.DataFrame | None,
 
 
 # --------------------------------------------------------------------------- words
-def _pct(v: float) -> str:
-    """A share as a percentage for prose: 0.314 -> '31%' (one decimal below 10%)."""
-    return "n/a" if pd.isna(v) else (f"{100 * v:.1f}%" if abs(v) < 0.1 else f"{100 * v:.0f}%")
-
-
-def _ci(row, fmt=_pct) -> str:
+def _ci(row, fmt=fmt_share) -> str:
     """'95% CI a to b' for a row with lower, upper, conf."""
     return f"{100 * row['conf']:.0f}% CI {fmt(row['lower'])} to {fmt(row['upper'])}"
 
@@ -913,10 +909,10 @@ def _gap_sentence(row, m: Market) -> str:
     lang, n, without = row["language"], row["areas"], row["areas_without"]
     where = (f"any of the {n} areas" if without == n else f"{without} of the {n} areas") \
         if n > 1 else "the one area"
-    return (f"{lang} speakers make up {_pct(row['share_of_recipients'])} of people with a Direct "
-            f"Payment, but no active PA speaks {lang} in {where} where they live: "
-            f"{_pct(row['value'])} of them ({_ci(row)}) live where no PA on the register speaks "
-            "their language.")
+    return (f"{lang} speakers make up {fmt_share(row['share_of_recipients'])} of people with a "
+            f"Direct Payment, but no active PA speaks {lang} in {where} where they live: "
+            f"{fmt_share(row['value'])} of them ({_ci(row)}) live where no PA on the register "
+            "speaks their language.")
 
 
 def key_findings(m: Market) -> list[str]:
@@ -931,8 +927,8 @@ def key_findings(m: Market) -> list[str]:
     if len(med) and med["n"].iloc[0] >= k:
         r = med.iloc[0]
         f28 = m.filled[(m.filled["group"] == ALL_REQUESTS) & (m.filled["days"] == 28)]
-        tail = (f"; {_pct(f28['value'].iloc[0])} were filled within 28 days ({_ci(f28.iloc[0])})"
-                if len(f28) and pd.notna(f28["value"].iloc[0]) else "")
+        tail = (f"; {fmt_share(f28['value'].iloc[0])} were filled within 28 days "
+                f"({_ci(f28.iloc[0])})" if len(f28) and pd.notna(f28["value"].iloc[0]) else "")
         out.append(f"Half of the {int(r['n']):,} requests for a PA were filled within "
                    f"{_days(r['value'])} days ({_ci(r, _days)} days){tail}.")
     slow = m.cox[m.cox["value"].notna() & (m.cox["upper"] < 1)].sort_values("value")
@@ -946,13 +942,13 @@ def key_findings(m: Market) -> list[str]:
     n_hd = (m.durations["hospital_discharge"].sum() if len(m.durations) else 0)
     if len(hd) and pd.notna(hd["value"].iloc[0]) and n_hd >= k:
         r = hd.iloc[0]
-        out.append(f"{_pct(r['value'])} of requests for people leaving hospital were "
+        out.append(f"{fmt_share(r['value'])} of requests for people leaving hospital were "
                    f"filled within {m.params['discharge_target_days']} days ({_ci(r)}).")
     d = m.dissimilarity
     if len(d) and pd.notna(d["value"].iloc[0]):
         r = d.iloc[0]
         out.append(f"To mirror the ethnic mix of the people who employ them, "
-                   f"{_pct(r['value'])} of active PAs would need to be from a different broad "
+                   f"{fmt_share(r['value'])} of active PAs would need to be from a different broad "
                    f"ethnic group (index of dissimilarity, {_ci(r)}).")
     return out[:6] if out else ["There are not enough data to report a finding safely."]
 
@@ -1015,7 +1011,7 @@ def _table(df: pd.DataFrame, count_cols: Sequence[str], m: Market,
     """Show a table through `style.table` (disclosure control); `pct` columns as percentages."""
     shown = df.copy()
     for c in pct:
-        shown[c] = shown[c].map(lambda v: _pct(v) if pd.notna(v) else "n/a").astype(object)
+        shown[c] = shown[c].map(lambda v: fmt_share(v) if pd.notna(v) else "n/a").astype(object)
     style.table(shown, count_cols=list(count_cols), rate_cols=rate_cols,
                 threshold=m.params["min_cell"], caption=caption or None, decimals=1, **kwargs)
 
@@ -1023,7 +1019,7 @@ def _table(df: pd.DataFrame, count_cols: Sequence[str], m: Market,
 def _interval_text(df: pd.DataFrame) -> pd.Series:
     """'a to b' percentage strings for a frame's lower/upper (blank where missing)."""
     return df.apply(lambda r: "" if pd.isna(r["lower"]) else
-                    f"{_pct(r['lower'])} to {_pct(r['upper'])}", axis=1)
+                    f"{fmt_share(r['lower'])} to {fmt_share(r['upper'])}", axis=1)
 
 
 def _ci_dots(d: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str, alt: str,
@@ -1173,8 +1169,8 @@ def show_composition_chart(m: Market) -> None:
     if len(gap):
         g = gap.abs().idxmax()
         more = "more" if gap[g] > 0 else "less"
-        title = (f"{g} people are {more} common among PAs ({_pct(pas[g])}) than among people "
-                 f"who employ PAs ({_pct(rec_[g])})")
+        title = (f"{g} people are {more} common among PAs ({fmt_share(pas[g])}) than among people "
+                 f"who employ PAs ({fmt_share(rec_[g])})")
     else:
         title = "Ethnic mix of active PAs and of the people they could work for"
     fig, ax = style.figure(8, 0.6 * len(groups) + 2)
@@ -1191,7 +1187,7 @@ def show_composition_chart(m: Market) -> None:
                  xlabel="% of each population", ylabel="")
     alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
            "who employ PAs and adults: " + "; ".join(
-               f"{r.group} {r.source} {_pct(r.value)}" for r in ok.itertuples()) + ".")
+               f"{r.group} {r.source} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
     style.show(fig, alt)
 
 
@@ -1288,14 +1284,14 @@ def show_language_gap_chart(m: Market) -> None:
                   "disclosure.")
         return
     top = ok.iloc[0]
-    title = (f"{_pct(top['value'])} of {top['language']} speakers with a DP live where no "
+    title = (f"{fmt_share(top['value'])} of {top['language']} speakers with a DP live where no "
              f"active PA speaks {top['language']}")
     sub = (f"Share of each language's DP recipients living in an area with no active PA who "
            f"speaks it, {_when(m)}, 95% CIs" + (f"; {hidden} language(s) with fewer than {k} "
                                                  "people not shown" if hidden else ""))
     alt = ("Dot chart of the share of people with a DP living where no active PA speaks their "
-           "language: " + "; ".join(f"{r.language} {_pct(r.value)} ({_pct(r.lower)} to "
-                                    f"{_pct(r.upper)})" for r in ok.itertuples()) + ".")
+           "language: " + "; ".join(f"{r.language} {fmt_share(r.value)} ({fmt_share(r.lower)} to "
+                                    f"{fmt_share(r.upper)})" for r in ok.itertuples()) + ".")
     _ci_dots(ok, "language", title, sub, "% living where no active PA speaks their language",
              alt, ylabel="Preferred language")
 
@@ -1409,7 +1405,7 @@ def show_time_to_fill(m: Market) -> None:
         part = part.set_index("group")
         # blank where the target is not set for the group (the discharge target applies to
         # hospital-discharge requests, and to all requests for comparison)
-        share = part["value"].map(lambda v: _pct(v) if pd.notna(v) else "n/a")
+        share = part["value"].map(lambda v: fmt_share(v) if pd.notna(v) else "n/a")
         t[label] = t["Requests"].map(share).fillna("")
         t[label + " (95% CI)"] = t["Requests"].map(
             _interval_text(part.reset_index()).set_axis(part.index)).fillna("")
@@ -1486,7 +1482,7 @@ def show_match_sources(m: Market) -> None:
     fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == SOURCE_LABELS["family member"])]
     cap = "How PAs were found, by the person's ethnic group"
     if len(fam) and _safe(fam["requests"].iloc[0], fam["total"].iloc[0], m.params["min_cell"]):
-        cap += (f": {_pct(fam['value'].iloc[0])} of filled requests were filled by a family "
+        cap += (f": {fmt_share(fam['value'].iloc[0])} of filled requests were filled by a family "
                 f"member ({_ci(fam.iloc[0])}); relatives, including those living elsewhere, "
                 "may be employed as PAs")
     _table(wide, srcs, m, rate_cols=rates, pct=list(rates), total_col="Filled requests",

@@ -29,10 +29,10 @@ from evalkit.data.councils import place_name
 from evalkit.methods import survival
 from evalkit.report import findings, style
 from evalkit.report import record as rec
+from evalkit.report.findings import fmt_share
 
 COMMUNITY = "Long Term Support: Community"
-NOT_STATED = "Not stated"
-NOT_RECORDED = "Not recorded"
+NOT_STATED, NOT_RECORDED = codes.NOT_STATED, codes.NOT_RECORDED
 OTHER_LANGUAGE = "Other language"
 ENGLISH = "English"
 GROUP_COLUMNS = {"broad": "ethnic_group_broad", "detailed": "ethnic_group"}
@@ -859,11 +859,6 @@ LABELS = {  # column names -> what a reader sees in a table heading
 }
 
 
-def _pct(v: float) -> str:
-    """A share as a whole percentage, for chart titles and table cells."""
-    return f"{100 * v:.0f}%" if np.isfinite(v) else "n/a"
-
-
 def _people(name: str) -> str:
     """'Asian people', 'people from the Mixed ethnic group', 'people in the Indian group'
     (as GOV.UK Ethnicity facts and figures writes them)."""
@@ -1335,7 +1330,7 @@ def show_continuation(res: Uptake) -> None:
     e12 = ended[(ended["months"] == 12) & ended["group"].isin(keep)].dropna(subset=["value"])
     e12 = e12.sort_values("value")
     title = ("Share of Direct Payments ended within a year: " + ", ".join(
-        f"{_pct(r['value'])} ({r['group']})" for _, r in e12.iterrows()) if len(e12)
+        f"{fmt_share(r['value'])} ({r['group']})" for _, r in e12.iterrows()) if len(e12)
         else "Direct Payments still running, by ethnic group")
     fig = style.km_chart(c, time="months", group="group", title=title,
                          subtitle=f"Kaplan-Meier estimate of the share still running, Direct "
@@ -1400,8 +1395,8 @@ def show_carer(res: Uptake) -> None:
 
     def title(shown: pd.DataFrame) -> str:
         lo, hi = shown.sort_values("value").iloc[[0, -1]].itertuples()
-        return (f"An unpaid carer is recorded for {_pct(lo.value)} ({lo.label}) to "
-                f"{_pct(hi.value)} ({hi.label}) of people")
+        return (f"An unpaid carer is recorded for {fmt_share(lo.value)} ({lo.label}) to "
+                f"{fmt_share(hi.value)} ({hi.label}) of people")
     _share_chart(res, d, "label", title, "Share with an unpaid carer recorded, by ethnic group "
                  "and Direct Payment status", x="carer", xlabel="% with an unpaid carer recorded",
                  ylabel="Ethnic group and Direct Payment status")
@@ -1433,7 +1428,7 @@ def show_funnel(res: Uptake) -> None:
     parts = [f"{k} {'has' if k == 1 else 'have'} a {side} share" for k, side in
              ((lo, "lower"), (hi, "higher")) if k]
     title = (f"Of {len(d)} {kind}, {' and '.join(parts)} of Direct Payments than the overall "
-             f"{_pct(limits['baseline'].iloc[0])}, more than chance would explain" if parts
+             f"{fmt_share(limits['baseline'].iloc[0])}, more than chance would explain" if parts
              else f"No {kind[:-1]} differs from the overall Direct Payment share by more than "
              "chance would explain")
     fig = style.funnel_chart(
@@ -1448,7 +1443,7 @@ def show_funnel(res: Uptake) -> None:
         ylabel="% with a Direct Payment")
     style.show(fig, f"Funnel plot: Direct Payment share for {len(d)} {kind} against their size, "
                f"with 95% and 99.8% limits around the overall share of "
-               f"{_pct(limits['baseline'].iloc[0])}; {lo + hi} of them outside the 95% limits "
+               f"{fmt_share(limits['baseline'].iloc[0])}; {lo + hi} of them outside the 95% limits "
                f"and {n998} outside the 99.8% limits.")
 
 

@@ -12,6 +12,7 @@ from evalkit.report.findings import (
     fmt_difference,
     fmt_percent,
     fmt_ratio,
+    fmt_share,
     key_findings,
     percent_sentence,
     ratio_sentence,
@@ -191,3 +192,10 @@ def test_odds_and_hazard_sentences_apply_the_guard():
     with pytest.raises(ValueError, match="name the specific groups"):
         findings.hazard_ratio_sentence("Requests", 0.7, 0.6, 0.8, event="were filled",
                                        comparison="requests from non-White people")
+
+
+@pytest.mark.parametrize("value, text", [(0.314, "31%"), (0.034, "3.4%"), (0.1, "10%"),
+                                         (0.0, "0.0%"), (1.0, "100%"), (None, "n/a"),
+                                         (float("nan"), "n/a"), ("[c]", "n/a")])
+def test_fmt_share_keeps_a_decimal_only_below_ten_percent(value, text):
+    assert fmt_share(value) == text

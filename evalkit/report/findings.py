@@ -64,6 +64,15 @@ def _fmt_ratio_as(template: str, value: float, lower: float, upper: float, conf:
     return template.format(v=f"{value:.{decimals}f}", ci=_ci(lower, upper, conf, decimals))
 
 
+def fmt_share(value: object) -> str:
+    """A share as a percentage for titles, tables and prose: 0.314 -> '31%', 0.034 -> '3.4%'
+    (one decimal below 10%); 'n/a' when missing."""
+    v = _num(value)
+    if v is None:
+        return "n/a"
+    return f"{100 * v:.1f}%" if abs(v) < 0.1 else f"{100 * v:.0f}%"
+
+
 def fmt_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
               decimals: int = 2) -> str:
     """'0.71 times as likely (95% CI 0.64 to 0.79)'."""
