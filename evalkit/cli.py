@@ -34,7 +34,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the subcommand; returns its exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"]:
+    if argv[:1] == ["run"] and not {"-h", "--help"} & set(argv):
         from evalkit.report.preload import start_forkserver
 
         start_forkserver()  # imports what the notebooks need while this process starts up

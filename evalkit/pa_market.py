@@ -959,8 +959,9 @@ GROUP_KEYS = {ALL_REQUESTS: "all", NO_PREFERENCE_GROUP: "no_preference",
 
 
 def estimates(m: Market) -> pd.DataFrame:
-    """The key estimates for results.json (names in docs/planted_effects.md, 02 section)."""
-    cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n"]
+    """The key estimates for results.json (names in docs/planted_effects.md, 02 section), with
+    the `note` that says why a limit is missing where the method gave one."""
+    cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n", "note"]
     k = m.params["min_cell"]
     parts = []
     cox = m.cox[m.cox["value"].notna()]

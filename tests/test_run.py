@@ -31,9 +31,15 @@ def notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # a kernel must read the tables the runner validated, not validate them again
-CACHE_USED = """import os
-from evalkit.data.load import CACHE_ENV
-assert any(Path(os.environ.get(CACHE_ENV, "/nonexistent")).glob("*/meta.json")), "no load cache"
+CACHE_USED = """from evalkit.data import load as loader
+
+
+def validate_again(*args, **kwargs):
+    raise AssertionError("the kernel validated the data again instead of reading the run's cache")
+
+
+loader.load_table = validate_again
+_ = evalkit.load(resolve_data_dir(data_dir))
 """
 
 

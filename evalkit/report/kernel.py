@@ -3,42 +3,63 @@
 A fresh ipykernel spends about 1 s starting and 3-4 s of CPU importing pandas, scipy,
 statsmodels and matplotlib before the notebook's first cell does any work; with three notebooks
 a council, that was most of the time `evalkit run` spent. `ForkedKernelManager` is a
-jupyter_client kernel manager that, for an ipykernel kernelspec running this same Python, forks
-the current process (a worker of `evalkit run`, itself a fork of the forkserver that imported
-those modules once: `evalkit.report.preload`) and starts the kernel application in the child
-with the connection file the manager wrote. Everything else (ports, messages, interrupt,
-shutdown, a kernel that dies) is jupyter_client's own handling, which sees the child through a
-`Popen`-like handle. Any other kernelspec (another Python, another language) is launched the
-usual way.
+jupyter_client kernel manager that forks the current process (a worker of `evalkit run`, itself
+a fork of the forkserver that imported those modules once: `evalkit.report.preload`) and starts
+the kernel application in the child with the connection file the manager wrote. Everything else
+(ports, messages, interrupt, shutdown, a kernel that dies) is jupyter_client's own handling, which
+sees the child through a `Popen`-like handle.
+
+It forks only when the child would be the kernel the kernelspec describes: on Linux (fork without
+exec is unsafe on macOS and absent on Windows), for `<this venv's python> -m ipykernel_launcher`
+with no interpreter options beyond ipykernel's own `-Xfrozen_modules=off`, no `PYTHON*` variables
+of its own, and this process running without `-O` or similar. Any other kernelspec (another
+Python or venv, another language) is launched the usual way. In the child, what a new kernel
+would set up on its own is redone: its own session, environment, working folder, random state,
+matplotlib's inline backend and exit handlers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import signal
 import sys
 import time
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+#: Interpreter option ipykernel's own kernelspec adds (for its debugger); harmless to drop.
+DEBUGGER_OPTION = "-Xfrozen_modules=off"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 
 def kernel_args(argv: list[str]) -> list[str] | None:
-    """The ipykernel arguments of a kernelspec command that starts ipykernel in this same Python
-    (`PYTHON [-X...] -m ipykernel_launcher ARGS`), so that a fork of this process is the same
-    kernel with the same packages; None for any other command. (`-X` options such as
-    `frozen_modules=off`, which ipykernel adds for its debugger, are dropped.)"""
+    """The ipykernel arguments of a kernelspec command `PYTHON [-Xfrozen_modules=off] -m
+    ipykernel_launcher ARGS` where PYTHON is this interpreter, by path (a symlink to the same
+    binary in another venv is another environment); None for any other command."""
     try:
         start = argv.index("ipykernel_launcher")
-        same = Path(argv[0]).resolve() == Path(sys.executable).resolve()
-    except (ValueError, IndexError, OSError):
+    except ValueError:
         return None
-    options = argv[1:start - 1]
-    if not same or argv[start - 1] != "-m" or not all(o.startswith("-X") for o in options):
+    python = os.path.normpath(os.path.abspath(argv[0]))
+    if (python != os.path.normpath(os.path.abspath(sys.executable)) or argv[start - 1] != "-m"
+            or set(argv[1:start - 1]) - {DEBUGGER_OPTION}):
         return None
     return argv[start + 1:]
+
+
+def forkable(argv: list[str], env: Mapping[str, str] | None) -> list[str] | None:
+    """`kernel_args(argv)` when a fork of this process would be that kernel (see module doc),
+    else None."""
+    plain = (sys.platform.startswith("linux") and sys.flags.optimize == 0
+             and not (sys.flags.isolated or sys.flags.dev_mode or sys.flags.ignore_environment)
+             and set(sys._xoptions) <= {"frozen_modules"})
+    own = {k: v for k, v in (env or {}).items() if k.startswith("PYTHON")
+           and os.environ.get(k) != v}
+    return kernel_args(argv) if plain and not own else None
 
 
 class ForkedProcess:
@@ -82,34 +103,34 @@ class ForkedKernelManager(AsyncKernelManager):
     """AsyncKernelManager whose ipykernel kernels are forks of this process (see module doc)."""
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        args = kernel_args(kernel_cmd)
+        args = forkable(kernel_cmd, kw.get("env"))
         if args is None:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             return
         provisioner = self.provisioner
         assert provisioner is not None
-        env = dict(kw.get("env") or os.environ)
+        # as jupyter_client's launcher does: the kernel watches this process and exits with it
+        env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
         cwd = kw.get("cwd")
+        sys.stdout.flush()  # nothing buffered here may be written twice
+        sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             _kernel_child(args, env, cwd)  # never returns
-        try:
-            os.setpgid(pid, pid)  # the child does the same: either wins the race, same result
-        except OSError:
-            pass  # the child already did it (or already exec'd into its own group)
         provisioner.process = ForkedProcess(pid)  # type: ignore[attr-defined]
         provisioner.pid = pid  # type: ignore[attr-defined]
-        provisioner.pgid = pid  # type: ignore[attr-defined]
+        provisioner.pgid = pid  # type: ignore[attr-defined]  # the child's own session
         provisioner.cwd = cwd or os.getcwd()  # type: ignore[attr-defined]
         self._reconcile_connection_info(provisioner.connection_info)  # type: ignore[attr-defined]
 
 
 def _kernel_child(args: list[str], env: dict[str, str], cwd: str | None) -> None:
-    """In the forked child: become the kernel `python -m ipykernel_launcher ARGS` would be, then
-    exit without running the parent's clean-up (its atexit handlers and event loop are not ours)."""
+    """In the forked child: become the kernel a new `python -m ipykernel_launcher ARGS` would
+    be, then exit through the kernel's own exit handlers only (not the parent's)."""
     code = 1
     try:
-        os.setpgid(0, 0)
+        atexit._clear()  # the parent's handlers are not the kernel's
+        os.setsid()  # a session of its own, as jupyter_client starts kernels
         os.environ.clear()
         os.environ.update(env)
         if cwd:
@@ -120,13 +141,13 @@ def _kernel_child(args: list[str], env: dict[str, str], cwd: str | None) -> None
         # the parent forked from inside its event loop; the kernel runs its own
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(asyncio.new_event_loop())
+        _fresh_random_state()
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        # ipykernel reads JPY_PARENT_PID when it is imported (here: long before this fork), so
-        # name the parent explicitly: the kernel then exits if its parent dies
-        parent = env.get("JPY_PARENT_PID") or str(os.getppid())
-        app.initialize([*args, f"--IPKernelApp.parent_handle={parent}"])
+        # ipykernel read JPY_PARENT_PID when it was imported, long before this fork
+        app.initialize([*args, f"--IPKernelApp.parent_handle={env['JPY_PARENT_PID']}"])
+        _inline_matplotlib()
         app.start()
         code = 0
     except SystemExit as stop:
@@ -137,7 +158,27 @@ def _kernel_child(args: list[str], env: dict[str, str], cwd: str | None) -> None
         traceback.print_exc()
     finally:
         try:
+            atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _fresh_random_state() -> None:
+    """Reseed numpy's global generator from the OS, as a new process would be (Python's
+    `random` reseeds itself after a fork)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def _inline_matplotlib() -> None:
+    """Give pyplot the backend a new kernel would have: ipykernel sets MPLBACKEND to the inline
+    backend, but matplotlib read MPLBACKEND when it was imported, before this fork."""
+    backend = os.environ.get("MPLBACKEND") or INLINE_BACKEND
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.switch_backend(backend)
+    elif "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].rcParams["backend"] = backend

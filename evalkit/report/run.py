@@ -35,7 +35,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,7 @@ from evalkit import __version__
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.report import privacy, render
-from evalkit.report.preload import start_forkserver
+from evalkit.report.preload import start_forkserver, worker_context
 
 render.skip_slow_optional_imports()  # before papermill is imported here or in a worker
 
@@ -350,14 +349,14 @@ def council_label(la: str) -> str:
 
 
 def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
-    """Execute tasks, `jobs` at a time, each in a process forked from the forkserver (which has
-    imported this module, papermill and what the notebooks and their kernels need once, instead
-    of every worker and kernel importing them again), with a progress bar; yields (in completion
+    """Execute tasks, `jobs` at a time, each in a worker process (on Linux a fork of the
+    forkserver, which has imported this module, papermill and what the notebooks and their
+    kernels need once: `evalkit.report.preload`), with a progress bar; yields (in completion
     order) each task's manifest entry with its council code."""
     start_forkserver()  # no-op when it runs already (the cli and main() start it early)
     bar = tqdm(total=len(tasks), desc="evalkit run", unit="notebook", file=sys.stderr)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
             futures = {pool.submit(execute, t): t for t in tasks}
             for future in as_completed(futures):
                 task = futures[future]

@@ -1,0 +1,47 @@
+"""How `evalkit run` starts its workers (evalkit.report.preload) and the forkserver's warm-up
+(evalkit.report.warm)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+from evalkit.report import preload, render
+
+
+def test_workers_are_forked_on_linux_and_spawned_elsewhere(monkeypatch) -> None:
+    assert preload.worker_context().get_start_method() == (
+        "forkserver" if sys.platform.startswith("linux") else "spawn")
+    monkeypatch.setattr(preload, "FORKSERVER", False)
+    assert preload.worker_context().get_start_method() == "spawn"
+    preload.start_forkserver()  # nothing to start: must not raise
+
+
+def test_every_preloaded_module_imports() -> None:
+    # the forkserver skips a module that fails to import without a word: check them here
+    for name in preload.PRELOAD:
+        importlib.import_module(name)
+
+
+def test_a_failed_warm_up_is_reported_not_raised(monkeypatch, capsys) -> None:
+    def broken(*args, **kwargs):
+        raise OSError("no templates")
+
+    monkeypatch.setattr(render, "export_html", broken)
+    monkeypatch.delitem(sys.modules, "evalkit.report.warm", raising=False)
+    importlib.import_module("evalkit.report.warm")
+    assert "warm-up skipped (OSError: no templates)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start-up is Linux-only")
+def test_forkserver_workers_have_the_libraries_already() -> None:
+    preload.start_forkserver()
+    with preload.worker_context().Pool(1) as pool:
+        loaded = pool.apply(_loaded, (preload.PRELOAD,))
+    assert loaded == preload.PRELOAD
+
+
+def _loaded(names: list[str]) -> list[str]:
+    return [n for n in names if n in sys.modules]
