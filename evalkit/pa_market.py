@@ -1035,6 +1035,16 @@ def _ci_dots(d: pd.DataFrame, label: str, title: str, subtitle: str, xlabel: str
     style.show(fig, alt)
 
 
+def _ratio_dots(d: pd.DataFrame, label: str, *, what: str, title: str, subtitle: str,
+                xlabel: str, ylabel: str, after: str = "") -> None:
+    """Ratios with CIs as dots on a log scale around 1 (`_ci_dots`); the alt text lists each
+    one after "Dot chart of `what`:" and ends with `after`."""
+    alt = (f"Dot chart of {what}: " + "; ".join(
+        f"{getattr(r, label)} {r.value:.2f} ({r.lower:.2f} to {r.upper:.2f})"
+        for r in d.itertuples()) + "." + (f" {after}" if after else ""))
+    _ci_dots(d, label, title, subtitle, xlabel, alt, pct=False, ref=1.0, log=True, ylabel=ylabel)
+
+
 # --- Key findings -----------------------------------------------------------------------
 def show_key_findings(m: Market) -> None:
     """Key findings as a bullet list."""
@@ -1220,13 +1230,11 @@ def show_representation(m: Market) -> None:
     title = (f"Adults from {len(low)} ethnic group(s) are less likely than White adults to "
              "work as a PA" if len(low) else
              "No ethnic group is clearly less likely than White adults to work as a PA")
-    alt = ("Dot chart of the relative likelihood of adults in each broad ethnic group being an "
-           "active PA compared with White adults: " + "; ".join(
-               f"{r.group} {r.value:.2f} ({r.lower:.2f} to {r.upper:.2f})"
-               for r in rl.itertuples()) + ".")
-    _ci_dots(rl, "group", title, f"Relative likelihood (SC-WRES) vs White adults, {_when(m)}, "
-             "95% CIs; 1 = equally likely", "Relative likelihood (log scale)", alt, pct=False,
-             ref=1.0, log=True, ylabel="Ethnic group (broad)")
+    _ratio_dots(rl, "group", what="the relative likelihood of adults in each broad ethnic group "
+                "being an active PA compared with White adults", title=title,
+                subtitle=f"Relative likelihood (SC-WRES) vs White adults, {_when(m)}, 95% CIs; "
+                "1 = equally likely", xlabel="Relative likelihood (log scale)",
+                ylabel="Ethnic group (broad)")
 
 
 # --- Language coverage ------------------------------------------------------------------
@@ -1430,14 +1438,12 @@ def show_recruitment_cox(m: Market) -> None:
     title = (f"Requests stating a {' or '.join(slow['preference'].str.lower())} preference "
              "take longer to fill" if len(slow) else
              "None of the stated preferences clearly changes how quickly a request is filled")
-    alt = ("Dot chart of hazard ratios of a request being filled, for requests stating each "
-           "preference against those that do not: " + "; ".join(
-               f"{r.preference} {r.value:.2f} ({r.lower:.2f} to {r.upper:.2f})"
-               for r in c.itertuples()) + ". Below 1 means slower.")
-    _ci_dots(c, "preference", title, "Hazard ratio of being filled (Cox model, each type "
-             "adjusted for the others), 95% CIs; below 1 = waits longer",
-             "Hazard ratio: how quickly filled, against requests without the preference "
-             "(log scale)", alt, pct=False, ref=1.0, log=True, ylabel="Stated preference")
+    _ratio_dots(c, "preference", what="hazard ratios of a request being filled, for requests "
+                "stating each preference against those that do not", title=title,
+                subtitle="Hazard ratio of being filled (Cox model, each type adjusted for the "
+                "others), 95% CIs; below 1 = waits longer", xlabel="Hazard ratio: how quickly "
+                "filled, against requests without the preference (log scale)",
+                ylabel="Stated preference", after="Below 1 means slower.")
     skipped = m.cox[m.cox["value"].isna()]
     for r in skipped.itertuples():
         style.say(f"{r.preference}: not in the model ({r.note}).")
