@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import textwrap
 
 import matplotlib as mpl
 import numpy as np
@@ -220,9 +219,9 @@ def test_funnel_chart_labels_only_the_most_extreme_units():
                              ylabel="% with a DP", title=TITLES["title"],
                              subtitle="Share with a DP, 2025, 95% and 99.8% limits.")
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["B", "D"]
-    assert fig.axes[0].get_title(loc="left") == textwrap.fill(
+    assert fig.axes[0].get_title(loc="left") == (
         "Share with a DP, 2025, 95% and 99.8% limits. Labelled: the 2 of the 4 councils outside "
-        "the 95% limits that lie furthest from the baseline.", 100)
+        "the 95% limits that lie furthest from the baseline.")  # wrapped when drawn
     fig = style.funnel_chart(points, _funnel_limits(), x="n", y="share", label="area",
                              max_labels=4, xlabel="People", ylabel="% with a DP", **TITLES)
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["A", "B", "D", "E"]
@@ -272,3 +271,23 @@ def test_table_marks_count_columns_for_the_privacy_gate(shown):
 def test_say_displays_markdown(shown):
     style.say("No council in the data has a Somali speaker with a Direct Payment.")
     assert shown[-1].data == "No council in the data has a Somali speaker with a Direct Payment."
+
+
+def test_long_title_and_subtitle_wrap_inside_the_chart() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    title = ("Monthly new direct payment starts among people in teams T01, T02, T03, T04: "
+             "special-cause variation (2 in 3 Above CL, 2 in 3 Below CL, Above UCL)")
+    fig = style.line_chart(pd.DataFrame({"m": [1, 2, 3], "v": [1.0, 2.0, 3.0]}), "m", "v",
+                           title=title, subtitle="A long subtitle, " * 12, xlabel="Month",
+                           ylabel="Starts")
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for text in (fig._suptitle, fig.axes[0]._left_title):
+        extent = text.get_window_extent(renderer)
+        assert extent.width > box.width / 2  # the long line was drawn ...
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1  # ... and kept inside the figure
+        assert box.y0 <= extent.y0 and extent.y1 <= box.y1
+    assert fig._suptitle.get_window_extent(renderer).y0 >= \
+        fig.axes[0]._left_title.get_window_extent(renderer).y1  # no overlap

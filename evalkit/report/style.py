@@ -13,7 +13,6 @@ import base64
 import html
 import io
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -201,9 +200,11 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"chart: {name} is required (generate it from the estimates), "
                              f"not {text!r}")
-    fig.suptitle(textwrap.fill(title, 80), x=0.01, ha="left", fontsize=13, fontweight="bold",
-                 color="black")
-    ax.set_title(textwrap.fill(subtitle, 100), loc="left", fontsize=10, color=DARK_GREY)
+    # wrap=True breaks lines at the figure's edge (measured, so bold or wide text fits too);
+    # the constrained layout then makes room for every line
+    fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold", color="black",
+                 wrap=True)
+    ax.set_title(subtitle, loc="left", fontsize=10, color=DARK_GREY, wrap=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if source:
