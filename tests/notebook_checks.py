@@ -3,7 +3,9 @@ under `pytest --nbval-lax` as a researcher opening the notebook with $EVALKIT_DA
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,18 @@ def committed_headings(notebook: Path) -> list[str]:
                 if c.cell_type == "markdown" and c.source.startswith("## ")]
     assert headings[:2] == ["Key findings", "Data"] and headings[-1] == "Methods and caveats"
     return headings
+
+
+IMAGE_DATA = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+")
+
+
+def readable_text(cells: list) -> str:
+    """The cells (sources and outputs) as JSON text without image data: base64 is random
+    letters, and a word such as "BAME" turns up in a PNG now and then."""
+    cells = [{**c, "outputs": [{**o, "data": {k: v for k, v in o.get("data", {}).items()
+                                             if not k.startswith("image/")}}
+                               for o in c.get("outputs", [])]} for c in cells]
+    return IMAGE_DATA.sub("data:image", json.dumps(cells))
 
 
 def run_papermill(notebook: Path, tmp_path: Path, parameters: dict) -> NotebookNode:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from notebook_checks import assert_nbval_lax_passes, committed_headings, run_papermill
+from notebook_checks import (
+    assert_nbval_lax_passes,
+    committed_headings,
+    readable_text,
+    run_papermill,
+)
 
 from evalkit.data.synth import synthesise
 from evalkit.paths import NOTEBOOK_DIR
@@ -36,7 +41,7 @@ def test_papermill_run_writes_results_and_findings(small_folder, tmp_path):
     assert {"language", "ethnicity", "gender", "hospital_discharge"} <= hr
     findings = (tmp_path / "key_findings.md").read_text()
     assert findings.count("\n- ") >= 2 and "BAME" not in findings
-    text = json.dumps([c.get("outputs", []) for c in executed.cells])
+    text = readable_text(executed.cells)
     assert "Traceback" not in text and "PA0000" not in text  # no PA identifiers shown
 
 

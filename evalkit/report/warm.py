@@ -4,12 +4,14 @@ Imported only by the forkserver (`evalkit.report.preload.PRELOAD`), after the li
 is not all of a library's first-use cost: nbconvert loads and compiles its page templates and
 soupsieve its CSS selectors the first time a page is rendered, and matplotlib loads its fonts the
 first time a chart is drawn. Rendering one small page and drawing one small chart here means
-every worker and kernel, being a fork of this process, starts with that done. (Importing this
-module anywhere else wastes about a second; nothing else depends on it.)
+every worker and kernel, being a fork of this process, starts with that done; the objects made
+so far are then frozen (`gc.freeze`, as Python's documentation advises before forking).
+(Importing this module anywhere else wastes about a second; nothing else depends on it.)
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import pandas as pd
@@ -33,6 +35,9 @@ def warm_up() -> None:
 
 try:
     warm_up()
-except Exception as err:  # noqa: BLE001 - a failed warm-up only costs time; never the run
+except Exception as err:  # a failed warm-up costs time, never the run
     print(f"evalkit run: warm-up skipped ({type(err).__name__}: {err}); reports are still "
           "rendered, each a little more slowly", file=sys.stderr)
+# Everything this process holds now lives as long as it does: move it out of the garbage
+# collector's sight, so the collections in each fork neither walk it nor copy its pages.
+gc.freeze()
