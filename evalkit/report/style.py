@@ -232,6 +232,14 @@ def _colours(groups: Sequence, where: str) -> dict:
     return dict(zip(groups, PALETTE, strict=False))
 
 
+def _series(df: pd.DataFrame, cols: Sequence[str], group: str | None, value: str,
+            where: str) -> tuple[pd.DataFrame, list, dict]:
+    """For a chart of one line per group: `cols` as numbers, the groups in order of first
+    appearance (or just `value` without groups) and one palette colour each."""
+    keys = df[group].drop_duplicates().tolist() if group else [value]
+    return _numeric(df, cols, where), keys, _colours(keys, where)
+
+
 def _label_ends(ax: Axes, ends: Mapping[str, tuple[object, float]], colours: Mapping) -> None:
     """Label each series at its last point (label directly, no legend), nudged apart."""
     lo, hi = ax.get_ylim()
@@ -327,10 +335,8 @@ def line_chart(df: pd.DataFrame, x: str, value: str, *, lower: str | None = None
                upper: str | None = None, group: str | None = None, title: str, subtitle: str,
                xlabel: str, ylabel: str, source: str | None = None) -> Figure:
     """Lines over time, one per `group`, with shaded confidence ribbons; labelled at the end."""
-    cols = [value, *(c for c in (lower, upper) if c)]
-    nums = _numeric(df, cols, "line_chart")
-    keys = df[group].drop_duplicates().tolist() if group else [value]
-    colours = _colours(keys, "line_chart")
+    nums, keys, colours = _series(df, [value, *(c for c in (lower, upper) if c)], group, value,
+                                  "line_chart")
     fig, ax = figure()
     ends = {}
     for key in keys:
@@ -416,10 +422,8 @@ def km_chart(df: pd.DataFrame, *, time: str = "time", value: str = "value",
              title: str, subtitle: str, xlabel: str, ylabel: str,
              source: str | None = None) -> Figure:
     """Kaplan-Meier steps (e.g. share still waiting for a PA) with confidence bands by group."""
-    cols = [time, value, *(c for c in (lower, upper) if c and c in df)]
-    nums = _numeric(df, cols, "km_chart")
-    keys = df[group].drop_duplicates().tolist() if group else [value]
-    colours = _colours(keys, "km_chart")
+    nums, keys, colours = _series(df, [time, value, *(c for c in (lower, upper) if c and c in df)],
+                                  group, value, "km_chart")
     fig, ax = figure()
     ends = {}
     for key in keys:
