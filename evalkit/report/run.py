@@ -9,10 +9,11 @@ this process loads and validates the data with `evalkit.load` (stop, exit 2, bef
 runs if it cannot be used) and caches the validated tables in a private temporary folder,
 removed at the end, so each notebook's `evalkit.load` reuses them instead of validating again
 (the cache is never inside REPORT_DIR, which is for publishing); execute each notebook with
-papermill once per council, `--jobs` at a time, each in a worker forked from the forkserver whose
-kernel is a fork of that worker (`evalkit.report.kernel`; default jobs: all notebooks of a
-council at once, at most cores + 1); render its HTML with code hidden in the same worker right
-after it runs; run the privacy gate (`evalkit.report.privacy`) on each notebook as it finishes;
+papermill once per council, `--jobs` at a time, each in its own worker (on Linux a fork of the
+forkserver, and its kernel a fork of the worker: `evalkit.report.kernel`; default jobs: all
+notebooks of a council at once, at most cores + 1); render its HTML with code hidden in the
+same worker right after it runs; run the privacy gate (`evalkit.report.privacy`) on each
+notebook as it finishes;
 write per council `REPORT_DIR/<la_code>/manifest.json` and each notebook's outputs under
 `REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`. Exit 0 only when every
 notebook succeeded and passed the gate.
@@ -69,6 +70,7 @@ KERNEL_BASE, TABLE_FACTOR = 400 * 2**20, 2
 #: or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown can cause; cell
 #: errors still reach the notebook and a dead kernel still fails it.
 QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+
 
 class RunError(Exception):
     """The run cannot start: bad options or unusable data. The message says what to fix."""
