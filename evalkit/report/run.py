@@ -13,10 +13,9 @@ papermill once per council, `--jobs` at a time, each in its own worker (on Linux
 forkserver, and its kernel a fork of the worker: `evalkit.report.kernel`; default jobs: all
 notebooks of a council at once, at most cores + 1); render its HTML with code hidden in the
 same worker right after it runs; run the privacy gate (`evalkit.report.privacy`) on each
-notebook as it finishes;
-write per council `REPORT_DIR/<la_code>/manifest.json` and each notebook's outputs under
-`REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`. Exit 0 only when every
-notebook succeeded and passed the gate.
+notebook as it finishes; write per council `REPORT_DIR/<la_code>/manifest.json` and each
+notebook's outputs under `REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`.
+Exit 0 only when every notebook succeeded and passed the gate.
 """
 
 from __future__ import annotations
