@@ -30,14 +30,24 @@ PROBE = "evalkit_fork_probe"  # a module only this test process has: a fork inhe
     (["/usr/bin/python3.9", "-m", "ipykernel_launcher", "-f", "c.json"], None),  # other Python
     ([PYTHON, "-O", "-m", "ipykernel_launcher", "-f", "c.json"], None),  # changes the interpreter
     ([PYTHON, "-Xutf8", "-m", "ipykernel_launcher", "-f", "c.json"], None),
-    ([str(Path(PYTHON).parent / ".." / "bin" / Path(PYTHON).name), "-m", "ipykernel_launcher"],
-     []),  # the same path, spelled differently
+    ([str(Path(PYTHON).parent / ".." / Path(PYTHON).parent.name / Path(PYTHON).name), "-m",
+      "ipykernel_launcher"], []),  # the same path, spelled differently
     ([PYTHON, "-m", "other_kernel", "-f", "c.json"], None),
     (["R", "--slave", "-e", "IRkernel::main()", "--args", "c.json"], None),
     ([], None),
 ])
 def test_only_ipykernel_in_this_python_is_forked(argv: list[str], expected) -> None:
     assert kernel_args(argv) == expected
+
+
+def test_python_and_python3_of_this_venv_are_both_this_python(tmp_path: Path) -> None:
+    # a venv's console scripts run bin/python3 while `ipykernel install` writes bin/python
+    siblings = [p for p in Path(PYTHON).parent.glob("python*")
+                if p.resolve() == Path(PYTHON).resolve()]
+    assert len(siblings) >= 1
+    for python in siblings:
+        assert kernel_args([str(python), "-m", "ipykernel_launcher", "-f", "c.json"]) == \
+            ["-f", "c.json"]
 
 
 def test_another_venv_on_the_same_interpreter_is_not_this_python(tmp_path: Path) -> None:

@@ -30,8 +30,13 @@ def notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-# a kernel must read the tables the runner validated, not validate them again
-CACHE_USED = """from evalkit.data import load as loader
+# a kernel must be a fork of the warm forkserver (on Linux) and read the tables the runner
+# validated, not validate them again
+CACHE_USED = """import sys
+
+from evalkit.data import load as loader
+
+assert sys.platform != "linux" or "evalkit.report.warm" in sys.modules, "kernel not forked"
 
 
 def validate_again(*args, **kwargs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from evalkit.report import run
 
@@ -36,3 +37,15 @@ def test_nbformat_still_validates_without_the_optional_iri_checker():
             "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_installed_kernel_is_forked_when_run_through_the_evalkit_command():
+    # the `evalkit` script runs bin/python3 while `ipykernel install` names bin/python: both
+    # must count as this Python, or every report kernel starts (and imports) from scratch
+    script = Path(sys.executable).with_name("evalkit")
+    python = script.read_text().splitlines()[0].removeprefix("#!").strip()
+    code = ("from jupyter_client.kernelspec import KernelSpecManager\n"
+            "from evalkit.report.kernel import forkable\n"
+            "print(forkable(KernelSpecManager().get_kernel_spec('python3').argv, None))")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['-f', '{connection_file}']"

@@ -27,6 +27,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
@@ -36,16 +37,25 @@ DEBUGGER_OPTION = "-Xfrozen_modules=off"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
+def this_python(path: str) -> bool:
+    """Whether `path` runs this interpreter in this environment: a file in the same folder as
+    `sys.executable` (a venv's `python` and `python3`) that is the same binary. A link to the
+    same binary from another folder is another venv, with other packages."""
+    here, there = (Path(os.path.normpath(os.path.abspath(p))) for p in (sys.executable, path))
+    try:
+        return there.parent == here.parent and there.resolve() == here.resolve()
+    except OSError:
+        return False
+
+
 def kernel_args(argv: list[str]) -> list[str] | None:
     """The ipykernel arguments of a kernelspec command `PYTHON [-Xfrozen_modules=off] -m
-    ipykernel_launcher ARGS` where PYTHON is this interpreter, by path (a symlink to the same
-    binary in another venv is another environment); None for any other command."""
+    ipykernel_launcher ARGS` where PYTHON is `this_python`; None for any other command."""
     try:
         start = argv.index("ipykernel_launcher")
     except ValueError:
         return None
-    python = os.path.normpath(os.path.abspath(argv[0]))
-    if (python != os.path.normpath(os.path.abspath(sys.executable)) or argv[start - 1] != "-m"
+    if (not this_python(argv[0]) or argv[start - 1] != "-m"
             or set(argv[1:start - 1]) - {DEBUGGER_OPTION}):
         return None
     return argv[start + 1:]
