@@ -999,9 +999,9 @@ def show_each(res: Outcomes, show) -> None:
         show(res, c["change_id"])
 
 
-def show_key_findings(res: Outcomes) -> list[str]:
-    """Key findings as a bullet list (and the list)."""
-    return findings.key_findings(key_findings(res))
+def show_key_findings(res: Outcomes) -> None:
+    """Key findings as a bullet list (`record` writes them to key_findings.md)."""
+    findings.key_findings(key_findings(res))
 
 
 def show_quality(res: Outcomes) -> None:

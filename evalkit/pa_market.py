@@ -50,7 +50,7 @@ PA_USES = frozenset({"pa", "mixed"})
 NOT_RECORDED = codes.NOT_RECORDED
 SOURCE_LABELS = {"register": "PA register", "agency": "Support agency",
                  "family member": "Family member", "word of mouth": "Word of mouth",
-                 "not recorded": "Not recorded"}
+                 "not recorded": codes.NOT_RECORDED}
 SOURCES = {"pas": "Active PAs", "recipients": "DP recipients employing PAs",
            "population": "Adult population"}
 
@@ -904,15 +904,15 @@ def _when(m: Market) -> str:
 
 
 def _gap_sentence(row, m: Market) -> str:
-    """'Somali speakers make up 3.1% of people with a Direct Payment, but no active PA speaks
-    Somali in 7 of the 12 areas where they live ...' from one coverage row."""
+    """'Somali speakers (3.1% of people with a Direct Payment): 64% of them (95% CI ...) live
+    where no active PA speaks Somali, in 7 of the 12 areas they live in.' from one coverage row
+    (short enough for key findings with a language name of several words)."""
     lang, n, without = row["language"], row["areas"], row["areas_without"]
-    where = (f"any of the {n} areas" if without == n else f"{without} of the {n} areas") \
+    where = (f"all {n} areas" if without == n else f"{without} of the {n} areas") \
         if n > 1 else "the one area"
-    return (f"{lang} speakers make up {fmt_share(row['share_of_recipients'])} of people with a "
-            f"Direct Payment, but no active PA speaks {lang} in {where} where they live: "
-            f"{fmt_share(row['value'])} of them ({_ci(row)}) live where no PA on the register "
-            "speaks their language.")
+    return (f"{lang} speakers ({fmt_share(row['share_of_recipients'])} of people with a Direct "
+            f"Payment): {fmt_share(row['value'])} of them ({_ci(row)}) live where no active PA "
+            f"speaks {lang}, in {where} they live in.")
 
 
 def key_findings(m: Market) -> list[str]:
@@ -924,14 +924,16 @@ def key_findings(m: Market) -> list[str]:
               & (cov["value"] > 0)]
     out += [_gap_sentence(r, m) for _, r in cov.head(2).iterrows()]
     med = m.medians[m.medians["group"] == ALL_REQUESTS]
-    if len(med) and med["n"].iloc[0] >= k:
+    if len(med) and med["n"].iloc[0] >= k and pd.notna(med["value"].iloc[0]):
         r = med.iloc[0]
         f28 = m.filled[(m.filled["group"] == ALL_REQUESTS) & (m.filled["days"] == 28)]
         tail = (f"; {fmt_share(f28['value'].iloc[0])} were filled within 28 days "
                 f"({_ci(f28.iloc[0])})" if len(f28) and pd.notna(f28["value"].iloc[0]) else "")
         out.append(f"Half of the {int(r['n']):,} requests for a PA were filled within "
                    f"{_days(r['value'])} days ({_ci(r, _days)} days){tail}.")
-    slow = m.cox[m.cox["value"].notna() & (m.cox["upper"] < 1)].sort_values("value")
+    slow = m.cox[m.cox["value"].notna() & (m.cox["upper"] < 1)
+                 & (m.cox["preference"] != PREFERENCE_LABELS["hospital_discharge"])
+                 ].sort_values("value")  # discharge is a need, not a PA to match
     for _, r in slow.head(1).iterrows():
         out.append(findings.hazard_ratio_sentence(
             f"requests that asked for a PA matching their {r['preference'].lower()}", r["value"],
@@ -1012,7 +1014,7 @@ def _table(df: pd.DataFrame, count_cols: Sequence[str], m: Market,
     """Show a table through `style.table` (disclosure control); `pct` columns as percentages."""
     shown = df.copy()
     for c in pct:
-        shown[c] = shown[c].map(lambda v: fmt_share(v) if pd.notna(v) else "n/a").astype(object)
+        shown[c] = shown[c].map(fmt_share).astype(object)
     style.table(shown, count_cols=list(count_cols), rate_cols=rate_cols,
                 threshold=m.params["min_cell"], caption=caption or None, decimals=1, **kwargs)
 
@@ -1414,7 +1416,7 @@ def show_time_to_fill(m: Market) -> None:
         part = part.set_index("group")
         # blank where the target is not set for the group (the discharge target applies to
         # hospital-discharge requests, and to all requests for comparison)
-        share = part["value"].map(lambda v: fmt_share(v) if pd.notna(v) else "n/a")
+        share = part["value"].map(fmt_share)
         t[label] = t["Requests"].map(share).fillna("")
         t[label + " (95% CI)"] = t["Requests"].map(
             _interval_text(part.reset_index()).set_axis(part.index)).fillna("")

@@ -1205,7 +1205,7 @@ def show_odds(res: Uptake) -> None:
     title = ("Lower odds of a Direct Payment at the same age and need: " + _list(low[:2])
              if low else "No group has clearly lower odds of a Direct Payment at the same age "
              "and need")
-    fig = _ci_chart(d, "label", textwrap.shorten(title, 110),
+    fig = _ci_chart(d, "label", title,
                     f"Adjusted odds ratios, {_place(res)}, {_when(res)}: binomial model on "
                     "counts by ethnic group, language, interpreter need, age band, gender and "
                     "support reason" + (", and council" if res.la_code == "all" else "")

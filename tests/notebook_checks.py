@@ -43,6 +43,13 @@ def readable_text(cells: list) -> str:
     return IMAGE_DATA.sub("data:image", json.dumps(cells))
 
 
+def bare_results(cells: list) -> list[str]:
+    """Sources of cells that print their last expression's value (an `execute_result`, e.g. a
+    path or a list): a report shows only what evalkit displays on purpose."""
+    return [c.source for c in cells if c.get("cell_type") == "code"
+            and any(o.get("output_type") == "execute_result" for o in c.get("outputs", []))]
+
+
 def run_papermill(notebook: Path, tmp_path: Path, parameters: dict) -> NotebookNode:
     """Execute `notebook` in `tmp_path` with `parameters`; every code cell must have run."""
     nb = pm.execute_notebook(str(notebook), str(tmp_path / notebook.name), kernel_name="python3",

@@ -29,6 +29,7 @@ def shown(monkeypatch):
 def test_formats():
     assert fmt_ratio(0.7104, 0.6449, 0.7861) == "0.71 times as likely (95% CI 0.64 to 0.79)"
     assert fmt_percent(0.2349, 0.2012, 0.2651) == "23% (95% CI 20% to 27%)"
+    assert fmt_percent(0.034, 0.0291, 0.04) == "3.4% (95% CI 2.9% to 4.0%)"  # as fmt_share
     assert fmt_percent(0.2349, 0.2012, 0.2651, conf=0.998, decimals=1) == \
         "23.5% (99.8% CI 20.1% to 26.5%)"
     assert fmt_difference(-3.21, -5.4, -1.04) == \
@@ -109,7 +110,8 @@ def test_key_findings_displays_and_writes(shown, tmp_path):
                  "(95% CI 0.64 to 0.79).",
                  "There were too few Black people in the data to say."]
     path = tmp_path / "nb" / "key_findings.md"
-    assert key_findings(sentences, path=path) == sentences
+    assert key_findings(sentences) == sentences
+    assert findings.write_key_findings(sentences, path) == path
     (md,) = shown
     assert md.data == "\n".join(f"- {s}" for s in sentences)
     assert path.read_text() == "# Key findings\n\n" + md.data + "\n"
@@ -119,7 +121,7 @@ def test_key_findings_displays_and_writes(shown, tmp_path):
     ([], "give 1 to 6 findings, not 0"),
     (["A finding."] * 7, "not 7"),
     ([" "], "non-empty sentence"),
-    (["word " * 46], "under 45 words"),
+    (["word " * 46], "to 45 words or fewer"),
     (["Ethnic minorities waited longer."], "name the specific groups"),
 ])
 def test_key_findings_rejects(shown, sentences, message):
@@ -195,7 +197,8 @@ def test_odds_and_hazard_sentences_apply_the_guard():
 
 
 @pytest.mark.parametrize("value, text", [(0.314, "31%"), (0.034, "3.4%"), (0.1, "10%"),
-                                         (0.0, "0.0%"), (1.0, "100%"), (None, "n/a"),
+                                         (0.0, "0.0%"), (1.0, "100%"), (0.0999, "10%"),
+                                         (None, "n/a"),
                                          (float("nan"), "n/a"), ("[c]", "n/a")])
 def test_fmt_share_keeps_a_decimal_only_below_ten_percent(value, text):
     assert fmt_share(value) == text

@@ -93,13 +93,16 @@ def test_notebook_runs_in_a_fork_of_this_process_as_a_new_kernel_would(tmp_path:
                                     f"print({PROBE!r} in sys.modules, os.getppid(), os.getcwd())",
                           "import os\nprint(os.getsid(0) == os.getpid())",
                           "import matplotlib\nprint(matplotlib.get_backend())",
-                          "import numpy as np\nprint(np.random.random())")
+                          "import numpy as np\nprint(np.random.random())",
+                          "import matplotlib.pyplot as plt\n_ = plt.plot([1, 2])")
     finally:
         del sys.modules[PROBE]
-    parent, session, backend, draw = outputs(nb)
+    parent, session, backend, draw, _ = outputs(nb)
     assert parent == f"True {os.getpid()} {tmp_path}\n"
     assert session == "True\n"  # its own session, so signals to its group reach only it
-    assert "inline" in backend  # pyplot figures are shown, as in any kernel
+    assert "inline" in backend
+    shown = [o for o in nb.cells[-1].outputs if "image/png" in o.get("data", {})]
+    assert len(shown) == 1  # a pyplot figure is shown after its cell, as in any kernel
     assert float(draw) != np.random.RandomState(0).random_sample()
     assert nb.metadata["language_info"]["name"] == "python"
 

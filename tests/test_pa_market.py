@@ -294,3 +294,14 @@ def test_faith_preference_matched_on_religion_and_in_the_cox_groups():
     assert len(pm.recruitment_groups(d)["Faith"]) == 3
     no_religion = pm.match_achieved(req, register_frame().drop(columns="religion"))
     assert "Faith" not in set(no_religion["preference"])
+
+
+def test_language_gap_finding_stays_short_enough_for_long_language_names(tmp_path):
+    from evalkit.report import findings
+
+    row = pd.Series({"language": "British Sign Language", "areas": 12, "areas_without": 7,
+                     "share_of_recipients": 0.006, "value": 0.64, "lower": 0.51, "upper": 0.75,
+                     "conf": 0.95})
+    sentence = pm._gap_sentence(row, None)
+    assert "British Sign Language" in sentence and "64%" in sentence and "7 of the 12" in sentence
+    findings.write_key_findings([sentence], tmp_path / "key_findings.md")  # checks its length

@@ -51,11 +51,19 @@ def _usable(values: tuple[object, ...], n: object, min_n: int) -> bool:
     return all(_num(v) is not None for v in values) and (n is None or (count or 0) >= min_n)
 
 
-def _ci(lower: float, upper: float, conf: float, decimals: int, percent: bool = False) -> str:
-    """'(95% CI 0.64 to 0.79)'; proportions as percentages when `percent`."""
-    def num(x: float) -> str:
-        return f"{x * 100:.{decimals}f}%" if percent else f"{x:.{decimals}f}"
-    return f"({_conf(conf)} {num(lower)} to {num(upper)})"
+def _ci(lower: float, upper: float, conf: float, decimals: int | None,
+        percent: bool = False) -> str:
+    """'(95% CI 0.64 to 0.79)'; proportions as percentages when `percent` (`fmt_share`'s
+    places when `decimals` is None)."""
+    return f"({_conf(conf)} {_number(lower, decimals, percent)} to " \
+           f"{_number(upper, decimals, percent)})"
+
+
+def _number(x: float, decimals: int | None, percent: bool) -> str:
+    """A proportion as a percentage (`decimals` places, or `fmt_share`'s) or a plain number."""
+    if not percent:
+        return f"{x:.{decimals or 0}f}"
+    return fmt_share(x) if decimals is None else f"{x * 100:.{decimals}f}%"
 
 
 def _fmt_ratio_as(template: str, value: float, lower: float, upper: float, conf: float,
@@ -70,7 +78,7 @@ def fmt_share(value: object) -> str:
     v = _num(value)
     if v is None:
         return "n/a"
-    return f"{100 * v:.1f}%" if abs(v) < 0.1 else f"{100 * v:.0f}%"
+    return f"{100 * v:.1f}%" if abs(round(100 * v, 1)) < 10 else f"{100 * v:.0f}%"
 
 
 def fmt_ratio(value: float, lower: float, upper: float, conf: float = 0.95,
@@ -92,9 +100,10 @@ def fmt_hazard_ratio(value: float, lower: float, upper: float, conf: float = 0.9
 
 
 def fmt_percent(value: float, lower: float, upper: float, conf: float = 0.95,
-                decimals: int = 0) -> str:
-    """Proportions (0 to 1) as '23% (95% CI 20% to 26%)'."""
-    return f"{value * 100:.{decimals}f}% {_ci(lower, upper, conf, decimals, percent=True)}"
+                decimals: int | None = None) -> str:
+    """Proportions (0 to 1) as '23% (95% CI 20% to 26%)', '3.4% (95% CI 2.9% to 4.0%)':
+    by default as `fmt_share` writes each, so charts, tables and sentences agree."""
+    return f"{_number(value, decimals, True)} {_ci(lower, upper, conf, decimals, percent=True)}"
 
 
 def fmt_difference(value: float, lower: float, upper: float, conf: float = 0.95, *,
@@ -169,12 +178,11 @@ def hazard_ratio_sentence(subject: str, value: object, lower: object, upper: obj
 
 def percent_sentence(subject: str, value: object, lower: object, upper: object, *,
                      outcome: str, conf: float = 0.95, n: object = None, min_n: int = MIN_N,
-                     decimals: int = 0) -> str:
+                     decimals: int | None = None) -> str:
     """'23% of Asian people on long-term support had a Direct Payment (95% CI 20% to 26%).'"""
     if not _usable((value, lower, upper), n, min_n):
         return too_few(subject, f"what share {outcome}")
-    v = _num(value) * 100
-    return check_wording(f"{v:.{decimals}f}% of {subject} {outcome} "
+    return check_wording(f"{_number(_num(value), decimals, True)} of {subject} {outcome} "
                          f"{_ci(_num(lower), _num(upper), conf, decimals, percent=True)}.")
 
 
@@ -191,16 +199,14 @@ def difference_sentence(subject: str, value: object, lower: object, upper: objec
     return check_wording(f"For {subject}, {measure} was {text}.{_chance(lo, hi, 0.0)}")
 
 
-def key_findings(sentences: list[str], *, path: str | os.PathLike[str] | None = None,
-                 title: str = "Key findings") -> list[str]:
-    """Show the findings as a Markdown list and, with `path`, write them as `key_findings.md`.
+def key_findings(sentences: list[str]) -> list[str]:
+    """Show the findings as a Markdown list (each module's `record` writes the same sentences
+    to key_findings.md with `write_key_findings`).
 
     Each finding must be one short plain sentence (at most MAX_WORDS words) that passes
     `check_wording`; there are at most MAX_FINDINGS of them. Returns the sentences.
     """
     display(Markdown(_bullets(sentences)))
-    if path is not None:
-        write_key_findings(sentences, path, title=title)
     return list(sentences)
 
 
@@ -222,7 +228,8 @@ def _bullets(sentences: list[str]) -> str:
         if not isinstance(s, str) or not s.strip():
             raise ValueError(f"key_findings: each finding must be a non-empty sentence, not {s!r}")
         if len(s.split()) > MAX_WORDS:
-            raise ValueError(f"key_findings: keep each finding under {MAX_WORDS} words so it can "
-                             f"be translated or read aloud; {len(s.split())} words in {s!r}")
+            raise ValueError(f"key_findings: keep each finding to {MAX_WORDS} words or fewer so "
+                             f"it can be translated or read aloud; {len(s.split())} words in "
+                             f"{s!r}")
         check_wording(s)
     return "\n".join(f"- {s.strip()}" for s in sentences)

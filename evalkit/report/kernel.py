@@ -139,7 +139,7 @@ def _kernel_child(args: list[str], env: dict[str, str], cwd: str | None) -> None
     be, then exit through the kernel's own exit handlers only (not the parent's)."""
     code = 1
     try:
-        atexit._clear()  # the parent's handlers are not the kernel's
+        _own_exit_handlers()
         os.setsid()  # a session of its own, as jupyter_client starts kernels
         os.environ.clear()
         os.environ.update(env)
@@ -175,6 +175,20 @@ def _kernel_child(args: list[str], env: dict[str, str], cwd: str | None) -> None
             os._exit(code)
 
 
+def _own_exit_handlers() -> None:
+    """Drop the parent's exit handlers (its clean-up is not the kernel's) but keep those every
+    new Python has once these modules are imported: logging's flush, multiprocessing's child
+    clean-up and weakref.finalize's (temporary folders a notebook leaves open)."""
+    atexit._clear()
+    if "logging" in sys.modules:
+        atexit.register(sys.modules["logging"].shutdown)
+    if "multiprocessing.util" in sys.modules:
+        atexit.register(sys.modules["multiprocessing.util"]._exit_function)
+    import weakref
+
+    weakref.finalize._registered_with_atexit = False  # re-registers with the first finalizer
+
+
 def _fresh_random_state() -> None:
     """Reseed numpy's global generator from the OS, as a new process would be (Python's
     `random` reseeds itself after a fork)."""
@@ -187,8 +201,10 @@ def _inline_matplotlib() -> None:
     """Give pyplot the backend a new kernel would have: ipykernel sets MPLBACKEND to the inline
     backend, but matplotlib read MPLBACKEND when it was imported, before this fork."""
     backend = os.environ.get("MPLBACKEND") or INLINE_BACKEND
+    if "matplotlib" in sys.modules:
+        # first the setting (the inline backend hooks itself into IPython, to show figures
+        # after each cell, only when it finds itself named there), then pyplot
+        sys.modules["matplotlib"].rcParams["backend"] = backend
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.switch_backend(backend)
-    elif "matplotlib" in sys.modules:
-        sys.modules["matplotlib"].rcParams["backend"] = backend

@@ -39,5 +39,7 @@ except Exception as err:  # a failed warm-up costs time, never the run
     print(f"evalkit run: warm-up skipped ({type(err).__name__}: {err}); reports are still "
           "rendered, each a little more slowly", file=sys.stderr)
 # Everything this process holds now lives as long as it does: move it out of the garbage
-# collector's sight, so the collections in each fork neither walk it nor copy its pages.
+# collector's sight, so the collections in each fork neither walk it nor copy its pages
+# (after collecting the warm-up's own garbage, which would otherwise be kept for good).
+gc.collect()
 gc.freeze()
