@@ -164,7 +164,9 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str = "csv"
     for name, df in tables.items():
         path = folder / f"{name}.{fmt}"
         if fmt == "csv":
-            df.to_csv(path, index=False)
+            # CRLF line ends (as Excel writes them) make the writer quote a field holding a bare
+            # carriage return, which every CSV reader would otherwise take for a new row
+            df.to_csv(path, index=False, lineterminator="\r\n")
         elif fmt == "parquet":
             df.to_parquet(path, index=False)
         else:
