@@ -354,7 +354,6 @@ def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
     forkserver, which has imported this module, papermill and what the notebooks and their
     kernels need once: `evalkit.report.preload`), with a progress bar; yields (in completion
     order) each task's manifest entry with its council code."""
-    start_forkserver()  # no-op when it runs already (the cli and main() start it early)
     bar = tqdm(total=len(tasks), desc="evalkit run", unit="notebook", file=sys.stderr)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
@@ -568,7 +567,8 @@ def main(args: argparse.Namespace) -> int:
     started, t0 = now(), time.perf_counter()
     try:
         notebooks, params = check_options(args)  # fail fast, before the data are loaded
-        start_forkserver()
+        start_forkserver()  # before the data load, so both proceed side by side (no-op
+        # when `evalkit run` on the command line started it already)
         dataset = load_data(args.data_dir)
         las = councils(dataset, args.la)
         jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),
