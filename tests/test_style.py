@@ -109,10 +109,16 @@ TITLES = {"title": "Asian people are less likely than White people to take a Dir
           "subtitle": "Share with a DP, by ethnic group, Leicester, 2025/26, 95% CIs"}
 
 
+def _words(fig, gid: str) -> str:
+    """The title or subtitle of a chart as one line (finish wraps them)."""
+    (text,) = fig.findobj(lambda artist: artist.get_gid() == gid)
+    return " ".join(text.get_text().split())
+
+
 def _assert_labelled(fig, xlabel: bool = True):
-    assert fig.get_suptitle() == TITLES["title"]
+    assert _words(fig, "title") == TITLES["title"]
+    assert _words(fig, "subtitle") == TITLES["subtitle"]
     ax = fig.axes[0]
-    assert ax.get_title(loc="left") == TITLES["subtitle"]
     if xlabel:
         assert ax.get_xlabel()
     fig.canvas.draw()  # lays out without error
@@ -219,17 +225,17 @@ def test_funnel_chart_labels_only_the_most_extreme_units():
                              ylabel="% with a DP", title=TITLES["title"],
                              subtitle="Share with a DP, 2025, 95% and 99.8% limits.")
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["B", "D"]
-    assert fig.axes[0].get_title(loc="left") == (
+    assert _words(fig, "subtitle") == (
         "Share with a DP, 2025, 95% and 99.8% limits. Labelled: the 2 of the 4 councils outside "
-        "the 95% limits that lie furthest from the baseline.")  # wrapped when drawn
+        "the 95% limits that lie furthest from the baseline.")
     fig = style.funnel_chart(points, _funnel_limits(), x="n", y="share", label="area",
                              max_labels=4, xlabel="People", ylabel="% with a DP", **TITLES)
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["A", "B", "D", "E"]
-    assert fig.axes[0].get_title(loc="left") == TITLES["subtitle"]  # all labelled: no note
+    assert _words(fig, "subtitle") == TITLES["subtitle"]  # all labelled: no note
     fig = style.funnel_chart(points, _funnel_limits(), x="n", y="share", label="area",
                              max_labels=0, xlabel="People", ylabel="% with a DP", **TITLES)
     assert len(fig.axes[0].texts) == 0
-    assert fig.axes[0].get_title(loc="left").replace("\n", " ").endswith(
+    assert _words(fig, "subtitle").endswith(
         "95% CIs. The 4 units outside the 95% limits are not labelled.")
 
 
@@ -273,21 +279,58 @@ def test_say_displays_markdown(shown):
     assert shown[-1].data == "No council in the data has a Somali speaker with a Direct Payment."
 
 
-def test_long_title_and_subtitle_wrap_inside_the_chart() -> None:
+@pytest.mark.parametrize("dpi", [100, style.DPI])  # as a notebook shows it, and as png() draws
+def test_long_title_and_subtitle_wrap_inside_the_chart(dpi) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
 
     title = ("Monthly new direct payment starts among people in teams T01, T02, T03, T04: "
              "special-cause variation (2 in 3 Above CL, 2 in 3 Below CL, Above UCL)")
     fig = style.line_chart(pd.DataFrame({"m": [1, 2, 3], "v": [1.0, 2.0, 3.0]}), "m", "v",
                            title=title, subtitle="A long subtitle, " * 12, xlabel="Month",
                            ylabel="Starts")
+    fig.set_dpi(dpi)
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
     box = fig.bbox
-    for text in (fig._suptitle, fig.axes[0]._left_title):
+    top, sub = (fig.findobj(lambda a, gid=gid: a.get_gid() == gid)[0]
+                for gid in ("title", "subtitle"))
+    for text in (top, sub):
         extent = text.get_window_extent(renderer)
         assert extent.width > box.width / 2  # the long line was drawn ...
         assert box.x0 <= extent.x0 and extent.x1 <= box.x1  # ... and kept inside the figure
         assert box.y0 <= extent.y0 and extent.y1 <= box.y1
-    assert fig._suptitle.get_window_extent(renderer).y0 >= \
-        fig.axes[0]._left_title.get_window_extent(renderer).y1  # no overlap
+    # the title's printed lines (without the blank lines kept for the subtitle), laid out by
+    # matplotlib where the suptitle stands, end above the subtitle; the plot starts below both
+    printed = Text(*top.get_position(), top.get_text().rstrip("\n"), figure=fig,
+                   fontproperties=top.get_fontproperties(), va="top", ha="left",
+                   transform=top.get_transform())
+    assert printed.get_window_extent(renderer).y0 >= sub.get_window_extent(renderer).y1
+    plot = fig.axes[0].get_tightbbox(renderer)
+    assert sub.get_window_extent(renderer).y0 >= plot.y1
+    assert top.get_window_extent(renderer).y0 >= plot.y1
+
+
+def test_wrap_fills_lines_up_to_the_width() -> None:
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(size=13, weight="bold")
+    renderer = RendererAgg(1, 1, style.DPI)  # as the PNG is drawn (hinting varies with dpi)
+
+    def width(text: str) -> float:  # in points
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] * 72 / style.DPI
+
+    text = ("Somali and Gujarati speakers wait longer for a Personal Assistant than English "
+            "speakers in Leicester, and the gap has not closed since the register opened")
+    lines = style.wrap(text, 300, font).split("\n")
+    assert " ".join(lines) == text  # every word kept, in order
+    assert len(lines) >= 3
+    for line, following in zip(lines, lines[1:], strict=False):
+        assert width(line) <= 300  # measured as a whole line, not word by word
+        assert width(f"{line} {following.split()[0]}") > 300  # the next word would not fit
+    assert width(lines[-1]) <= 300
+    # a word wider than the line gets a line of its own; given line breaks are kept
+    assert style.wrap("a Supercalifragilisticexpialidocious b", 50, font).split("\n") == [
+        "a", "Supercalifragilisticexpialidocious", "b"]
+    assert style.wrap("First line\nsecond", 1000, font) == "First line\nsecond"
