@@ -62,6 +62,7 @@ RC = {
     "axes.axisbelow": True,
     "font.size": 10,
     "font.family": "sans-serif",
+    "text.hinting": "no_hinting",  # a tenth less drawing time; at 150 dpi it looks the same
     "xtick.color": DARK_GREY,
     "ytick.color": DARK_GREY,
     "legend.frameon": False,
@@ -216,10 +217,15 @@ def _measure() -> RendererAgg:
     return RendererAgg(1, 1, DPI)
 
 
-@functools.lru_cache(maxsize=4096)
 def _width(text: str, font: FontProperties) -> float:
     """Width of `text` in points as the PNG draws it (advance widths add up exactly, so a line
-    is as wide as the sum of its words and spaces); cached, as words repeat across charts."""
+    is as wide as the sum of its words and spaces)."""
+    return _hinted_width(text, font, mpl.rcParams["text.hinting"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _hinted_width(text: str, font: FontProperties, hinting: str) -> float:
+    """`_width` under one hinting setting, cached: words repeat across charts."""
     return _measure().get_text_width_height_descent(text, font, ismath=False)[0] * 72 / DPI
 
 
