@@ -191,6 +191,22 @@ def test_line_chart_builds_with_ribbons_and_end_labels():
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["Asian", "White"]
 
 
+def test_date_axis_labels_do_not_collide():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    months = pd.date_range("2022-07-01", periods=34, freq="MS")  # ~3 years: crowded by default
+    df = pd.DataFrame({"month": months, "value": np.linspace(50, 150, 34)})
+    fig = style.line_chart(df, "month", "value", xlabel="Month", ylabel="% of mean", **TITLES)
+    fig.set_dpi(style.DPI)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert 3 <= len(labels) <= 8
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+    assert any(t.get_text() == "2023" for t in labels)  # years named, not "2023-01"
+
+
 def test_line_chart_refuses_more_groups_than_colours():
     df = pd.DataFrame({"t": range(7), "g": list("abcdefg"), "v": range(7)})
     with pytest.raises(ValueError, match="7 groups but the accessible palette has 6"):

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
+from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import LinearSegmentedColormap
@@ -294,9 +295,19 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
         in_layout=False, **SUBTITLE_FONT))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    _concise_dates(ax)
     if source:
         fig.supxlabel(f"Source: {source}", x=EDGE, ha="left", fontsize=8, color=DARK_GREY)
     return fig
+
+
+def _concise_dates(ax: Axes) -> None:
+    """A date x-axis left to matplotlib's defaults gets at most 8 ticks labelled concisely
+    ("2024", "Apr", "Jul"): the default labels every few months as "2024-01" and they collide."""
+    if isinstance(ax.xaxis.get_major_formatter(), mdates.AutoDateFormatter):
+        locator = mdates.AutoDateLocator(maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], where: str) -> None:
