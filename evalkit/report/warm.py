@@ -21,14 +21,15 @@ from evalkit.report import render, style
 
 
 def warm_up() -> None:
-    """Render a one-table page (with contents list) and draw a one-line chart, then discard
-    both."""
+    """Render a one-table page (with contents list) and draw a one-line chart in the house style
+    (as the notebooks set it), then discard both."""
     frame = pd.DataFrame({"month": [1, 2, 3], "value": [1.0, 2.0, 1.5]})
     table = frame.to_html(classes="evalkit-table")
     nb = new_notebook(cells=[new_markdown_cell("# Warm-up\n\n## Section"), new_code_cell(
         "", outputs=[new_output("display_data", data={"text/html": table})])])
     page, _ = render.export_html(nb, "warm-up")
     render.decorate(page, title="warm-up", details=["warm-up"])
+    style.apply_style()
     style.png(style.line_chart(frame, "month", "value", title="Warm-up", subtitle="Warm-up",
                                xlabel="Month", ylabel="Value"))
 
