@@ -36,6 +36,18 @@ def footnote(threshold: int = 5) -> str:
 
 FOOTNOTE = footnote(5)
 
+
+def small(counts, threshold: int = 5):
+    """True where a count is 1 to threshold - 1: the counts that are never shown (0 is shown).
+    Takes a number, an array or a Series and returns the same shape."""
+    return (counts > 0) & (counts < threshold)
+
+
+def share_shown(x, n, threshold: int = 5):
+    """True where a share x/n can be shown: none of x, n and n - x is `small` (a share of a
+    shown total gives its part away, and the part its complement)."""
+    return np.logical_not(small(x, threshold) | small(n, threshold) | small(n - x, threshold))
+
 TotalRow = Hashable | tuple[str, Hashable] | list[tuple[str, Hashable]] | None
 
 
@@ -265,7 +277,7 @@ def suppress(table: pd.DataFrame, count_cols: str | Sequence[str], *, threshold:
         raise ValueError(f"suppress: threshold must be >= 1, not {threshold}")
     grid = _build_grid(table, count_cols, total_row, total_col, by)
     values = _counts(table, grid)
-    primary = (values > 0) & (values < threshold)
+    primary = small(values, threshold)
     hidden = _protect(values, primary, grid)
     rates = _rate_mask(table, grid, hidden, rate_cols)
     out = table.copy()
@@ -309,7 +321,7 @@ def check(table: pd.DataFrame, count_cols: str | Sequence[str], *, threshold: in
     problems = []
     for flat in np.flatnonzero(~hidden & np.isnan(values)):
         problems.append(f"{grid.name(table, flat)} is blank or not a number")
-    for flat in np.flatnonzero(~hidden & (values > 0) & (values < threshold)):
+    for flat in np.flatnonzero(~hidden & small(values, threshold)):
         problems.append(f"{grid.name(table, flat)} shows {values[flat]:g} "
                         f"(counts 1 to {threshold - 1} must be {SUPPRESSED})")
     single = {m: r for r in grid.relations if hidden[list(r.members)].sum() == 1

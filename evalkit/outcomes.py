@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from evalkit import stats
+from evalkit import disclosure, stats
 from evalkit.data import codes
 from evalkit.data.councils import place_name
 from evalkit.methods import its as itsm
@@ -956,19 +956,16 @@ def _period(res: Outcomes) -> str:
     return f"{res.start:%b %Y} to {res.end:%b %Y}"
 
 
-def _small(values: pd.Series, min_cell: int) -> pd.Series:
-    return values.between(1, min_cell - 1)
-
-
 def _chart_values(fit: ChangeFit, min_cell: int) -> tuple[pd.Series, int]:
     """The observed values safe to draw: counts of 1..min_cell-1 (and rates or means built on
     them) are hidden; returns the values with NaN where hidden and how many were hidden."""
     s = fit.series
     base = s["n"] if "n" in s else s["y"]
-    hide = _small(base, min_cell) | (_small(s["y"], min_cell) if fit.outcome != "setup_days"
-                                     else False)
-    if "n" in s and fit.outcome != "setup_days":
-        hide |= _small(s["n"] - s["y"], min_cell)
+    hide = disclosure.small(base, min_cell)
+    if fit.outcome != "setup_days":
+        hide |= disclosure.small(s["y"], min_cell)
+        if "n" in s:
+            hide |= disclosure.small(s["n"] - s["y"], min_cell)
     y = s["y"] / s["n"] if OUTCOMES[fit.outcome][2] == "p_prime" else s["y"]
     return y.where(~hide), int(hide.sum())
 

@@ -882,17 +882,6 @@ def _days(v: float) -> str:
     return "not reached" if pd.isna(v) else f"{v:.0f}"
 
 
-def _safe(x: float, n: float, min_cell: int) -> bool:
-    """True when a share x/n can be shown: x, n and n - x are each 0 or at least min_cell."""
-    return all(not (0 < v < min_cell) for v in (x, n, n - x))
-
-
-def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> pd.Series:
-    """Rows whose share x/n can be shown (`_safe`), as a boolean mask aligned to `df`."""
-    return pd.Series([_safe(a, b, min_cell) for a, b in zip(df[x], df[n], strict=True)],
-                     index=df.index, dtype=bool)
-
-
 def _place(m: Market) -> str:
     """'Leicester' or 'all councils in the data'."""
     la = m.params["la_code"]
@@ -920,7 +909,8 @@ def key_findings(m: Market) -> list[str]:
     k = m.params["min_cell"]
     out = []
     cov = m.coverage[(m.coverage["language"] != "English") & m.coverage["value"].notna()]
-    cov = cov[_shown(cov, "no_pa_area", "with_area", k) & (cov["recipients"] >= k)
+    cov = cov[disclosure.share_shown(cov["no_pa_area"], cov["with_area"], k)
+              & (cov["recipients"] >= k)
               & (cov["value"] > 0)]
     out += [_gap_sentence(r, m) for _, r in cov.head(2).iterrows()]
     med = m.medians[m.medians["group"] == ALL_REQUESTS]
@@ -969,7 +959,7 @@ def estimates(m: Market) -> pd.DataFrame:
     cox = m.cox[m.cox["value"].notna()]
     parts.append(cox.assign(name="recruitment_hazard_ratio", reference="no such preference"))
     cov = m.coverage[m.coverage["value"].notna()]
-    cov = cov[_shown(cov, "no_pa_area", "with_area", k)]
+    cov = cov[disclosure.share_shown(cov["no_pa_area"], cov["with_area"], k)]
     parts.append(cov.assign(name="language_gap", group=cov["language"], reference="",
                             n=cov["with_area"]))
     med = m.medians[m.medians["n"] >= k]
@@ -985,13 +975,13 @@ def estimates(m: Market) -> pd.DataFrame:
                                 {f"{SOURCES['pas']} vs {SOURCES['recipients']}": "recipients",
                                  f"{SOURCES['pas']} vs {SOURCES['population']}": "population"})))
     rl = m.representation[m.representation["measure"] == "relative_likelihood"]
-    rl = rl[_shown(rl, "x", "x", k) & _shown(rl, "ref_x", "ref_x", k)]
+    rl = rl[~disclosure.small(rl["x"], k) & ~disclosure.small(rl["ref_x"], k)]
     parts.append(rl.assign(name="pa_relative_likelihood", reference="White", n=rl["x"]))
-    mt = m.match[_shown(m.match, "matched", "checked", k)]
+    mt = m.match[disclosure.share_shown(m.match["matched"], m.match["checked"], k)]
     parts.append(mt.assign(name="pa_match_share", reference="", n=mt["checked"],
                            group=mt["preference"].map(GROUP_KEYS)))
     ret = m.change["all"]
-    ret = ret[_shown(ret, "retained", "active_from", k)]
+    ret = ret[disclosure.share_shown(ret["retained"], ret["active_from"], k)]
     parts.append(ret.assign(name="pa_retention", group="all", reference="",
                             n=ret["active_from"]))
     parts = [p.reindex(columns=cols) for p in parts if len(p)]
@@ -1174,7 +1164,8 @@ def show_composition_chart(m: Market) -> None:
     if comp is None or comp.empty:
         style.say("Ethnic group is not recorded, so the composition chart is not shown.")
         return
-    ok = comp[_shown(comp, "count", "total", k) & ~_hidden_in_table(m, comp)]
+    ok = comp[disclosure.share_shown(comp["count"], comp["total"], k)
+              & ~_hidden_in_table(m, comp)]
     groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
     pas = ok[ok["source"] == SOURCES["pas"]].set_index("group")["value"]
     rec_ = ok[ok["source"] == SOURCES["recipients"]].set_index("group")["value"]
@@ -1223,7 +1214,7 @@ def show_representation(m: Market) -> None:
     """Relative likelihood (SC-WRES) of adults in each group being an active PA, vs White."""
     k = m.params["min_cell"]
     rl = m.representation[m.representation["measure"] == "relative_likelihood"]
-    rl = rl[_shown(rl, "x", "x", k) & rl["value"].notna()]
+    rl = rl[~disclosure.small(rl["x"], k) & rl["value"].notna()]
     if rl.empty:
         style.say("Relative likelihoods need the adult population by ethnic group and enough PAs "
                   "in each group; they cannot be shown here.")
@@ -1288,7 +1279,7 @@ def show_language_gap_chart(m: Market) -> None:
     """Share of each language's speakers living where no active PA speaks it (dots, CIs)."""
     k = m.params["min_cell"]
     c = m.coverage[m.coverage["value"].notna()]
-    ok = c[_shown(c, "no_pa_area", "with_area", k)]
+    ok = c[disclosure.share_shown(c["no_pa_area"], c["with_area"], k)]
     hidden = len(c) - len(ok)
     if ok.empty:
         style.say("No language has enough speakers to chart its coverage without risking "
@@ -1490,7 +1481,8 @@ def show_match_sources(m: Market) -> None:
     rates = {f"% {c}": (c, "Filled requests") for c in srcs}
     fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == SOURCE_LABELS["family member"])]
     cap = "How PAs were found, by the person's ethnic group"
-    if len(fam) and _safe(fam["requests"].iloc[0], fam["total"].iloc[0], m.params["min_cell"]):
+    if len(fam) and disclosure.share_shown(fam["requests"].iloc[0], fam["total"].iloc[0],
+                                        m.params["min_cell"]):
         cap += (f": {fmt_share(fam['value'].iloc[0])} of filled requests were filled by a family "
                 f"member ({_ci(fam.iloc[0])}); relatives, including those living elsewhere, "
                 "may be employed as PAs")

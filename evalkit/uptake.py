@@ -23,7 +23,7 @@ from scipy.stats import norm
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant
 
-from evalkit import stats
+from evalkit import disclosure, stats
 from evalkit.data import codes
 from evalkit.data.councils import place_name
 from evalkit.methods import survival
@@ -980,8 +980,7 @@ def _with_without(df: pd.DataFrame) -> pd.DataFrame:
 
 def _shown(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFrame, int]:
     """Rows safe to chart: numerator and denominator 0 or >= min_cell; and how many were hidden."""
-    ok = ~(df[x].between(1, min_cell - 1) | df[n].between(1, min_cell - 1)
-           | (df[n] - df[x]).between(1, min_cell - 1)) & df["value"].notna()
+    ok = disclosure.share_shown(df[x], df[n], min_cell) & df["value"].notna()
     return df[ok], int((~ok).sum())
 
 
@@ -1475,10 +1474,11 @@ def show_trend(res: Uptake, measure: str = "uptake") -> None:
     if t.empty:
         style.say("Too few people per group for a quarterly trend.")
         return
-    x = "dp" if measure == "uptake" else "starts"
-    small = t[x].between(1, res.params["min_cell"] - 1)
-    k = 100 if measure == "uptake" else 1
-    t = t.assign(**{c: t[c].where(~small) * k for c in ("value", "lower", "upper")})
+    k = res.params["min_cell"]  # a share also gives away how many do not have a DP
+    small = (~disclosure.share_shown(t["dp"], t["people"], k) if measure == "uptake"
+             else disclosure.small(t["starts"], k))
+    scale = 100 if measure == "uptake" else 1
+    t = t.assign(**{c: t[c].where(~small) * scale for c in ("value", "lower", "upper")})
     first, last = t["quarter"].min(), t["quarter"].max()
     change = t[t["quarter"].isin([first, last])].pivot_table(
         index=res.group_col, columns="quarter", values="value")

@@ -19,6 +19,8 @@ from evalkit.disclosure import (
     DisclosureError,
     check,
     footnote,
+    share_shown,
+    small,
     suppress,
 )
 
@@ -290,3 +292,20 @@ def test_footnote_explains_the_marker():
     assert SUPPRESSED == "[c]"
     assert FOOTNOTE.startswith("[c]") and "1 to 4" in FOOTNOTE
     assert "1 to 9" in footnote(10)
+
+
+def test_small_is_one_to_threshold_minus_one_for_numbers_arrays_and_series():
+    assert [bool(small(v)) for v in (0, 1, 4, 5, 4.5)] == [False, True, True, False, True]
+    assert bool(small(9, threshold=10)) and not small(10, threshold=10)
+    got = small(pd.Series([0, 2, 7, np.nan], index=list("abcd")), threshold=3)
+    assert got.tolist() == [False, True, False, False] and list(got.index) == list("abcd")
+    assert small(np.array([3, 10]), threshold=10).tolist() == [True, False]
+
+
+def test_share_shown_needs_part_whole_and_rest_all_unsmall():
+    x = pd.Series([0, 3, 10, 10, 48, 50])
+    n = pd.Series([50, 50, 12, 50, 50, 50])
+    # 3 is small; 12 - 10 = 2 is small; 50 - 48 = 2 is small; 0 of 50 and 50 of 50 are fine
+    assert share_shown(x, n).tolist() == [True, False, False, True, False, True]
+    assert bool(share_shown(5, 9)) is False  # 9 - 5 = 4
+    assert bool(share_shown(5, 10)) is True

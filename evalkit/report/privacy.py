@@ -29,6 +29,8 @@ from typing import Any
 import pandas as pd
 from bs4 import BeautifulSoup, Tag
 
+from evalkit import disclosure
+
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "support_episodes": ("person_id",),
     "pa_register": ("pa_id",),
@@ -152,7 +154,7 @@ def _small_counts(soup: BeautifulSoup, min_cell: int, file: str) -> Iterator[Fin
                 if not (_is_count(cell) or (len(cells) - i) in marked):
                     continue
                 value = _count_value(cell.get_text())
-                if value is not None and 1 <= value < min_cell:
+                if value is not None and disclosure.small(value, min_cell):
                     yield Finding(file, "small_count",
                                   f"table {t}, row {r}, column {i + 1}: a count below {min_cell}")
 
