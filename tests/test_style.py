@@ -191,22 +191,6 @@ def test_line_chart_builds_with_ribbons_and_end_labels():
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["Asian", "White"]
 
 
-def test_date_axis_labels_do_not_collide():
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    months = pd.date_range("2022-07-01", periods=34, freq="MS")  # ~3 years: crowded by default
-    df = pd.DataFrame({"month": months, "value": np.linspace(50, 150, 34)})
-    fig = style.line_chart(df, "month", "value", xlabel="Month", ylabel="% of mean", **TITLES)
-    fig.set_dpi(style.DPI)
-    FigureCanvasAgg(fig).draw()
-    renderer = fig.canvas.get_renderer()
-    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
-    assert 3 <= len(labels) <= 8
-    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
-    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
-    assert any(t.get_text() == "2023" for t in labels)  # years named, not "2023-01"
-
-
 def test_line_chart_refuses_more_groups_than_colours():
     df = pd.DataFrame({"t": range(7), "g": list("abcdefg"), "v": range(7)})
     with pytest.raises(ValueError, match="7 groups but the accessible palette has 6"):
@@ -295,16 +279,28 @@ def test_say_displays_markdown(shown):
     assert shown[-1].data == "No council in the data has a Somali speaker with a Direct Payment."
 
 
-@pytest.mark.parametrize("dpi", [100, style.DPI])  # as a notebook shows it, and as png() draws
-def test_long_title_and_subtitle_wrap_inside_the_chart(dpi) -> None:
+LONG_TITLE = ("Monthly new direct payment starts among people in teams T01, T02, T03, T04: "
+              "special-cause variation (2 in 3 Above CL, 2 in 3 Below CL, Above UCL)")
+# capitals with accents stand taller than the font's usual ascent: matplotlib's 'normal' line
+# spacing makes such a line taller than the others
+ACCENTED_TITLE = ("Éire, Ōsaka and Ŵales: ÉÉÉ ÖÖÖ ŴŴŴ are ÅÅÅ names of places in a title "
+                  "long enough to wrap onto several lines of a narrow chart ÉÖŴ")
+
+
+@pytest.mark.parametrize(("dpi", "width", "title"), [
+    (100, 8.0, LONG_TITLE),  # as a notebook shows a figure
+    (style.DPI, 8.0, LONG_TITLE),  # as png() draws it
+    (style.DPI, 5.0, LONG_TITLE + " " + LONG_TITLE),  # narrow: many title lines
+    (style.DPI, 5.0, ACCENTED_TITLE),
+])
+def test_title_and_subtitle_wrap_inside_the_chart_without_overlap(dpi, width, title) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
-    title = ("Monthly new direct payment starts among people in teams T01, T02, T03, T04: "
-             "special-cause variation (2 in 3 Above CL, 2 in 3 Below CL, Above UCL)")
-    fig = style.line_chart(pd.DataFrame({"m": [1, 2, 3], "v": [1.0, 2.0, 3.0]}), "m", "v",
-                           title=title, subtitle="A long subtitle, " * 12, xlabel="Month",
-                           ylabel="Starts")
+    fig, ax = style.figure(width, 4.5)
+    ax.plot([1, 2, 3], [1.0, 2.0, 3.0])
+    style.finish(fig, ax, title=title, subtitle="A long subtitle, Éire, " * 12, xlabel="Month",
+                 ylabel="Starts")
     fig.set_dpi(dpi)
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
@@ -317,11 +313,14 @@ def test_long_title_and_subtitle_wrap_inside_the_chart(dpi) -> None:
         assert box.x0 <= extent.x0 and extent.x1 <= box.x1  # ... and kept inside the figure
         assert box.y0 <= extent.y0 and extent.y1 <= box.y1
     # the title's printed lines (without the blank lines kept for the subtitle), laid out by
-    # matplotlib where the suptitle stands, end above the subtitle; the plot starts below both
+    # matplotlib where the suptitle stands, end SUBTITLE_GAP above the subtitle; the plot
+    # starts below both
     printed = Text(*top.get_position(), top.get_text().rstrip("\n"), figure=fig,
                    fontproperties=top.get_fontproperties(), va="top", ha="left",
                    transform=top.get_transform())
-    assert printed.get_window_extent(renderer).y0 >= sub.get_window_extent(renderer).y1
+    assert printed.get_text().count("\n") >= 1
+    gap = printed.get_window_extent(renderer).y0 - sub.get_window_extent(renderer).y1
+    assert gap == pytest.approx(style.SUBTITLE_GAP * dpi / 72, abs=1.5)
     plot = fig.axes[0].get_tightbbox(renderer)
     assert sub.get_window_extent(renderer).y0 >= plot.y1
     assert top.get_window_extent(renderer).y0 >= plot.y1
@@ -350,3 +349,68 @@ def test_wrap_fills_lines_up_to_the_width() -> None:
     assert style.wrap("a Supercalifragilisticexpialidocious b", 50, font).split("\n") == [
         "a", "Supercalifragilisticexpialidocious", "b"]
     assert style.wrap("First line\nsecond", 1000, font) == "First line\nsecond"
+
+
+def test_word_widths_follow_the_font_matplotlib_picks() -> None:
+    from matplotlib.font_manager import FontProperties
+
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}):
+        proportional = style.wrap("iiii mmmm", 40, FontProperties(size=10))
+    # same family name, another file: the cached widths of DejaVu Sans must not be reused
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
+        mono = style.wrap("iiii mmmm", 40, FontProperties(size=10))
+    assert proportional == "iiii\nmmmm"  # 'iiii mmmm' is ~50 pt wide in DejaVu Sans
+    assert mono == "iiii\nmmmm"
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
+        assert style._width("iiii", FontProperties(size=10)) == pytest.approx(
+            style._width("mmmm", FontProperties(size=10)))  # monospaced: equal widths
+    assert style._width("iiii", FontProperties(size=10)) < style._width(
+        "mmmm", FontProperties(size=10))
+
+
+def test_chart_png_is_opaque_white_and_dollars_stay_dollars() -> None:
+    import io
+
+    from PIL import Image
+
+    fig, ax = style.figure()
+    fig.patch.set_alpha(0)  # a transparent figure still comes out on white
+    ax.plot([1, 2], [1, 2])
+    style.finish(fig, ax, title="Budgets of $1,200 to $1,500 a week", subtitle="In $",
+                 xlabel="x", ylabel="y")
+    title = fig.findobj(lambda a: a.get_gid() == "title")[0]
+    assert not title.get_parse_math()  # "$1,200 to $" is not mathtext
+    image = Image.open(io.BytesIO(style.png(fig)))
+    assert image.mode == "RGB"
+    assert image.getpixel((image.width - 2, image.height // 2)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("months", [2, 7, 13, 25, 34, 40, 49, 54, 60, 61, 97, 130, 300])
+def test_date_axis_labels_are_few_and_do_not_collide(months) -> None:
+    import warnings
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    when = pd.date_range("2020-04-01", periods=months, freq="MS")
+    fig = style.line_chart(pd.DataFrame({"m": when, "v": np.ones(months)}), "m", "v",
+                           xlabel="Month", ylabel="Starts", **TITLES)
+    fig.set_dpi(style.DPI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would be printed into the report
+        FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert 2 <= len(labels) <= 9  # matplotlib's default gives 9 or more from 2 years on
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+    if months >= 36:
+        assert any(re.fullmatch(r"20\d\d", t.get_text()) for t in labels)  # not "2022-01"
+
+
+def test_date_ticks_a_chart_chose_are_kept() -> None:
+    months = pd.date_range("2022-01-01", periods=36, freq="MS")
+    fig, ax = style.figure()
+    ax.plot(months, np.arange(36))
+    ax.set_xticks(months[::12])
+    style.finish(fig, ax, xlabel="Month", ylabel="Starts", **TITLES)
+    assert len(ax.get_xticks()) == 3

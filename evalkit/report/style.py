@@ -27,8 +27,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.text import Text
+from matplotlib.font_manager import FontProperties, findfont
+from matplotlib.text import Annotation, Text
 from PIL import Image
 
 from evalkit import disclosure
@@ -48,6 +48,7 @@ GREY = "#BFBFBF"
 SEQUENTIAL = (DARK_BLUE, MID_BLUE, LIGHT_BLUE)
 SEQUENTIAL_CMAP = LinearSegmentedColormap.from_list("af_sequential", ["#FFFFFF", *SEQUENTIAL[::-1]])
 
+DPI = 150  # charts are embedded as PNG at this resolution
 RC = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "axes.spines.top": False,
@@ -68,10 +69,9 @@ RC = {
     "ytick.color": DARK_GREY,
     "legend.frameon": False,
     "figure.dpi": 100,
-    "savefig.dpi": 150,
+    "savefig.dpi": DPI,
     "figure.facecolor": "white",
 }
-DPI = 150  # charts are embedded as PNG at this resolution
 
 
 def apply_style() -> None:
@@ -93,6 +93,7 @@ def png(fig: Figure) -> bytes:
     """
     try:
         fig.set_dpi(DPI)
+        fig.set_facecolor("white")  # nothing shows through (RGB has no transparency)
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True),
@@ -213,21 +214,37 @@ SUBTITLE_GAP = 3  # points between the title's last line and the subtitle
 
 
 @functools.cache
-def _measure() -> RendererAgg:
-    """An Agg renderer at DPI, for text widths (its size does not matter)."""
-    return RendererAgg(1, 1, DPI)
+def _measuring_figure() -> Figure:
+    """A figure at DPI for the texts `_measured` lays out (its size does not matter)."""
+    return Figure(dpi=DPI)
+
+
+def _font_key(font: FontProperties) -> tuple:
+    """What a text measurement depends on besides the text: the font asked for, the file
+    matplotlib picks for it (a changed font.sans-serif picks another) and the hinting."""
+    return (font, findfont(font), mpl.rcParams["text.hinting"],
+            mpl.rcParams["text.hinting_factor"])
 
 
 def _width(text: str, font: FontProperties) -> float:
     """Width of `text` in points as the PNG draws it (advance widths add up exactly, so a line
     is as wide as the sum of its words and spaces)."""
-    return _hinted_width(text, font, mpl.rcParams["text.hinting"])
+    return _measured(text, _font_key(font))[0]
+
+
+def _height(text: str, font: FontProperties) -> float:
+    """Height in points of `text` laid out by matplotlib (every line, as drawn)."""
+    return _measured(text, _font_key(font))[1]
 
 
 @functools.lru_cache(maxsize=4096)
-def _hinted_width(text: str, font: FontProperties, hinting: str) -> float:
-    """`_width` under one hinting setting, cached: words repeat across charts."""
-    return _measure().get_text_width_height_descent(text, font, ismath=False)[0] * 72 / DPI
+def _measured(text: str, key: tuple) -> tuple[float, float]:
+    """(width, height) in points of plain `text` in the font of `key`; cached, as words and
+    line heights repeat across charts."""
+    # a new renderer each time: matplotlib caches text metrics per renderer, not per font file
+    extent = Text(0, 0, text, fontproperties=key[0], parse_math=False,
+                  figure=_measuring_figure()).get_window_extent(RendererAgg(1, 1, DPI))
+    return extent.width * 72 / DPI, extent.height * 72 / DPI
 
 
 def wrap(text: str, width: float, font: FontProperties) -> str:
@@ -242,7 +259,9 @@ def wrap(text: str, width: float, font: FontProperties) -> str:
     for paragraph in text.split("\n"):
         line: list[str] = []
         used = 0.0
-        for word in paragraph.split():
+        for word in paragraph.split(" "):
+            if not word:
+                continue
             w = _width(word, font)
             if line and used + space + w > width:
                 lines.append(" ".join(line))
@@ -251,16 +270,6 @@ def wrap(text: str, width: float, font: FontProperties) -> str:
             line.append(word)
         lines.append(" ".join(line))
     return "\n".join(lines)
-
-
-@functools.lru_cache(maxsize=64)
-def _line_height(font: FontProperties) -> float:
-    """Points from one line to the next in a text of this font, as matplotlib lays it out."""
-    fig = Figure(dpi=72)
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    one, two = (Text(0, 0, s, fontproperties=font, figure=fig).get_window_extent(renderer)
-                for s in ("A", "A\nA"))
-    return two.height - one.height
 
 
 def _font(spec: Mapping[str, object]) -> FontProperties:
@@ -272,9 +281,11 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
     """Title (the finding), subtitle (measure, place, period, units), axis labels and source.
 
     Title and subtitle start at the figure's left edge and are wrapped to its width. matplotlib
-    has no subtitle: the suptitle holds the title followed by blank lines, enough for the
-    subtitle (so the constrained layout keeps the plot clear of both), and the subtitle is drawn
-    in them. Their Text artists carry the gids "title" and "subtitle".
+    has no subtitle: the suptitle holds the title followed by blank lines that make room for
+    the subtitle (so the constrained layout keeps the plot clear of both), and the subtitle is
+    drawn in that room, measured up from the suptitle's bottom edge (blank lines have one
+    height whatever the title's letters are). Their Text artists carry the gids "title" and
+    "subtitle"; neither is read as mathtext, so "$" stays a dollar sign.
     """
     for name, text in (("title", title), ("subtitle", subtitle)):
         if not isinstance(text, str) or not text.strip():
@@ -284,15 +295,14 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
     title_font, subtitle_font = _font(TITLE_FONT), _font(SUBTITLE_FONT)
     title = wrap(title.strip(), width, title_font)
     subtitle = wrap(subtitle.strip(), width, subtitle_font)
-    title_lines, subtitle_lines = title.count("\n") + 1, subtitle.count("\n") + 1
-    pitch = _line_height(title_font)
-    room = SUBTITLE_GAP + subtitle_lines * _line_height(subtitle_font)
-    top = fig.suptitle(title + "\n" * math.ceil(room / pitch), x=EDGE, ha="left", gid="title",
+    blank_line = _height("A\n\n", title_font) - _height("A\n", title_font)
+    blanks = math.ceil((SUBTITLE_GAP + _height(subtitle, subtitle_font)) / blank_line)
+    top = fig.suptitle(title + "\n" * blanks, x=EDGE, ha="left", gid="title", parse_math=False,
                        **TITLE_FONT)
-    fig.add_artist(mpl.text.Annotation(
-        subtitle, xy=(0, 1), xycoords=top, xytext=(0, -title_lines * pitch - SUBTITLE_GAP),
+    fig.add_artist(Annotation(
+        subtitle, xy=(0, 0), xycoords=top, xytext=(0, blanks * blank_line - SUBTITLE_GAP),
         textcoords="offset points", va="top", ha="left", gid="subtitle", annotation_clip=False,
-        in_layout=False, **SUBTITLE_FONT))
+        in_layout=False, parse_math=False, **SUBTITLE_FONT))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _concise_dates(ax)
@@ -302,10 +312,13 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
 
 
 def _concise_dates(ax: Axes) -> None:
-    """A date x-axis left to matplotlib's defaults gets at most 8 ticks labelled concisely
+    """A date x-axis left to matplotlib's defaults gets about 8 ticks labelled concisely
     ("2024", "Apr", "Jul"): the default labels every few months as "2024-01" and they collide."""
-    if isinstance(ax.xaxis.get_major_formatter(), mdates.AutoDateFormatter):
-        locator = mdates.AutoDateLocator(maxticks=8)
+    if (isinstance(ax.xaxis.get_major_formatter(), mdates.AutoDateFormatter)
+            and isinstance(ax.xaxis.get_major_locator(), mdates.AutoDateLocator)):
+        # minticks 3: from 3 years on ticks are years (with 5, a 4-year span wanted months and
+        # found no interval under 8 ticks)
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import sys
 
+import matplotlib as mpl
 import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -29,9 +30,9 @@ def warm_up() -> None:
         "", outputs=[new_output("display_data", data={"text/html": table})])])
     page, _ = render.export_html(nb, "warm-up")
     render.decorate(page, title="warm-up", details=["warm-up"])
-    style.apply_style()
-    style.png(style.line_chart(frame, "month", "value", title="Warm-up", subtitle="Warm-up",
-                               xlabel="Month", ylabel="Value"))
+    with mpl.rc_context(style.RC):  # the notebooks' settings, without imposing them on forks
+        style.png(style.line_chart(frame, "month", "value", title="Warm-up",
+                                   subtitle="Warm-up", xlabel="Month", ylabel="Value"))
 
 
 try:
