@@ -43,11 +43,15 @@ def readable_text(cells: list) -> str:
     return IMAGE_DATA.sub("data:image", json.dumps(cells))
 
 
-def bare_results(cells: list) -> list[str]:
+def stray_outputs(cells: list) -> list[str]:
     """Sources of cells that print their last expression's value (an `execute_result`, e.g. a
-    path or a list): a report shows only what evalkit displays on purpose."""
+    path or a list) or write to stderr (a library's warning): a report shows only what evalkit
+    displays on purpose."""
+    def stray(o: dict) -> bool:
+        return o.get("output_type") == "execute_result" or o.get("name") == "stderr"
+
     return [c.source for c in cells if c.get("cell_type") == "code"
-            and any(o.get("output_type") == "execute_result" for o in c.get("outputs", []))]
+            and any(stray(o) for o in c.get("outputs", []))]
 
 
 def run_papermill(notebook: Path, tmp_path: Path, parameters: dict) -> NotebookNode:

@@ -8,10 +8,10 @@ import json
 import pytest
 from notebook_checks import (
     assert_nbval_lax_passes,
-    bare_results,
     committed_headings,
     readable_text,
     run_papermill,
+    stray_outputs,
 )
 
 from evalkit.data.synth import synthesise
@@ -41,7 +41,7 @@ def test_notebook_runs_under_papermill_and_records_results(folder, tmp_path):
     assert {("its_level_change", "C2:Asian"), ("its_slope_change", "C5:White"),
             ("survey_shift", "C2:scrqol:Asian")} <= groups
     assert doc["notebook"] == "03_outcomes" and doc["parameters"]["la_code"] == "E06000016"
-    assert bare_results(nb.cells) == []
+    assert stray_outputs(nb.cells) == []
     text = readable_text(nb.cells)
     assert "person_id" not in text and "BAME" not in text and "Traceback" not in text
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from notebook_checks import (
     assert_nbval_lax_passes,
-    bare_results,
     committed_headings,
     readable_text,
     run_papermill,
+    stray_outputs,
 )
 
 from evalkit.data.synth import synthesise
@@ -42,7 +42,7 @@ def test_papermill_run_writes_results_and_findings(small_folder, tmp_path):
     assert {"language", "ethnicity", "gender", "hospital_discharge"} <= hr
     findings = (tmp_path / "key_findings.md").read_text()
     assert findings.count("\n- ") >= 2 and "BAME" not in findings
-    assert bare_results(executed.cells) == []
+    assert stray_outputs(executed.cells) == []
     text = readable_text(executed.cells)
     assert "Traceback" not in text and "PA0000" not in text  # no PA identifiers shown
 

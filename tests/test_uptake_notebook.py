@@ -7,7 +7,7 @@ import json
 
 import matplotlib
 import pytest
-from notebook_checks import bare_results, committed_headings, readable_text, run_papermill
+from notebook_checks import committed_headings, readable_text, run_papermill, stray_outputs
 from test_uptake_edge import show_all
 
 import evalkit
@@ -43,7 +43,7 @@ def test_notebook_runs_under_papermill_and_records_results(leicester, tmp_path):
     bullets = [s for s in (tmp_path / "key_findings.md").read_text().splitlines()
                if s.startswith("- ")]
     assert 3 <= len(bullets) <= 6
-    assert bare_results(nb.cells) == []
+    assert stray_outputs(nb.cells) == []
     text = readable_text(nb.cells)
     assert "person_id" not in text and "BAME" not in text
     html = [o.get("data", {}).get("text/html", "") for c in code for o in c.outputs]
