@@ -284,6 +284,9 @@ def execute(task: Task) -> dict[str, Any]:
         pm.execute_notebook(task.notebook, executed, parameters=task.parameters,
                             kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
                             request_save_on_cell_execute=False,
+                            # every cell has run and its output arrived: a graceful shutdown
+                            # would only wait ~0.3 s for exit handlers with nothing to save
+                            shutdown_kernel="immediate",
                             extra_arguments=kernel_options(kernel),
                             kernel_manager_class=ForkedKernelManager)
         if not results.is_file():
