@@ -41,8 +41,8 @@ def test_a_failed_warm_up_is_reported_not_raised(monkeypatch, capsys) -> None:
 def test_forkserver_workers_have_the_libraries_already() -> None:
     preload.start_forkserver()
     with preload.worker_context().Pool(1) as pool:
-        loaded = pool.apply(_loaded, (preload.PRELOAD,))
-    assert loaded == preload.PRELOAD
+        loaded = pool.apply(_loaded, ([*preload.PRELOAD, "ipykernel.debugger"],))
+    assert loaded == [*preload.PRELOAD, "ipykernel.debugger"]  # the debugger: by the warm-up
 
 
 def _loaded(names: list[str]) -> list[str]:

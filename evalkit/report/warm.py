@@ -1,7 +1,8 @@
 """First-use work done once in the process `evalkit run` forks its workers and kernels from.
 
 Imported only by the forkserver (`evalkit.report.preload.PRELOAD`), after the libraries. Importing
-is not all of a library's first-use cost: nbconvert loads and compiles its page templates and
+is not all of a library's first-use cost (and ipykernel imports its debugger only when a kernel
+starts): nbconvert loads and compiles its page templates and
 soupsieve its CSS selectors the first time a page is rendered, and matplotlib loads its fonts the
 first time a chart is drawn. Rendering one small page and drawing one small chart here means
 every worker and kernel, being a fork of this process, starts with that done; the objects made
@@ -12,6 +13,7 @@ so far are then frozen (`gc.freeze`, as Python's documentation advises before fo
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 import matplotlib as mpl
@@ -35,7 +37,21 @@ def warm_up() -> None:
                                    subtitle="Warm-up", xlabel="Month", ylabel="Value"))
 
 
+def import_debugger() -> None:
+    """Import ipykernel's debugger (debugpy) once, here: every new kernel imports it, ~0.35 s
+    each. debugpy would print a warning that this interpreter runs frozen modules (kernels are
+    started with -Xfrozen_modules=off, this process is not): nobody steps through a scheduled
+    run in a debugger, so debugpy's file validation is off for the import (it reads the setting
+    once, at import)."""
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    try:
+        import ipykernel.debugger  # noqa: F401
+    finally:
+        del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
+
+
 try:
+    import_debugger()
     warm_up()
 except Exception as err:  # a failed warm-up costs time, never the run
     print(f"evalkit run: warm-up skipped ({type(err).__name__}: {err}); reports are still "
