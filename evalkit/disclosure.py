@@ -37,16 +37,20 @@ def footnote(threshold: int = 5) -> str:
 FOOTNOTE = footnote(5)
 
 
-def small(counts, threshold: int = 5):
+Counts = float | np.ndarray | pd.Series  # one count, or many
+
+
+def small(counts: Counts, threshold: int = 5) -> Counts:
     """True where a count is 1 to threshold - 1: the counts that are never shown (0 is shown).
     Takes a number, an array or a Series and returns the same shape."""
     return (counts > 0) & (counts < threshold)
 
 
-def share_shown(x, n, threshold: int = 5):
+def share_shown(x: Counts, n: Counts, threshold: int = 5) -> Counts:
     """True where a share x/n can be shown: none of x, n and n - x is `small` (a share of a
     shown total gives its part away, and the part its complement)."""
     return np.logical_not(small(x, threshold) | small(n, threshold) | small(n - x, threshold))
+
 
 TotalRow = Hashable | tuple[str, Hashable] | list[tuple[str, Hashable]] | None
 
