@@ -215,8 +215,14 @@ SUBTITLE_GAP = 3  # points between the title's last line and the subtitle
 
 @functools.cache
 def _measuring_figure() -> Figure:
-    """A figure at DPI for the texts `_measured` lays out (its size does not matter)."""
+    """A figure at DPI for the texts `_height` lays out (its size does not matter)."""
     return Figure(dpi=DPI)
+
+
+@functools.cache
+def _measuring_renderer() -> RendererAgg:
+    """An Agg renderer at DPI for `_width` (it looks the font up afresh at each call)."""
+    return RendererAgg(1, 1, DPI)
 
 
 def _font_key(font: FontProperties) -> tuple:
@@ -229,22 +235,27 @@ def _font_key(font: FontProperties) -> tuple:
 def _width(text: str, font: FontProperties) -> float:
     """Width of `text` in points as the PNG draws it (advance widths add up exactly, so a line
     is as wide as the sum of its words and spaces)."""
-    return _measured(text, _font_key(font))[0]
+    return _width_in(text, _font_key(font))
 
 
 def _height(text: str, font: FontProperties) -> float:
     """Height in points of `text` laid out by matplotlib (every line, as drawn)."""
-    return _measured(text, _font_key(font))[1]
+    return _height_in(text, _font_key(font))
 
 
 @functools.lru_cache(maxsize=4096)
-def _measured(text: str, key: tuple) -> tuple[float, float]:
-    """(width, height) in points of plain `text` in the font of `key`; cached, as words and
-    line heights repeat across charts."""
-    # a new renderer each time: matplotlib caches text metrics per renderer, not per font file
-    extent = Text(0, 0, text, fontproperties=key[0], parse_math=False,
-                  figure=_measuring_figure()).get_window_extent(RendererAgg(1, 1, DPI))
-    return extent.width * 72 / DPI, extent.height * 72 / DPI
+def _width_in(text: str, key: tuple) -> float:
+    """`_width` for the font of `key`; cached, as words repeat across charts."""
+    renderer = _measuring_renderer()
+    return renderer.get_text_width_height_descent(text, key[0], ismath=False)[0] * 72 / DPI
+
+
+@functools.lru_cache(maxsize=256)
+def _height_in(text: str, key: tuple) -> float:
+    """`_height` for the font of `key`, cached. A new renderer each time: matplotlib caches a
+    text's line metrics per renderer and font properties, not per font file."""
+    text = Text(0, 0, text, fontproperties=key[0], parse_math=False, figure=_measuring_figure())
+    return text.get_window_extent(RendererAgg(1, 1, DPI)).height * 72 / DPI
 
 
 def wrap(text: str, width: float, font: FontProperties) -> str:
