@@ -38,18 +38,27 @@ FOOTNOTE = footnote(5)
 
 
 Counts = float | np.ndarray | pd.Series  # one count, or many
+Flags = bool | np.ndarray | pd.Series  # one answer per count
 
 
-def small(counts: Counts, threshold: int = 5) -> Counts:
+def small(counts: Counts, threshold: int = 5) -> Flags:
     """True where a count is 1 to threshold - 1: the counts that are never shown (0 is shown).
-    Takes a number, an array or a Series and returns the same shape."""
+    Takes a number, an array or a Series and answers in the same shape; a missing count is not
+    small (nothing to hide)."""
     return (counts > 0) & (counts < threshold)
 
 
-def share_shown(x: Counts, n: Counts, threshold: int = 5) -> Counts:
-    """True where a share x/n can be shown: none of x, n and n - x is `small` (a share of a
-    shown total gives its part away, and the part its complement)."""
-    return np.logical_not(small(x, threshold) | small(n, threshold) | small(n - x, threshold))
+def share_shown(x: Counts, n: Counts, threshold: int = 5) -> Flags:
+    """True where a share x/n can be shown: x and n are known and none of x, n and n - x is
+    `small` (a share of a shown total gives its part away, and the part its complement). A
+    missing x or n answers False (a share of unknowns is not shown), also for pandas' <NA>."""
+    known = pd.notna(x) & pd.notna(n)
+    risky = small(x, threshold) | small(n, threshold) | small(n - x, threshold)
+    if isinstance(risky, pd.Series):
+        risky = risky.fillna(True).astype(bool)
+    elif risky is pd.NA:
+        risky = True
+    return known & np.logical_not(risky)
 
 
 TotalRow = Hashable | tuple[str, Hashable] | list[tuple[str, Hashable]] | None

@@ -309,3 +309,10 @@ def test_share_shown_needs_part_whole_and_rest_all_unsmall():
     assert share_shown(x, n).tolist() == [True, False, False, True, False, True]
     assert bool(share_shown(5, 9)) is False  # 9 - 5 = 4
     assert bool(share_shown(5, 10)) is True
+    # unknown counts: not shown, whether NaN, pandas' <NA> or a missing scalar
+    assert share_shown(pd.Series([np.nan, 10.0]), pd.Series([20.0, np.nan])).tolist() == [
+        False, False]
+    nullable = share_shown(pd.Series([pd.NA, 10], dtype="Int64"), pd.Series([20, 20],
+                                                                            dtype="Int64"))
+    assert nullable.tolist() == [False, True]
+    assert bool(share_shown(np.nan, 20)) is False and bool(share_shown(pd.NA, 20)) is False

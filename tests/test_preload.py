@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 
 import pytest
@@ -34,7 +35,20 @@ def test_a_failed_warm_up_is_reported_not_raised(monkeypatch, capsys) -> None:
     monkeypatch.delitem(sys.modules, "evalkit.report.warm", raising=False)
     importlib.import_module("evalkit.report.warm")
     gc.unfreeze()  # the import froze this test process's objects, as it does the forkserver's
-    assert "warm-up skipped (OSError: no templates)" in capsys.readouterr().err
+    assert "warm-up step warm_up skipped (OSError: no templates)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("own", [None, "0"])
+def test_the_debugger_import_keeps_the_users_pydevd_setting(monkeypatch, own) -> None:
+    warm = importlib.import_module("evalkit.report.warm")
+    gc.unfreeze()
+    if own is None:
+        monkeypatch.delenv("PYDEVD_DISABLE_FILE_VALIDATION", raising=False)
+    else:
+        monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", own)
+    warm.import_debugger()
+    assert os.environ.get("PYDEVD_DISABLE_FILE_VALIDATION") == own
+    assert "ipykernel.debugger" in sys.modules
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start-up is Linux-only")

@@ -285,7 +285,9 @@ def execute(task: Task) -> dict[str, Any]:
                             kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
                             request_save_on_cell_execute=False,
                             # every cell has run and its output arrived: a graceful shutdown
-                            # would only wait ~0.3 s for exit handlers with nothing to save
+                            # would only wait ~0.3 s for exit handlers with nothing to save (the
+                            # kernel's exit handlers do not run: a notebook must close what it
+                            # opens, e.g. a TemporaryDirectory, in its own cells)
                             shutdown_kernel="immediate",
                             extra_arguments=kernel_options(kernel),
                             kernel_manager_class=ForkedKernelManager)

@@ -228,8 +228,8 @@ def _measuring_renderer() -> RendererAgg:
 def _font_key(font: FontProperties) -> tuple:
     """What a text measurement depends on besides the text: the font asked for, the file
     matplotlib picks for it (a changed font.sans-serif picks another) and the hinting."""
-    return (font, findfont(font), mpl.rcParams["text.hinting"],
-            mpl.rcParams["text.hinting_factor"])
+    return (font.copy(), findfont(font), mpl.rcParams["text.hinting"],
+            mpl.rcParams["text.hinting_factor"])  # a copy: the caller may change its font later
 
 
 def _width(text: str, font: FontProperties) -> float:

@@ -1,11 +1,11 @@
 """First-use work done once in the process `evalkit run` forks its workers and kernels from.
 
 Imported only by the forkserver (`evalkit.report.preload.PRELOAD`), after the libraries. Importing
-is not all of a library's first-use cost (and ipykernel imports its debugger only when a kernel
-starts): nbconvert loads and compiles its page templates and
-soupsieve its CSS selectors the first time a page is rendered, and matplotlib loads its fonts the
-first time a chart is drawn. Rendering one small page and drawing one small chart here means
-every worker and kernel, being a fork of this process, starts with that done; the objects made
+is not all of a library's first-use cost: nbconvert loads and compiles its page templates and
+soupsieve its CSS selectors the first time a page is rendered, matplotlib loads its fonts the
+first time a chart is drawn, and ipykernel imports its debugger only when a kernel starts.
+Importing the debugger, rendering one small page and drawing one small chart here means every
+worker and kernel, being a fork of this process, starts with that done; the objects made
 so far are then frozen (`gc.freeze`, as Python's documentation advises before forking).
 (Importing this module anywhere else wastes about a second; nothing else depends on it.)
 """
@@ -39,23 +39,28 @@ def warm_up() -> None:
 
 def import_debugger() -> None:
     """Import ipykernel's debugger (debugpy) once, here: every new kernel imports it, ~0.35 s
-    each. debugpy would print a warning that this interpreter runs frozen modules (kernels are
-    started with -Xfrozen_modules=off, this process is not): nobody steps through a scheduled
-    run in a debugger, so debugpy's file validation is off for the import (it reads the setting
-    once, at import)."""
+    each. debugpy would print a warning that this interpreter runs frozen modules (a kernel
+    started the usual way gets -Xfrozen_modules=off; this process, and so the kernels forked
+    from it, do not): nobody steps through a scheduled run in a debugger, so debugpy's file
+    validation is off while it is imported (it reads the setting once, then); a value the user
+    set is kept."""
+    own = os.environ.get("PYDEVD_DISABLE_FILE_VALIDATION")
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     try:
         import ipykernel.debugger  # noqa: F401
     finally:
-        del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
+        if own is None:
+            del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
+        else:
+            os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = own
 
 
-try:
-    import_debugger()
-    warm_up()
-except Exception as err:  # a failed warm-up costs time, never the run
-    print(f"evalkit run: warm-up skipped ({type(err).__name__}: {err}); reports are still "
-          "rendered, each a little more slowly", file=sys.stderr)
+for step in (import_debugger, warm_up):
+    try:
+        step()
+    except Exception as err:  # a failed warm-up costs time, never the run
+        print(f"evalkit run: warm-up step {step.__name__} skipped ({type(err).__name__}: {err}); "
+              "reports are still rendered, each a little more slowly", file=sys.stderr)
 # Everything this process holds now lives as long as it does: move it out of the garbage
 # collector's sight, so the collections in each fork neither walk it nor copy its pages
 # (after collecting the warm-up's own garbage, which would otherwise be kept for good).
