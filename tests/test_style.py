@@ -355,12 +355,12 @@ def test_word_widths_follow_the_font_matplotlib_picks() -> None:
     from matplotlib.font_manager import FontProperties
 
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}):
-        proportional = style.wrap("iiii mmmm", 40, FontProperties(size=10))
+        proportional = style.wrap("iiiiiiii x", 40, FontProperties(size=10))
     # same family name, another file: the cached widths of DejaVu Sans must not be reused
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
-        mono = style.wrap("iiii mmmm", 40, FontProperties(size=10))
-    assert proportional == "iiii\nmmmm"  # 'iiii mmmm' is ~50 pt wide in DejaVu Sans
-    assert mono == "iiii\nmmmm"
+        mono = style.wrap("iiiiiiii x", 40, FontProperties(size=10))
+    assert proportional == "iiiiiiii x"  # narrow i: ~32 pt in DejaVu Sans, fits in 40
+    assert mono == "iiiiiiii\nx"  # ~62 pt in DejaVu Sans Mono: wrapped
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
         assert style._width("iiii", FontProperties(size=10)) == pytest.approx(
             style._width("mmmm", FontProperties(size=10)))  # monospaced: equal widths

@@ -254,8 +254,9 @@ def _width_in(text: str, key: tuple) -> float:
 def _height_in(text: str, key: tuple) -> float:
     """`_height` for the font of `key`, cached. A new renderer each time: matplotlib caches a
     text's line metrics per renderer and font properties, not per font file."""
-    text = Text(0, 0, text, fontproperties=key[0], parse_math=False, figure=_measuring_figure())
-    return text.get_window_extent(RendererAgg(1, 1, DPI)).height * 72 / DPI
+    laid_out = Text(0, 0, text, fontproperties=key[0], parse_math=False,
+                    figure=_measuring_figure())
+    return laid_out.get_window_extent(RendererAgg(1, 1, DPI)).height * 72 / DPI
 
 
 def wrap(text: str, width: float, font: FontProperties) -> str:
@@ -284,6 +285,7 @@ def wrap(text: str, width: float, font: FontProperties) -> str:
 
 
 def _font(spec: Mapping[str, object]) -> FontProperties:
+    """The FontProperties of TITLE_FONT or SUBTITLE_FONT, for measuring."""
     return FontProperties(size=spec["fontsize"], weight=spec["fontweight"])
 
 
