@@ -25,7 +25,7 @@ CASES = {  # name -> (profile, scale)
     "national (england x1)": ("england", 1.0),
 }
 STEPS = {
-    "synth": "from evalkit.data.synth import synthesise; "
+    "synth": "from evalkit.synth.generator import synthesise; "
              "synthesise({out!r}, profile={profile!r}, scale={scale}, seed=1)",
     "load": "import evalkit; evalkit.load({out!r})",
     "validate": "import argparse, contextlib, io; from evalkit.data import load; "

@@ -10,7 +10,7 @@ process seen in the tree (kernels are not all children the runner waits for, so 
 alone would miss them). CPU time is the fair measure on a shared machine: the load average is
 printed with each case. Per notebook, the manifest and the
 executed notebook's papermill cell timings split the time into kernel start-up (a fork of the
-worker, which the forkserver made with the libraries imported; evalkit.report.kernel), the first
+worker, which the forkserver made with the libraries imported; evalkit.run.kernel), the first
 code cell after the parameters (imports and `evalkit.load`), the analysis cells (models, tables,
 charts) and rendering (nbconvert HTML, contents, privacy gate). Targets (issue 8, 2-core machine):
 council < 20 s wall for all notebooks; national < 2 min and < 4 GiB peak.
@@ -34,7 +34,7 @@ import nbformat
 import psutil
 from bench_data import machine
 
-from evalkit.data.synth import synthesise
+from evalkit.synth.generator import synthesise
 
 CASES = {  # name -> (profile, scale, extra run arguments)
     "council (leicester)": ("leicester", 1.0, ["--la", "E06000016"]),
@@ -183,7 +183,7 @@ SETUP = """
 import time
 t = time.process_time()
 import evalkit, evalkit.paths
-from evalkit import uptake, pa_market, outcomes
+from evalkit.analyses import outcomes, pa_market, uptake
 from evalkit.report import style
 imports = time.process_time() - t
 import os, sys, tempfile, pandas as pd

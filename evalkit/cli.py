@@ -11,9 +11,9 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
-    "synth": ("evalkit.data.synth", "Write a synthetic data folder with planted effects"),
+    "synth": ("evalkit.synth.generator", "Write a synthetic data folder with planted effects"),
     "validate": ("evalkit.data.load", "Check a data folder and print its data-quality table"),
-    "run": ("evalkit.report.run", "Run the notebooks and render the HTML reports"),
+    "run": ("evalkit.run.runner", "Run the notebooks and render the HTML reports"),
     "template": ("evalkit.data.template", "Write a blank return for agencies (pa_register)"),
 }
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the subcommand; returns its exit code."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["run"] and not {"-h", "--help"} & set(argv):
-        from evalkit.report.preload import start_forkserver
+        from evalkit.run.preload import start_forkserver
 
         start_forkserver()  # imports what the notebooks need while this process starts up
     args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)

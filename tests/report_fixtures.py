@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from evalkit.data.synth import synthesise
-from evalkit.report import run
+from evalkit.run import runner as run
+from evalkit.synth.generator import synthesise
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 

@@ -9,8 +9,8 @@ from clean_tables import EXTRACT, make_clean_tables, write_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalkit.data.dirty import inject_defects
 from evalkit.data.load import load
+from evalkit.synth.dirty import inject_defects
 
 KEYS = {"support_episodes": ["person_id"], "population": ["la_code", "ethnic_group", "age_band",
                                                           "gender"],

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evalkit.disclosure import (
+from evalkit.sdc.disclosure import (
     FOOTNOTE,
     SUPPRESSED,
     DisclosureError,
@@ -28,7 +28,7 @@ CELL = st.one_of(st.just(0), st.integers(1, 9), st.integers(10, 80))
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-# ---- tables and their totals, built independently of evalkit.disclosure -----------------------
+# ---- tables and their totals, built independently of evalkit.sdc.disclosure ------------------
 
 @st.composite
 def wide_tables(draw):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from evalkit.methods.its import (
+from evalkit.stats.its import (
     controlled_its,
     f_test,
     its,

@@ -1,4 +1,4 @@
-"""Kernels forked from the running process (`evalkit.report.kernel`): chosen only for ipykernel
+"""Kernels forked from the running process (`evalkit.run.kernel`): chosen only for ipykernel
 in this Python, they run notebooks as a new kernel would, fail cleanly when they die, and take
 interrupts in their own session."""
 
@@ -16,7 +16,7 @@ import pytest
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from evalkit.report.kernel import ForkedKernelManager, ForkedProcess, forkable, kernel_args
+from evalkit.run.kernel import ForkedKernelManager, ForkedProcess, forkable, kernel_args
 
 PYTHON = sys.executable
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}

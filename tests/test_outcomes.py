@@ -13,10 +13,10 @@ import pytest
 from scipy import stats as st
 
 import evalkit
-from evalkit import outcomes as o
-from evalkit.data.synth import synthesise
-from evalkit.methods import its as itsm
-from evalkit.methods import power
+from evalkit.analyses import outcomes as o
+from evalkit.stats import its as itsm
+from evalkit.stats import power
+from evalkit.synth.generator import synthesise
 
 matplotlib.use("Agg")
 SHOWS = (o.show_spc, o.show_its, o.show_controlled, o.show_experience)

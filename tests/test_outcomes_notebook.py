@@ -14,8 +14,8 @@ from notebook_checks import (
     stray_outputs,
 )
 
-from evalkit.data.synth import synthesise
 from evalkit.paths import NOTEBOOK_DIR
+from evalkit.synth.generator import synthesise
 
 NOTEBOOK = NOTEBOOK_DIR / "03_outcomes.ipynb"
 SECTIONS = ["Key findings", "Data", "Run charts and SPC", "Interrupted time series",

@@ -17,8 +17,8 @@ import json
 import pytest
 
 import evalkit
-from evalkit import outcomes as o
-from evalkit.data.synth import synthesise
+from evalkit.analyses import outcomes as o
+from evalkit.synth.generator import synthesise
 
 SEEDS = range(1, 7)
 SCALE = 1.0

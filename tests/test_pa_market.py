@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import pa_market as pm
+from evalkit.analyses import pa_market as pm
 
 S1, S2, S3 = pd.Timestamp("2025-03-31"), pd.Timestamp("2025-09-30"), pd.Timestamp("2026-03-31")
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit import pa_market as pm
-from evalkit.data.synth import synthesise
+from evalkit.analyses import pa_market as pm
+from evalkit.synth.generator import synthesise
 
 OTHER = "E09999999"
 

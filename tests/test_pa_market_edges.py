@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit import disclosure
-from evalkit import pa_market as pm
-from evalkit.data.synth import synthesise
+from evalkit.analyses import pa_market as pm
 from evalkit.report import style
+from evalkit.sdc import disclosure
+from evalkit.synth.generator import synthesise
 
 SHOW = [pm.show_key_findings, pm.show_snapshots, pm.show_returns, pm.show_data_quality,
         pm.show_composition, lambda m: pm.show_composition(m, "language"),

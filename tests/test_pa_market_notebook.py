@@ -14,8 +14,8 @@ from notebook_checks import (
     stray_outputs,
 )
 
-from evalkit.data.synth import synthesise
 from evalkit.paths import NOTEBOOK_DIR
+from evalkit.synth.generator import synthesise
 
 NOTEBOOK = NOTEBOOK_DIR / "02_pa_market.ipynb"
 SECTIONS = ["Key findings", "Data", "Who the PAs are", "Language coverage", "Time to recruit",

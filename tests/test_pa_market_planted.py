@@ -13,9 +13,9 @@ import json
 import pandas as pd
 import pytest
 
-from evalkit import pa_market as pm
+from evalkit.analyses import pa_market as pm
 from evalkit.data.load import find_files, load_table
-from evalkit.data.synth import synthesise
+from evalkit.synth.generator import synthesise
 
 HR_SEEDS, HR_SCALE = range(1, 21), 0.5  # about 450 requests per seed, 80 (seed, HR) cases
 GAP_SEEDS, GAP_SCALE = range(1, 4), 4.0  # planted gaps stand out from small languages here

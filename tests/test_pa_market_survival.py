@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.stats import norm
 
-from evalkit import pa_market as pm
+from evalkit.analyses import pa_market as pm
 
 BASE = pd.Timestamp("2024-01-01")
 

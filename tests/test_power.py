@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.methods.its import its
-from evalkit.methods.power import (
+from evalkit.stats.its import its
+from evalkit.stats.power import (
     its_mde,
     its_months_needed,
     its_power,

@@ -1,5 +1,5 @@
-"""How `evalkit run` starts its workers (evalkit.report.preload) and the forkserver's warm-up
-(evalkit.report.warm)."""
+"""How `evalkit run` starts its workers (evalkit.run.preload) and the forkserver's warm-up
+(evalkit.run.warm)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from evalkit.report import preload, render
+from evalkit.run import preload, render
 
 
 def test_workers_are_forked_on_linux_and_spawned_elsewhere(monkeypatch) -> None:
@@ -32,15 +32,15 @@ def test_a_failed_warm_up_is_reported_not_raised(monkeypatch, capsys) -> None:
         raise OSError("no templates")
 
     monkeypatch.setattr(render, "export_html", broken)
-    monkeypatch.delitem(sys.modules, "evalkit.report.warm", raising=False)
-    importlib.import_module("evalkit.report.warm")
+    monkeypatch.delitem(sys.modules, "evalkit.run.warm", raising=False)
+    importlib.import_module("evalkit.run.warm")
     gc.unfreeze()  # the import froze this test process's objects, as it does the forkserver's
     assert "warm-up step warm_up skipped (OSError: no templates)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("own", [None, "0"])
 def test_the_debugger_import_keeps_the_users_pydevd_setting(monkeypatch, own) -> None:
-    warm = importlib.import_module("evalkit.report.warm")
+    warm = importlib.import_module("evalkit.run.warm")
     gc.unfreeze()
     if own is None:
         monkeypatch.delenv("PYDEVD_DISABLE_FILE_VALIDATION", raising=False)

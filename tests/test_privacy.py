@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from report_fixtures import evalkit_run, make_data, write_notebook
 
 import evalkit
-from evalkit.report import privacy
+from evalkit.sdc import gate as privacy
 
 TABLES = {
     "support_episodes": pd.DataFrame({"person_id": ["P0001234", "P0005678", "42"]}),

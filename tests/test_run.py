@@ -14,7 +14,8 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from report_fixtures import evalkit_run, make_data, write_notebook
 
 from evalkit.paths import REPO_DIR
-from evalkit.report import render, run
+from evalkit.run import render
+from evalkit.run import runner as run
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ CACHE_USED = """import sys
 
 from evalkit.data import load as loader
 
-assert sys.platform != "linux" or "evalkit.report.warm" in sys.modules, "kernel not forked"
+assert sys.platform != "linux" or "evalkit.run.warm" in sys.modules, "kernel not forked"
 
 
 def validate_again(*args, **kwargs):

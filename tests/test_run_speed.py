@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evalkit.report import run
+from evalkit.run import runner as run
 
 
 def test_default_jobs_runs_a_councils_notebooks_together_within_cores_plus_one():
@@ -32,7 +32,7 @@ def test_ipykernel_kernels_are_quieted_and_unknown_kernels_left_alone():
 
 
 def test_nbformat_still_validates_without_the_optional_iri_checker():
-    code = ("from evalkit.report import render; render.skip_slow_optional_imports(); "
+    code = ("from evalkit.run import render; render.skip_slow_optional_imports(); "
             "import sys, nbformat; nb = nbformat.v4.new_notebook(); nbformat.validate(nb); "
             "print('rfc3987_syntax' in sys.modules and sys.modules['rfc3987_syntax'] is not None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -45,7 +45,7 @@ def test_the_installed_kernel_is_forked_when_run_through_the_evalkit_command():
     script = Path(sys.executable).with_name("evalkit")
     python = script.read_text().splitlines()[0].removeprefix("#!").strip()
     code = ("from jupyter_client.kernelspec import KernelSpecManager\n"
-            "from evalkit.report.kernel import forkable\n"
+            "from evalkit.run.kernel import forkable\n"
             "print(forkable(KernelSpecManager().get_kernel_spec('python3').argv, None))")
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['-f', '{connection_file}']"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from evalkit.methods.spc import p_prime, summary, xmr
+from evalkit.stats.spc import p_prime, summary, xmr
 
 LIMIT_COLS = ["mean", "lpl", "upl", "near_lpl", "near_upl"]
 FLAG_COLS = ["rebase_group", "outside_limits", "close_to_limits", "relative_to_mean",

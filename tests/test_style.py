@@ -261,7 +261,7 @@ def test_heatmap_hatches_suppressed_cells():
 def test_table_marks_count_columns_for_the_privacy_gate(shown):
     from bs4 import BeautifulSoup
 
-    from evalkit.report import privacy
+    from evalkit.sdc import gate as privacy
 
     df = pd.DataFrame({"group": ["Asian", "Black"], "people": [120, 30], "share": [0.4, 0.5]})
     style.table(df, labels={"people": "People"}, count_cols="people")

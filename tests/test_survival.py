@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from evalkit.methods.survival import cox, filled_by, kaplan_meier, logrank, median_survival
+from evalkit.stats.survival import cox, filled_by, kaplan_meier, logrank, median_survival
 
 CONF_TYPES = {"log": "log", "log-log": "loglog", "plain": "plain"}
 

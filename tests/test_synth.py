@@ -19,7 +19,7 @@ from statsmodels.duration.hazard_regression import PHReg
 
 import evalkit
 from evalkit.data import codes
-from evalkit.data.synth import CHANGES, synthesise
+from evalkit.synth.generator import CHANGES, synthesise
 
 PERIOD_END = pd.Timestamp("2026-03-31")
 PLANTED_LANGUAGES = ("Somali", "Gujarati", "Bengali")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import uptake as u
+from evalkit.analyses import uptake as u
 
 END = pd.Timestamp("2026-03-31")
 COMM = u.COMMUNITY

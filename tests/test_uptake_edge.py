@@ -9,8 +9,8 @@ import matplotlib
 import pytest
 
 import evalkit
-from evalkit import uptake as u
-from evalkit.data.synth import synthesise
+from evalkit.analyses import uptake as u
+from evalkit.synth.generator import synthesise
 
 matplotlib.use("Agg")
 OPTIONAL = ["preferred_language", "interpreter_required", "dp_offered", "dp_requested_date",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from notebook_checks import assert_nbval_lax_passes
 
-from evalkit.data.synth import synthesise
 from evalkit.paths import NOTEBOOK_DIR
+from evalkit.synth.generator import synthesise
 
 
 def test_notebook_passes_nbval_lax(tmp_path):

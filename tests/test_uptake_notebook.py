@@ -11,9 +11,9 @@ from notebook_checks import committed_headings, readable_text, run_papermill, st
 from test_uptake_edge import show_all
 
 import evalkit
-from evalkit import uptake as u
-from evalkit.data.synth import synthesise
+from evalkit.analyses import uptake as u
 from evalkit.paths import NOTEBOOK_DIR
+from evalkit.synth.generator import synthesise
 
 matplotlib.use("Agg")
 NOTEBOOK = NOTEBOOK_DIR / "01_uptake.ipynb"

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit import uptake as u
-from evalkit.data.synth import synthesise
+from evalkit.analyses import uptake as u
+from evalkit.synth.generator import synthesise
 
 SEEDS = range(1, 7)
 NAMES = ("uptake_odds_ratio", "dp_offer_rate", "unpaid_carer_share", "dp_setup_time_ratio")

@@ -31,7 +31,7 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.text import Annotation, Text
 from PIL import Image
 
-from evalkit import disclosure
+from evalkit.sdc import disclosure
 
 # Analysis Function categorical palette, in the order colours should be used.
 DARK_BLUE = "#12436D"
@@ -150,7 +150,7 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
 
     Counts (`count_cols`) and rates (`rate_cols`, {rate: (numerator, denominator)}) go through
     `disclosure.suppress` with the totals described by total_row/total_col/by (see
-    evalkit.disclosure), and the result is checked with `disclosure.check`. Columns are renamed
+    evalkit.sdc.disclosure), and the result is checked with `disclosure.check`. Columns are renamed
     with `labels`; numbers get thousands separators and `decimals` places (per column if a
     mapping) except `plain_cols` (years, codes), shown as they are; the footnote explaining `[c]`
     is shown when anything was suppressed.
@@ -186,7 +186,7 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
 
 def _mark_count_headers(body: str, count_labels: set[str]) -> str:
     """Add class="count" to the header cells of count columns (in the `<thead>` that
-    `DataFrame.to_html` writes), so the privacy gate (evalkit.report.privacy) can find every
+    `DataFrame.to_html` writes), so the privacy gate (evalkit.sdc.gate) can find every
     published count."""
     head, end, rest = body.partition("</thead>")
 

@@ -4,7 +4,7 @@ A fresh ipykernel spends about 1 s starting and 3-4 s of CPU importing pandas, s
 statsmodels and matplotlib before the notebook's first cell does any work; with three notebooks
 a council, that was most of the time `evalkit run` spent. `ForkedKernelManager` is a
 jupyter_client kernel manager that forks the current process (a worker of `evalkit run`, itself
-a fork of the forkserver that imported those modules once: `evalkit.report.preload`) and starts
+a fork of the forkserver that imported those modules once: `evalkit.run.preload`) and starts
 the kernel application in the child with the connection file the manager wrote. Everything else
 (ports, messages, interrupt, shutdown, a kernel that dies) is jupyter_client's own handling, which
 sees the child through a `Popen`-like handle.

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 from bs4 import BeautifulSoup, Tag
 
-from evalkit import disclosure
+from evalkit.sdc import disclosure
 
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "support_episodes": ("person_id",),

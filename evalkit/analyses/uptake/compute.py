@@ -23,13 +23,14 @@ from scipy.stats import norm
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant
 
-from evalkit import disclosure, stats
+from evalkit import stats
 from evalkit.data import codes
 from evalkit.data.councils import place_name
-from evalkit.methods import survival
 from evalkit.report import findings, style
 from evalkit.report import record as rec
 from evalkit.report.findings import fmt_share
+from evalkit.sdc import disclosure
+from evalkit.stats import survival
 
 COMMUNITY = "Long Term Support: Community"
 NOT_STATED, NOT_RECORDED = codes.NOT_STATED, codes.NOT_RECORDED

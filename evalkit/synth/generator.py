@@ -22,8 +22,8 @@ from scipy.stats import norm
 from tqdm import tqdm
 
 from evalkit.data import codes
-from evalkit.data import synth_facts as F
 from evalkit.data.councils import councils as _all_councils
+from evalkit.synth import facts as F
 
 PROFILES = ("leicester", "england")
 LARGE_ROWS = 200_000
@@ -850,7 +850,7 @@ def _files(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 def _inject(files: dict[str, pd.DataFrame], rng: np.random.Generator
             ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, int]]]:
     """Dirty copies of every file (each agency file on its own) and the summed defect counts."""
-    from evalkit.data.dirty import inject_defects
+    from evalkit.synth.dirty import inject_defects
 
     out, defects = {}, {}
     for stem, frame in files.items():

@@ -15,14 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit import disclosure, stats
+from evalkit import stats
 from evalkit.data import codes
 from evalkit.data.councils import place_name
 from evalkit.data.load import REASON_LABELS
-from evalkit.methods import survival
 from evalkit.report import findings, style
 from evalkit.report import record as rec
 from evalkit.report.findings import fmt_share
+from evalkit.sdc import disclosure
+from evalkit.stats import survival
 
 TARGET_DAYS = (14, 28, 56)
 DISCHARGE_TARGET_DAYS = 7

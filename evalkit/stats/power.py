@@ -1,7 +1,7 @@
 """How long until we would know: power, minimum detectable effects and data needed.
 
 ITS level change on monthly counts (analytic): the Wald test of the level-change coefficient of
-the segmented Poisson / quasi-Poisson model that `evalkit.methods.its.its` fits, with
+the segmented Poisson / quasi-Poisson model that `evalkit.stats.its.its` fits, with
 Var(b) = dispersion x [X' W X]^-1, W = diag(expected monthly counts under the alternative), the
 same design columns (trend, level change, optional slope change, Fourier pairs). Assumptions:
 expected counts follow baseline x exp(trend x (t - 1)) x RR^post with no seasonal swing in the
@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.power import TTestIndPower
 
-from evalkit.methods.its import design_matrix
+from evalkit.stats.its import design_matrix
 
 
 def its_power(rate_ratio: float, baseline: float, n_pre: int, n_post: int, *,

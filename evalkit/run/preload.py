@@ -2,7 +2,7 @@
 
 Importing pandas, scipy, statsmodels, matplotlib, papermill, nbconvert and ipykernel takes a
 few seconds of CPU. On Linux the multiprocessing forkserver imports them once (PRELOAD); every
-worker is a fork of it, and every notebook kernel a fork of a worker (`evalkit.report.kernel`),
+worker is a fork of it, and every notebook kernel a fork of a worker (`evalkit.run.kernel`),
 so none of them imports anything again. This module is light on purpose: `evalkit run` starts
 the forkserver before importing its own dependencies, so the two import side by side. Elsewhere
 (macOS, Windows) workers are spawned as new processes and kernels started the usual way.
@@ -17,10 +17,11 @@ from multiprocessing.context import BaseContext
 #: Fork-based start-up only where forking a process that has imported numpy is safe.
 FORKSERVER = sys.platform.startswith("linux")
 #: The runner, papermill and nbconvert for the workers; ipykernel and what the notebooks import
-#: for the kernels; then one page rendered and one chart drawn (`evalkit.report.warm`).
-PRELOAD = ["evalkit.report.run", "papermill", "nbconvert", "evalkit.report.kernel",
-           "ipykernel.kernelapp", "evalkit.uptake", "evalkit.pa_market", "evalkit.outcomes",
-           "evalkit.report.warm"]
+#: for the kernels; then one page rendered and one chart drawn (`evalkit.run.warm`).
+PRELOAD = ["evalkit.run.runner", "papermill", "nbconvert", "evalkit.run.kernel",
+           "ipykernel.kernelapp", "evalkit.analyses.uptake", "evalkit.analyses.pa_market",
+           "evalkit.analyses.outcomes",
+           "evalkit.run.warm"]
 
 
 def start_forkserver() -> None:

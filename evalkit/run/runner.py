@@ -4,15 +4,15 @@
                 [--param key=value ...] [--params-file FILE.yaml] [--jobs N] [--min-cell N]
                 [--notebook-dir DIR]
 
-Steps: start the forkserver that imports the libraries once (`evalkit.report.preload`) while
+Steps: start the forkserver that imports the libraries once (`evalkit.run.preload`) while
 this process loads and validates the data with `evalkit.load` (stop, exit 2, before any notebook
 runs if it cannot be used) and caches the validated tables in a private temporary folder,
 removed at the end, so each notebook's `evalkit.load` reuses them instead of validating again
 (the cache is never inside REPORT_DIR, which is for publishing); execute each notebook with
 papermill once per council, `--jobs` at a time, each in its own worker (on Linux a fork of the
-forkserver, and its kernel a fork of the worker: `evalkit.report.kernel`; default jobs: all
+forkserver, and its kernel a fork of the worker: `evalkit.run.kernel`; default jobs: all
 notebooks of a council at once, at most cores + 1); render its HTML with code hidden in the
-same worker right after it runs; run the privacy gate (`evalkit.report.privacy`) on each
+same worker right after it runs; run the privacy gate (`evalkit.sdc.gate`) on each
 notebook as it finishes; write per council `REPORT_DIR/<la_code>/manifest.json` and each
 notebook's outputs under `REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`.
 Exit 0 only when every notebook succeeded and passed the gate.
@@ -45,8 +45,9 @@ from tqdm import tqdm
 from evalkit import __version__
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.report import privacy, render
-from evalkit.report.preload import start_forkserver, worker_context
+from evalkit.run import render
+from evalkit.run.preload import start_forkserver, worker_context
+from evalkit.sdc import gate as privacy
 
 render.skip_slow_optional_imports()  # before papermill is imported here or in a worker
 
@@ -267,7 +268,7 @@ def execute(task: Task) -> dict[str, Any]:
     """
     import papermill as pm
 
-    from evalkit.report.kernel import ForkedKernelManager
+    from evalkit.run.kernel import ForkedKernelManager
 
     task.out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(task.environ)  # this worker process is the run's; the kernel inherits it
@@ -357,7 +358,7 @@ def council_label(la: str) -> str:
 def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
     """Execute tasks, `jobs` at a time, each in a worker process (on Linux a fork of the
     forkserver, which has imported this module, papermill and what the notebooks and their
-    kernels need once: `evalkit.report.preload`), with a progress bar; yields (in completion
+    kernels need once: `evalkit.run.preload`), with a progress bar; yields (in completion
     order) each task's manifest entry with its council code."""
     bar = tqdm(total=len(tasks), desc="evalkit run", unit="notebook", file=sys.stderr)
     try:

@@ -1,6 +1,6 @@
 """First-use work done once in the process `evalkit run` forks its workers and kernels from.
 
-Imported only by the forkserver (`evalkit.report.preload.PRELOAD`), after the libraries. Importing
+Imported only by the forkserver (`evalkit.run.preload.PRELOAD`), after the libraries. Importing
 is not all of a library's first-use cost: nbconvert loads and compiles its page templates and
 soupsieve its CSS selectors the first time a page is rendered, matplotlib loads its fonts the
 first time a chart is drawn, and ipykernel imports its debugger only when a kernel starts.
@@ -20,7 +20,8 @@ import matplotlib as mpl
 import pandas as pd
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evalkit.report import render, style
+from evalkit.report import style
+from evalkit.run import render
 
 
 def warm_up() -> None:

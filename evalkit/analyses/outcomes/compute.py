@@ -2,7 +2,7 @@
 
 Pure functions build tidy frames from a loaded Dataset: monthly series of an outcome among the
 people a logged practice change targeted, SPC charts, an interrupted time series per implemented
-change (segmented quasi-Poisson with Fourier seasonality, `evalkit.methods.its`), a controlled
+change (segmented quasi-Poisson with Fourier seasonality, `evalkit.stats.its`), a controlled
 comparison against people the change did not target, survey scores before and after, what people
 told the council, and power. `analyse` runs them once; the `show_*` functions display one chart or
 one disclosure-controlled table each, with titles and alt text written from the numbers.
@@ -26,14 +26,15 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from evalkit import disclosure, stats
+from evalkit import stats
+from evalkit.analyses.uptake.compute import COMMUNITY, dp_start_dates, resolve_la, snapshot
 from evalkit.data import codes
 from evalkit.data.councils import place_name
-from evalkit.methods import its as itsm
-from evalkit.methods import power, spc
 from evalkit.report import findings, style
 from evalkit.report import record as rec
-from evalkit.uptake import COMMUNITY, dp_start_dates, resolve_la, snapshot
+from evalkit.sdc import disclosure
+from evalkit.stats import its as itsm
+from evalkit.stats import power, spc
 
 NOTEBOOK = "03_outcomes"
 OUTCOMES = {  # outcome -> (words, family, SPC chart, improvement direction)

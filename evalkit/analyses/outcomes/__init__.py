@@ -1,0 +1,1 @@
+from evalkit.analyses.outcomes.compute import *  # noqa: F401,F403  (interim)

@@ -1,0 +1,1 @@
+from evalkit.analyses.pa_market.compute import *  # noqa: F401,F403  (interim)

@@ -1,0 +1,1 @@
+"""Running the notebooks: papermill execution, HTML rendering, manifest, index and publication."""

@@ -1,0 +1,1 @@
+"""Statistical disclosure control (`disclosure`) and the privacy gate (`gate`), kept together."""
