@@ -27,7 +27,7 @@ import pandas as pd
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from evalkit import stats
-from evalkit.analyses.uptake.compute import COMMUNITY, dp_start_dates, resolve_la, snapshot
+from evalkit.cohorts import COMMUNITY, council, dp_start_dates, snapshot
 from evalkit.data import codes
 from evalkit.data.councils import place_name
 from evalkit.report import findings, style
@@ -791,7 +791,7 @@ def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | No
         raise ValueError(f"alpha must lie strictly between 0 and 1, not {alpha}")
     conf = 1 - alpha
     all_ep = data.support_episodes
-    la = resolve_la(all_ep, la_code)
+    la = council(all_ep, la_code, where="outcomes")
     ep = all_ep if la == "all" else all_ep[all_ep["la_code"] == la]
     start, end = series_bounds(ep)
     log = change_log(data.practice_changes)

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit import stats
+from evalkit.cohorts import ALL_COUNCILS, adult_population, dp_recipients, for_council
+from evalkit.cohorts import council as choose_council
 from evalkit.data import codes
 from evalkit.data.councils import place_name
 from evalkit.data.load import REASON_LABELS
@@ -47,7 +49,6 @@ NO_PREFERENCE = frozenset(
     {"", "none", "no preference", "not recorded", "not stated", "any", "n/a", "na", "no",
      "null", "unknown", "nan", "<na>"}
 )
-PA_USES = frozenset({"pa", "mixed"})
 NOT_RECORDED = codes.NOT_RECORDED
 SOURCE_LABELS = {"register": "PA register", "agency": "Support agency",
                  "family member": "Family member", "word of mouth": "Word of mouth",
@@ -112,38 +113,6 @@ def split_languages(pas: pd.DataFrame) -> pd.DataFrame:
     long["language"] = long["language"].str.strip()
     long = long[long["language"].notna() & (long["language"] != "")]
     return long.drop_duplicates(["pa_id", "language"]).reset_index(drop=True)
-
-
-def dp_recipients(episodes: pd.DataFrame | None, at: pd.Timestamp | None,
-                  la_code: str | None = None, pa_only: bool = False) -> pd.DataFrame:
-    """People with a Direct Payment ongoing at `at`, one row per person.
-
-    `pa_only` keeps those whose DP pays for PAs (dp_used_for PA or mixed); without
-    `dp_used_for` every DP holder counts (a caveat the notebook states). Without `at` the latest
-    start date in the data is used.
-    """
-    if episodes is None or episodes.empty:
-        return pd.DataFrame(columns=["person_id", "preferred_language"])
-    eps = episodes if la_code is None else episodes[episodes["la_code"] == la_code]
-    at = pd.Timestamp(at) if at is not None else pd.to_datetime(eps["start_date"]).max()
-    ongoing = (eps["start_date"] <= at) & (eps["end_date"].isna() | (eps["end_date"] > at))
-    keep = ongoing & eps["has_dp"].fillna(False).astype(bool)
-    if pa_only and "dp_used_for" in eps:
-        keep &= eps["dp_used_for"].astype("string").str.strip().str.lower().isin(PA_USES)
-    people = _latest(eps[keep.to_numpy()], "person_id", "start_date")
-    if "preferred_language" not in people:
-        people = people.assign(preferred_language=NOT_RECORDED)
-    return people.reset_index(drop=True)
-
-
-def adult_population(population: pd.DataFrame | None, la_code: str | None = None) -> pd.DataFrame:
-    """Population aged 18+ (rows whose age band is not 'Under 18'), for one council or all."""
-    if population is None or population.empty:
-        return pd.DataFrame(columns=["ethnic_group", "population"])
-    pop = population if la_code is None else population[population["la_code"] == la_code]
-    if "age_band" in pop:
-        pop = pop[~pop["age_band"].astype("string").str.lower().str.startswith("under")]
-    return pop.reset_index(drop=True)
 
 
 def _latest(frame: pd.DataFrame, key: str, date: str) -> pd.DataFrame:
@@ -707,27 +676,6 @@ DIMENSIONS = {"ethnic_group_broad": "Ethnic group (broad)", "ethnic_group": "Eth
 TABLES = ("pa_register", "pa_requests", "support_episodes", "population")
 
 
-ALL_COUNCILS = "all"
-
-
-def resolve_council(episodes: pd.DataFrame | None, la_code: str | None) -> str | None:
-    """The council to analyse, or None for every council in the data.
-
-    None or "" = the only council in the data, else all; "all" = all councils (what the report
-    runner passes at national scale); any other code must be in support_episodes.
-    """
-    if episodes is None or "la_code" not in episodes:
-        return None if la_code in (None, "", ALL_COUNCILS) else la_code
-    councils = sorted(episodes["la_code"].dropna().unique())
-    if la_code in (None, ""):
-        return councils[0] if len(councils) == 1 else None
-    if la_code == ALL_COUNCILS:
-        return None
-    if la_code not in councils:
-        raise ValueError(f"analyse: la_code {la_code!r} is not in support_episodes; councils "
-                         f"found: {', '.join(councils[:10])}{' ...' if len(councils) > 10 else ''}"
-                         f" (or 'all')")
-    return la_code
 
 
 def _several_councils(episodes: pd.DataFrame | None) -> bool:
@@ -764,13 +712,6 @@ def council_register(register: pd.DataFrame | None, episodes: pd.DataFrame | Non
     return register[isin(register["area_code"], areas).to_numpy()].reset_index(drop=True)
 
 
-def _for_council(frame: pd.DataFrame | None, la_code: str | None) -> pd.DataFrame | None:
-    """Rows of one council when the table has la_code and a council is chosen."""
-    if frame is None or la_code is None or "la_code" not in frame:
-        return frame
-    return frame[frame["la_code"] == la_code].reset_index(drop=True)
-
-
 def _requests_for(requests: pd.DataFrame | None, episodes: pd.DataFrame | None,
                   la_code: str | None) -> pd.DataFrame | None:
     """Requests of people in the chosen council (requests carry no la_code of their own)."""
@@ -791,8 +732,9 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
     chosen snapshot. `area_level` is the column naming a person's or PA's area (area_code; or
     la_code to treat the council as one area).
     """
-    la_code = resolve_council(data.support_episodes, la_code)
-    eps = _for_council(data.support_episodes, la_code)
+    chosen = choose_council(data.support_episodes, la_code)
+    la_code = None if chosen == ALL_COUNCILS else chosen
+    eps = for_council(data.support_episodes, la_code)
     register = council_register(data.pa_register, data.support_episodes, data.population,
                                 la_code)
     requests = _requests_for(data.pa_requests, eps, la_code)

@@ -17,86 +17,39 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import linalg, sparse
-from scipy.special import expit, logit
-from scipy.stats import norm
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant
 
 from evalkit import stats
+from evalkit.cohorts import (
+    COMMUNITY,
+    adult_population,
+    adults,
+    community,
+    council,
+    dp_start_dates,
+    snapshot,
+)
 from evalkit.data import codes
 from evalkit.data.councils import place_name
 from evalkit.report import findings, style
 from evalkit.report import record as rec
 from evalkit.report.findings import fmt_share
 from evalkit.sdc import disclosure
-from evalkit.stats import survival
+from evalkit.stats import glm, survival
+from evalkit.stats.glm import ODDS_COLUMNS
 
-COMMUNITY = "Long Term Support: Community"
 NOT_STATED, NOT_RECORDED = codes.NOT_STATED, codes.NOT_RECORDED
 OTHER_LANGUAGE = "Other language"
 ENGLISH = "English"
 GROUP_COLUMNS = {"broad": "ethnic_group_broad", "detailed": "ethnic_group"}
 NEED = ["age_band", "gender", "primary_support_reason"]
-SNAPSHOT_FIELDS = ["person_id", "service_type", "start_date", "end_date", "has_dp", "birth_date"]
 MIN_SPEAKERS = 5
 MAX_FUNNEL_LABELS = 10
 ENDED_BY_DAYS = {91: 3, 183: 6, 365: 12}  # days -> months for "share ended within"
-ODDS_COLUMNS = ["factor", "group", "reference", "value", "lower", "upper", "conf", "p_value",
-                "people", "dp", "note"]
 
 
 # ---------------------------------------------------------------- the snapshot
-def community(episodes: pd.DataFrame, la_code: str | None = None) -> pd.DataFrame:
-    """Community long-term support episodes, oldest start first, with `_pid` (person number).
-
-    The one filter and sort every snapshot shares, done once so that a trend of quarterly
-    snapshots costs a date comparison per quarter. `la_code` None or "all" keeps every council.
-    """
-    ep = episodes if la_code in (None, "all") else episodes[episodes["la_code"] == la_code]
-    ep = ep[ep["service_type"] == COMMUNITY].sort_values("start_date", kind="stable")
-    return ep.assign(_pid=pd.factorize(ep["person_id"])[0])
-
-
-def ongoing(comm: pd.DataFrame, at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in `comm` of each person's latest episode ongoing on `at`, and whether any of
-    their ongoing episodes is a DP (start_date <= at; end_date empty or after `at`)."""
-    start, end = comm["start_date"].to_numpy(), comm["end_date"].to_numpy()
-    pos = np.flatnonzero((start <= at.to_datetime64()) & ~(end <= at.to_datetime64()))
-    pid = comm["_pid"].to_numpy()[pos]
-    dp = comm["has_dp"].fillna(False).to_numpy(bool)[pos]
-    by = pd.DataFrame({"pos": pos, "dp": dp}).groupby(pid, sort=False)
-    return by["pos"].last().to_numpy(), by["dp"].any().to_numpy()
-
-
-def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
-             la_code: str | None = None) -> pd.DataFrame:
-    """One row per adult with ongoing community long-term support on `at` (never shown).
-
-    Ongoing means start_date <= at and end_date empty or after `at`. A person with several ongoing
-    community episodes counts once, with a DP if any of them is a DP, other fields from the latest.
-    Adds age_band at `at`; drops people under 18. `la_code` None or "all" keeps every council.
-    """
-    at = pd.Timestamp(at)
-    keep = (episodes["start_date"] <= at) & ~(episodes["end_date"] <= at)  # ongoing rows first
-    if la_code not in (None, "all"):
-        keep &= episodes["la_code"] == la_code
-    # Choose the rows on the few columns that decide them, then copy each wide row once.
-    slim = episodes[SNAPSHOT_FIELDS].assign(_row=np.arange(len(episodes)))
-    people = _adults(community(slim[keep.to_numpy(bool)]), at)
-    return episodes.iloc[people["_row"].to_numpy()].assign(
-        has_dp=people["has_dp"].to_numpy(), age_band=people["age_band"].to_numpy()
-    ).reset_index(drop=True)
-
-
-def _adults(comm: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
-    """The snapshot on `at` from a `community` frame."""
-    pos, dp = ongoing(comm, at)
-    people = comm.iloc[pos].drop(columns="_pid").assign(has_dp=dp)
-    people["age_band"] = codes.age_band(people["birth_date"], at).to_numpy()
-    return people[people["age_band"] != "Under 18"].reset_index(drop=True)
-
-
 def counts(snap: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     """People and people with a DP in each `by` cell (cells with nobody are absent)."""
     by = [by] if isinstance(by, str) else list(by)
@@ -181,123 +134,6 @@ def model_frame(snap: pd.DataFrame, group_col: str,
 
 
 # ---------------------------------------------------------------- adjusted odds ratios
-def _drop_separated(cells: pd.DataFrame,
-                    factors: list[str]) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
-    """Remove levels in which nobody or everybody has a DP (their odds ratio is infinite).
-
-    Their cells then fit perfectly and carry no information about the other terms, so dropping
-    them gives the same estimates as the maximum-likelihood limit. Returns (factor, level, note).
-    """
-    notes: list[tuple[str, str, str]] = []
-    while True:
-        dropped = False
-        for f in factors:
-            tot = cells.groupby(f, observed=True)[["dp", "people"]].sum()
-            bad = tot.index[(tot["dp"] == 0) | (tot["dp"] == tot["people"])]
-            if len(bad) and len(tot) > 1:
-                for lvl in bad:
-                    who = "nobody" if tot.loc[lvl, "dp"] == 0 else "everybody"
-                    notes.append((f, str(lvl), f"{who} in this group has a DP, so no odds ratio "
-                                  "can be estimated"))
-                cells = cells[~cells[f].isin(bad)]
-                dropped = True
-        if not dropped:
-            return cells, notes
-
-
-def dummies(cells: pd.DataFrame, factors: list[str],
-            refs: dict[str, str]) -> tuple[sparse.csr_matrix, list[tuple[str, str]]]:
-    """Sparse treatment-coded design: a constant, then one column per non-reference level.
-
-    Returns the matrix and (factor, level) for each column after the constant.
-    """
-    rows, cols, names = [], [np.zeros(len(cells), dtype=np.int64)], []
-    for f in factors:
-        values = cells[f].astype(str).to_numpy(object)
-        levels = sorted(set(pd.unique(values)) - {str(refs[f])})
-        code = pd.Index(levels).get_indexer(values)
-        hit = np.flatnonzero(code >= 0)
-        rows.append(hit)
-        cols.append(1 + len(names) + code[hit])
-        names += [(f, lvl) for lvl in levels]
-    rows.insert(0, np.arange(len(cells)))
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    X = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(cells), 1 + len(names)))
-    return X, names
-
-
-def fit_binomial(X: sparse.csr_matrix, dp: np.ndarray, people: np.ndarray,
-                 tol: float = 1e-10, max_iter: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic (binomial GLM) coefficients and their covariance, by iteratively reweighted
-    least squares on a sparse design.
-
-    statsmodels' GLM needs a dense design: with a term per council (150 dummies over ~60,000
-    cells at national scale) each of its least-squares steps takes seconds. Here X'WX is a sparse
-    product, so the same Fisher scoring (the estimates and Wald covariance statsmodels reports;
-    tests/test_uptake.py checks this) costs milliseconds. Collinear columns get the
-    minimum-norm solution, as statsmodels' pinv does.
-    """
-    beta = np.zeros(X.shape[1])
-    beta[0] = logit(dp.sum() / people.sum())
-    for _ in range(max_iter):
-        eta = X @ beta
-        mu = expit(eta)
-        w = np.maximum(people * mu * (1 - mu), 1e-12)
-        z = eta + (dp - people * mu) / w
-        xtw = X.T.multiply(w).tocsr()
-        info = (xtw @ X).toarray()
-        new = _solve(info, xtw @ z)
-        done = np.max(np.abs(new - beta)) < tol
-        beta = new
-        if done:
-            break
-    mu = expit(X @ beta)
-    info = (X.T.multiply(people * mu * (1 - mu)).tocsr() @ X).toarray()
-    return beta, np.linalg.pinv(info, hermitian=True)
-
-
-def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve a symmetric positive (semi)definite system; least squares when singular."""
-    try:
-        return linalg.solve(a, b, assume_a="pos")
-    except (linalg.LinAlgError, ValueError):
-        return np.linalg.lstsq(a, b, rcond=None)[0]
-
-
-def odds_ratios(cells: pd.DataFrame, factors: list[str], references: dict[str, str],
-                conf: float = 0.95) -> pd.DataFrame:
-    """Adjusted odds ratios of having a DP from a binomial GLM on aggregated cells.
-
-    `cells` has one row per combination of `factors` with `people` and `dp`. Each factor enters
-    as treatment-coded dummies against `references[factor]` (default: its largest level).
-    Returns one row per non-reference level: factor, group, reference, value (odds ratio),
-    lower, upper (Wald, log scale), conf, p_value, people, dp, note. Factors with one level are
-    left out; levels with no variation in DP are reported with a note and no estimate.
-    """
-    cells, notes = _drop_separated(cells, factors)
-    used = [f for f in factors if cells[f].nunique() > 1]
-    sizes = {f: cells.groupby(f, observed=True)[["people", "dp"]].sum() for f in used}
-    refs = {f: references.get(f) if references.get(f) in sizes[f].index
-            else sizes[f]["people"].idxmax() for f in used}
-    rows = []
-    if len(cells):
-        X, names = dummies(cells, used, refs)
-        beta, cov = fit_binomial(X, cells["dp"].to_numpy(float), cells["people"].to_numpy(float))
-        se = np.sqrt(np.diag(cov))[1:]
-        z = norm.ppf(0.5 + conf / 2)
-        for (f, lvl), b, s_ in zip(names, beta[1:], se, strict=True):
-            n = sizes[f].loc[sizes[f].index.astype(str) == lvl].sum()
-            rows.append({"factor": f, "group": lvl, "reference": refs[f], "value": np.exp(b),
-                         "lower": np.exp(b - z * s_), "upper": np.exp(b + z * s_), "conf": conf,
-                         "p_value": 2 * norm.sf(abs(b / s_)), "people": int(n["people"]),
-                         "dp": int(n["dp"]), "note": ""})
-    for f, lvl, note in notes:
-        rows.append({"factor": f, "group": lvl, "reference": refs.get(f, ""),
-                     "value": np.nan, "lower": np.nan, "upper": np.nan, "conf": conf,
-                     "p_value": np.nan, "people": np.nan, "dp": np.nan, "note": note})
-    return pd.DataFrame(rows, columns=ODDS_COLUMNS)
-
-
 def adjusted_odds_ratios(snap: pd.DataFrame, group_col: str, reference_group: str,
                          conf: float = 0.95, min_speakers: int = MIN_SPEAKERS) -> pd.DataFrame:
     """Odds ratios for ethnic group, language and interpreter need at the same age, gender and need.
@@ -308,40 +144,28 @@ def adjusted_odds_ratios(snap: pd.DataFrame, group_col: str, reference_group: st
     cells = counts(frame, factors)
     refs = {"group": choose_reference(frame["group"], reference_group),
             "language": ENGLISH, "interpreter": "no"}
-    return odds_ratios(cells, factors, refs, conf)
+    return glm.odds_ratios(cells, factors, refs, conf)
 
 
 # ---------------------------------------------------------------- denominators and sensitivity
-def adult_population(population: pd.DataFrame, group_col: str,
-                     la_code: str | None = None) -> pd.DataFrame:
-    """Adults (18+) in the population table by `group_col` (broad or detailed labels)."""
-    pop = population if la_code in (None, "all") else population[population["la_code"] == la_code]
-    adults = pop["population"] * adult_fraction(pop["age_band"])
+def adults_by_group(population: pd.DataFrame, group_col: str,
+                    la_code: str | None = None) -> pd.DataFrame:
+    """Adults (18+, `cohorts.adult_population`) by `group_col` (broad or detailed labels)."""
+    pop = adult_population(population, la_code)
     groups = codes.ethnic_group_any_level(pop["ethnic_group"].astype(str))
     if group_col == GROUP_COLUMNS["broad"]:
         groups = codes.ethnic_group_broad(groups)
-    out = pd.DataFrame({group_col: groups, "population": adults}).dropna(subset=[group_col])
+    out = pd.DataFrame({group_col: groups, "population": pop["population"]}).dropna(
+        subset=[group_col])
     out = out.groupby(group_col, as_index=False)["population"].sum()
     return out.assign(population=out["population"].round().astype(int))
-
-
-def adult_fraction(age_band: pd.Series) -> pd.Series:
-    """Share of each age band aged 18+, assuming even ages within a band ("15-19" -> 0.4).
-
-    Handles ASCOF bands ("Under 18", "18-64", "85+") and five-year bands ("0-4", "90+").
-    """
-    band = age_band.astype(str).str.strip()
-    lo = pd.to_numeric(band.str.extract(r"^(\d+)")[0], errors="coerce")
-    hi = pd.to_numeric(band.str.extract(r"^\d+\s*-\s*(\d+)")[0], errors="coerce")
-    frac = ((hi - 17) / (hi - lo + 1)).clip(0, 1).where(hi.notna(), (lo >= 18).astype(float))
-    return frac.where(~band.str.lower().str.startswith("under"), 0.0).fillna(0.0)
 
 
 def population_uptake(snap: pd.DataFrame, population: pd.DataFrame, group_col: str,
                       la_code: str | None = None, conf: float = 0.95) -> pd.DataFrame:
     """People with a DP per adult of the group in the population (Wilson CI)."""
     dp = counts(snap, group_col)[[group_col, "dp"]]
-    pop = adult_population(population, group_col, la_code)
+    pop = adults_by_group(population, group_col, la_code)
     both = pop.merge(dp, on=group_col, how="left").fillna({"dp": 0})
     both = both[both["population"] > 0].astype({"dp": int})
     return stats.proportion(both, "dp", "population", by=group_col, conf=conf)
@@ -431,14 +255,6 @@ def quarter_ends(period_end: pd.Timestamp | str, lookback: int) -> list[pd.Times
     return [end - pd.DateOffset(months=3 * k) for k in range(lookback - 1, -1, -1)]
 
 
-def dp_start_dates(episodes: pd.DataFrame) -> pd.Series:
-    """When each DP episode's payments began: dp_first_payment_date, else start_date."""
-    start = episodes["start_date"]
-    if "dp_first_payment_date" in episodes:
-        start = episodes["dp_first_payment_date"].fillna(start)
-    return start
-
-
 def trend(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp | str,
           lookback: int, *, la_code: str | None = None, conf: float = 0.95) -> pd.DataFrame:
     """Quarterly DP share (snapshot at each quarter end) and new DP starts per 1,000 people.
@@ -455,7 +271,7 @@ def trend(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp | str
     dp_ep = dp_ep.assign(dp_start=dp_start_dates(dp_ep))
     frames = []
     for q in quarter_ends(period_end, lookback):
-        snap = _adults(comm, q)
+        snap = adults(comm, q)
         if snap.empty:
             continue
         c = counts(snap, group_col)
@@ -724,17 +540,6 @@ class Uptake:
     carer_share_broad: pd.DataFrame | None
 
 
-def resolve_la(episodes: pd.DataFrame, la_code: str | None) -> str:
-    """The council to analyse: as given, the only one in the data, or 'all'."""
-    councils = sorted(episodes["la_code"].dropna().unique())
-    if la_code in (None, ""):
-        return councils[0] if len(councils) == 1 else "all"
-    if la_code != "all" and la_code not in councils:
-        raise ValueError(f"uptake: la_code {la_code!r} is not in the data; councils found: "
-                         f"{councils[:10]}{' ...' if len(councils) > 10 else ''}")
-    return la_code
-
-
 def default_period_end(episodes: pd.DataFrame) -> pd.Timestamp:
     """The quarter end on or after the latest start or end date in the episodes."""
     last = max(episodes["start_date"].max(), episodes["end_date"].max())
@@ -746,7 +551,7 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
             min_cell: int = 5, conf: float = 0.95) -> Uptake:
     """Run every uptake analysis on a loaded Dataset (see the module docstring)."""
     ep = data.support_episodes
-    la = resolve_la(ep, la_code)
+    la = council(ep, la_code, where="uptake")
     end = pd.Timestamp(period_end) if period_end else default_period_end(ep)
     if la != "all":
         ep = ep[ep["la_code"] == la]
