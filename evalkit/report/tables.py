@@ -1,0 +1,69 @@
+"""Tables as every report shows them: readable headings, shares as percentages, disclosure
+control through `style.table`, and one data-quality table for all notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from evalkit.data.load import REASON_LABELS
+from evalkit.report import style
+from evalkit.report.findings import fmt_share
+
+
+def heading(column: str, labels: Mapping[str, str] | None = None) -> str:
+    """A column's heading: its label if given, else the name in words ('dp_used_for' ->
+    'Dp used for')."""
+    return (labels or {}).get(column, column.replace("_", " ").capitalize())
+
+
+def table(df: pd.DataFrame, count_cols: Sequence[str], *, min_cell: int,
+          labels: Mapping[str, str] | None = None,
+          rate_cols: Mapping[str, tuple[str, str]] | None = None,
+          percent_cols: Sequence[str] = (), share_cols: Sequence[str] = (),
+          caption: str = "", **options: Any) -> None:
+    """Show `df` through `style.table` (disclosure control on `count_cols` and `rate_cols`).
+
+    `percent_cols` hold shares (0-1) shown as percentages with one decimal place; `share_cols`
+    hold shares written as `fmt_share` writes them in sentences ('3.4%'). Column headings come
+    from `labels` (else the column name in words). `options` go to `style.table` (total_row,
+    total_col, by, plain_cols ...). An empty frame is said in words instead.
+    """
+    if df.empty or not count_cols:
+        style.say(f"{caption or 'This table'}: nothing to show.")
+        return
+    shown = df.assign(**{c: df[c].astype(float) * 100 for c in percent_cols})
+    for c in share_cols:
+        shown[c] = shown[c].map(fmt_share).astype(object)
+    shown = shown.reset_index(drop=True) if isinstance(df.index, pd.RangeIndex) else shown
+    style.table(shown, count_cols=list(count_cols), rate_cols=dict(rate_cols or {}) or None,
+                threshold=min_cell, caption=caption or None,
+                labels={c: heading(c, labels) for c in df.columns}, decimals=1, **options)
+
+
+def reason_label(reason: str) -> str:
+    """The loader's reason code in words: 'future_date:start_date' -> 'excluded: future date
+    (start_date)'; 'kept' and the loader's named reasons as it words them."""
+    if reason in REASON_LABELS:
+        return REASON_LABELS[reason]
+    code, _, col = str(reason).partition(":")
+    return f"excluded: {code.replace('_', ' ')}" + (f" ({col})" if col else "")
+
+
+def quality_table(quality: pd.DataFrame | None, *, min_cell: int,
+                  tables: Sequence[str] | None = None, notes: Sequence[str] = ()) -> None:
+    """Rows read from each file: kept, or excluded and why (one row per file and reason), for
+    the `tables` a notebook uses (all when None), then any notes on the data in words."""
+    if quality is None or quality.empty:
+        style.say("No data-quality table is available.")
+    else:
+        q = quality if tables is None else quality[quality["table"].isin(tables)]
+        q = q.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum()
+        q = q.assign(table=q["table"].str.replace("_", " "), reason=q["reason"].map(reason_label))
+        table(q, ["rows"], min_cell=min_cell,
+              labels={"table": "File", "reason": "Rows kept or excluded, and why", "rows": "Rows"},
+              caption="Rows read from each file: kept, or excluded and why")
+    for note in notes:
+        style.say(f"_Note: {note}_")
