@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.paths import reference_dir as _reference_dir
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """../shared/reference; skips, saying where it looked, when the folder is absent."""
-    path = _reference_dir()
-    if not path.is_dir():
-        pytest.skip(f"published reference folder not found at {path} (it sits beside the repo)")
-    return path
+    """tests/reference: the published cases (README.md there gives source, licence, tolerance).
+
+    They are part of the repository, so a missing folder fails the test rather than skipping it.
+    """
+    if not REFERENCE_DIR.is_dir():
+        pytest.fail(f"published reference cases not found at {REFERENCE_DIR}")
+    return REFERENCE_DIR
