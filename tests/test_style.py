@@ -327,14 +327,18 @@ def test_title_and_subtitle_wrap_inside_the_chart_without_overlap(dpi, width, ti
 
 
 def test_wrap_fills_lines_up_to_the_width() -> None:
-    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Text
 
     font = FontProperties(size=13, weight="bold")
-    renderer = RendererAgg(1, 1, style.DPI)  # as the PNG is drawn (hinting varies with dpi)
+    fig = Figure(dpi=style.DPI)  # as the PNG is drawn (hinting varies with dpi)
+    renderer = FigureCanvasAgg(fig).get_renderer()
 
-    def width(text: str) -> float:  # in points
-        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] * 72 / style.DPI
+    def width(text: str) -> float:  # in points, the whole line laid out as matplotlib draws it
+        line = Text(0, 0, text, fontproperties=font, parse_math=False, figure=fig)
+        return line.get_window_extent(renderer).width * 72 / style.DPI
 
     text = ("Somali and Gujarati speakers wait longer for a Personal Assistant than English "
             "speakers in Leicester, and the gap has not closed since the register opened")

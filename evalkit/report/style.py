@@ -215,13 +215,15 @@ SUBTITLE_GAP = 3  # points between the title's last line and the subtitle
 
 @functools.cache
 def _measuring_figure() -> Figure:
-    """A figure at DPI for the texts `_height` lays out (its size does not matter)."""
+    """A figure at DPI that the measured texts belong to (its size does not matter)."""
     return Figure(dpi=DPI)
 
 
-@functools.cache
-def _measuring_renderer() -> RendererAgg:
-    """An Agg renderer at DPI for `_width` (it looks the font up afresh at each call)."""
+@functools.lru_cache(maxsize=16)
+def _measuring_renderer(key: tuple) -> RendererAgg:
+    """An Agg renderer at DPI, one per font key: matplotlib caches a text's metrics per renderer
+    and font properties, not per font file, so a renderer shared across keys could answer with
+    the widths of a font no longer picked (e.g. after font.sans-serif changed)."""
     return RendererAgg(1, 1, DPI)
 
 
@@ -235,28 +237,22 @@ def _font_key(font: FontProperties) -> tuple:
 def _width(text: str, font: FontProperties) -> float:
     """Width of `text` in points as the PNG draws it (advance widths add up exactly, so a line
     is as wide as the sum of its words and spaces)."""
-    return _width_in(text, _font_key(font))
+    return _size(text, _font_key(font))[0]
 
 
 def _height(text: str, font: FontProperties) -> float:
     """Height in points of `text` laid out by matplotlib (every line, as drawn)."""
-    return _height_in(text, _font_key(font))
+    return _size(text, _font_key(font))[1]
 
 
 @functools.lru_cache(maxsize=4096)
-def _width_in(text: str, key: tuple) -> float:
-    """`_width` for the font of `key`; cached, as words repeat across charts."""
-    renderer = _measuring_renderer()
-    return renderer.get_text_width_height_descent(text, key[0], ismath=False)[0] * 72 / DPI
-
-
-@functools.lru_cache(maxsize=256)
-def _height_in(text: str, key: tuple) -> float:
-    """`_height` for the font of `key`, cached. A new renderer each time: matplotlib caches a
-    text's line metrics per renderer and font properties, not per font file."""
+def _size(text: str, key: tuple) -> tuple[float, float]:
+    """Width and height in points of `text` laid out in the font of `key`, as matplotlib's
+    public `Text.get_window_extent` gives them at DPI; cached, as words repeat across charts."""
     laid_out = Text(0, 0, text, fontproperties=key[0], parse_math=False,
                     figure=_measuring_figure())
-    return laid_out.get_window_extent(RendererAgg(1, 1, DPI)).height * 72 / DPI
+    box = laid_out.get_window_extent(_measuring_renderer(key))
+    return box.width * 72 / DPI, box.height * 72 / DPI
 
 
 def wrap(text: str, width: float, font: FontProperties) -> str:
