@@ -1,4 +1,9 @@
-"""Where things are: the repository root and the demo data folder."""
+"""Where things are: the notebooks and the default data folder, in a source tree or installed.
+
+evalkit runs either from a source tree (a clone, `pip install -e .`, `make`) or from an installed
+wheel. The notebooks live in the repository's `notebooks/`; the wheel carries a copy of them
+inside the package (`evalkit/notebooks/`, copied by setup.py at build time).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,32 @@ import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
-NOTEBOOK_DIR = REPO_DIR / "notebooks"
+
+
+def _source_tree(root: Path) -> Path | None:
+    """`root` if it is evalkit's repository (pyproject.toml and notebooks/ beside the package)."""
+    return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
+
+
+#: The repository root when evalkit runs from a source tree; None when it is installed.
+REPO_DIR: Path | None = _source_tree(PACKAGE_DIR.parent)
+#: The three notebooks: the repository's `notebooks/`, else the copy shipped in the package.
+NOTEBOOK_DIR: Path = (REPO_DIR or PACKAGE_DIR) / "notebooks"
 
 
 def demo_dir() -> Path:
-    """The default data folder: $EVALKIT_DATA_DIR if set, else `data/demo` (see `make report`)."""
-    return Path(os.environ.get("EVALKIT_DATA_DIR") or REPO_DIR / "data" / "demo")
+    """The default data folder of a notebook opened by hand.
+
+    $EVALKIT_DATA_DIR if set; else `data/demo` of the repository in a source tree (where
+    `make report` writes it); else `data/demo` of the current folder (where
+    `evalkit synth --out data/demo` writes it).
+    """
+    env = os.environ.get("EVALKIT_DATA_DIR")
+    if env:
+        return Path(env)
+    return (REPO_DIR if REPO_DIR is not None else Path.cwd()) / "data" / "demo"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """A notebook's `data_dir` parameter as a Path; None means the default data folder."""
     return Path(data_dir) if data_dir else demo_dir()
-
-
-def reference_dir() -> Path:
-    """The shared published-reference folder (`../shared/reference` beside the repository)."""
-    return REPO_DIR.parent / "shared" / "reference"
