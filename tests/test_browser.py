@@ -1,4 +1,5 @@
-"""Open the rendered reports in headless Chromium: no console errors, alt text, no code.
+"""Open the published reports (the test run's shared `evalkit run` of the three notebooks,
+conftest `published`) in headless Chromium: no console errors, alt text, no code.
 
 Chromium is driven over the DevTools protocol (websocket-client, installed with Jupyter) so that
 console errors, uncaught exceptions and failed loads are seen with their level. A screenshot of
@@ -21,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from report_fixtures import evalkit_run, make_data, write_notebook
 
 from evalkit.paths import REPO_DIR
 
@@ -32,6 +32,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--remote-debugging-port=0", "--window-size=1280,1800"]
 ARTIFACTS = REPO_DIR / "test-artifacts"
 WAIT_S = 60  # guards against a hung browser; not a performance limit
+NOTEBOOKS = ["01_uptake", "02_pa_market", "03_outcomes"]
 
 
 def chromium() -> str:
@@ -139,20 +140,10 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("browser")
-    data_dir = make_data(root / "data")
-    write_notebook(root / "nb", "01_page")
-    out = root / "out"
-    assert evalkit_run(str(data_dir), "--out", str(out), "--notebook-dir", str(root / "nb")) == 0
-    return out
-
-
-def test_report_page_loads_cleanly_with_alt_text_and_no_code(browser: Browser,
-                                                             reports: Path) -> None:
-    (page,) = reports.glob("*/01_page/01_page.html")
-    browser.open(page)
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_report_page_loads_cleanly_with_alt_text_and_no_code(browser: Browser, published,
+                                                             notebook: str) -> None:
+    browser.open(published(notebook).page)
     assert browser.errors() == []
     dom = BeautifulSoup(browser.evaluate("document.documentElement.outerHTML"), "html.parser")
     images = dom.find_all("img")
@@ -161,12 +152,14 @@ def test_report_page_loads_cleanly_with_alt_text_and_no_code(browser: Browser,
                             "i.naturalWidth === 0).length") == 0
     assert not dom.select(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .input_area, .cm-editor")
     assert dom.select_one("nav.evalkit-toc a[href='#Key-findings']") is not None
-    browser.screenshot(ARTIFACTS / "report_01_page.png")
-    assert (ARTIFACTS / "report_01_page.png").stat().st_size > 0
+    shot = ARTIFACTS / f"report_{notebook}.png"
+    browser.screenshot(shot)
+    assert shot.stat().st_size > 0
 
 
-def test_index_page_loads_cleanly_and_links_resolve(browser: Browser, reports: Path) -> None:
-    browser.open(reports / "index.html")
+def test_index_page_loads_cleanly_and_links_resolve(browser: Browser,
+                                                    published_dir: Path) -> None:
+    browser.open(published_dir / "index.html")
     assert browser.errors() == []
     hrefs = browser.evaluate("[...document.querySelectorAll('a')].map(a => a.href)")
     files = [h for h in hrefs if h.startswith("file://") and "#" not in h]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from clean_tables import EXTRACT, make_clean_tables, write_tables
+from helpers.tables import EXTRACT, make_clean_tables, write_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 import pytest
-from clean_tables import EXTRACT, make_clean_tables, write_tables
+from helpers.tables import EXTRACT, make_clean_tables, write_tables
 
 from evalkit.data import codes
 from evalkit.data.contract import TABLES, optional_columns, required_columns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from clean_tables import EXTRACT, make_clean_tables, write_tables
+from helpers.tables import EXTRACT, make_clean_tables, write_tables
 
 from evalkit.data.contract import TABLES
 from evalkit.data.load import CACHE_ENV, load, save_cache

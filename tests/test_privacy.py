@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from report_fixtures import evalkit_run, make_data, write_notebook
+from helpers.reports import evalkit_run, make_data, write_notebook
 
 import evalkit
 from evalkit.sdc import gate as privacy

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from helpers.reports import evalkit_run, make_data, write_notebook
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-from report_fixtures import evalkit_run, make_data, write_notebook
 
 from evalkit.paths import REPO_DIR
 from evalkit.run import render

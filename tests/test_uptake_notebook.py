@@ -1,60 +1,60 @@
-"""Notebook 01_uptake end to end: papermill on a small synthetic folder, and every display
-function with la_code = "all" on a small england-profile folder."""
+"""Notebook 01_uptake: committed clean; its outputs from the test run's shared `evalkit run`
+(conftest `published`); and, in a run of its own, every section with la_code = "all" on a
+small england-profile folder."""
 
 from __future__ import annotations
 
 import json
 
-import matplotlib
-import pytest
-from notebook_checks import committed_headings, readable_text, run_papermill, stray_outputs
-from test_uptake_edge import show_all
+from helpers.reports import evalkit_run
 
-import evalkit
-from evalkit.analyses import uptake as u
-from evalkit.paths import NOTEBOOK_DIR
 from evalkit.synth.generator import synthesise
 
-matplotlib.use("Agg")
-NOTEBOOK = NOTEBOOK_DIR / "01_uptake.ipynb"
+NOTEBOOK = "01_uptake"
+ENGLAND_SCALE, ENGLAND_SEED = 0.005, 3  # ~60 councils, a few people each
+LOOKBACK = 2  # quarters of trend: enough to draw it, fewer models to fit
+MIN_BULLETS, MAX_BULLETS = 3, 6  # key findings, as DESIGN.md asks
 
 
-@pytest.fixture(scope="module")
-def leicester(tmp_path_factory):
-    return synthesise(tmp_path_factory.mktemp("leic") / "data", scale=0.2, seed=2)
+def test_notebook_is_committed_clean(committed_notebook):
+    assert "Uptake by ethnic group" in committed_notebook(NOTEBOOK)
 
 
-def test_notebook_is_committed_clean():
-    assert "Uptake by ethnic group" in committed_headings(NOTEBOOK)
-
-
-def test_notebook_runs_under_papermill_and_records_results(leicester, tmp_path):
-    results = tmp_path / "results.json"
-    nb = run_papermill(NOTEBOOK, tmp_path, {"data_dir": str(leicester),
-                                            "results_path": str(results), "lookback": 4})
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    doc = json.loads(results.read_text())
+def test_results_hold_the_key_estimates(published):
+    report = published(NOTEBOOK)
+    doc = report.results
     names = {e["name"] for e in doc["estimates"]}
     assert {"uptake_odds_ratio", "uptake_share", "dp_offer_rate", "unpaid_carer_share",
             "dp_setup_time_ratio"} <= names
     groups = {(e["name"], e["group"]) for e in doc["estimates"]}
     assert ("uptake_odds_ratio", "Asian") in groups and ("dp_offer_rate", "White") in groups
-    assert doc["notebook"] == "01_uptake" and doc["parameters"]["la_code"] == "E06000016"
-    bullets = [s for s in (tmp_path / "key_findings.md").read_text().splitlines()
-               if s.startswith("- ")]
-    assert 3 <= len(bullets) <= 6
-    assert stray_outputs(nb.cells) == []
-    text = readable_text(nb.cells)
+    assert doc["notebook"] == NOTEBOOK and doc["parameters"]["la_code"] == report.council
+
+
+def test_key_findings_are_a_few_bullets(published):
+    bullets = [s for s in published(NOTEBOOK).key_findings.splitlines() if s.startswith("- ")]
+    assert MIN_BULLETS <= len(bullets) <= MAX_BULLETS
+
+
+def test_outputs_show_no_identifiers_stray_values_or_unlabelled_charts(published):
+    report = published(NOTEBOOK)
+    assert report.stray_outputs() == []
+    text = report.readable_text()
     assert "person_id" not in text and "BAME" not in text
-    html = [o.get("data", {}).get("text/html", "") for c in code for o in c.outputs]
-    charts = [h for h in html if "<img" in h]
+    charts = [h for h in report.html_outputs() if "<img" in h]
     assert charts and all(' alt="' in h for h in charts)
 
 
 def test_all_councils_on_an_england_folder(tmp_path):
-    out = synthesise(tmp_path / "eng", profile="england", scale=0.005, seed=3)
-    res = u.analyse(evalkit.load(out), la_code="all", lookback=2)
-    assert res.la_code == "all" and res.snap["la_code"].nunique() > 1
-    assert u.area_unit(res.snap) == "la_code"
-    assert "la_code" in set(res.odds["factor"])  # a term per council
-    show_all(res)
+    """The notebook as the national runner runs it (la_code "all") on an england-profile
+    folder: other parameters and data than the shared run, so it runs on its own."""
+    data = synthesise(tmp_path / "data", profile="england", scale=ENGLAND_SCALE,
+                      seed=ENGLAND_SEED)
+    code = evalkit_run(str(data), "--out", str(tmp_path / "out"), "--la", "all",
+                       "--notebooks", NOTEBOOK[:2], "--param", f"lookback={LOOKBACK}")
+    folder = tmp_path / "out" / "all" / NOTEBOOK
+    manifest = json.loads((folder.parent / "manifest.json").read_text())
+    assert code == 0, manifest["notebooks"][0]["error"]
+    assert json.loads((folder / "results.json").read_text())["parameters"]["la_code"] == "all"
+    executed = (folder / f"{NOTEBOOK}.ipynb").read_text()  # the funnel plot compares councils
+    assert "Funnel plot: Direct Payment share for" in executed and " councils against" in executed

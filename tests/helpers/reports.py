@@ -1,4 +1,5 @@
-"""Small notebooks and data for the `evalkit run` tests (test_run, test_privacy, test_browser).
+"""Small notebooks and data for the `evalkit run` tests (test_run, test_privacy), and
+`evalkit_run`, which runs the command in this process (also for conftest's shared run).
 
 The fixture notebooks follow the notebook conventions in docs/interfaces.md: a `parameters` cell,
 `evalkit.load`, a chart through `evalkit.report.style.show`, a table whose count cells carry
@@ -17,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from evalkit.run import runner as run
 from evalkit.synth.generator import synthesise
 
+SMALL_SCALE, SMALL_SEED = 0.05, 3  # `make_data`: ~570 episodes, quick to load
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 PARAMETERS = """data_dir = None
@@ -86,7 +88,7 @@ def write_notebook(folder: Path, name: str, *extra: str) -> Path:
 
 def make_data(folder: Path) -> Path:
     """A small synthetic Leicester data folder (`evalkit synth --scale 0.05`, ~570 episodes)."""
-    synthesise(folder, profile="leicester", scale=0.05, seed=3)
+    synthesise(folder, profile="leicester", scale=SMALL_SCALE, seed=SMALL_SEED)
     return folder
 
 

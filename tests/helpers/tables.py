@@ -1,7 +1,7 @@
 """Small clean raw tables in the data contract, as a council would write them to files.
 
-Shared by the data tests (tests/test_load.py, test_dirty.py, test_template.py); independent of
-the synthetic data generator.
+Shared by the data tests (tests/test_load.py, test_dirty.py, test_load_cache.py); independent
+of the synthetic data generator.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import pandas as pd
 from evalkit.data import codes
 
 EXTRACT = pd.Timestamp("2026-03-31")
+COUNCILS = ["E06000016", "E08000025"]  # Leicester and Birmingham
 NHS_CODES = list(codes.NHS_ETHNIC_CODES)
 LANGS = ["English", "Gujarati", "Somali", "Panjabi", "Polish", "Urdu", ""]
 AREAS = [f"E0100{i:04d}" for i in range(10, 20)]
+MIN_ROWS = 10  # the fewest rows of a table sized from the episode count
 
 
 def _dates(rng: np.random.Generator, n: int, start: str, days: int) -> pd.Series:
@@ -33,7 +35,7 @@ def support_episodes(rng: np.random.Generator, n: int) -> pd.DataFrame:
     req = start - pd.to_timedelta(rng.integers(20, 90, n), unit="D")
     return pd.DataFrame({
         "person_id": [f"P{i:06d}" for i in range(n)],
-        "la_code": rng.choice(["E06000016", "E08000025"], n),
+        "la_code": rng.choice(COUNCILS, n),
         "area_code": rng.choice(AREAS, n),
         "birth_year_month": [f"{y}-{m:02d}" for y, m in zip(rng.integers(1930, 2000, n),
                                                             rng.integers(1, 13, n), strict=True)],
@@ -61,7 +63,7 @@ def support_episodes(rng: np.random.Generator, n: int) -> pd.DataFrame:
 def population() -> pd.DataFrame:
     groups = list(codes.ETHNIC_GROUPS)[:6]
     rows = [(la, g, band, sex, 100 + 7 * i) for i, (la, g, band, sex) in enumerate(
-        (la, g, b, s) for la in ["E06000016", "E08000025"] for g in groups
+        (la, g, b, s) for la in COUNCILS for g in groups
         for b in codes.AGE_BANDS[1:] for s in ["Male", "Female"])]
     return pd.DataFrame(rows, columns=["la_code", "ethnic_group", "age_band", "gender",
                                        "population"])
@@ -107,7 +109,7 @@ def survey(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return pd.DataFrame({
         "respondent_id": [f"S{i:05d}" for i in range(n)],
         "survey_date": _dates(rng, n, "2024-01-10", 700),
-        "la_code": "E06000016",
+        "la_code": COUNCILS[0],
         "ethnicity": rng.choice(list(codes.ETHNIC_GROUPS), n),
         "age_band": rng.choice(codes.AGE_BANDS[1:], n),
         "gender": rng.choice(["Male", "Female"], n),
@@ -147,12 +149,13 @@ def engagement() -> pd.DataFrame:
 def make_clean_tables(seed: int = 0, n: int = 120) -> dict[str, pd.DataFrame]:
     """All seven tables, clean, as raw text-like frames (dates as ISO strings)."""
     rng = np.random.default_rng(seed)
+    side = max(n // 2, MIN_ROWS)  # the PA register, PA requests and survey rows
     return {
         "support_episodes": support_episodes(rng, n),
         "population": population(),
-        "pa_register": pa_register(rng, max(n // 2, 10)),
-        "pa_requests": pa_requests(rng, max(n // 2, 10)),
-        "survey": survey(rng, max(n // 2, 10)),
+        "pa_register": pa_register(rng, side),
+        "pa_requests": pa_requests(rng, side),
+        "survey": survey(rng, side),
         "practice_changes": practice_changes(),
         "engagement": engagement(),
     }
