@@ -1,4 +1,4 @@
-"""evalkit.stats against published reference values (../shared/reference/methods and /did).
+"""evalkit.stats against published reference values (tests/reference/methods and /did).
 
 Expected numbers are PHEindicatormethods 2.1.0 test data and Card & Krueger (1994) Table 3, read
 at test time; tolerances from reference/methods/README.md: rtol 1e-6 for closed forms, 1e-4 for

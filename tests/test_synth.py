@@ -19,7 +19,8 @@ from statsmodels.duration.hazard_regression import PHReg
 
 import evalkit
 from evalkit.data import codes
-from evalkit.synth.generator import CHANGES, synthesise
+from evalkit.synth.changes import CHANGES
+from evalkit.synth.generator import synthesise
 
 PERIOD_END = pd.Timestamp("2026-03-31")
 PLANTED_LANGUAGES = ("Somali", "Gujarati", "Bengali")

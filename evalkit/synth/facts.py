@@ -1,6 +1,7 @@
-"""Calibration constants for `evalkit synth`, each citing its row in ../shared/reference/facts.md.
+"""Calibration constants for `evalkit synth`, each citing its row ID in docs/calibration_facts.md.
 
-Rows marked "estimate" in facts.md (or here) are reasoned assumptions, not published figures.
+A comment such as `# E3` or `# D6` names the row (and through it the source); rows marked
+"estimate" there (or here) are reasoned assumptions, not published figures.
 Shares are fractions; ethnic shares follow `codes.ETHNIC_GROUPS` order.
 """
 
