@@ -8,7 +8,7 @@ OUT ?= reports
 
 .PHONY: report test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[test]'
@@ -23,7 +23,7 @@ report: $(STAMP) $(DATA)/truth.json
 	@echo "Reports written: open $(OUT)/index.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check evalkit tests benchmarks
+	$(BIN)/ruff check evalkit tests benchmarks setup.py
 	$(BIN)/python -m pytest -n 2 --durations=15
 
 bench: $(STAMP)
@@ -32,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 
 clean:
-	rm -rf $(VENV) $(OUT) data/demo
+	rm -rf $(VENV) $(OUT) data/demo build dist
