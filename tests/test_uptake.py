@@ -1,4 +1,5 @@
-"""Unit tests for evalkit.uptake on small hand-made frames (expected values worked by hand)."""
+"""Unit tests for the uptake analysis (and the cohort and GLM pieces it uses) on small hand-made
+frames (expected values worked by hand)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit import cohorts
 from evalkit.analyses import uptake as u
+from evalkit.stats import glm
 
 END = pd.Timestamp("2026-03-31")
-COMM = u.COMMUNITY
+COMM = cohorts.COMMUNITY
 BROAD = "ethnic_group_broad"
 
 
@@ -48,11 +51,11 @@ def test_snapshot_keeps_ongoing_adult_community_support_once_per_person():
         {"person_id": "g", "start_date": "2025-01-01"},
         {"person_id": "h", "la_code": "E06000017"},              # other council
     ])
-    snap = u.snapshot(ep, END, la_code="E06000016")
+    snap = cohorts.snapshot(ep, END, la_code="E06000016")
     assert sorted(snap["person_id"]) == ["a", "c", "g"]
     assert snap.set_index("person_id").loc["g", "has_dp"]
     assert snap["age_band"].astype(str).eq("65-74").all()
-    assert len(u.snapshot(ep, END, la_code="all")) == 4
+    assert len(cohorts.snapshot(ep, END, la_code="all")) == 4
 
 
 def test_counts_and_uptake_use_wilson():
@@ -90,7 +93,7 @@ def test_choose_reference_falls_back():
 def test_odds_ratio_without_covariates_is_the_crude_odds_ratio():
     # White 30/100 vs Asian 20/100: OR = (20/80)/(30/70) = 0.5833; Woolf SE
     cells = pd.DataFrame({"group": ["White", "Asian"], "people": [100, 100], "dp": [30, 20]})
-    out = u.odds_ratios(cells, ["group"], {"group": "White"}).set_index("group")
+    out = glm.odds_ratios(cells, ["group"], {"group": "White"}).set_index("group")
     assert out.loc["Asian", "value"] == pytest.approx((20 / 80) / (30 / 70))
     se = np.sqrt(1 / 20 + 1 / 80 + 1 / 30 + 1 / 70)
     crude = (20 / 80) / (30 / 70)
@@ -101,10 +104,10 @@ def test_odds_ratio_without_covariates_is_the_crude_odds_ratio():
 def test_odds_ratio_handles_a_group_with_no_dp_and_a_single_group():
     cells = pd.DataFrame({"group": ["White", "Asian", "Black"], "people": [100, 100, 7],
                           "dp": [30, 20, 0]})
-    out = u.odds_ratios(cells, ["group"], {"group": "White"}).set_index("group")
+    out = glm.odds_ratios(cells, ["group"], {"group": "White"}).set_index("group")
     assert np.isnan(out.loc["Black", "value"]) and "nobody" in out.loc["Black", "note"]
     assert out.loc["Asian", "value"] == pytest.approx((20 / 80) / (30 / 70))
-    one = u.odds_ratios(cells.iloc[:1], ["group"], {"group": "White"})
+    one = glm.odds_ratios(cells.iloc[:1], ["group"], {"group": "White"})
     assert one.empty
 
 
@@ -115,7 +118,7 @@ def test_odds_ratio_adjusts_for_confounding():
         "group": ["White", "Asian", "White", "Asian"], "age_band": ["18-64", "18-64", "85+", "85+"],
         "people": [1000, 100, 100, 1000], "dp": [500, 33, 20, 111]})
     # odds: White 1.0 / Asian 0.4925 (~0.5); White 0.25 / Asian 0.1249 (~0.5)
-    out = u.odds_ratios(cells, ["group", "age_band"], {"group": "White"}).set_index("group")
+    out = glm.odds_ratios(cells, ["group", "age_band"], {"group": "White"}).set_index("group")
     assert out.loc["Asian", "value"] == pytest.approx(0.5, abs=0.01)
     assert (out["factor"] == "age_band").sum() == 1
 
@@ -147,7 +150,7 @@ def test_model_frame_adds_council_when_several():
 
 def test_adult_fraction():
     bands = pd.Series(["Under 18", "18-64", "0-4", "15-19", "90+", "85+", "65-74"])
-    assert u.adult_fraction(bands).tolist() == pytest.approx([0, 1, 0, 0.4, 1, 1, 1])
+    assert cohorts.adult_fraction(bands).tolist() == pytest.approx([0, 1, 0, 0.4, 1, 1, 1])
 
 
 def test_not_stated_bounds():
@@ -174,7 +177,7 @@ def test_sparse_binomial_fit_matches_statsmodels_glm():
     cells["dp"] = rng.binomial(cells["people"], 0.3)
     factors = ["group", "age_band", "la_code"]
     refs = {"group": "White", "age_band": "18-64", "la_code": "A"}
-    out = u.odds_ratios(cells, factors, refs).set_index(["factor", "group"])
+    out = glm.odds_ratios(cells, factors, refs).set_index(["factor", "group"])
     X = pd.get_dummies(cells[factors], dtype=float)
     X = sm.add_constant(X.drop(columns=["group_White", "age_band_18-64", "la_code_A"]))
     fit = sm.GLM(np.column_stack([cells["dp"], cells["people"] - cells["dp"]]), X,

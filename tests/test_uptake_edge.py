@@ -10,6 +10,7 @@ import pytest
 
 import evalkit
 from evalkit.analyses import uptake as u
+from evalkit.report import style
 from evalkit.synth.generator import synthesise
 
 matplotlib.use("Agg")
@@ -24,19 +25,20 @@ def data(tmp_path_factory):
 
 
 def show_all(res: u.Uptake) -> None:
-    """Every display call the notebook makes."""
+    """Every display call the notebook makes, on the publication of `res`."""
+    pub = u.publish(res)
     for f in (u.show_key_findings, u.show_quality, u.show_coverage, u.show_missing,
               u.show_sensitivity, u.show_uptake, u.show_population_uptake, u.show_language,
               u.show_interpreter, u.show_isr, u.show_odds, u.show_which_measure,
               u.show_intersection, u.show_offers, u.show_setup, u.show_continuation,
               u.show_ended, u.show_carer, u.show_funnel, u.show_areas_outside, u.show_methods):
-        f(res)
+        f(pub)
     for col in ("dp_managed_by", "dp_used_for"):
-        u.show_mix(res, col)
+        u.show_mix(pub, col)
     for col in ("weekly_budget", "planned_hours"):
-        u.show_plan_size(res, col)
+        u.show_plan_size(pub, col)
     for m in ("uptake", "new_starts"):
-        u.show_trend(res, m)
+        u.show_trend(pub, m)
 
 
 def _subset(data, keep):
@@ -46,13 +48,14 @@ def _subset(data, keep):
 
 def test_optional_fields_missing(data, monkeypatch):
     shown: list[str] = []
-    monkeypatch.setattr(u.style, "display", lambda obj: shown.append(str(getattr(obj, "data", ""))))
+    monkeypatch.setattr(style, "display", lambda obj: shown.append(str(getattr(obj, "data", ""))))
     bare = data.support_episodes.drop(columns=OPTIONAL)
     res = u.analyse(_subset(data, bare), lookback=2)
     show_all(res)
     said = " ".join(shown)
     assert "no preferred_language field" in said and "no dp_offered field" in said
-    assert res.offers is None and u.estimates(res)["name"].eq("uptake_odds_ratio").any()
+    assert res.offers is None
+    assert u.estimates(u.publish(res))["name"].eq("uptake_odds_ratio").any()
 
 
 def test_one_group_no_dp_group_and_nobody(data):
@@ -62,7 +65,7 @@ def test_one_group_no_dp_group_and_nobody(data):
     res = u.analyse(_subset(data, white), lookback=2)
     show_all(res)
     assert res.odds[res.odds["factor"] == "group"].empty
-    assert any("Only one ethnic group" in s for s in u.key_findings(res))
+    assert any("Only one ethnic group" in s for s in u.key_findings(u.publish(res)))
 
     no_dp_black = ep[~((ep["ethnic_group_broad"] == "Black") & ep["has_dp"].fillna(False))]
     res = u.analyse(_subset(data, no_dp_black), lookback=2)
@@ -72,4 +75,15 @@ def test_one_group_no_dp_group_and_nobody(data):
 
     res = u.analyse(_subset(data, ep.iloc[:0]), period_end="2026-03-31", lookback=2)
     show_all(res)
-    assert "nothing to report" in u.key_findings(res)[0]
+    assert "nothing to report" in u.key_findings(u.publish(res))[0]
+
+
+def test_publication_holds_results_not_people(data):
+    res = u.analyse(data, lookback=2)
+    pub = u.publish(res)
+    frames = {name: pub[name] for name in pub if pub[name] is not None}
+    assert {"overall", "isr/group", "odds/broad", "trend", "quality"} <= set(frames)
+    assert not [name for name, f in frames.items() if "person_id" in f.columns]
+    assert not [name for name, f in frames.items() if f is res.snap]
+    assert pub["overall"]["people"].iloc[0] == len(res.snap)
+    assert set(pub.describe()["frame"]) == set(pub)

@@ -1,4 +1,4 @@
-"""Planted-truth recovery for notebook 01: evalkit.uptake on `synthesise` output over seeds.
+"""Planted-truth recovery for notebook 01: the uptake analysis on `synthesise` output over seeds.
 
 The generator plants DP odds ratios by ethnic group, language and interpreter need, a DP offer
 probability, an unpaid-carer probability and a set-up time ratio (request to first payment) by
@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import evalkit
+from evalkit import cohorts
 from evalkit.analyses import uptake as u
 from evalkit.synth.generator import synthesise
 
@@ -25,7 +26,7 @@ def _cases(out) -> list[tuple[str, str, float, float | None, float | None]]:
     """(name, group, truth, lower, upper) for every planted effect of NAMES in one folder."""
     data = evalkit.load(out)
     truth = json.loads((out / "truth.json").read_text())
-    snap = u.snapshot(data.support_episodes, truth["period_end"])
+    snap = cohorts.snapshot(data.support_episodes, truth["period_end"])
     o = u.adjusted_odds_ratios(snap, u.GROUP_COLUMNS["broad"], "White")
     prefix = o["factor"].map({"group": "", "language": "language:", "interpreter": "interpreter:"})
     est = {("uptake_odds_ratio", p + g): (lo, hi)
