@@ -37,7 +37,8 @@ def table(df: pd.DataFrame, count_cols: Sequence[str], *, min_cell: int,
     shown = df.assign(**{c: df[c].astype(float) * 100 for c in percent_cols})
     for c in share_cols:
         shown[c] = shown[c].map(fmt_share).astype(object)
-    shown = shown.reset_index(drop=True) if isinstance(df.index, pd.RangeIndex) else shown
+    if df.index.name is None and pd.api.types.is_integer_dtype(df.index):
+        shown = shown.reset_index(drop=True)  # row numbers, not a heading column
     style.table(shown, count_cols=list(count_cols), rate_cols=dict(rate_cols or {}) or None,
                 threshold=min_cell, caption=caption or None,
                 labels={c: heading(c, labels) for c in df.columns}, decimals=1, **options)
