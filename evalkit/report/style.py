@@ -21,6 +21,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from IPython.display import HTML, Markdown, display
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
@@ -564,30 +565,26 @@ def km_chart(df: pd.DataFrame, *, time: str = "time", value: str = "value",
 
 def heatmap(df: pd.DataFrame, *, title: str, subtitle: str, xlabel: str, ylabel: str,
             source: str | None = None, fmt: str = "{:,.0f}") -> Figure:
-    """Heatmap of a wide table (rows x columns), as `disclosure.suppress` returns it.
+    """Heatmap of a wide table (rows x columns), as `disclosure.suppress` returns it, drawn with
+    `seaborn.heatmap`.
 
-    Suppressed cells are hatched grey and marked `[c]`, never coloured as if they held a value.
-    Each cell is also written as a number so colour is not the only cue.
+    Suppressed cells are hatched grey and marked `[c]`, never coloured as if they held a value;
+    blank cells stay white. Each cell is also written as a number so colour is not the only cue.
     """
-    nums = df.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    nums = df.apply(pd.to_numeric, errors="coerce").astype(float)
     hidden = (df == disclosure.SUPPRESSED).to_numpy()
     fig, ax = figure(max(5.0, 1.2 + 0.9 * df.shape[1]), max(3.0, 1.6 + 0.45 * df.shape[0]))
-    image = ax.imshow(np.ma.masked_invalid(nums), cmap=SEQUENTIAL_CMAP, aspect="auto")
-    top = np.nanmax(nums) if np.isfinite(nums).any() else 0.0
-    for (i, j), v in np.ndenumerate(nums):
-        if hidden[i, j]:
-            ax.add_patch(mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=GREY,
-                                               hatch="///", edgecolor="white", linewidth=0))
-            text, colour = disclosure.SUPPRESSED, "black"
-        elif np.isnan(v):
-            text, colour = "", "black"
-        else:
-            text, colour = fmt.format(v), "white" if v > 0.6 * top else "black"
-        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=9)
-    ax.set_xticks(range(df.shape[1]), [str(c) for c in df.columns], rotation=30, ha="right")
-    ax.set_yticks(range(df.shape[0]), [str(r) for r in df.index])
+    text = nums.map(lambda v: "" if np.isnan(v) else fmt.format(v)).to_numpy()
+    sns.heatmap(nums, ax=ax, cmap=SEQUENTIAL_CMAP, annot=text, fmt="", annot_kws={"fontsize": 9},
+                cbar_kws={"shrink": 0.8}, xticklabels=[str(c) for c in df.columns],
+                yticklabels=[str(r) for r in df.index])
+    for i, j in zip(*np.nonzero(hidden), strict=True):
+        ax.add_patch(mpl.patches.Rectangle((j, i), 1, 1, facecolor=GREY, hatch="///",
+                                           edgecolor="white", linewidth=0))
+        ax.text(j + 0.5, i + 0.5, disclosure.SUPPRESSED, ha="center", va="center",
+                color="black", fontsize=9)
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    plt.setp(ax.get_yticklabels(), rotation=0)
     ax.grid(False)
-    ax.spines[:].set_visible(False)
-    fig.colorbar(image, ax=ax, shrink=0.8)
     return finish(fig, ax, title=title, subtitle=subtitle, xlabel=xlabel, ylabel=ylabel,
-                   source=source)
+                  source=source)
