@@ -17,7 +17,7 @@ KEYS = {"support_episodes": ["person_id"], "population": ["la_code", "ethnic_gro
         "pa_register": ["pa_id"], "pa_requests": ["request_id"], "survey": ["respondent_id"],
         "practice_changes": ["change_id"], "engagement": ["date", "community"]}
 REASON = r"^(blank_required|invalid_value|unknown_code|future_date):[a-z_]+$|" \
-         r"^(end_before_start|duplicate_row)$"
+         r"^(end_before_start|duplicate_row|duplicate_pa_listing)$"
 
 
 @pytest.fixture(scope="module")
