@@ -14,6 +14,7 @@ from scipy import stats as st
 
 import evalkit
 from evalkit.analyses import outcomes as o
+from evalkit.report import style
 from evalkit.stats import its as itsm
 from evalkit.stats import power
 from evalkit.synth.generator import synthesise
@@ -39,13 +40,14 @@ def _change(**kw) -> pd.Series:
 
 
 def _show_all(res: o.Outcomes) -> None:
+    pub = o.publish(res)
     for f in (o.show_key_findings, o.show_quality, o.show_series, o.show_timeline,
               o.show_planned, o.show_engagement, o.show_power, o.show_methods):
-        f(res)
+        f(pub)
     for show in SHOWS:
-        o.show_each(res, show)
+        o.show_each(pub, show)
     for by in ("ethnic group", "preferred language"):
-        o.show_experience_by(res, by)
+        o.show_experience_by(pub, by)
 
 
 def test_target_mask_and_words():
@@ -69,8 +71,8 @@ def test_target_mask_and_words():
 
 
 def test_first_whole_month_follows_mark_change():
-    assert o._first_post("2023-01-01") == pd.Timestamp("2023-01-01")
-    assert o._first_post("2023-01-15") == pd.Timestamp("2023-02-01")
+    assert o.first_post("2023-01-01") == pd.Timestamp("2023-01-01")
+    assert o.first_post("2023-01-15") == pd.Timestamp("2023-02-01")
 
 
 def test_single_change_fit_equals_its(data):
@@ -184,13 +186,14 @@ def test_engagement_themes_by_year():
 
 def test_analyse_records_truth_names(data, folder, tmp_path):
     res = o.analyse(data)
-    est = o.estimates(res)
+    pub = o.publish(res)
+    est = o.estimates(pub)
     truth = json.loads((folder / "truth.json").read_text())["effects"]
     want = {(e["name"], e["group"]) for e in truth if e["name"] in
             ("its_level_change", "survey_shift") and not e["group"].startswith("C3")}
     assert want <= set(zip(est["name"], est["group"], strict=True))
     assert est["lower"].le(est["value"]).all() and est["value"].le(est["upper"]).all()
-    path = o.record(res, tmp_path / "results.json")
+    path = o.record(pub, tmp_path / "results.json")
     doc = json.loads(path.read_text())
     assert doc["notebook"] == "03_outcomes" and doc["parameters"]["outcome"] == "new_dp_starts"
     assert 1 <= len((tmp_path / "key_findings.md").read_text().splitlines()) - 2 <= 6
@@ -198,7 +201,7 @@ def test_analyse_records_truth_names(data, folder, tmp_path):
 
 def test_edge_cases_give_statements_not_exceptions(data, monkeypatch):
     said: list[str] = []
-    monkeypatch.setattr(o.style, "display", lambda obj: said.append(str(getattr(obj, "data", ""))))
+    monkeypatch.setattr(style, "display", lambda obj: said.append(str(getattr(obj, "data", ""))))
     bare = dataclasses.replace(data, survey=None, engagement=None)
     res = o.analyse(bare, change_id="C2", outcome="dp_share", comparison="none")
     _show_all(res)
@@ -210,10 +213,10 @@ def test_edge_cases_give_statements_not_exceptions(data, monkeypatch):
     res = o.analyse(dataclasses.replace(data, practice_changes=log))
     assert "C5" not in {f.change["change_id"] for f in res.fits}
     said.clear()
-    o.show_planned(res)
+    o.show_planned(o.publish(res))
     assert "C5" in " ".join(said)
     nothing = o.analyse(dataclasses.replace(data, practice_changes=log.iloc[:0]))
-    assert "No implemented practice change" in o.key_findings(nothing)[0]
+    assert "No implemented practice change" in o.key_findings(o.publish(nothing))[0]
     _show_all(nothing)
     with pytest.raises(ValueError, match="not in the practice-change log"):
         o.analyse(data, change_id="C9")

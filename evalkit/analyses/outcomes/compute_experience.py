@@ -1,0 +1,105 @@
+"""People's experience before and after a change: survey scores (ASCOF 1A and three single
+questions) with weighted before/after shifts, and the themes people raised with the council."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from evalkit.analyses.outcomes.compute_series import target_mask
+
+MEASURES = {  # survey measure -> (words, range, higher is better)
+    "scrqol": ("social care-related quality of life (ASCOF 1A, 0 to 24)", "0-24", True),
+    "control": ("control over daily life (1 best to 4)", "1-4", False),
+    "satisfaction": ("satisfaction with care and support (1 best to 7)", "1-7", False),
+    "info_ease": ("ease of finding information (1 best to 4)", "1-4", False),
+}
+ASCOT_ITEMS = ("control", "personal_care", "food_drink", "accommodation", "safety",
+               "social_participation", "occupation", "dignity")
+
+
+# ---------------------------------------------------------------- survey
+def survey_scores(survey: pd.DataFrame) -> pd.DataFrame:
+    """The survey with scrqol (ASCOF 1A: the eight items scored 3 ideal .. 0 high needs, summed
+    0-24; missing when any item is), control, satisfaction and info_ease (5 = never tried ->
+    missing), and `w` (the weight, 1 without one)."""
+    items = survey[list(ASCOT_ITEMS)].astype(float)
+    out = survey.assign(scrqol=(4 - items).sum(axis=1, min_count=len(ASCOT_ITEMS)),
+                        info_ease=survey["info_ease"].where(survey["info_ease"] != 5))
+    weight = out["weight"].astype(float) if "weight" in out else pd.Series(1.0, index=out.index)
+    return out.assign(w=weight.fillna(1.0))
+
+
+def weighted_shift(before: pd.DataFrame, after: pd.DataFrame, measure: str,
+                   conf: float = 0.95) -> dict:
+    """Weighted mean after - before with a Welch interval and Cohen's d.
+
+    Weights are rescaled within each period to sum to Kish's effective sample size, so the
+    interval allows for the precision weighting costs. Returns value, lower, upper, n_before,
+    n_after, mean_before, mean_after, effect_size, p_value."""
+    a = after[[measure, "w"]].dropna()
+    b = before[[measure, "w"]].dropna()
+    out = {"n_before": len(b), "n_after": len(a), "value": np.nan, "lower": np.nan,
+           "upper": np.nan, "mean_before": np.nan, "mean_after": np.nan, "effect_size": np.nan,
+           "p_value": np.nan}
+    if len(a) < 2 or len(b) < 2:
+        return out
+    da, db = _descr(a[measure], a["w"]), _descr(b[measure], b["w"])
+    if da.var == 0 and db.var == 0:
+        return out  # everyone gave the same answer: no interval
+    cm = CompareMeans(da, db)
+    lo, hi = cm.tconfint_diff(alpha=1 - conf, usevar="unequal")
+    pooled = math.sqrt((da.var * (da.nobs - 1) + db.var * (db.nobs - 1))
+                       / (da.nobs + db.nobs - 2))
+    diff = da.mean - db.mean
+    return {**out, "value": diff, "lower": lo, "upper": hi, "mean_before": db.mean,
+            "mean_after": da.mean, "effect_size": diff / pooled if pooled > 0 else np.nan,
+            "p_value": cm.ttest_ind(usevar="unequal")[1]}
+
+
+def _descr(values: pd.Series, weights: pd.Series) -> DescrStatsW:
+    w = weights.to_numpy(dtype=float)
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    return DescrStatsW(values.to_numpy(dtype=float), weights=w * n_eff / w.sum(), ddof=1)
+
+
+def survey_shifts(survey: pd.DataFrame, change: pd.Series, *, by: str | None = None,
+                  conf: float = 0.95) -> pd.DataFrame:
+    """Each measure's weighted mean before and after the change among its target group
+    (teams are not in the survey, so a team change uses its whole target group); with `by`,
+    one row per level of that column (e.g. ethnic_group_broad) among everyone surveyed."""
+    scored = survey_scores(survey)
+    after = scored["survey_date"] >= pd.Timestamp(change["date"])
+    rows = []
+    if by is None:
+        parts = [(str(change["target_groups"]), target_mask(scored, change, use_teams=False))]
+    else:
+        parts = [(str(level), scored[by].eq(level)) for level in
+                 sorted(scored[by].dropna().astype(str).unique())]
+    values = scored[[*MEASURES, "w"]]  # filtering copies each column: only those used
+    for label, mask in parts:
+        before_rows, after_rows = values[mask & ~after], values[mask & after]
+        for m in MEASURES:
+            r = weighted_shift(before_rows, after_rows, m, conf)
+            rows.append({"change_id": change["change_id"], "group": label, "measure": m, **r,
+                         "conf": conf})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- engagement
+def engagement_themes(engagement: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Themes by community and financial year: sessions, people and the notes (no names)."""
+    if engagement is None or engagement.empty:
+        return None
+    year = engagement["date"].dt.year - (engagement["date"].dt.month < 4)
+    frame = engagement.assign(period=year.astype(str) + "/" + ((year + 1) % 100).astype(str)
+                              .str.zfill(2))
+    out = frame.groupby(["period", "community", "theme"], as_index=False).agg(
+        sessions=("method", "size"), people=("n_people", "sum"),
+        methods=("method", lambda s: ", ".join(sorted(set(s)))),
+        summary=("summary", lambda s: " ".join(s.dropna().astype(str))))
+    return out
+

@@ -1,0 +1,449 @@
+"""Notebook 03's show_* functions: one chart or table per call, read from its Publication only,
+with titles and alt text written from the published numbers. Charts do not draw months whose
+counts disclosure control hides; tables go through disclosure control in `report`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analyses.outcomes.compute_experience import MEASURES
+from evalkit.analyses.outcomes.compute_series import MIN_EVENTS, OUTCOMES
+from evalkit.analyses.outcomes.findings import (
+    change,
+    its_sentence,
+    key_findings,
+    quote,
+    selected,
+    survey_sentence,
+    term,
+    who,
+)
+from evalkit.report import findings, style, tables, wording
+from evalkit.report.charts import hidden_note
+from evalkit.report.publication import Publication
+from evalkit.sdc import disclosure
+
+LAGS_SHOWN = (1, 3, 6, 12)  # residual autocorrelation lags shown under each ITS
+
+
+def _period(pub: Publication) -> str:
+    return wording.span(pub.context["start"], pub.context["end"], short=True)
+
+
+def _chart_values(series: pd.DataFrame, outcome: str, min_cell: int) -> tuple[pd.Series, int]:
+    """The observed values safe to draw: counts of 1..min_cell-1 (and rates or means built on
+    them) are hidden; returns the values with NaN where hidden and how many were hidden."""
+    base = series["n"] if "n" in series else series["y"]
+    hide = disclosure.small(base, min_cell)
+    if outcome != "setup_days":
+        hide |= disclosure.small(series["y"], min_cell)
+        if "n" in series:
+            hide |= disclosure.small(series["n"] - series["y"], min_cell)
+    y = series["y"] / series["n"] if OUTCOMES[outcome][2] == "p_prime" else series["y"]
+    return y.where(~hide), int(hide.sum())
+
+
+def _not_drawn(hidden: int, pub: Publication) -> str:
+    """The subtitle's note on months left out of a chart by disclosure control ("" if none)."""
+    return hidden_note(hidden, pub.context["min_cell"], "month(s)")
+
+
+# ---------------------------------------------------------------- one call per cell
+def show_each(pub: Publication, show: Callable[[Publication, str], None]) -> None:
+    """One sub-section per evaluated change: a heading, then `show(pub, change_id)`; the number
+    of changes varies, so the notebook makes this one call per section."""
+    chosen = selected(pub)
+    if chosen.empty:
+        style.say("No implemented change was selected, so there is nothing to show here.")
+        return
+    for _, c in chosen.iterrows():
+        style.say(f"### {c['change_id']} {c['name']} ({wording.month(c['date'])}, for {who(c)})")
+        show(pub, c["change_id"])
+
+
+def show_key_findings(pub: Publication) -> None:
+    """Key findings as a bullet list (`record` writes them to key_findings.md)."""
+    findings.key_findings(key_findings(pub))
+
+
+def show_quality(pub: Publication) -> None:
+    """Rows read from the files notebook 03 uses, kept and excluded by reason, and any notes."""
+    tables.quality_table(pub["quality"], min_cell=pub.context["min_cell"],
+                         notes=pub.context["warnings"])
+
+
+def _series_table(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Per change: target, first whole month, months and events before/after, other changes."""
+    others = chosen["co_changes"].str.replace(";", ", ")
+    return pd.DataFrame({
+        "change": chosen["change_id"] + " " + chosen["name"],
+        "target": [who(c) for _, c in chosen.iterrows()],
+        "first month": chosen["first_month"].dt.strftime("%b %Y"),
+        "months before": chosen["months_before"].astype(int),
+        "months after": chosen["months_after"].astype(int),
+        "events before": chosen["events_before"].astype(int),
+        "events after": chosen["events_after"].astype(int),
+        "other changes in the model": others.where(others != "", "none"),
+        "status": chosen["shortfall"].where(~chosen["evaluated"], "evaluated")})
+
+
+def show_series(pub: Publication) -> None:
+    """The series built for each change: months and events either side (counts suppressed)."""
+    words = OUTCOMES[pub.context["outcome"]][0]
+    style.say(f"Outcome: **{words}**, {pub.context['place']}, {_period(pub)}. "
+              "The series starts when the extract first holds episodes that ended as well as "
+              "ongoing ones.")
+    chosen = selected(pub)
+    if chosen.empty:
+        style.say("No implemented change was selected, so no series was built.")
+        return
+    tables.table(_series_table(chosen), ["events before", "events after"],
+                 min_cell=pub.context["min_cell"], caption="Series built for each change",
+                 plain_cols=["months before", "months after"])
+
+
+def show_timeline(pub: Publication) -> None:
+    """What changed when: each logged change as a point on the time line of the series."""
+    log = pub["changes"]
+    if log.empty:
+        style.say("The data have no practice-change log, so there is nothing to evaluate.")
+        return
+    start, end = pub.context["start"], pub.context["end"]
+    fig, ax = style.figure(8.0, 1.4 + 0.45 * len(log))
+    y = np.arange(len(log))[::-1]
+    ax.axvspan(start, end + pd.offsets.MonthEnd(0), color=style.GREY, alpha=0.3, linewidth=0)
+    for yi, (_, c) in zip(y, log.iterrows(), strict=True):
+        done = bool(c["implemented"])
+        ax.plot(c["date"], yi, "o", color=style.DARK_BLUE if done else "white",
+                markeredgecolor=style.DARK_BLUE, markersize=9)
+        ax.annotate(f"{c['change_id']} {c['name']} ({'planned' if not done else who(c)})",
+                    (c["date"], yi), xytext=(8, 0), textcoords="offset points", va="center",
+                    fontsize=8)
+    ax.set_yticks([])
+    ax.set_ylim(-0.8, len(log) - 0.2)
+    n_impl = int(log["implemented"].sum())
+    title = (f"{len(log)} practice changes logged between {wording.month(log['date'].min())} "
+             f"and {wording.month(log['date'].max())}; {n_impl} implemented, "
+             f"{len(log) - n_impl} planned")
+    style.finish(fig, ax, title=title, subtitle=f"What changed when; the grey band is the data "
+                 f"({_period(pub)}); hollow markers are planned changes", xlabel="", ylabel="")
+    style.show(fig, "Timeline of the practice-change log: " + "; ".join(
+        f"{c['change_id']} {c['name']}, {wording.month(c['date'])}, {c['status']}, for {who(c)}"
+        for _, c in log.iterrows()) + f". Data cover {_period(pub)}.")
+
+
+def show_planned(pub: Publication) -> None:
+    """Planned (not implemented) changes: listed, not evaluated."""
+    log = pub["changes"]
+    planned = log[~log["implemented"].astype(bool)]
+    if planned.empty:
+        style.say("No planned changes are logged: every logged change has been implemented.")
+        return
+    table = pd.DataFrame({"change": planned["change_id"], "name": planned["name"],
+                          "planned date": planned["date"].dt.strftime("%b %Y"),
+                          "for": [who(c) for _, c in planned.iterrows()]})
+    style.table(table, caption="Planned changes (listed, not evaluated)")
+
+
+# ---------------------------------------------------------------- run charts and ITS
+def show_spc(pub: Publication, change_id: str) -> None:
+    """Run chart with XmR or p' limits and Making Data Count flags for one change's series."""
+    c = change(pub, change_id)
+    points, summ = pub[f"spc/{change_id}"], pub[f"spc_limits/{change_id}"]
+    if points is None:
+        style.say(f"Too few months of data around {c['name']} to draw a run chart.")
+        return
+    outcome = pub.context["outcome"]
+    words, _, chart, _ = OUTCOMES[outcome]
+    y, hidden = _chart_values(pub[f"series/{change_id}"], outcome, pub.context["min_cell"])
+    scale = 100 if chart == "p_prime" else 1
+    fig, ax = style.figure()
+    flagged = points["point_type"] != "common_cause"
+    ax.plot(points["month"], y * scale, "-o", color=style.DARK_BLUE, markersize=3, linewidth=1)
+    special = flagged & y.notna().to_numpy()
+    ax.plot(points["month"][special], y[special] * scale, "o", color=style.ORANGE, markersize=6)
+    for line, dash in (("mean", "-"), ("lpl", "--"), ("upl", "--")):
+        for _, part in points.groupby("rebase_group"):
+            ax.plot(part["month"], part[line] * scale, dash, color=style.DARK_GREY, linewidth=1)
+    ax.axvline(c["first_month"], color=style.TURQUOISE, linestyle=":")
+    rules = sorted({r for rs in summ["rules"] for r in rs.split(";") if r})
+    title = (f"{words.capitalize()} among {who(c)}: special-cause variation "
+             f"({', '.join(rules)})" if rules else
+             f"{words.capitalize()} among {who(c)}: only common-cause variation")
+    style.finish(fig, ax, title=title, subtitle=f"{'p′' if chart == 'p_prime' else 'XmR'} chart, "
+                 f"{pub.context['place']}, {_period(pub)}; limits recalculated "
+                 f"at {c['name']} (dotted line); orange points are special causes."
+                 f"{_not_drawn(hidden, pub)}",
+                 xlabel="Month", ylabel=words + (" (%)" if scale == 100 else ""))
+    means = summ["mean"].to_numpy() * scale
+    style.show(fig, f"Run chart of {words} among {who(c)} with process limits. Mean "
+               + " then ".join(f"{m:.2f}" for m in means) + f". {int(flagged.sum())} month(s) "
+               f"flagged as special cause: {', '.join(rules) or 'none'}.")
+    shown = summ.assign(**{c_: summ[c_] * scale for c_ in ("mean", "lpl", "upl")},
+                        period=np.where(summ["rebase_group"] == 0, "before", "after"))
+    style.table(shown[["period", "n", "mean", "lpl", "upl", "rules"]],
+                labels={"n": "months", "mean": "centre", "lpl": "lower limit",
+                        "upl": "upper limit", "rules": "special-cause rules"},
+                plain_cols=["n"], caption=f"Process limits for {change_id}")
+
+
+def show_its(pub: Publication, change_id: str) -> None:
+    """The ITS chart (observed, fitted, counterfactual with CI), estimates and autocorrelation,
+    or the statement of what is missing."""
+    c = change(pub, change_id)
+    outcome = pub.context["outcome"]
+    words = OUTCOMES[outcome][0]
+    if not c["evaluated"]:
+        style.say(f"**{c['change_id']} {c['name']}** was not evaluated: {c['shortfall']}.")
+        return
+    series, cf, est = (pub[f"{kind}/{change_id}"] for kind in ("series", "its_lines", "its"))
+    y, hidden = _chart_values(series, outcome, pub.context["min_cell"])
+    rate = "n" in series and outcome != "setup_days"
+    div = series["n"].to_numpy() if rate else 1.0
+    scale = 100 if rate else 1
+    fig, ax = style.figure()
+    months = cf["month"]
+    ax.plot(months, y * scale, "o", color=style.DARK_BLUE, markersize=4, label="observed")
+    ax.plot(months, cf["fitted"] / div * scale, "-", color=style.DARK_BLUE, label="model")
+    post = cf["post"] == 1
+    ax.plot(months[post], (cf["counterfactual"] / div * scale)[post], "--", color=style.ORANGE,
+            label="without the change")
+    ax.fill_between(months[post], (cf["lower"] / div * scale)[post],
+                    (cf["upper"] / div * scale)[post], color=style.ORANGE, alpha=0.2,
+                    linewidth=0)
+    ax.axvline(c["first_month"], color=style.DARK_GREY, linestyle=":")
+    ax.legend(loc="upper left")
+    e = term(est, "level_change")
+    style.finish(fig, ax, title=its_sentence(pub, change_id).rstrip("."),
+                 subtitle=f"{words.capitalize()}, {pub.context['place']}, "
+                 f"{_period(pub)}; dashed: the pre-change trend continued (other changes "
+                 f"kept), 95% CI shaded.{_not_drawn(hidden, pub)}", xlabel="Month",
+                 ylabel=words + (" (%)" if scale == 100 else ""))
+    style.show(fig, f"Interrupted time series chart of {words} among {who(c)}, with the "
+               f"change in {wording.month(c['date'])}. Estimated level change {e['value']:.2f} "
+               f"(95% CI {e['lower']:.2f} to {e['upper']:.2f}); the dashed counterfactual line "
+               "shows the pre-change trend continued.")
+    shown = est[["term", "value", "lower", "upper", "p_value"]].assign(
+        term=est["term"].map(_term_words))
+    style.table(shown, labels={"term": "Term", "value": "Estimate", "lower": "Lower 95%",
+                               "upper": "Upper 95%", "p_value": "p"},
+                decimals={"value": 3, "lower": 3, "upper": 3, "p_value": 3},
+                caption=f"{est['method'].iloc[0]}; {int(c['n_pre'])} months before, "
+                        f"{int(c['n_post'])} after; dispersion {c['dispersion']:.2f}")
+    for note in pub[f"its_notes/{change_id}"]["note"]:
+        style.say(f"_Other change not separated: {note}._")
+    _autocorrelation(pub[f"its_checks/{change_id}"])
+
+
+def _term_words(term_name: str) -> str:
+    base = {"trend": "trend per month before the change", "level_change": "level change",
+            "slope_change": "change in trend per month after"}
+    if term_name in base:
+        return base[term_name]
+    cid, kind = term_name.split(":", 1)
+    return f"{cid} (other change): {base[kind]}"
+
+
+def _autocorrelation(checks: pd.DataFrame) -> None:
+    """Residual autocorrelation (Ljung-Box) at a few lags, with a plain sentence."""
+    shown = checks[checks["lag"].isin(LAGS_SHOWN)]
+    last = checks.iloc[-1]
+    verdict = ("no sign of leftover autocorrelation" if not last["p_value"] < 0.05 else
+               "some leftover autocorrelation: the intervals may be too narrow")
+    style.say(f"Model check: {verdict} (Ljung-Box test over {int(last['lag'])} lags, "
+              f"p = {last['p_value']:.2f}).")
+    style.table(shown[["lag", "acf", "ljung_box", "p_value"]],
+                labels={"lag": "Lag (months)", "acf": "Autocorrelation",
+                        "ljung_box": "Ljung-Box", "p_value": "p"}, plain_cols=["lag"],
+                caption="Residual autocorrelation")
+
+
+# ---------------------------------------------------------------- controlled comparison
+def show_controlled(pub: Publication, change_id: str) -> None:
+    """Target vs comparison (indexed to the pre-change mean), controlled ITS, DiD and the
+    parallel-trends check, then which estimate to quote."""
+    c = change(pub, change_id)
+    est = pub[f"controlled_its/{change_id}"]
+    if est is None:
+        style.say(f"No controlled comparison for **{c['change_id']} {c['name']}**: "
+                  f"{c['controlled_reason'] or 'the change could not be evaluated'}.")
+    else:
+        _controlled_chart(pub, c, est)
+    _offers(pub, c)
+    _, why = quote(pub, change_id)
+    style.say(f"**Estimate to quote for {change_id}:** {why}.")
+
+
+def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None:
+    """Both series as % of their pre-change means, then the parallel-trends check and DiD."""
+    cid, comparison = c["change_id"], c["comparison"]
+    s, d = pub[f"controlled/{cid}"], pub[f"did/{cid}"].iloc[0]
+    lvl, tr = term(est, "treated:level_change"), term(est, "treated:trend")
+    chart = s.assign(arm=s["arm"].map({"target": who(c), "comparison": comparison}))
+    parallel = tr["p_value"] >= pub.context["alpha"]
+    title = (f"Against {comparison}, DP starts among {who(c)} were {lvl['value']:.2f} "
+             f"times (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}) the expected level")
+    fig = style.line_chart(chart, "month", "index", group="arm", title=title,
+                           subtitle="Monthly DP starts as % of each group's mean before the "
+                           f"change, {pub.context['place']}", xlabel="Month",
+                           ylabel="% of pre-change mean")
+    fig.axes[0].axvline(c["first_month"], color=style.DARK_GREY, linestyle=":")
+    style.show(fig, f"Line chart of monthly DP starts as a percentage of the pre-change "
+               f"mean for {who(c)} and {comparison}. Controlled level change "
+               f"{lvl['value']:.2f} (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}).")
+    style.say(f"Parallel-trends check: before the change the target group's trend was "
+              f"{tr['value']:.3f} times the comparison's per month (95% CI {tr['lower']:.3f} to "
+              f"{tr['upper']:.3f}), {'consistent with' if parallel else 'not'} parallel trends. "
+              f"Difference-in-differences: {d['value']:+.1f} percentage points of the pre-change "
+              f"mean (95% CI {d['lower']:.1f} to {d['upper']:.1f}).")
+
+
+def _offers(pub: Publication, c: pd.Series) -> None:
+    """DP offer rate by team before and after a change rolled out by team, and its DiD."""
+    rates, did = pub[f"offers/{c['change_id']}"], pub[f"offers_did/{c['change_id']}"]
+    if rates is None:
+        return
+    bounds = ("offered", "episodes")
+    tables.table(rates[["team", "period", "trained", "offered", "episodes", "value", "lower",
+                        "upper"]], ["offered", "episodes"], min_cell=pub.context["min_cell"],
+                 rate_cols={"value": bounds, "lower": bounds, "upper": bounds},
+                 percent_cols=["value", "lower", "upper"],
+                 labels={"value": "Offer rate (%)", "lower": "Lower 95%", "upper": "Upper 95%",
+                         "trained": "Received the change"},
+                 caption=f"DP offer rate by team before and after {c['name']}")
+    if did is not None:
+        d = did.iloc[0]
+        style.say(f"Offer rate, teams that received the change against the others: "
+                  f"{100 * d['value']:+.1f} percentage points (95% CI {100 * d['lower']:.1f} to "
+                  f"{100 * d['upper']:.1f}; errors clustered by team, {int(d['n_clusters'])} "
+                  "teams).")
+
+
+# ---------------------------------------------------------------- experience
+def show_experience(pub: Publication, change_id: str) -> None:
+    """Survey measures before vs after one change among its target group, with CIs and effect
+    sizes (weighted where weights exist)."""
+    c = change(pub, change_id)
+    shifts = pub[f"survey/{change_id}"]
+    if shifts is None:
+        style.say("There is no survey for this council (or it cannot show the target group), so "
+                  "experience cannot be compared.")
+        return
+    shown = shifts.assign(measure=shifts["measure"].map(lambda m: MEASURES[m][0]))
+    _survey_table(shown, "measure", "measure", pub.context["min_cell"],
+                  f"Survey of {who(c.drop('target_teams'))} before and after "
+                  f"{c['name']} ({wording.month(c['date'])})")
+    style.say(survey_sentence(shifts, c) + " " + survey_sentence(shifts, c, "info_ease"))
+
+
+def show_experience_by(pub: Publication, by: str) -> None:
+    """Before vs after the first change, every surveyed group (`ethnic group` or `preferred
+    language`): quality of life with CIs; groups too small are suppressed."""
+    table = pub.get(f"survey_by/{by}")
+    if table is None:
+        style.say(f"No survey data by {by}.")
+        return
+    first = selected(pub).iloc[0]
+    _survey_table(table[table["measure"] == "scrqol"], "group", by, pub.context["min_cell"],
+                  f"Quality of life (0 to 24) by {by}, before and after {first['name']}")
+
+
+def _survey_table(frame: pd.DataFrame, first: str, first_label: str, min_cell: int,
+                  caption: str) -> None:
+    """Before/after survey means with the difference, its CI and effect size; every figure is
+    suppressed with its respondent counts."""
+    values = ("mean_before", "mean_after", "value", "lower", "upper", "effect_size")
+    style.table(frame[[first, "n_before", "n_after", *values]],
+                count_cols=["n_before", "n_after"], threshold=min_cell,
+                rate_cols={v: ("n_before", "n_after") for v in values},
+                labels={first: first_label, "n_before": "respondents before",
+                        "n_after": "respondents after", "mean_before": "mean before",
+                        "mean_after": "mean after", "value": "after - before",
+                        "lower": "lower 95%", "upper": "upper 95%",
+                        "effect_size": "effect size (d)"},
+                caption=caption)
+
+
+def show_engagement(pub: Publication) -> None:
+    """Themes by community and year from the engagement log (no names)."""
+    t = pub["engagement"]
+    if t is None:
+        style.say("The council has not supplied an engagement table, so what people told us cannot "
+                  "be shown beside the numbers.")
+        return
+    tables.table(t, ["people"], min_cell=pub.context["min_cell"],
+                 labels={"period": "Year", "people": "People taking part"},
+                 plain_cols=["sessions"],
+                 caption="What people told the council, by community, theme and year")
+
+
+# ---------------------------------------------------------------- power and methods
+def show_power(pub: Publication) -> None:
+    """Smallest detectable change per group now, and months of data needed."""
+    p, alpha = pub["power"], pub.context["alpha"]
+    if not p.empty:
+        style.table(p[["group", "baseline", "n_pre", "n_post", "mde"]],
+                    labels={"baseline": "DP starts a month before", "n_pre": "months before",
+                            "n_post": "months after", "mde": "smallest detectable ratio"},
+                    plain_cols=["n_pre", "n_post"],
+                    caption="For each evaluated change: the smallest level change its data "
+                            "could detect with 80% power")
+    plan, ratio = pub["planning"], pub.context["detect_ratio"]
+    style.table(plan, labels={"baseline": "DP starts a month (last 12 months)",
+                              "months_before": "months of data so far",
+                              "mde": "smallest detectable ratio after 12 months",
+                              "months_needed": f"months needed to detect {ratio:g}"},
+                plain_cols=["months_before"], decimals={"baseline": 1, "mde": 2,
+                                                        "months_needed": 0},
+                caption="Planning a new change: power of an interrupted time series (80%, "
+                        f"two-sided alpha {alpha:g})")
+    ok = plan.dropna(subset=["months_needed"])
+    if len(ok):
+        best = ok.sort_values("months_needed").iloc[0]
+        style.say(f"For {best['group']} people, a rise of {ratio:g} times in DP starts would take "
+                  f"{int(best['months_needed'])} months after a change to detect; smaller groups "
+                  "take longer.")
+
+
+def show_methods(pub: Publication) -> None:
+    """Methods and caveats in plain words, with the threats that apply to this log."""
+    chosen = selected(pub)
+    modelled = chosen[chosen["co_changes"] != ""]
+    overlaps = sorted(f"{c['change_id']} with {c['co_changes'].replace(';', ', ')}"
+                      for _, c in modelled.iterrows())
+    start = pub.context["start"]
+    early = chosen.loc[chosen["date"] < start, "change_id"].tolist()
+    style.say(f"""**Interrupted time series.** For each implemented change, the monthly outcome
+among the people it targeted is fitted by a segmented quasi-Poisson regression (OLS with Newey-West
+errors for set-up days) with a trend, two pairs of seasonal terms, a level change and a change
+in trend from the first whole month after the change. The counterfactual is the pre-change trend
+continued. Intervals are 95% Wald intervals; residual autocorrelation is checked with the
+Ljung-Box test.
+
+**Other changes at the same time.** Changes overlap: {'; '.join(overlaps) or 'none here'}. The
+monthly counts are split into cells by which other changes' targets people are in (for example
+Asian people in trained teams); each cell has its own level, the cells share the trend and
+seasonality, and each other change gets its own level and trend terms only in the cells it
+targeted, so its effect is not credited to the change of interest. A change in the same month
+for the same people cannot be separated; set-up days are modelled on the whole series.
+
+**Regression to the mean.** A change introduced after a bad spell can look effective when
+numbers simply return to normal; the pre-change trend and the run charts help to see this.
+
+**Small numbers.** Series with fewer than {MIN_EVENTS} events before or after a change, or
+fewer than 8 months either side, are not modelled. Counts of 1 to {pub.context['min_cell'] - 1}
+are suppressed in tables and not drawn in charts.
+
+**Changes introduced before their data existed.** {', '.join(early) or 'No change'}
+began before the series starts ({wording.month(start)}); a change with no data before it (for
+example a PA register with no earlier request records) cannot be evaluated by comparing before
+and after.
+
+**Survey.** Quality of life is ASCOF 1A (eight ASCOT items scored 3 to 0, 0 to 24); control,
+satisfaction and ease of finding information are shown as answered (lower is better);
+"never tried" to find information is left out. Means are weighted where the survey has weights,
+with Welch intervals using the effective sample size; effect sizes are Cohen's d. Respondents
+before and after are different people.""")

@@ -1,0 +1,201 @@
+"""Notebook 03's words and results.json rows, read from its Publication only: who a change
+targeted, the sentence for each change's estimate and survey shift, which estimate to quote,
+the key findings, and the key estimates (names as docs/planted_effects.md, 03_outcomes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analyses.outcomes.compute import NOTEBOOK
+from evalkit.analyses.outcomes.compute_experience import MEASURES
+from evalkit.analyses.outcomes.compute_series import OUTCOMES, split_items, teams_of
+from evalkit.data import codes
+from evalkit.report import findings, wording
+from evalkit.report import record as rec
+from evalkit.report.publication import Publication
+
+
+# ---------------------------------------------------------------- the changes
+def who(change: pd.Series) -> str:
+    """Plain words for the change's target: 'Asian people', 'people whose preferred language is
+    Somali', 'people in teams T01, T02'."""
+    parts = []
+    for item in split_items(change["target_groups"]):
+        low = item.lower()
+        if low == "all":
+            parts.append("people" if teams_of(change) else "everyone")
+        elif item in codes.BROAD_GROUPS:
+            parts.append(f"{item} people")
+        elif item in codes.ETHNIC_GROUPS:
+            parts.append(f"people in the {item} group")
+        else:
+            name = codes.language(item.split(":", 1)[1] if low.startswith("language:") else item)
+            parts.append(f"people whose preferred language is {name}")
+    text = " and ".join(parts)
+    teams = teams_of(change)
+    return f"{text} in teams {', '.join(teams)}" if teams else text
+
+
+def selected(pub: Publication) -> pd.DataFrame:
+    """The changes selected for evaluation, in the log's order."""
+    changes = pub["changes"]
+    return changes[changes["selected"]]
+
+
+def change(pub: Publication, change_id: str) -> pd.Series:
+    """The `changes` row of a selected change; ValueError naming the selected ones otherwise."""
+    chosen = selected(pub)
+    if change_id not in set(chosen["change_id"]):
+        raise ValueError(f"change {change_id!r} was not evaluated; evaluated: "
+                         f"{chosen['change_id'].tolist()}")
+    return chosen[chosen["change_id"] == change_id].iloc[0]
+
+
+def term(estimates: pd.DataFrame | None, name: str) -> pd.Series | None:
+    """The row of an estimates frame for term `name` (level_change, ...), or None."""
+    if estimates is None:
+        return None
+    rows = estimates[estimates["term"] == name]
+    return rows.iloc[0] if len(rows) else None
+
+
+# ---------------------------------------------------------------- sentences
+def _ratio_words(e: pd.Series) -> str:
+    ci = f"95% CI {e['lower']:.2f} to {e['upper']:.2f}"
+    if e["lower"] > 1:
+        return f"rose to {e['value']:.2f} times the level the pre-change trend predicted ({ci})"
+    if e["upper"] < 1:
+        return f"fell to {e['value']:.2f} times the level the pre-change trend predicted ({ci})"
+    return (f"were {e['value']:.2f} times the level the pre-change trend predicted ({ci}), "
+            "which could be chance")
+
+
+def its_sentence(pub: Publication, change_id: str) -> str:
+    """One sentence: the level change with CI, for whom, against what counterfactual."""
+    c = change(pub, change_id)
+    outcome = pub.context["outcome"]
+    words = OUTCOMES[outcome][0]
+    when = wording.month(c["date"])
+    if not c["evaluated"]:
+        return findings.check_wording(f"{c['name']} ({when}) could not be evaluated: "
+                                      f"{c['shortfall']}.")
+    e = term(pub[f"its/{change_id}"], "level_change")
+    if outcome == "setup_days":
+        return findings.check_wording(
+            f"After {c['name']} ({when}), {words} among {who(c)} changed by "
+            f"{e['value']:+.1f} days (95% CI {e['lower']:.1f} to {e['upper']:.1f}) against the "
+            "pre-change trend.")
+    return findings.check_wording(f"After {c['name']} ({when}), {words} among {who(c)} "
+                                  f"{_ratio_words(e)}.")
+
+
+def survey_sentence(shifts: pd.DataFrame, change: pd.Series, measure: str = "scrqol") -> str:
+    """One sentence on a survey measure before vs after, with its CI."""
+    r = shifts[shifts["measure"] == measure].iloc[0]
+    words = MEASURES[measure][0].split(" (")[0]
+    subject = f"{who(change.drop('target_teams'))} surveyed after {change['name']}"
+    return findings.difference_sentence(
+        subject, r["value"], r["lower"], r["upper"], measure=words, unit="points",
+        n=min(r["n_before"], r["n_after"]), words=("higher than before", "lower than before"))
+
+
+def quote(pub: Publication, change_id: str) -> tuple[str, str]:
+    """Which estimate the council should quote ('none', 'its' or 'controlled'), and why."""
+    c = change(pub, change_id)
+    if not c["evaluated"]:
+        return "none", "the change could not be evaluated: " + c["shortfall"]
+    ctl = pub[f"controlled_its/{change_id}"]
+    if ctl is None:
+        reason = c["controlled_reason"]
+        return "its", ("the single-group interrupted time series, as there is no usable "
+                       "comparison group" + (f" ({reason})" if reason else ""))
+    if term(ctl, "treated:trend")["p_value"] < pub.context["alpha"]:
+        return "its", ("the single-group interrupted time series: the comparison group's trend "
+                       "before the change was not parallel, so the controlled estimate could "
+                       "mislead")
+    return "controlled", ("the controlled interrupted time series: the trends were parallel "
+                          "before the change, and the comparison removes changes that affected "
+                          "both groups alike")
+
+
+def key_findings(pub: Publication) -> list[str]:
+    """One to six sentences generated from the estimates: each evaluated change's level change
+    against the pre-change trend (at most five), the changes that could not be evaluated, and
+    survey shifts in quality of life whose interval excludes no change."""
+    chosen = selected(pub)
+    if not len(chosen):
+        changes = pub["changes"]
+        planned = int((~changes["implemented"]).sum()) if len(changes) else 0
+        return [f"No implemented practice change is logged for {pub.context['place']}"
+                + (f"; {planned} planned change(s) are listed." if planned else ".")]
+    done = chosen[chosen["evaluated"]]
+    out = [its_sentence(pub, cid) for cid in done["change_id"]][:5]
+    skipped = chosen.loc[~chosen["evaluated"], "change_id"].tolist()
+    if skipped:
+        out.append(f"{', '.join(skipped)} could not be evaluated, mainly because of too few "
+                   "months or DP starts before or after; the sections below say what is missing.")
+    for _, c in chosen.iterrows():
+        shifts = pub[f"survey/{c['change_id']}"]
+        if shifts is not None and len(out) < findings.MAX_FINDINGS:
+            r = shifts[shifts["measure"] == "scrqol"].iloc[0]
+            if np.isfinite(r["value"]) and r["lower"] * r["upper"] > 0:
+                out.append(survey_sentence(shifts, c))
+    return [s if len(s.split()) <= findings.MAX_WORDS else _shorten(s) for s in out][:6]
+
+
+def _shorten(sentence: str) -> str:
+    """Drop the bracketed change name detail to stay within the word limit."""
+    words = sentence.split()
+    return " ".join(words[:findings.MAX_WORDS - 1]) + " ..."
+
+
+# ---------------------------------------------------------------- results.json
+def estimates(pub: Publication) -> pd.DataFrame:
+    """Key estimates in the results.json shape: its_level_change / its_slope_change (group
+    `<change_id>:<target>`), its_controlled_level_change, survey_shift
+    (`<change_id>:<measure>:<target>`); names as docs/planted_effects.md, 03_outcomes."""
+    chosen = [c for _, c in selected(pub).iterrows()]
+    rows = []
+    for c in chosen:
+        for name in ("level_change", "slope_change"):
+            e = term(pub[f"its/{c['change_id']}"], name)
+            if e is not None:
+                rows.append({"name": f"its_{name}", "group": c["group"],
+                             "reference": "pre-change trend", "value": e["value"],
+                             "lower": e["lower"], "upper": e["upper"], "conf": e["conf"],
+                             "n": c["events_before"] + c["events_after"],
+                             "p_value": e["p_value"], "outcome": pub.context["outcome"],
+                             "scale": e["scale"], "co_changes": c["co_changes"]})
+    for c in chosen:
+        e = term(pub[f"controlled_its/{c['change_id']}"], "treated:level_change")
+        if e is not None:
+            rows.append({"name": "its_controlled_level_change", "group": c["group"],
+                         "reference": c["comparison"], "value": e["value"], "lower": e["lower"],
+                         "upper": e["upper"], "conf": e["conf"],
+                         "n": pub[f"controlled/{c['change_id']}"]["y"].sum(),
+                         "p_value": e["p_value"], "outcome": "new_dp_starts"})
+    for c in chosen:
+        shifts = pub[f"survey/{c['change_id']}"]
+        if shifts is None:
+            continue
+        for _, r in shifts.iterrows():
+            if np.isfinite(r["value"]):
+                rows.append({"name": "survey_shift",
+                             "group": f"{r['change_id']}:{r['measure']}:{r['group']}",
+                             "reference": "before the change", "value": r["value"],
+                             "lower": r["lower"], "upper": r["upper"], "conf": r["conf"],
+                             "n": r["n_before"] + r["n_after"], "p_value": r["p_value"],
+                             "effect_size": r["effect_size"]})
+    cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n"]
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
+
+
+def record(pub: Publication, path: str | Path = "results.json") -> Path:
+    """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
+    out = rec.record(estimates(pub), notebook=NOTEBOOK, parameters=pub.context["params"],
+                     path=path)
+    findings.write_key_findings(key_findings(pub), out.parent / "key_findings.md")
+    return out
