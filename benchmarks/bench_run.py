@@ -9,13 +9,16 @@ largest single process is reported too (from `os.wait4`); its CPU time is the su
 process seen in the tree (kernels are not all children the runner waits for, so `os.wait4`
 alone would miss them). CPU time is the fair measure on a shared machine: the load average is
 printed with each case. Per notebook, the manifest and the
-executed notebook's papermill cell timings split the time into kernel start-up (a fork of the
-worker, which the forkserver made with the libraries imported; evalkit.run.kernel), the first
+executed notebook's papermill cell timings split the time into kernel start-up (a standard
+ipykernel, started by the worker's papermill as a new process), the first
 code cell after the parameters (imports and `evalkit.load`), the analysis cells (models, tables,
 charts) and rendering (nbconvert HTML, contents, privacy gate). Targets (issue 8, 2-core machine):
-council < 20 s wall for all notebooks; national < 2 min and < 4 GiB peak.
+council < 20 s wall for all notebooks; national < 2 min and < 4 GiB peak. With `--plain`, the
+council case is also run the way a council would without `evalkit run`: the papermill command
+line on the three notebooks side by side, each followed by `jupyter nbconvert --to html
+--no-input` (issue 13 compares the two).
 
-    .venv/bin/python benchmarks/bench_run.py [--work DIR] [--jobs N] [--quick]
+    .venv/bin/python benchmarks/bench_run.py [--work DIR] [--jobs N] [--quick] [--plain]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -34,6 +38,7 @@ import nbformat
 import psutil
 from bench_data import machine
 
+from evalkit.paths import NOTEBOOK_DIR
 from evalkit.synth.generator import synthesise
 
 CASES = {  # name -> (profile, scale, extra run arguments)
@@ -44,16 +49,16 @@ QUICK_SCALE = 0.1
 
 
 def kind(depth: int, proc: psutil.Process) -> str:
-    """runner (depth 0, and helpers it starts), forkserver (imports the libraries once), worker
-    (forked by the forkserver; drives papermill and renders) or kernel (forked by a worker, or an
-    ipykernel started as a new process). Forked processes keep the forkserver's command line, so
-    the depth in the process tree tells them apart."""
+    """runner (depth 0, and helpers it starts), forkserver (imports papermill and nbconvert
+    once), worker (forked by the forkserver; drives papermill and renders) or kernel (an ipykernel
+    process). Forked processes keep the forkserver's command line, so the depth in the process
+    tree tells them apart."""
     if any("ipykernel_launcher" in a for a in proc.cmdline()):
         return "kernel"
     if depth <= 1:
         forkserver = depth == 1 and any("forkserver" in a for a in proc.cmdline())
         return "forkserver" if forkserver else "runner"
-    return "worker" if depth == 2 else "kernel"
+    return "worker"
 
 
 def memory(proc: psutil.Process) -> int:
@@ -129,6 +134,39 @@ def run_measured(argv: list[str]) -> tuple[int, float, dict[str, float], float, 
                for k in ("runner", "forkserver", "worker", "kernel")}
     return (child.returncode, wall, by_kind, peak[0] / 2**20, usage.ru_maxrss / 1024,
             "".join(output))
+
+
+def plain_argv(data: Path, out: Path, la: str) -> list[str]:
+    """A shell command running the notebooks side by side with the papermill command line and
+    its standard kernels, each followed by `jupyter nbconvert --to html --no-input`: what a
+    council would run without `evalkit run` (exit 1 if any step failed)."""
+    bin_dir = Path(sys.executable).parent
+    q = shlex.quote
+    steps = []
+    for nb in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+        folder = out / nb.stem
+        steps.append(
+            f"(mkdir -p {q(str(folder))} && cd {q(str(folder))} && "
+            f"{q(str(bin_dir / 'papermill'))} -k python3 --no-progress-bar {q(str(nb))} "
+            f"{nb.stem}.ipynb -p data_dir {q(str(data))} -p la_code {q(la)} -p min_cell 5 "
+            f"-p results_path {q(str(folder / 'results.json'))} && "
+            f"{q(str(bin_dir / 'jupyter'))} nbconvert --to html --no-input {nb.stem}.ipynb) & "
+            'pids="$pids $!"; ')
+    return ["sh", "-c", "pids=''; " + "".join(steps)
+            + "rc=0; for p in $pids; do wait $p || rc=1; done; exit $rc"]
+
+
+def bench_plain(profile: str, scale: float, la: str, work: Path) -> dict:
+    """The council case run as `plain_argv` (on the data `bench_case` synthesised): wall s, CPU s
+    of the whole tree and of the kernels, load average before and after."""
+    data = work / f"{profile}-x{scale}" / "data"
+    out = work / f"{profile}-x{scale}" / "plain"
+    load_before = os.getloadavg()[0]
+    code, wall, cpu, _, _, log = run_measured(plain_argv(data, out, la))
+    if code:
+        raise RuntimeError(f"plain papermill exited {code}:\n{log[-3000:]}")
+    return {"wall": wall, "cpu": sum(cpu.values()), "kernels": cpu["kernel"],
+            "load": (load_before, os.getloadavg()[0])}
 
 
 def split_notebook(council: Path, entry: dict) -> dict[str, object]:
@@ -220,6 +258,8 @@ def main() -> int:
     parser.add_argument("--council-only", action="store_true", help="skip the national case")
     parser.add_argument("--quick", action="store_true",
                         help=f"national at scale {QUICK_SCALE} instead of 1 (a smoke run)")
+    parser.add_argument("--plain", action="store_true", help="also run the council case with "
+                        "plain papermill (notebooks side by side) and nbconvert, for comparison")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
         work = args.work or Path(tmp)
@@ -252,9 +292,15 @@ def main() -> int:
                   f"{total['load'][1]:.1f}\n{'':<26}peak memory {total['peak_tree']:,.0f} "
                   f"(process tree), {total['peak_one']:,.0f} (largest process); "
                   f"{total['rows']:,} rows read\n{'':<26}first cell in a new Python, CPU: "
-                  f"imports {split['imports']:.1f} (in a run, paid once by the forkserver), "
+                  f"imports {split['imports']:.1f} (paid by each notebook's kernel), "
                   f"evalkit.load validating {split['validate']:.1f}, from the run's cache "
                   f"{split['cached']:.1f}\n")
+            if args.plain and profile == "leicester":
+                plain = bench_plain(profile, scale, extra[1], work)
+                print(f"{name:<26}{'plain papermill':<16}{'':<11}{plain['wall']:>7.1f}   CPU "
+                      f"{plain['cpu']:.1f} s (kernels {plain['kernels']:.1f}); papermill command "
+                      "line side by side, then nbconvert --no-input; load average "
+                      f"{plain['load'][0]:.1f} -> {plain['load'][1]:.1f}\n")
         if args.council_only:
             return 0 if all(t["exit"] == 0 for t in totals.values()) else 1
         council, national = totals.values()

@@ -25,7 +25,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        sp.set_defaults(_module=module)
+        sp.set_defaults(command_module=module)
         if only in (None, name):
             importlib.import_module(module).add_arguments(sp)
     return parser
@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"] and not {"-h", "--help"} & set(argv):
         from evalkit.run.preload import start_forkserver
 
-        start_forkserver()  # imports what the notebooks need while this process starts up
+        start_forkserver()  # imports what the workers need while this process starts up
     args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)
-    return int(importlib.import_module(args._module).main(args) or 0)
+    return int(importlib.import_module(args.command_module).main(args) or 0)
 
 
 if __name__ == "__main__":

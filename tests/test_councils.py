@@ -1,7 +1,7 @@
 """The council list that names places in reports and seeds the england profile."""
 
 from evalkit.data.councils import councils, place_name
-from evalkit.run.runner import council_label
+from evalkit.run.index import council_label
 
 
 def test_153_councils_with_upper_tier_codes():

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from helpers.reports import evalkit_run, make_data, write_notebook
+from helpers.reports import KERNELSPEC, evalkit_run, make_data, write_notebook
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from evalkit.paths import REPO_DIR
-from evalkit.run import render
-from evalkit.run import runner as run
+from evalkit.run import plan, render
+from evalkit.run.execute import FAILED, Task, execute
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +31,8 @@ def notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-# a kernel must be a fork of the warm forkserver (on Linux) and read the tables the runner
-# validated, not validate them again
-CACHE_USED = """import sys
-
-from evalkit.data import load as loader
-
-assert sys.platform != "linux" or "evalkit.run.warm" in sys.modules, "kernel not forked"
+# a kernel must read the tables the runner validated, not validate them again
+CACHE_USED = """from evalkit.data import load as loader
 
 
 def validate_again(*args, **kwargs):
@@ -188,6 +183,20 @@ def test_failing_notebook_fails_the_run_and_index_says_so(data_dir: Path, tmp_pa
     assert [a.get_text() for a in row.find_all("a")] == ["diagnostic output", "manifest"]
 
 
+def test_a_kernel_that_dies_fails_its_notebook_and_is_reaped(tmp_path: Path) -> None:
+    import nbformat
+    import psutil
+
+    notebook = tmp_path / "01_dies.ipynb"
+    nbformat.write(new_notebook(metadata={"kernelspec": KERNELSPEC}, cells=[
+        new_code_cell("print('started')"), new_code_cell("import os\nos._exit(3)")]), notebook)
+    before = {c.pid for c in psutil.Process().children(recursive=True)}
+    entry = execute(Task("all", notebook, tmp_path / "out" / "01_dies", "01_dies", []))
+    assert entry["status"] == FAILED and "DeadKernelError" in entry["error"]
+    assert entry["outputs"]["html"] is None  # nothing to render: no page to mistake for a report
+    assert {c.pid for c in psutil.Process().children(recursive=True)} <= before
+
+
 def test_folder_not_written_by_evalkit_is_never_deleted(data_dir: Path, tmp_path: Path,
                                                         capsys) -> None:
     mine = tmp_path / "out" / "E06000016" / "notes.txt"
@@ -209,16 +218,16 @@ def test_unmarked_image_is_reported_as_an_alt_text_warning() -> None:
 def test_parse_params_types_values_and_rejects_reserved(tmp_path: Path) -> None:
     spec = tmp_path / "p.yaml"
     spec.write_text("conf: 0.9\nlabel: spring\nweeks: 6\n")
-    got = run.parse_params(["weeks=8", "flag=true", "empty="], spec)
+    got = plan.parse_params(["weeks=8", "flag=true", "empty="], spec)
     assert got == {"conf": 0.9, "label": "spring", "weeks": 8, "flag": True, "empty": None}
-    with pytest.raises(run.RunError, match="la_code"):
-        run.parse_params(["la_code=E06000016"], None)
-    with pytest.raises(run.RunError, match="KEY=VALUE"):
-        run.parse_params(["no equals sign"], None)
+    with pytest.raises(plan.RunError, match="la_code"):
+        plan.parse_params(["la_code=E06000016"], None)
+    with pytest.raises(plan.RunError, match="KEY=VALUE"):
+        plan.parse_params(["no equals sign"], None)
 
 
 def test_example_params_file_is_accepted() -> None:
-    got = run.parse_params([], REPO_DIR / "examples" / "quarterly.yaml")
+    got = plan.parse_params([], REPO_DIR / "examples" / "quarterly.yaml")
     assert got["target_days"] == [14, 28, 56] and got["group_level"] == "broad"
 
 
@@ -226,10 +235,10 @@ def test_discover_orders_and_filters_notebooks(tmp_path: Path) -> None:
     for name in ("02_b", "01_a", "03_c"):
         write_notebook(tmp_path, name)
     (tmp_path / "scratch.ipynb").write_text("{}")
-    assert [p.stem for p in run.discover(tmp_path, None)] == ["01_a", "02_b", "03_c"]
-    assert [p.stem for p in run.discover(tmp_path, "3,01")] == ["03_c", "01_a"]
-    with pytest.raises(run.RunError, match="no notebook numbered"):
-        run.discover(tmp_path, "04")
+    assert [p.stem for p in plan.discover(tmp_path, None)] == ["01_a", "02_b", "03_c"]
+    assert [p.stem for p in plan.discover(tmp_path, "3,01")] == ["03_c", "01_a"]
+    with pytest.raises(plan.RunError, match="no notebook numbered"):
+        plan.discover(tmp_path, "04")
 
 
 def test_unknown_council_is_refused_before_running(data_dir: Path, tmp_path: Path,

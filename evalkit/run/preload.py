@@ -1,39 +1,52 @@
-"""The process `evalkit run` forks its notebook workers and kernels from, started early.
+"""The process `evalkit run` forks its notebook workers from, started early.
 
-Importing pandas, scipy, statsmodels, matplotlib, papermill, nbconvert and ipykernel takes a
-few seconds of CPU. On Linux the multiprocessing forkserver imports them once (PRELOAD); every
-worker is a fork of it, and every notebook kernel a fork of a worker (`evalkit.run.kernel`),
-so none of them imports anything again. This module is light on purpose: `evalkit run` starts
-the forkserver before importing its own dependencies, so the two import side by side. Elsewhere
-(macOS, Windows) workers are spawned as new processes and kernels started the usual way.
+A worker drives papermill and renders the executed notebook with nbconvert; importing those
+takes a few seconds of CPU. On Linux the workers are forks of the standard library's
+multiprocessing forkserver, which imports them once (PRELOAD) and renders one small page
+(`evalkit.run.warm`), so no worker imports them again. `evalkit run` starts it before loading
+the data, so the two proceed side by side. Elsewhere (macOS, Windows) workers are spawned as new
+processes. Notebook kernels are not forked: each is the standard kernel its kernelspec names,
+started by jupyter_client as a new process.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
+import threading
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 
-#: Fork-based start-up only where forking a process that has imported numpy is safe.
+#: The forkserver start method where it is the usual choice (Linux; elsewhere, spawn).
 FORKSERVER = sys.platform.startswith("linux")
-#: The runner, papermill and nbconvert for the workers; ipykernel and what the notebooks import
-#: for the kernels; then one page rendered and one chart drawn (`evalkit.run.warm`).
-PRELOAD = ["evalkit.run.runner", "papermill", "nbconvert", "evalkit.run.kernel",
-           "ipykernel.kernelapp", "evalkit.analyses.uptake", "evalkit.analyses.pa_market",
-           "evalkit.analyses.outcomes",
-           "evalkit.run.warm"]
-
-
-def start_forkserver() -> None:
-    """Start the forkserver (importing PRELOAD) now, in the background; no-op if it runs, or
-    where there is none (see FORKSERVER)."""
-    if FORKSERVER:
-        from multiprocessing import forkserver, set_forkserver_preload
-
-        set_forkserver_preload(PRELOAD)
-        forkserver.ensure_running()
+#: What a worker needs: the notebook runner (papermill) and the page renderer (nbconvert), then
+#: one page rendered (`evalkit.run.warm`).
+PRELOAD = ["evalkit.run.execute", "papermill", "nbconvert", "evalkit.run.warm"]
 
 
 def worker_context() -> BaseContext:
     """How `evalkit run` starts its workers: forkserver on Linux, spawn elsewhere."""
     return get_context("forkserver" if FORKSERVER else "spawn")
+
+
+@functools.cache
+def start_forkserver() -> None:
+    """Start the forkserver (importing PRELOAD) now, in the background, once per process;
+    nothing where there is none (see FORKSERVER).
+
+    multiprocessing starts the forkserver for the first process started through it, and that
+    start waits until PRELOAD is imported: so a process that does nothing is started, from a
+    thread, and the caller goes on at once.
+    """
+    if FORKSERVER:
+        context = worker_context()
+        context.set_forkserver_preload(PRELOAD)
+        threading.Thread(target=_start_idle_process, args=(context,), daemon=True,
+                         name="evalkit-forkserver-start").start()
+
+
+def _start_idle_process(context: BaseContext) -> None:
+    """Start (and reap) a process that does nothing, through `context`."""
+    idle = context.Process(target=int, daemon=True)  # daemon: never waited for at exit
+    idle.start()
+    idle.join()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,17 +24,6 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 CSS = HERE / "report.css"
 TOC_LEVELS = ("h1", "h2", "h3")
-
-
-def skip_slow_optional_imports() -> None:
-    """Stop jsonschema (imported by nbformat) from importing the optional `rfc3987_syntax`.
-
-    That package builds a grammar at import time (about 2.5 s of CPU in every process that
-    imports nbformat) only to check the `iri` string format, which neither nbformat nor
-    nbconvert asks for (they validate without a format checker); jsonschema treats it as absent.
-    Call before the first import of nbformat, nbconvert or papermill.
-    """
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 class _Collect(logging.Handler):
@@ -68,7 +56,6 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
 @functools.cache
 def _exporter() -> HTMLExporter:
     """The HTML exporter (made once per process: it loads and compiles its templates)."""
-    skip_slow_optional_imports()
     from nbconvert import HTMLExporter
 
     return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
@@ -179,7 +166,6 @@ def render(
     notebook: Path, out: Path, *, title: str, details: list[str], banner: str | None = None
 ) -> list[str]:
     """Write the report page for the executed `notebook` to `out`; returns nbconvert warnings."""
-    skip_slow_optional_imports()
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)

@@ -1,0 +1,142 @@
+"""One notebook of `evalkit run`, in a worker process: papermill with the notebook's own kernel,
+then its HTML page; the result is the notebook's manifest entry.
+
+The kernel is the one the notebook's kernelspec names, started by jupyter_client as a new process
+(as `papermill` on the command line starts it). Statuses and times are recorded as
+`evalkit.run.manifest` and `evalkit.run.index` read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.run import render
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+BLOCKED = "blocked by privacy gate"
+#: Kernel options: log only critical messages, so the runner's output is not filled with
+#: ipykernel's "Kernel is running over TCP without encryption" warning (the kernel listens on
+#: localhost only) or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown
+#: can cause; cell errors still reach the notebook and a dead kernel still fails it.
+QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+def now() -> str:
+    """Current UTC time, ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Task:
+    """One notebook for one council, and the header of its page."""
+
+    la: str
+    notebook: Path
+    out_dir: Path
+    title: str
+    details: list[str]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # for the kernel, e.g. the load cache
+
+    @property
+    def stem(self) -> str:
+        return self.notebook.stem
+
+
+def kernel_name(notebook: Path) -> str:
+    """The kernel the notebook declares, or python3."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return meta.get("kernelspec", {}).get("name") or "python3"
+
+
+def kernel_options(kernel: str) -> list[str]:
+    """QUIET_KERNEL for ipykernel kernels; nothing for others, which may not understand it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    except NoSuchKernel:
+        return []  # papermill reports the missing kernel
+    return QUIET_KERNEL if any("ipykernel" in a for a in argv) else []
+
+
+def execute(task: Task) -> dict[str, Any]:
+    """Run one notebook with papermill and render its page; returns its manifest entry.
+
+    A notebook that raises is recorded as failed with its error (the executed notebook and a
+    `.FAILED.html` page are kept for diagnosis); a notebook that finishes without writing
+    results.json has broken the notebook contract and is failed too. A kernel that dies leaves
+    no executed notebook (papermill saves it only at the end or on a cell error), only the error.
+    """
+    import papermill as pm
+
+    task.out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update(task.environ)  # this worker process is the run's; the kernel inherits it
+    executed = task.out_dir / f"{task.stem}.ipynb"
+    results = task.out_dir / "results.json"
+    kernel = kernel_name(task.notebook)
+    entry: dict[str, Any] = {"notebook": task.stem, "source": str(task.notebook.resolve()),
+                             "kernel": kernel, "started_at": now(), "error": None, "warnings": []}
+    t0 = time.perf_counter()
+    try:
+        # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate)
+        # the whole notebook, images included, before and after every cell (about 5 s of CPU a
+        # notebook); it still writes it at the end, and on a cell error before raising
+        pm.execute_notebook(task.notebook, executed, parameters=task.parameters,
+                            kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
+                            request_save_on_cell_execute=False,
+                            # every cell has run and its output arrived: a graceful shutdown
+                            # would only wait ~0.3 s for exit handlers with nothing to save (the
+                            # kernel's exit handlers do not run: a notebook must close what it
+                            # opens, e.g. a TemporaryDirectory, in its own cells)
+                            shutdown_kernel="immediate",
+                            extra_arguments=kernel_options(kernel))
+        if not results.is_file():
+            raise RuntimeError(f"the notebook finished but wrote no results.json at {results}; "
+                               "it must call evalkit.report.record.record(..., path=results_path)")
+        entry["status"] = SUCCEEDED
+    except pm.PapermillExecutionError as err:
+        entry["status"] = FAILED
+        entry["error"] = f"cell {err.exec_count}: {err.ename}: {err.evalue}"
+    except Exception as err:  # kernel death, missing kernel, broken notebook: record, not crash
+        entry["status"] = FAILED
+        entry["error"] = f"{type(err).__name__}: {err}"
+    entry["execute_s"] = round(time.perf_counter() - t0, 3)
+    t1 = time.perf_counter()
+    entry["outputs"] = _render(task, executed, entry)
+    entry["render_s"] = round(time.perf_counter() - t1, 3)
+    entry["finished_at"] = now()
+    entry["duration_s"] = round(time.perf_counter() - t0, 3)
+    return entry
+
+
+def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str | None]:
+    """Render the executed notebook (if there is one); output paths relative to the council
+    folder, None for files that were not written."""
+    ok = entry["status"] == SUCCEEDED
+    page = task.out_dir / (f"{task.stem}.html" if ok else f"{task.stem}.FAILED.html")
+    council = task.out_dir.parent
+    outputs: dict[str, str | None] = {"notebook": None, "html": None, "results": None,
+                                      "key_findings": None}
+    if executed.is_file():
+        outputs["notebook"] = executed.relative_to(council).as_posix()
+        banner = None if ok else f"The notebook did not finish ({entry['error']}). This output " \
+                                 "is kept only so the problem can be diagnosed."
+        try:
+            entry["warnings"] += render.render(executed, page, title=task.title,
+                                               details=task.details, banner=banner)
+            outputs["html"] = page.relative_to(council).as_posix()
+        except Exception as err:  # a page that cannot be rendered fails the notebook
+            entry["status"] = FAILED
+            entry["error"] = entry["error"] or f"rendering failed: {type(err).__name__}: {err}"
+    for key, name in (("results", "results.json"), ("key_findings", "key_findings.md")):
+        if (task.out_dir / name).is_file():
+            outputs[key] = (task.out_dir / name).relative_to(council).as_posix()
+    return outputs

@@ -1,0 +1,142 @@
+"""What `evalkit run` records per council: the privacy gate's verdict on each notebook and
+`REPORT_DIR/<la_code>/manifest.json` (fields documented in README "Scheduled runs")."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit import __version__
+from evalkit.data import load as loader
+from evalkit.run import render
+from evalkit.run.execute import BLOCKED, FAILED, SUCCEEDED, now
+from evalkit.run.plan import Plan
+from evalkit.sdc import gate as privacy
+
+LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera", "pyarrow",
+             "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "jupyter_client")
+
+
+def input_files(files: Mapping[str, Iterable[Path]], data_dir: Path,
+                sums: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One entry per file the loader read: table, path (relative to DATA_DIR), bytes, sha256
+    (from `sums`, path -> checksum, computed once for this and the load cache)."""
+    out = []
+    for table, paths in sorted(files.items()):
+        for path in sorted(Path(p) for p in paths):
+            rel = path.resolve().relative_to(data_dir.resolve())
+            out.append({"table": table, "path": rel.as_posix(), "bytes": path.stat().st_size,
+                        "sha256": sums[str(path)]})
+    return out
+
+
+def row_counts(quality: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Rows read, kept and excluded per table (with the reasons) from `dataset.quality`."""
+    out: dict[str, dict[str, Any]] = {}
+    for table, part in quality.groupby("table", sort=True):
+        by_reason = part.groupby("reason")["rows"].sum()
+        kept = int(by_reason.get("kept", 0))
+        read = int(by_reason.sum())
+        out[str(table)] = {"read": read, "kept": kept, "excluded": read - kept,
+                           "excluded_by_reason": {str(k): int(v) for k, v in by_reason.items()
+                                                  if k != "kept"}}
+    return out
+
+
+def data_period(episodes: pd.DataFrame, la: str) -> dict[str, str | None]:
+    """First and last date in the council's support episodes (start or end dates)."""
+    rows = episodes if la == "all" else episodes[episodes["la_code"].astype(str) == la]
+    dates = pd.concat([rows["start_date"], rows["end_date"]]).dropna()
+    if dates.empty:
+        return {"start": None, "end": None}
+    return {"start": dates.min().date().isoformat(), "end": dates.max().date().isoformat()}
+
+
+def versions() -> dict[str, str | None]:
+    """Python, evalkit and key library versions."""
+    found: dict[str, str | None] = {"python": platform.python_version(), "evalkit": __version__}
+    for lib in LIBRARIES:
+        try:
+            found[lib] = version(lib)
+        except PackageNotFoundError:
+            found[lib] = None
+    return found
+
+
+def describe_data(p: Plan, dataset: loader.Dataset, sums: Mapping[str, str]) -> dict[str, Any]:
+    """What the manifest says about the input (per council: "period"), taken before the
+    notebooks run so the runner need not hold the tables while they do."""
+    return {"data_dir": str(p.data_dir), "extract_date": dataset.extract_date.date(),
+            "periods": {la: data_period(dataset.support_episodes, la) for la in p.las},
+            "inputs": input_files(dataset.files, p.data_dir, sums),
+            "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)}
+
+
+def gate(entry: dict[str, Any], council: Path, ids: privacy.Identifiers, min_cell: int) -> None:
+    """Scan a notebook's published files; block it if anything is found (rename the page to
+    `.BLOCKED.html` with a banner so it is never mistaken for a finished report)."""
+    files = [council / p for k, p in entry["outputs"].items() if p and k != "notebook"]
+    findings = privacy.scan(files, ids, min_cell, council)
+    entry["privacy"] = [f.as_dict() for f in findings]
+    if not findings:
+        return
+    if entry["status"] == SUCCEEDED:
+        entry["status"] = BLOCKED
+        entry["error"] = (f"privacy gate: {len(findings)} finding(s), e.g. "
+                          f"{findings[0].file}: {findings[0].where}")
+    page = entry["outputs"]["html"]
+    if page and not page.endswith(".BLOCKED.html"):
+        blocked = council / re.sub(r"(\.FAILED)?\.html$", ".BLOCKED.html", page)
+        (council / page).rename(blocked)
+        render.add_banner(blocked, "The privacy gate found identifiers or small counts in this "
+                                   "output; it must not be published.")
+        entry["outputs"]["html"] = blocked.relative_to(council).as_posix()
+
+
+def overall(entries: list[dict[str, Any]]) -> str:
+    """A council's status: succeeded, blocked by privacy gate (if any was), else failed."""
+    statuses = {e["status"] for e in entries}
+    if statuses == {SUCCEEDED}:
+        return SUCCEEDED
+    return BLOCKED if BLOCKED in statuses else FAILED
+
+
+def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any]],
+             ids: privacy.Identifiers, started: str, t0: float) -> dict[str, Any]:
+    """The council's manifest.json content (fields documented in README "Scheduled runs")."""
+    order = {nb.stem: i for i, nb in enumerate(p.notebooks)}
+    entries = sorted(entries, key=lambda e: order[e["notebook"]])
+    return {
+        "evalkit_version": __version__,
+        "status": overall(entries),
+        "la_code": la,
+        "parameters": {**p.params, "data_dir": str(p.data_dir), "la_code": la,
+                       "min_cell": p.min_cell},
+        "run": {"started_at": started, "finished_at": now(),
+                "duration_s": round(time.perf_counter() - t0, 3), "jobs": p.jobs,
+                "argv": sys.argv[1:],
+                "machine": {"platform": platform.platform(), "processor": platform.machine(),
+                            "cpus": os.cpu_count()}},
+        "versions": versions(),
+        "data": {**{k: v for k, v in data.items() if k != "periods"},
+                 "period": data["periods"][la]},
+        "privacy_gate": {"min_cell": p.min_cell,
+                         "identifiers_scanned": sum(len(v) for v in ids.values.values()),
+                         "identifiers_not_scanned": ids.not_scanned},
+        "notebooks": [{k: v for k, v in e.items() if k != "la"} for e in entries],
+    }
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Indented, key-sorted JSON (stable diffs between runs)."""
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
