@@ -32,6 +32,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--remote-debugging-port=0", "--window-size=1280,1800"]
 ARTIFACTS = REPO_DIR / "test-artifacts"
 WAIT_S = 60  # guards against a hung browser; not a performance limit
+POLL_S = 0.1  # how often to look for Chromium's DevTools port file
 NOTEBOOKS = ["01_uptake", "02_pa_market", "03_outcomes"]
 
 
@@ -57,12 +58,12 @@ class Browser:
                                       "about:blank"], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
-        for _ in range(WAIT_S * 10):
+        for _ in range(round(WAIT_S / POLL_S)):
             if port_file.is_file() and port_file.read_text().strip():
                 break
             if self.proc.poll() is not None:
                 raise RuntimeError(f"chromium exited with {self.proc.returncode}")
-            time.sleep(0.1)
+            time.sleep(POLL_S)
         port = port_file.read_text().split()[0]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=WAIT_S) as r:
             targets = json.load(r)
