@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit import cohorts
 from evalkit.analyses import pa_market as pm
 
 S1, S2, S3 = pd.Timestamp("2025-03-31"), pd.Timestamp("2025-09-30"), pd.Timestamp("2026-03-31")
@@ -80,6 +81,8 @@ def test_dp_recipients_keeps_ongoing_dp_holders_one_row_per_person():
     eps = pd.DataFrame({
         "person_id": ["a", "a", "b", "c", "d", "e"],
         "la_code": ["E1"] * 6,
+        "service_type": [cohorts.COMMUNITY] * 6,
+        "birth_date": pd.Timestamp("1960-01-01"),
         "start_date": pd.to_datetime(["2020-01-01", "2025-01-01", "2024-01-01", "2024-01-01",
                                       "2024-01-01", "2026-06-01"]),
         "end_date": pd.to_datetime([None, None, "2025-01-01", None, None, None]),
@@ -87,12 +90,12 @@ def test_dp_recipients_keeps_ongoing_dp_holders_one_row_per_person():
         "dp_used_for": ["PA", "mixed", "PA", "agency care", "PA", "PA"],
         "preferred_language": ["Somali"] * 6})
     at = pd.Timestamp("2026-03-31")
-    got = pm.dp_recipients(eps, at, pa_only=True)
+    got = cohorts.dp_recipients(eps, at, pa_only=True)
     assert got["person_id"].tolist() == ["a"]  # b ended, c agency care, d no DP, e not started
-    assert sorted(pm.dp_recipients(eps, at)["person_id"]) == ["a", "c"]
-    without = pm.dp_recipients(eps.drop(columns="dp_used_for"), at, pa_only=True)
+    assert sorted(cohorts.dp_recipients(eps, at)["person_id"]) == ["a", "c"]
+    without = cohorts.dp_recipients(eps.drop(columns="dp_used_for"), at, pa_only=True)
     assert sorted(without["person_id"]) == ["a", "c"]
-    assert pm.dp_recipients(eps, at, la_code="E2").empty
+    assert cohorts.dp_recipients(cohorts.for_council(eps, "E2"), at).empty
 
 
 def test_composition_shares_by_source():
@@ -302,6 +305,6 @@ def test_language_gap_finding_stays_short_enough_for_long_language_names(tmp_pat
     row = pd.Series({"language": "British Sign Language", "areas": 12, "areas_without": 7,
                      "share_of_recipients": 0.006, "value": 0.64, "lower": 0.51, "upper": 0.75,
                      "conf": 0.95})
-    sentence = pm._gap_sentence(row, None)
+    sentence = pm.gap_sentence(row)
     assert "British Sign Language" in sentence and "64%" in sentence and "7 of the 12" in sentence
     findings.write_key_findings([sentence], tmp_path / "key_findings.md")  # checks its length

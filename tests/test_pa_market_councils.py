@@ -56,7 +56,7 @@ def test_all_councils_means_every_council(one, two):
         assert len(m.recipients) == 2 * len(single.recipients) > 0
         assert len(m.pas) == 2 * len(single.pas) > 0
         assert not m.cox.empty and not m.coverage.empty and not m.match.empty
-        assert not any("no PA requests" in n for n in m.notes)
+        assert not any("no PA requests" in n for n in pm.data_notes(pm.publish(m)))
 
 
 def test_one_council_of_several_gets_only_its_own_pas(one, two):

@@ -50,11 +50,13 @@ def shown(monkeypatch):
 
 
 def run_all(data, shown, **kwargs) -> tuple[pm.Market, str]:
-    """analyse + every show function; returns the market and the text of everything shown."""
+    """analyse, publish + every show function; returns the market and the text of everything
+    shown."""
     m = pm.analyse(data, n_boot=50, **kwargs)
+    pub = pm.publish(m)
     for show in SHOW:
-        show(m)
-    pm.estimates(m)
+        show(pub)
+    pm.estimates(pub)
     return m, "\n".join(shown)
 
 
@@ -88,7 +90,7 @@ def test_no_requests(data, shown, requests):
     assert "no PA requests" in out
     assert m.cox.empty and m.medians.empty and m.match.empty
     assert not {"recruitment_hazard_ratio", "recruitment_median_days"} & set(
-        pm.estimates(m)["name"])
+        pm.estimates(pm.publish(m))["name"])
 
 
 def test_no_register(data, shown):
@@ -142,11 +144,12 @@ def test_composition_chart_hides_what_the_table_hides(data, shown):
                         "population": [100, 50, 200]})
     comp = pm.composition(pas, rec, pop, "ethnic_group_broad")
     m = dataclasses.replace(pm.analyse(data, n_boot=20), composition={"ethnic_group_broad": comp})
-    t = pm.composition_table(m, "ethnic_group_broad")
+    pub = pm.publish(m)
+    t = pm.composition_table(pub, "ethnic_group_broad")
     table = disclosure.suppress(t, [c for c in t.columns if c.endswith(": n")], threshold=5,
                                 total_row=("Group", "Total")).set_index("Group")
     assert table.loc["Black", "DP recipients employing PAs: n"] == disclosure.SUPPRESSED
-    pm.show_composition_chart(m)
+    pm.show_composition_chart(pub)
     alt = re.search(r'alt="([^"]*)"', "\n".join(shown)).group(1)
     assert "White DP recipients employing PAs" in alt and "Black Active PAs" in alt
     assert "Black DP recipients employing PAs" not in alt

@@ -13,6 +13,7 @@ import json
 import pandas as pd
 import pytest
 
+from evalkit import cohorts
 from evalkit.analyses import pa_market as pm
 from evalkit.data.load import find_files, load_table
 from evalkit.synth.generator import synthesise
@@ -37,7 +38,7 @@ def _one_seed(folder, seed: int, scale: float) -> tuple[pd.DataFrame, pd.DataFra
     end = pm.extract_date(eps, reg, req)
     cox = pm.recruitment_cox(pm.recruitment_durations(req, end))
     pas = pm.active_pas(reg, pm.choose_snapshot(reg))
-    cov = pm.language_coverage(pas, pm.dp_recipients(eps, end))
+    cov = pm.language_coverage(pas, cohorts.dp_recipients(eps, end))
     truth = json.loads((folder / "truth.json").read_text())["effects"]
     return cox, cov, truth
 

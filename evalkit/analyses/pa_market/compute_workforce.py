@@ -1,0 +1,202 @@
+"""Notebook 02's workforce measures: who the active PAs are against the people who employ them and
+the adult population (composition, index of dissimilarity, relative likelihood), and which
+languages people with a Direct Payment prefer that no active PA near them speaks.
+
+Inputs are the frames of one row per PA or person that `analyse` prepares; outputs are tidy
+frames of counts and estimates per group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from evalkit.analyses.pa_market.compute_register import split_languages
+from evalkit.data import codes
+from evalkit.stats.comparisons import compare_proportions, relative_likelihood
+from evalkit.stats.indicators import proportion
+from evalkit.stats.workforce import dissimilarity_index
+
+NOT_RECORDED = codes.NOT_RECORDED
+SOURCES = {"pas": "Active PAs", "recipients": "DP recipients employing PAs",
+           "population": "Adult population"}
+
+
+# --------------------------------------------------------------------------- who the PAs are
+def broad_population(population: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Adult population with `ethnic_group_broad` derived (its ethnic_group may be either level)."""
+    if population is None or population.empty or "ethnic_group" not in population:
+        return None
+    return population.assign(
+        ethnic_group_broad=codes.ethnic_group_broad(population["ethnic_group"]))
+
+
+def composition(pas: pd.DataFrame, recipients: pd.DataFrame, population: pd.DataFrame | None,
+                by: str, conf: float = 0.95) -> pd.DataFrame:
+    """Share of each group among active PAs, DP recipients employing PAs and adults.
+
+    `by` is a column of the register (ethnic_group_broad, ethnic_group, gender, religion) or
+    `language` (a PA speaking two languages counts in both; recipients by preferred_language).
+    Sources lacking the column are left out. Wilson intervals via `proportion`.
+    """
+    parts = []
+    if by == "language":
+        long = split_languages(pas)
+        if len(long):
+            parts.append(long.groupby("language").size().rename("count").reset_index()
+                         .assign(source=SOURCES["pas"], total=len(pas)))
+        if len(recipients):
+            rec = recipients.assign(language=recipients["preferred_language"])
+            parts.append(rec.groupby("language").size().rename("count").reset_index()
+                         .assign(source=SOURCES["recipients"], total=len(rec)))
+        key = "language"
+    else:
+        key = by
+        for name, frame in (("pas", pas), ("recipients", recipients)):
+            if by in frame and len(frame):
+                n = frame.groupby(by).size().rename("count").reset_index()
+                parts.append(n.assign(source=SOURCES[name], total=len(frame)))
+        if population is not None and by in population and len(population):
+            # whole people: an age band straddling 18 gives a fractional adult population
+            n = population.groupby(by)["population"].sum().round().rename("count").reset_index()
+            parts.append(n.assign(source=SOURCES["population"], total=n["count"].sum()))
+    if not parts:
+        return pd.DataFrame(columns=[key, "source", "count", "total", "value", "lower", "upper"])
+    counts = pd.concat(parts, ignore_index=True)
+    counts[["count", "total"]] = counts[["count", "total"]].astype("int64")
+    out = proportion(counts, "count", "total", by=["source", key], conf=conf)
+    return out.rename(columns={key: "group"}).assign(dimension=by)
+
+
+def _wide_counts(comp: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
+    """Composition counts as one row per group and one column per source (0 where absent)."""
+    part = comp[comp["source"].isin(sources)]
+    wide = part.pivot_table(index="group", columns="source", values="count", aggfunc="sum",
+                            fill_value=0)
+    return wide.reindex(columns=list(sources), fill_value=0).reset_index()
+
+
+def dissimilarity(comp: pd.DataFrame, conf: float = 0.95, n_boot: int = 1000,
+                  seed: int = 2024) -> pd.DataFrame:
+    """Index of dissimilarity between active PAs and each comparison population.
+
+    `comp` is one dimension of `composition` (e.g. ethnic_group_broad). 'Not stated' is left out
+    (it is not a group the population has). Uses `dissimilarity_index` (bootstrap CI).
+    """
+    comp = comp[comp["group"] != codes.NOT_STATED]
+    rows = []
+    for other in (SOURCES["recipients"], SOURCES["population"]):
+        if not (comp["source"] == other).any() or not (comp["source"] == SOURCES["pas"]).any():
+            continue
+        wide = _wide_counts(comp, [SOURCES["pas"], other]).rename(
+            columns={SOURCES["pas"]: "pas", other: "other"})
+        est = dissimilarity_index(wide, "pas", "other", conf=conf, n_boot=n_boot, seed=seed)
+        rows.append(est.assign(comparison=f"{SOURCES['pas']} vs {other}"))
+    cols = ["comparison", "pas", "other", "categories", "value", "lower", "upper", "conf",
+            "method", "note"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def representation(comp: pd.DataFrame, reference: str = "White", conf: float = 0.95
+                   ) -> pd.DataFrame:
+    """How each ethnic group is represented among PAs, two ways, each group on its own.
+
+    `ratio_to_recipients`: share of PAs in the group / share of DP recipients employing PAs in
+    it (1 = PAs mirror the people who employ them; `compare_proportions`, Katz CI).
+    `relative_likelihood`: SC-WRES relative likelihood of an adult in the group being an active
+    PA compared with `reference` adults (PAs / adults, over the same for the reference group;
+    `relative_likelihood`). Rows: measure, group, value, lower, upper, with the counts.
+    """
+    cols = ["measure", "group", "x", "n", "ref_x", "ref_n", "value", "lower", "upper", "conf",
+            "note"]
+    comp = comp[comp["group"] != codes.NOT_STATED]
+    frames = []
+    pair = comp[comp["source"].isin([SOURCES["pas"], SOURCES["recipients"]])]
+    if pair["source"].nunique() == 2:
+        ratio = compare_proportions(pair, "count", "total", group="source",
+                                          reference=SOURCES["recipients"], by="group", conf=conf)
+        ratio = ratio[ratio["measure"] == "ratio"]
+        frames.append(ratio.rename(columns={"count": "x", "total": "n", "ref_count": "ref_x",
+                                            "ref_total": "ref_n"})
+                      .assign(measure="ratio_to_recipients"))
+    wide = _wide_counts(comp, [SOURCES["pas"], SOURCES["population"]])
+    if (wide[SOURCES["population"]] > 0).any() and (wide["group"] == reference).any():
+        wide = wide[wide[SOURCES["population"]] > 0].rename(
+            columns={SOURCES["pas"]: "x", SOURCES["population"]: "n"})
+        wide[["x", "n"]] = wide[["x", "n"]].astype("int64")
+        rl = relative_likelihood(wide, "x", "n", group="group", reference=reference,
+                                       conf=conf)
+        frames.append(rl.assign(measure="relative_likelihood"))
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+# --------------------------------------------------------------------------- language coverage
+def _area(frame: pd.DataFrame, area_level: str) -> pd.Series:
+    """The area each row is in; blank when the column is absent."""
+    if area_level in frame:
+        return frame[area_level].astype("string").str.strip().replace("", pd.NA)
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def area_language_grid(pas: pd.DataFrame, recipients: pd.DataFrame,
+                       area_level: str = "area_code") -> pd.DataFrame:
+    """Per area and language recipients prefer: recipients and active PAs who speak it there."""
+    cols = ["area", "language", "recipients", "pas"]
+    if recipients.empty:
+        return pd.DataFrame(columns=cols)
+    rec = recipients.assign(area=_area(recipients, area_level),
+                            language=recipients["preferred_language"])
+    rec = rec[rec["language"].notna() & (rec["language"] != NOT_RECORDED) & rec["area"].notna()]
+    n_rec = rec.groupby(["area", "language"]).size().rename("recipients")
+    long = split_languages(pas)
+    long = long.assign(area=_area(long, area_level))
+    n_pa = long[long["area"].notna()].groupby(["area", "language"])["pa_id"].nunique()
+    grid = n_rec.to_frame().join(n_pa.rename("pas"), how="left").fillna({"pas": 0})
+    return grid.reset_index().astype({"recipients": "int64", "pas": "int64"})[cols]
+
+
+def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
+                      area_level: str = "area_code", conf: float = 0.95) -> pd.DataFrame:
+    """For each language recipients prefer: the gap between speakers and PAs who speak it.
+
+    Columns: language, recipients, pas (active PAs speaking it anywhere), pas_per_10,
+    with_area (recipients whose area is known), no_pa_area (of those, living in an area where
+    no active PA speaks it), areas (areas where its speakers live), areas_without, and the gap
+    share no_pa_area / with_area with a Wilson interval (value, lower, upper). Ranked by the lower
+    confidence limit of the gap (large gaps backed by enough people first), then the gap, then
+    recipients. 'Not recorded' is not a language and is left out.
+    """
+    cols = ["language", "recipients", "share_of_recipients", "pas", "pas_per_10", "with_area",
+            "no_pa_area", "areas", "areas_without", "value", "lower", "upper", "conf", "note"]
+    rec = recipients[recipients["preferred_language"].notna()
+                     & (recipients["preferred_language"] != NOT_RECORDED)] \
+        if len(recipients) else recipients
+    if rec.empty:
+        return pd.DataFrame(columns=cols)
+    per_lang = rec.groupby("preferred_language").size().rename("recipients")
+    long = split_languages(pas)
+    speaking = long.groupby("language")["pa_id"].nunique().rename("pas")
+    out = per_lang.to_frame().join(speaking, how="left").fillna({"pas": 0})
+    out.index.name = "language"
+    grid = area_language_grid(pas, rec, area_level)
+    grid = grid.assign(gap=grid["pas"] == 0)
+    by_lang = grid.groupby("language").agg(
+        with_area=("recipients", "sum"),
+        no_pa_area=("recipients", lambda s: s[grid.loc[s.index, "gap"]].sum()),
+        areas=("area", "nunique"),
+        areas_without=("gap", "sum"))
+    out = out.join(by_lang, how="left").fillna(0).reset_index()
+    out = out.astype({c: "int64" for c in ["recipients", "pas", "with_area", "no_pa_area",
+                                             "areas", "areas_without"]})
+    out["share_of_recipients"] = out["recipients"] / len(recipients)
+    out["pas_per_10"] = 10 * out["pas"] / out["recipients"]
+    known = out[out["with_area"] > 0]
+    gap = proportion(known, "no_pa_area", "with_area", by="language", conf=conf)
+    out = out.merge(gap[["language", "value", "lower", "upper", "conf", "note"]],
+                    on="language", how="left")
+    out["note"] = out["note"].where(out["with_area"] > 0, "no recipient has a recorded area")
+    out = out.sort_values(["lower", "value", "recipients"], ascending=False, na_position="last")
+    return out.reset_index(drop=True)[cols]

@@ -1,0 +1,333 @@
+"""Notebook 02's displays, part one: key findings, the Data section, who the PAs are and language
+coverage. Each show_* takes the report's Publication and shows one table, chart or list; it
+formats what was published and computes nothing from the data (display_recruitment.py has the
+rest)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analyses.pa_market.compute_workforce import SOURCES
+from evalkit.analyses.pa_market.findings import data_notes, key_findings
+from evalkit.data import codes
+from evalkit.report import charts, findings, style, tables, wording
+from evalkit.report.findings import fmt_share
+from evalkit.report.publication import Publication
+from evalkit.sdc import disclosure
+
+DIMENSION_LABELS = {"ethnic_group_broad": "Ethnic group (broad)", "ethnic_group": "Ethnic group",
+                    "gender": "Gender", "language": "Language", "religion": "Religion"}
+HEATMAP_LANGUAGES = 8  # languages other than English in the area heatmap
+
+
+def when(pub: Publication) -> str:
+    """The month of the register snapshot described ('March 2026'), or 'no snapshot'."""
+    snapshot = pub.context["snapshot"]
+    return wording.month(snapshot) if snapshot is not None else "no snapshot"
+
+
+def interval_text(df: pd.DataFrame) -> pd.Series:
+    """'a to b' percentage strings for a frame's lower/upper (blank where missing)."""
+    return df.apply(lambda r: "" if pd.isna(r["lower"]) else
+                    f"{fmt_share(r['lower'])} to {fmt_share(r['upper'])}", axis=1)
+
+
+# --- Key findings -----------------------------------------------------------------------
+def show_key_findings(pub: Publication) -> None:
+    """Key findings as a bullet list."""
+    findings.key_findings(key_findings(pub))
+
+
+# --- Data -------------------------------------------------------------------------------
+def show_snapshots(pub: Publication) -> None:
+    """Register snapshots: agencies returning, PAs listed and active, at each snapshot."""
+    s, c = pub["snapshots"], pub.context
+    if s.empty:
+        style.say("There is no PA register in this data folder.")
+        return
+    t = pd.DataFrame({"snapshot": s["snapshot_date"].dt.strftime("%Y-%m-%d"),
+                      "returns": s["returns"].astype(str) + " of " + s["agencies"].astype(str),
+                      "active_pas": s["active_pas"]})
+    style.say(f"This report covers {c['place']}. The register has {len(c['snapshot_dates'])} "
+              f"snapshot(s); the report describes the one of {wording.day(c['snapshot'])}, and "
+              f"people with a Direct Payment on {wording.day(c['as_at'])}.")
+    tables.table(t, ["active_pas"], min_cell=c["min_cell"], caption="PA register snapshots",
+                 labels={"snapshot": "Snapshot", "returns": "Agency returns received",
+                         "active_pas": "Active PAs (each counted once)"})
+
+
+def show_returns(pub: Publication) -> None:
+    """PAs returned per agency per snapshot, a Total row, and which returns are missing."""
+    r = pub["returns"]
+    if r.empty:
+        style.say("There is no PA register in this data folder.")
+        return
+    r = r.assign(snapshot=r["snapshot_date"].dt.strftime("%Y-%m-%d"))
+    wide = r.pivot(index="agency", columns="snapshot", values="pas")
+    snaps = list(wide.columns)
+    wide.loc["Total"] = wide.sum()
+    missing = r[r["missing"]].groupby("agency")["snapshot"].agg(", ".join)
+    wide["No return for"] = [missing.get(a, "") for a in wide.index]
+    wide = wide.reset_index().rename(columns={"agency": "Agency"})
+    tables.table(wide, snaps, min_cell=pub.context["min_cell"], total_row=("Agency", "Total"),
+                 caption=f"PA listings returned by each agency at each snapshot; "
+                 f"{int(r['missing'].sum())} missing return(s), shown as 0 and named in the "
+                 "last column")
+
+
+def show_data_quality(pub: Publication) -> None:
+    """Rows read, kept and excluded (with the reason) for the files this notebook uses, then
+    what the data lack."""
+    tables.quality_table(pub["quality"], min_cell=pub.context["min_cell"],
+                         notes=data_notes(pub))
+
+
+# --- Who the PAs are --------------------------------------------------------------------
+def composition_table(pub: Publication, by: str) -> pd.DataFrame:
+    """One row per group, count and share in each source, and a Total row (except for
+    languages, which a PA can have several of)."""
+    comp = pub.get(f"composition/{by}")
+    if comp is None:
+        return pd.DataFrame()
+    srcs = [s for s in SOURCES.values() if s in set(comp["source"])]
+    wide = comp.pivot_table(index="group", columns="source", values=["count", "value"],
+                            aggfunc="first")
+    out = pd.DataFrame({"Group": wide.index.astype(str)})
+    for src in srcs:
+        out[f"{src}: n"] = wide[("count", src)].fillna(0).astype("int64").to_numpy()
+        out[f"{src}: %"] = wide[("value", src)].fillna(0).to_numpy()
+    if by != "language":
+        total = {"Group": "Total", **{f"{s}: n": int(out[f"{s}: n"].sum()) for s in srcs},
+                 **{f"{s}: %": 1.0 for s in srcs}}
+        out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    return out
+
+
+def show_composition(pub: Publication, by: str = "ethnic_group_broad") -> None:
+    """Composition table for one dimension: active PAs, DP recipients employing PAs, adults."""
+    what = DIMENSION_LABELS.get(by, by)
+    t = composition_table(pub, by)
+    if t.empty:
+        style.say(f"{what}: not recorded in this data, so not shown.")
+        return
+    counts = [c for c in t.columns if c.endswith(": n")]
+    rates = {c[:-3] + ": %": (c, c) for c in counts}
+    note = (" A PA can speak several languages, so shares add to more than 100%."
+            if by == "language" else "")
+    tables.table(t, counts, min_cell=pub.context["min_cell"], rate_cols=rates,
+                 share_cols=list(rates), labels={c: c for c in t.columns},  # as written above
+                 total_row=None if by == "language" else ("Group", "Total"),
+                 caption=f"{what} of active PAs ({when(pub)}), of people with a Direct Payment "
+                 f"used for PAs{'' if by == 'language' else ', and of adults'}.{note}")
+
+
+def _hidden_in_table(pub: Publication, comp: pd.DataFrame, by: str = "ethnic_group_broad"
+                     ) -> pd.Series:
+    """Rows of `comp` whose count the composition table suppresses, including cells hidden
+    only so that a small group (e.g. 'Not stated', not charted) cannot be worked out from the
+    total: the chart must not show what the table hides."""
+    t = composition_table(pub, by)
+    counts = [c for c in t.columns if c.endswith(": n")]
+    shown = disclosure.suppress(t, counts, threshold=pub.context["min_cell"],
+                                total_row=("Group", "Total")).set_index("Group")
+    hidden = {(g, c[:-3]) for c in counts for g in shown.index
+              if shown.loc[g, c] == disclosure.SUPPRESSED}
+    return pd.Series([(g, src) in hidden for g, src in zip(comp["group"], comp["source"],
+                                                           strict=True)],
+                     index=comp.index, dtype=bool)
+
+
+def show_composition_chart(pub: Publication) -> None:
+    """Share of each broad ethnic group among PAs, recipients and adults (dots with CIs)."""
+    comp = pub.get("composition/ethnic_group_broad")
+    k = pub.context["min_cell"]
+    if comp is None or comp.empty:
+        style.say("Ethnic group is not recorded, so the composition chart is not shown.")
+        return
+    ok = comp[disclosure.share_shown(comp["count"], comp["total"], k)
+              & ~_hidden_in_table(pub, comp)]
+    groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
+    pas = ok[ok["source"] == SOURCES["pas"]].set_index("group")["value"]
+    rec_ = ok[ok["source"] == SOURCES["recipients"]].set_index("group")["value"]
+    gap = (pas - rec_).dropna()
+    if len(gap):
+        g = gap.abs().idxmax()
+        more = "more" if gap[g] > 0 else "less"
+        title = (f"{g} people are {more} common among PAs ({fmt_share(pas[g])}) than among people "
+                 f"who employ PAs ({fmt_share(rec_[g])})")
+    else:
+        title = "Ethnic mix of active PAs and of the people they could work for"
+    fig, ax = style.figure(8, 0.6 * len(groups) + 2)
+    y = np.arange(len(groups))[::-1]
+    for i, src in enumerate(SOURCES.values()):
+        d = ok[ok["source"] == src].set_index("group").reindex(groups)
+        ax.errorbar(d["value"] * 100, y + (1 - i) * 0.2,
+                    xerr=[(d["value"] - d["lower"]) * 100, (d["upper"] - d["value"]) * 100],
+                    fmt="o", color=style.PALETTE[i], capsize=2, label=src)
+    ax.set_yticks(y, groups)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    style.finish(fig, ax, title=title, subtitle=f"Share by broad ethnic group, {when(pub)}, 95% "
+                 f"confidence intervals; groups with fewer than {k} people are not shown",
+                 xlabel="% of each population", ylabel="")
+    alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
+           "who employ PAs and adults: " + "; ".join(
+               f"{r.group} {r.source} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
+    style.show(fig, alt)
+
+
+def show_dissimilarity(pub: Publication) -> None:
+    """Index of dissimilarity (broad ethnic groups) with its bootstrap CI."""
+    d = pub["dissimilarity"]
+    if d.empty:
+        style.say("The index of dissimilarity needs the ethnic group of PAs and of a comparison "
+                  "population; it cannot be computed here.")
+        return
+    t = d[["comparison", "pas", "other", "value"]].assign(ci=interval_text(d))
+    tables.table(t, ["pas", "other"], min_cell=pub.context["min_cell"], share_cols=["value"],
+                 labels={"pas": "Active PAs", "other": "People compared with",
+                         "value": "Index of dissimilarity", "ci": "95% CI"},
+                 caption="Index of dissimilarity: the share of PAs who would need to be from a "
+                 "different broad ethnic group for the two mixes to match (0% = identical)")
+
+
+def show_representation(pub: Publication) -> None:
+    """Relative likelihood (SC-WRES) of adults in each group being an active PA, vs White."""
+    k = pub.context["min_cell"]
+    rep = pub["representation"]
+    rl = rep[rep["measure"] == "relative_likelihood"]
+    rl = rl[~disclosure.small(rl["x"], k) & rl["value"].notna()]
+    if rl.empty:
+        style.say("Relative likelihoods need the adult population by ethnic group and enough PAs "
+                  "in each group; they cannot be shown here.")
+        return
+    low = rl[rl["upper"] < 1]
+    title = (f"Adults from {len(low)} ethnic group(s) are less likely than White adults to "
+             "work as a PA" if len(low) else
+             "No ethnic group is clearly less likely than White adults to work as a PA")
+    charts.ratio_dots(rl, "group", what="the relative likelihood of adults in each broad ethnic "
+                      "group being an active PA compared with White adults", title=title,
+                      subtitle=f"Relative likelihood (SC-WRES) vs White adults, {when(pub)}, "
+                      "95% CIs; 1 = equally likely", xlabel="Relative likelihood (log scale)",
+                      ylabel="Ethnic group (broad)", sort=False)
+
+
+# --- Language coverage ------------------------------------------------------------------
+def show_language_supply(pub: Publication) -> None:
+    """For each language people with a DP prefer: how many, and active PAs who speak it."""
+    c = pub["coverage"]
+    if c.empty:
+        style.say("No one with a Direct Payment has a recorded preferred language, so language "
+                  "coverage cannot be measured.")
+        return
+    t = c.sort_values("recipients", ascending=False).reset_index(drop=True)[
+        ["language", "recipients", "share_of_recipients", "pas", "pas_per_10"]]
+    tables.table(t, ["recipients", "pas"], min_cell=pub.context["min_cell"],
+                 rate_cols={"share_of_recipients": ("recipients", "recipients"),
+                            "pas_per_10": ("pas", "recipients")},
+                 share_cols=["share_of_recipients"],
+                 labels={"recipients": "People with a DP",
+                         "share_of_recipients": "% of people with a DP",
+                         "pas": "Active PAs who speak it", "pas_per_10": "PAs per 10 people"},
+                 caption=f"Preferred languages of people with a Direct Payment "
+                 f"({wording.month(pub.context['as_at'])}) and active PAs who speak them "
+                 f"({when(pub)})")
+
+
+def show_language_gaps(pub: Publication) -> None:
+    """Ranked gap table: people living where no active PA speaks their language (Wilson CI)."""
+    c = pub["coverage"]
+    c = c[c["with_area"] > 0]
+    if c.empty:
+        style.say("No one with a Direct Payment has both a recorded language and a recorded area, "
+                  "so the gap by area cannot be measured.")
+        return
+    t = pd.DataFrame({"language": c["language"], "covered": c["with_area"] - c["no_pa_area"],
+                      "no_pa_area": c["no_pa_area"], "with_area": c["with_area"],
+                      "value": c["value"], "ci": interval_text(c), "areas": c["areas"],
+                      "areas_without": c["areas_without"]})
+    gap = ("no_pa_area", "with_area")
+    tables.table(t, ["covered", "no_pa_area"], min_cell=pub.context["min_cell"],
+                 total_col="with_area", share_cols=["value"],
+                 rate_cols={"value": gap, "ci": gap, "areas": ("with_area", "with_area"),
+                            "areas_without": gap},
+                 labels={"covered": "Living where a PA speaks it",
+                         "no_pa_area": "Living where no PA speaks it",
+                         "with_area": "People (area known)",
+                         "value": "% living where no PA speaks it", "ci": "95% CI",
+                         "areas": "Areas where they live",
+                         "areas_without": "Areas with no PA speaking it"},
+                 caption="Language gaps, largest first (ranked by the lower end of the 95% CI): "
+                 f"people with a DP living in an area where no active PA ({when(pub)}) speaks "
+                 "their language")
+
+
+def show_language_gap_chart(pub: Publication) -> None:
+    """Share of each language's speakers living where no active PA speaks it (dots, CIs)."""
+    k = pub.context["min_cell"]
+    c = pub["coverage"]
+    c = c[c["value"].notna()]
+    ok = c[disclosure.share_shown(c["no_pa_area"], c["with_area"], k)]
+    if ok.empty:
+        style.say("No language has enough speakers to chart its coverage without risking "
+                  "disclosure.")
+        return
+    top = ok.iloc[0]
+    what = "the share of people with a DP living where no active PA speaks their language"
+    charts.ci_dots(ok, "language", title=f"{fmt_share(top['value'])} of {top['language']} "
+                   f"speakers with a DP live where no active PA speaks {top['language']}",
+                   subtitle="Share of each language's DP recipients living in an area with no "
+                   f"active PA who speaks it, {when(pub)}, 95% CIs."
+                   + charts.hidden_note(len(c) - len(ok), k, "language(s)"),
+                   xlabel="% living where no active PA speaks their language",
+                   alt=charts.alt_text("Dot chart", what, ok, "language"),
+                   ylabel="Preferred language", sort=False)
+
+
+def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
+    """Areas x languages: active PAs who speak it per 10 speakers there; suppressed = [c].
+
+    The `top` languages other than English with most speakers; areas where no cell can be shown
+    are left out (and counted in the subtitle).
+    """
+    k = pub.context["min_cell"]
+    by_size = pub["coverage"].sort_values("recipients", ascending=False)
+    langs = [x for x in by_size["language"] if x != "English"][:top]
+    grid = pub["grid"]
+    g = grid[grid["language"].isin(langs)]
+    if g.empty:
+        style.say("There are not enough people with a recorded area and language for an area "
+                  "heatmap.")
+        return
+    wide_r = g.pivot(index="area", columns="language", values="recipients").reindex(
+        columns=langs).fillna(0)
+    wide_p = g.pivot(index="area", columns="language", values="pas").reindex(
+        columns=langs).fillna(0)
+    rec_shown = disclosure.suppress(wide_r, langs, threshold=k)
+    pas_shown = disclosure.suppress(wide_p, langs, threshold=k)
+    hidden = (rec_shown == disclosure.SUPPRESSED) | (pas_shown == disclosure.SUPPRESSED)
+    rate = 10 * wide_p / wide_r.where(wide_r > 0)
+    shown = rate.astype(object).where(~hidden, disclosure.SUPPRESSED)
+    visible = rate.notna() & ~hidden
+    if not visible.any().any():
+        style.say("Every area-language cell holds fewer than "
+                  f"{k} people or PAs, so the area heatmap is not shown.")
+        return
+    rows = visible.any(axis=1)
+    shown, n_shown = shown[rows], int(visible.sum().sum())
+    none = int(((rate == 0) & ~hidden).sum().sum())
+    title = (f"{none} of {n_shown} area-language cells with enough people to show have no "
+             "active PA living there who speaks the language" if none else "Every "
+             "area-language cell with enough people to show has an active PA who speaks it")
+    left_out = f"; {int((~rows).sum())} areas with nothing to show left out" if (~rows).any() \
+        else ""
+    fig = style.heatmap(shown, title=title,
+                        subtitle=f"Active PAs who speak each language per 10 people with a DP "
+                        f"who prefer it, by area, {when(pub)}; 0 = no active PA there speaks "
+                        "it; blank = nobody there prefers it; "
+                        f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs{left_out}",
+                        xlabel="Language", ylabel="Area code", fmt="{:,.0f}")
+    style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs per "
+               f"10 people with a DP who prefer the language; {none} of {n_shown} shown cells "
+               f"have no PA who speaks it; {int(hidden[rows].sum().sum())} cells are "
+               "suppressed.")

@@ -1,0 +1,255 @@
+"""Notebook 02's displays, part two: time to recruit, match achieved, change between snapshots,
+and the methods and caveats. Each show_* takes the report's Publication and formats what was
+published (display.py has the first part)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evalkit.analyses.pa_market.compute_recruitment import (
+    ALL_REQUESTS,
+    NO_PREFERENCE_GROUP,
+    PREFERENCE_LABELS,
+)
+from evalkit.analyses.pa_market.display import interval_text, when
+from evalkit.analyses.pa_market.findings import ci_text, data_notes, days_text
+from evalkit.data import codes
+from evalkit.report import charts, style, tables, wording
+from evalkit.report.findings import fmt_share
+from evalkit.report.publication import Publication
+from evalkit.sdc import disclosure
+
+MAX_DAYS = 182  # the recruitment curves stop at about six months
+SOURCE_LABELS = {"register": "PA register", "agency": "Support agency",
+                 "family member": "Family member", "word of mouth": "Word of mouth",
+                 "not recorded": codes.NOT_RECORDED}
+CHANGE_LABELS = {"all": "All PAs", "ethnic_group_broad": "Broad ethnic group",
+                 "language": "Language"}
+AREA_WORDS = {"area_code": "ward or small area", "la_code": "the whole council"}
+
+
+def _request_label(group: str) -> str:
+    """'Requests stating a language preference', 'Hospital-discharge requests', ..."""
+    if group == PREFERENCE_LABELS["hospital_discharge"]:
+        return "Hospital-discharge requests"
+    if group in (ALL_REQUESTS, NO_PREFERENCE_GROUP):
+        return f"Requests with {group.lower()}" if group == NO_PREFERENCE_GROUP else group
+    return f"Requests stating a {group.lower()} preference"
+
+
+# --- Time to recruit --------------------------------------------------------------------
+def show_recruitment_curves(pub: Publication, max_days: int = MAX_DAYS) -> None:
+    """Kaplan-Meier curves: share of requests still waiting, by stated preference."""
+    k = pub.context["min_cell"]
+    c, medians = pub["curves"], pub["medians"]
+    sizes = medians.set_index("group")["n"] if len(medians) else pd.Series(dtype=float)
+    groups = [g for g in sizes.index if sizes[g] >= k]
+    if len(groups) > len(style.PALETTE):  # one colour each; the table has all requests
+        groups = [g for g in groups if g != ALL_REQUESTS][:len(style.PALETTE)]
+    if c.empty or not groups:
+        style.say("There are not enough PA requests to draw time-to-recruit curves.")
+        return
+    med = medians.set_index("group")
+    slow = [(g, med.loc[g, "value"]) for g in groups if g != ALL_REQUESTS
+            and pd.notna(med.loc[g, "value"])]
+    title = "Time from a request to a PA starting"
+    if slow and pd.notna(med.loc[ALL_REQUESTS, "value"]):
+        g, v = max(slow, key=lambda x: x[1])
+        title = (f"{_request_label(g)} waited longest: median {v:.0f} days against "
+                 f"{med.loc[ALL_REQUESTS, 'value']:.0f} for all requests")
+    d = c[c["group"].isin(groups) & (c["time"] <= max_days)]
+    start = pd.DataFrame({"group": groups, "time": 0.0, "surv": 1.0, "lower": 1.0, "upper": 1.0})
+    d = pd.concat([start, d[["group", "time", "surv", "lower", "upper"]]], ignore_index=True)
+    d[["surv", "lower", "upper"]] = d[["surv", "lower", "upper"]] * 100
+    fig = style.km_chart(d, value="surv", group="group", title=title,
+                         subtitle="Kaplan-Meier estimate with 95% bands; open and withdrawn "
+                         "requests are censored; groups overlap (a request can state several "
+                         "preferences)", xlabel="Days since the request",
+                         ylabel="% of requests still waiting")
+    alt = ("Step chart of the share of PA requests still waiting by days since the request, "
+           "for " + "; ".join(f"{g} (median {days_text(med.loc[g, 'value'])} days)"
+                              for g in groups) + ".")
+    style.show(fig, alt)
+
+
+def show_time_to_fill(pub: Publication) -> None:
+    """Median days with CI and share filled within each target, by request group."""
+    med = pub["medians"]
+    if med.empty:
+        style.say("There are no PA requests, so time to recruit cannot be measured.")
+        return
+    t = pd.DataFrame({"group": med["group"], "n": med["n"].astype("int64"),
+                      "events": med["events"].astype("int64"),
+                      "median": med["value"].map(days_text),
+                      "median_ci": med.apply(lambda r: f"{days_text(r['lower'])} to "
+                                             f"{days_text(r['upper'])}", axis=1)})
+    labels = {"group": "Requests", "n": "Number", "events": "Filled", "median": "Median days",
+              "median_ci": "95% CI (days)"}
+    for days, part in pub["filled"].groupby("days", sort=False):
+        # blank where the target is not set for the group (the discharge target applies to
+        # hospital-discharge requests, and to all requests for comparison)
+        key, part = f"within_{int(days)}", part.set_index("group")
+        labels |= {key: f"Filled within {int(days)} days",
+                   f"{key}_ci": f"Filled within {int(days)} days (95% CI)"}
+        t[key] = t["group"].map(part["value"].map(fmt_share)).fillna("")
+        t[f"{key}_ci"] = t["group"].map(
+            interval_text(part.reset_index()).set_axis(part.index)).fillna("")
+    days = pub.context["discharge_target_days"]
+    discharge = ("" if days in pub.context["target_days"] else f". The {days}-day target is "
+                 "for hospital discharge, shown for all requests to compare")
+    tables.table(t, ["n", "events"], min_cell=pub.context["min_cell"], labels=labels,
+                 rate_cols={c: ("n", "n") for c in t.columns if c not in ("group", "n", "events")},
+                 caption="Days from request to a PA starting (Kaplan-Meier; open and withdrawn "
+                 "requests count for as long as they were observed, never dropped)" + discharge)
+
+
+def show_recruitment_cox(pub: Publication) -> None:
+    """Hazard ratios of being filled, each preference type vs none (Cox PH)."""
+    cox = pub["cox"]
+    c = cox[cox["value"].notna()]
+    if c.empty:
+        style.say("There are too few filled requests to model who waits longer.")
+        return
+    slow = c[c["upper"] < 1]
+    title = (f"Requests stating a {' or '.join(slow['preference'].str.lower())} preference "
+             "take longer to fill" if len(slow) else
+             "None of the stated preferences clearly changes how quickly a request is filled")
+    charts.ratio_dots(c, "preference", what="hazard ratios of a request being filled, for "
+                      "requests stating each preference against those that do not", title=title,
+                      subtitle="Hazard ratio of being filled (Cox model, each type adjusted for "
+                      "the others), 95% CIs; below 1 = waits longer", xlabel="Hazard ratio: how "
+                      "quickly filled, against requests without the preference (log scale)",
+                      ylabel="Stated preference", after="Below 1 means slower.", sort=False)
+    for r in cox[cox["value"].isna()].itertuples():
+        style.say(f"{r.preference}: not in the model ({r.note}).")
+
+
+# --- Match achieved ---------------------------------------------------------------------
+def show_match(pub: Publication) -> None:
+    """Of filled requests with each preference, the share whose PA matched it (Wilson CI)."""
+    t = pub["match"]
+    if t.empty:
+        style.say("No filled request states a preference whose match can be checked against the "
+                  "register.")
+        return
+    d = t[["preference", "filled", "checked", "matched", "value"]].assign(
+        ci=interval_text(t), not_on_register=t["not_on_register"])
+    share = ("matched", "checked")
+    tables.table(d, ["filled", "checked", "matched", "not_on_register"],
+                 min_cell=pub.context["min_cell"], rate_cols={"value": share, "ci": share},
+                 share_cols=["value"],
+                 labels={"filled": "Filled requests stating it",
+                         "checked": "PA found on the register", "value": "% matched",
+                         "ci": "95% CI", "not_on_register": "PA not on the register"},
+                 caption="Match achieved: of filled requests stating a preference, the share "
+                 "whose PA met it")
+
+
+def show_match_sources(pub: Publication) -> None:
+    """How PAs were found, by the person's broad ethnic group (share of filled requests)."""
+    s = pub["sources"]
+    if s.empty:
+        style.say("How PAs were found is not recorded (no match_source column), or no request "
+                  "was filled.")
+        return
+    s = s.assign(source=s["source"].map(lambda v: SOURCE_LABELS.get(v, v.capitalize())))
+    wide = s.pivot(index="group", columns="source", values="requests").fillna(0)
+    srcs = list(wide.columns)
+    wide = wide.astype("int64")
+    wide["Filled requests"] = wide.sum(axis=1)
+    order = [g for g in [ALL_REQUESTS, *codes.BROAD_GROUPS, "Not known"] if g in wide.index]
+    wide = wide.reindex(order).reset_index().rename(columns={"group": "Group"})
+    for c in srcs:
+        wide[f"% {c}"] = wide[c] / wide["Filled requests"]
+    rates = {f"% {c}": (c, "Filled requests") for c in srcs}
+    fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == SOURCE_LABELS["family member"])]
+    cap = "How PAs were found, by the person's ethnic group"
+    if len(fam) and disclosure.share_shown(fam["requests"].iloc[0], fam["total"].iloc[0],
+                                           pub.context["min_cell"]):
+        cap += (f": {fmt_share(fam['value'].iloc[0])} of filled requests were filled by a family "
+                f"member ({ci_text(fam.iloc[0])}); relatives, including those living elsewhere, "
+                "may be employed as PAs")
+    tables.table(wide, srcs, min_cell=pub.context["min_cell"], rate_cols=rates,
+                 share_cols=list(rates), labels={c: c for c in wide.columns},  # source names
+                 total_col="Filled requests", total_row=("Group", ALL_REQUESTS), caption=cap)
+
+
+# --- Change between snapshots -----------------------------------------------------------
+def _change_rows(ch: pd.DataFrame) -> pd.DataFrame:
+    """The columns of the change table from a `snapshot_change` frame."""
+    return pd.DataFrame({"group": ch["group"], "stayed": ch["retained"], "left": ch["leavers"],
+                         "joined": ch["joiners"], "net": ch["net"], "retention": ch["value"],
+                         "ci": interval_text(ch)})
+
+
+def show_change(pub: Publication, by: str = "all") -> None:
+    """Joiners, leavers, net change and retention between the last two snapshots."""
+    dates = pub.context["snapshot_dates"]
+    if len(dates) < 2:
+        style.say(f"The register has only {len(dates)} snapshot(s)"
+                  + (f" ({wording.day(dates[0])})" if dates else "")
+                  + ": change between snapshots needs at least two.")
+        return
+    ch = pub.get(f"change/{by}")
+    if ch is None or ch.empty:
+        style.say("No active PAs to compare between the last two snapshots.")
+        return
+    what = CHANGE_LABELS.get(by, by)
+    t, extra = _change_rows(ch), {}
+    if by == "ethnic_group_broad":
+        total = pub["change/all"].assign(group=CHANGE_LABELS["all"])
+        t = pd.concat([t, _change_rows(total)], ignore_index=True)
+        extra = {"total_row": ("group", CHANGE_LABELS["all"])}
+    note = " (a PA who speaks two languages counts in both)" if by == "language" else ""
+    r0 = ch.iloc[0]
+    tables.table(t, ["stayed", "left", "joined"], min_cell=pub.context["min_cell"],
+                 rate_cols={"net": ("joined", "left"), "retention": ("stayed", "left"),
+                            "ci": ("stayed", "left")},
+                 share_cols=["retention"],
+                 labels={"group": what, "net": "Net change", "ci": "95% CI"},
+                 caption=f"Active PAs at {wording.day(r0['from_date'])} who stayed or left by "
+                 f"{wording.day(r0['to_date'])}, and PAs who joined"
+                 f"{'' if by == 'all' else ' by ' + what.lower()}{note}; "
+                 "retention = share who stayed", **extra)
+
+
+# --- Methods and caveats ----------------------------------------------------------------
+def show_methods(pub: Publication) -> None:
+    """Methods and caveats, including what the data lack."""
+    c = pub.context
+    k = c["min_cell"]
+    area = AREA_WORDS.get(c["area_level"], c["area_level"])
+    extract = c["extract"]
+    end = f" ({wording.day(extract)})" if extract is not None and pd.notna(extract) else ""
+    lines = [
+        "- **The register only holds PAs known to the support agencies.** PAs employed "
+        "directly (found by word of mouth, or family members) are missing unless an agency "
+        "lists them, so coverage gaps may be smaller in reality, and unknowable from here.",
+        f"- **Who the PAs are.** Active PAs at the {when(pub)} snapshot, each counted once "
+        "however many agencies list them, against people with a Direct Payment used for PAs "
+        "(alone or with agency care) and the adult population. Shares have Wilson 95% CIs. The "
+        "index of dissimilarity (Duncan) has a percentile bootstrap CI; it is biased upwards "
+        "when counts are small. Relative likelihood follows the Social Care Workforce Race "
+        "Equality Standard: (PAs / adults) in a group over the same for White adults, each "
+        "group on its own (groups are never merged).",
+        f"- **Language coverage.** People with a Direct Payment on {wording.day(c['as_at'])} by "
+        f"preferred language, against active PAs at the {when(pub)} snapshot who list the "
+        f"language. An area ({area}) counts as having no PA who speaks it when no active PA "
+        "living in it lists it. PAs may travel beyond their area, so this is a measure of local "
+        "supply. 'Not recorded' is not treated as English.",
+        "- **Time to recruit.** Kaplan-Meier from request to filled; withdrawn requests are "
+        f"censored at withdrawal and open ones at the end of the data{end}; none is dropped. "
+        "Medians with log-transformed CIs (as R's survfit). A Cox proportional-hazards model "
+        "(Efron ties) with one indicator per preference type gives hazard ratios: below 1 "
+        "means such requests are filled more slowly.",
+        "- **Match achieved.** The PA who filled a request is looked up on the register by "
+        "their PA number; PAs not on the register are counted apart and left out of the share.",
+        "- **Councils.** The register has no council column, so when the data hold several "
+        "councils a PA belongs to the council whose areas include where the PA lives.",
+        f"- **Disclosure control.** Counts of 1 to {k - 1}, and figures from which they could "
+        "be worked out, are shown as [c]; charts leave out groups with such counts. No "
+        "person-level row or identifier is shown.",
+    ]
+    lacks = "\n".join(f"- {n}" for n in data_notes(pub))
+    lacking = f"\n\n**What this data folder lacks.**\n{lacks}" if lacks else ""
+    style.say("\n".join(lines) + lacking)

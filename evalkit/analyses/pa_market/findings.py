@@ -1,0 +1,175 @@
+"""Notebook 02's words and records, read from its Publication only: key findings, notes on what
+the data lack, the results.json rows, and the small wordings the displays share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.analyses.pa_market.compute import PARAMETERS
+from evalkit.analyses.pa_market.compute_recruitment import (
+    ALL_REQUESTS,
+    NO_PREFERENCE_GROUP,
+    PREFERENCE_LABELS,
+)
+from evalkit.analyses.pa_market.compute_workforce import SOURCES
+from evalkit.analyses.pa_market.publish import NOTEBOOK
+from evalkit.report import findings
+from evalkit.report import record as rec
+from evalkit.report.findings import fmt_share
+from evalkit.report.publication import Publication
+from evalkit.sdc import disclosure
+
+#: What each `Market.lacking` code means for the report ({la_code} and {area_level} filled in).
+LACKING = {
+    "register_not_split": "The PA register has no council or area codes matching {la_code}'s, "
+                          "so PAs of every council in the data folder are compared with this "
+                          "council's people.",
+    "no_register": "There is no PA register in this data folder, so nothing can be said about "
+                   "who the PAs are or which languages they speak.",
+    "no_requests": "There are no PA requests in this data folder, so time to recruit and match "
+                   "achieved cannot be measured.",
+    "no_dp_used_for": "support_episodes has no dp_used_for column, so every Direct Payment "
+                      "holder is compared with the PAs, including those who buy agency care.",
+    "no_preferred_language": "support_episodes has no preferred_language column, so language "
+                             "coverage cannot be measured.",
+    "no_area_episodes": "support_episodes has no {area_level} column, so coverage by area "
+                        "cannot be measured.",
+    "no_area_register": "pa_register has no {area_level} column, so coverage by area cannot be "
+                        "measured.",
+    "no_religion": "The PA register has no religion column, so faith is not described.",
+    "no_faith_preference": "PA requests have no faith_preference column, so faith preferences "
+                           "are not analysed.",
+    "no_match_source": "PA requests have no match_source column, so how PAs were found is not "
+                       "known.",
+}
+#: The results.json group of each request group.
+GROUP_KEYS = {ALL_REQUESTS: "all", NO_PREFERENCE_GROUP: "no_preference",
+              **{label: key for key, label in PREFERENCE_LABELS.items()}}
+COMPARISON_KEYS = {f"{SOURCES['pas']} vs {SOURCES['recipients']}": "recipients",
+                   f"{SOURCES['pas']} vs {SOURCES['population']}": "population"}
+
+
+# --------------------------------------------------------------------------- shared wording
+def ci_text(row: pd.Series, fmt: Callable[[float], str] = fmt_share) -> str:
+    """'95% CI a to b' for a row with lower, upper, conf."""
+    return f"{100 * row['conf']:.0f}% CI {fmt(row['lower'])} to {fmt(row['upper'])}"
+
+
+def days_text(v: float) -> str:
+    """Days as a whole number, or 'not reached' when the curve never gets there."""
+    return "not reached" if pd.isna(v) else f"{v:.0f}"
+
+
+def data_notes(pub: Publication) -> list[str]:
+    """The loader's warnings about these files, then what the data folder lacks, in words."""
+    c = pub.context
+    return [*c["warnings"], *(LACKING[code].format(la_code=c["la_code"],
+                                                   area_level=c["area_level"])
+                              for code in c["lacking"])]
+
+
+def gap_sentence(row: pd.Series) -> str:
+    """'Somali speakers (3.1% of people with a Direct Payment): 64% of them (95% CI ...) live
+    where no active PA speaks Somali, in 7 of the 12 areas they live in.' from one coverage row
+    (short enough for key findings with a language name of several words)."""
+    lang, n, without = row["language"], row["areas"], row["areas_without"]
+    where = (f"all {n} areas" if without == n else f"{without} of the {n} areas") \
+        if n > 1 else "the one area"
+    return (f"{lang} speakers ({fmt_share(row['share_of_recipients'])} of people with a Direct "
+            f"Payment): {fmt_share(row['value'])} of them ({ci_text(row)}) live where no active "
+            f"PA speaks {lang}, in {where} they live in.")
+
+
+# --------------------------------------------------------------------------- key findings
+def key_findings(pub: Publication) -> list[str]:
+    """3-6 plain sentences from the numbers, each with its uncertainty; disclosure-safe."""
+    k = pub.context["min_cell"]
+    coverage, medians, filled, cox = pub["coverage"], pub["medians"], pub["filled"], pub["cox"]
+    out = []
+    cov = coverage[(coverage["language"] != "English") & coverage["value"].notna()]
+    cov = cov[disclosure.share_shown(cov["no_pa_area"], cov["with_area"], k)
+              & (cov["recipients"] >= k)
+              & (cov["value"] > 0)]
+    out += [gap_sentence(r) for _, r in cov.head(2).iterrows()]
+    med = medians[medians["group"] == ALL_REQUESTS]
+    if len(med) and med["n"].iloc[0] >= k and pd.notna(med["value"].iloc[0]):
+        r = med.iloc[0]
+        f28 = filled[(filled["group"] == ALL_REQUESTS) & (filled["days"] == 28)]
+        tail = (f"; {fmt_share(f28['value'].iloc[0])} were filled within 28 days "
+                f"({ci_text(f28.iloc[0])})" if len(f28) and pd.notna(f28["value"].iloc[0])
+                else "")
+        out.append(f"Half of the {int(r['n']):,} requests for a PA were filled within "
+                   f"{days_text(r['value'])} days ({ci_text(r, days_text)} days){tail}.")
+    slow = cox[cox["value"].notna() & (cox["upper"] < 1)
+               & (cox["preference"] != PREFERENCE_LABELS["hospital_discharge"])
+               ].sort_values("value")  # discharge is a need, not a PA to match
+    for _, r in slow.head(1).iterrows():
+        out.append(findings.hazard_ratio_sentence(
+            f"requests that asked for a PA matching their {r['preference'].lower()}", r["value"],
+            r["lower"], r["upper"], comparison="requests without that preference",
+            event="were filled", conf=r["conf"]))
+    target = pub.context["discharge_target_days"]
+    hd = filled[(filled["group"] == PREFERENCE_LABELS["hospital_discharge"])
+                & (filled["days"] == target)]
+    if len(hd) and pd.notna(hd["value"].iloc[0]) and hd["n"].iloc[0] >= k:
+        r = hd.iloc[0]
+        out.append(f"{fmt_share(r['value'])} of requests for people leaving hospital were "
+                   f"filled within {target} days ({ci_text(r)}).")
+    d = pub["dissimilarity"]
+    if len(d) and pd.notna(d["value"].iloc[0]):
+        r = d.iloc[0]
+        out.append(f"To mirror the ethnic mix of the people who employ them, "
+                   f"{fmt_share(r['value'])} of active PAs would need to be from a different broad "
+                   f"ethnic group (index of dissimilarity, {ci_text(r)}).")
+    return out[:6] if out else ["There are not enough data to report a finding safely."]
+
+
+# --------------------------------------------------------------------------- results.json
+def estimates(pub: Publication) -> pd.DataFrame:
+    """The key estimates for results.json (names in docs/planted_effects.md, 02 section), with
+    the `note` that says why a limit is missing where the method gave one."""
+    cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n", "note"]
+    k = pub.context["min_cell"]
+    parts = []
+    cox = pub["cox"][pub["cox"]["value"].notna()]
+    parts.append(cox.assign(name="recruitment_hazard_ratio", reference="no such preference"))
+    cov = pub["coverage"][pub["coverage"]["value"].notna()]
+    cov = cov[disclosure.share_shown(cov["no_pa_area"], cov["with_area"], k)]
+    parts.append(cov.assign(name="language_gap", group=cov["language"], reference="",
+                            n=cov["with_area"]))
+    med = pub["medians"][pub["medians"]["n"] >= k]
+    parts.append(med.assign(name="recruitment_median_days", group=med["group"].map(GROUP_KEYS),
+                            reference=""))
+    fb = pub["filled"][pub["filled"]["n"] >= k]
+    parts.append(fb.assign(name="recruitment_filled_share", reference="",
+                           group=fb["group"].map(GROUP_KEYS) + ":" + fb["days"].astype(
+                               int).astype(str)))
+    dis = pub["dissimilarity"]
+    parts.append(dis.assign(name="pa_dissimilarity_index", n=dis["pas"], reference="",
+                            group="ethnic_group_broad:" + dis["comparison"].map(COMPARISON_KEYS)))
+    rep = pub["representation"]
+    rl = rep[rep["measure"] == "relative_likelihood"]
+    rl = rl[~disclosure.small(rl["x"], k) & ~disclosure.small(rl["ref_x"], k)]
+    parts.append(rl.assign(name="pa_relative_likelihood", reference="White", n=rl["x"]))
+    match = pub["match"]
+    mt = match[disclosure.share_shown(match["matched"], match["checked"], k)]
+    parts.append(mt.assign(name="pa_match_share", reference="", n=mt["checked"],
+                           group=mt["preference"].map(GROUP_KEYS)))
+    ret = pub["change/all"]
+    ret = ret[disclosure.share_shown(ret["retained"], ret["active_from"], k)]
+    parts.append(ret.assign(name="pa_retention", group="all", reference="",
+                            n=ret["active_from"]))
+    parts = [p.reindex(columns=cols) for p in parts if len(p)]
+    # Estimates on small counts are left out (disclosure control covers results.json too).
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def record(pub: Publication, path: str = "results.json") -> Path:
+    """Write the key estimates to `path` and the key findings to key_findings.md beside it."""
+    out = rec.record(estimates(pub), notebook=NOTEBOOK,
+                     parameters={k: pub.context[k] for k in PARAMETERS}, path=path)
+    findings.write_key_findings(key_findings(pub), out.parent / "key_findings.md")
+    return out
