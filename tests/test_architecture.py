@@ -9,7 +9,9 @@ is broken or half-way through a change is still checked):
   another analysis, and its compute modules (`compute*.py`) never import the report layer.
 - no module uses another library's private names (`_name`, not dunders) or rewrites
   `sys.modules`;
-- no module is over MAX_LINES lines.
+- no module is over MAX_LINES lines;
+- and, in tests/, no test module imports another (shared code is a conftest fixture or in the
+  `helpers` package).
 
 Modules are found with `pkgutil.iter_modules`, one package at a time (`pkgutil.walk_packages`
 would import every package to find its children).
@@ -55,6 +57,7 @@ import pytest
 from evalkit.paths import PACKAGE_DIR
 
 ROOT = "evalkit"
+TESTS_DIR = Path(__file__).resolve().parent
 MAX_LINES = 600  # the "no module over ~600 lines"
 #: Layer ranks: a module may import its own rank or lower.
 RANKS = {"base": 0, "data": 1, "synth": 1, "cohorts": 2, "statistics": 3, "report": 4,
@@ -451,3 +454,22 @@ def test_no_module_uses_another_librarys_private_names() -> None:
 def test_no_module_is_over_the_line_limit() -> None:
     sizes = {m.name: len(m.path.read_text(encoding="utf-8").splitlines()) for m in parsed()}
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+# ---------------------------------------------------------------- the tests themselves
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    return [] if node.level else [node.module or ""]
+
+
+def test_no_test_module_imports_another() -> None:
+    test_modules = {p.stem for p in TESTS_DIR.glob("test_*.py")} | {"conftest"}
+    found = [f"{path.relative_to(TESTS_DIR)}:{node.lineno}: {ast.unparse(node)}"
+             for path in sorted(TESTS_DIR.rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Import | ast.ImportFrom)
+             and any(m.split(".")[0] in test_modules for m in imported_modules(node))]
+    assert found == []
