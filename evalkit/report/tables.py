@@ -14,9 +14,13 @@ from evalkit.report.findings import fmt_share
 
 
 def heading(column: str, labels: Mapping[str, str] | None = None) -> str:
-    """A column's heading: its label if given, else the name in words ('dp_used_for' ->
-    'Dp used for')."""
-    return (labels or {}).get(column, column.replace("_", " ").capitalize())
+    """A column's heading: its label if given; a name already in words ('Active PAs') as it
+    is; else the name in words ('dp_used_for' -> 'Dp used for')."""
+    if column in (labels or {}):
+        return labels[column]
+    if " " in column or column != column.lower():
+        return column
+    return column.replace("_", " ").capitalize()
 
 
 def table(df: pd.DataFrame, count_cols: Sequence[str], *, min_cell: int,
