@@ -163,10 +163,10 @@ def test_missing_preferred_language_warns_and_optional_columns_absent(tmp_path, 
 
 
 def test_exclusions_named_and_counted(tmp_path, clean):
-    df = clean["support_episodes"].head(10).copy()
+    df = clean["support_episodes"].head(10).astype(object)
     df.loc[0, "person_id"] = ""                      # blank_required:person_id
     df.loc[1, "start_date"] = "not a date"           # invalid_value:start_date
-    df.loc[2, "weekly_budget"] = -3                  # invalid_value:weekly_budget
+    df.loc[2, "weekly_budget"] = "lots"              # invalid_value:weekly_budget
     df.loc[3, "service_type"] = "Long Term Support: Prison"  # unknown_code:service_type
     df.loc[4, "start_date"] = "2026-04-01"           # future_date (after extract date)
     df.loc[5, ["start_date", "end_date"]] = ["2024-01-10", "2024-01-09"]  # end_before_start
@@ -218,14 +218,15 @@ def test_wrong_type_column_names_file_column_rows_and_expectation(tmp_path, clea
         load(tmp_path)
     msg = str(err.value)
     assert "support_episodes.csv" in msg and "'start_date'" in msg
-    assert "19 of 20" in msg and "row 3: 'week 1'" in msg and "row 4" in msg
-    assert "a date (YYYY-MM-DD" in msg
+    assert "19 of 20" in msg and "rows 3, 4, 5, 6, 7 and 14 more" in msg
+    assert "a date (YYYY-MM-DD" in msg and "week" not in msg  # a date may be personal data
 
 
 def test_wrong_code_list_is_a_hard_error(tmp_path, clean):
     df = clean["support_episodes"].head(10).assign(ethnicity="Local code 7")
     _episodes_only(tmp_path, df)
-    with pytest.raises(ContractError, match=r"'ethnicity'.*NHS ethnic category code.*row 2"):
+    with pytest.raises(ContractError, match=r"'ethnicity'.*NHS ethnic category code.*rows 2, "
+                                            r"3.*'Local code 7' \(10 rows\)"):
         load(tmp_path)
 
 
@@ -233,16 +234,28 @@ def test_identifiers_are_not_echoed_in_errors(tmp_path, clean):
     df = clean["support_episodes"].head(10).copy()
     df["la_code"] = df["person_id"]
     _episodes_only(tmp_path, df)
-    with pytest.raises(ContractError, match=r"'la_code'.*row 2: 'P000000'"):
+    with pytest.raises(ContractError, match=r"'la_code'.*rows 2, 3") as err:
         load(tmp_path)
+    assert "P0000" not in str(err.value)
 
 
-def test_non_utf8_file_is_unreadable_with_row(tmp_path, clean):
+def test_windows_1252_file_is_read_with_a_warning(tmp_path, clean):
     df = clean["support_episodes"].head(5).copy()
     df.loc[2, "team_id"] = "Équipe"
-    (tmp_path / "support_episodes.csv").write_bytes(df.to_csv(index=False).encode("latin-1"))
-    with pytest.raises(ContractError, match=r"support_episodes\.csv: cannot be read as UTF-8.*"
-                                            r"row 4"):
+    (tmp_path / "support_episodes.csv").write_bytes(df.to_csv(index=False).encode("cp1252"))
+    data = load(tmp_path, extract_date=EXTRACT)
+    assert data.support_episodes["team_id"].tolist()[2] == "Équipe"
+    assert any("support_episodes.csv: not UTF-8" in w and "Windows-1252" in w
+               for w in data.warnings)
+
+
+def test_undecodable_file_is_unreadable_with_row(tmp_path, clean):
+    text = clean["support_episodes"].head(5).to_csv(index=False).encode()
+    lines = text.split(b"\n")
+    lines[3] = lines[3].replace(b"T0", b"\x81T0", 1)  # 0x81: neither UTF-8 nor Windows-1252
+    (tmp_path / "support_episodes.csv").write_bytes(b"\n".join(lines))
+    with pytest.raises(ContractError, match=r"support_episodes\.csv: cannot be read as UTF-8 or "
+                                            r"Windows-1252 text \(byte 0x81 on row 4\)"):
         load(tmp_path)
 
 

@@ -2,7 +2,8 @@
 pandera schema per table for the validated output of `evalkit.data.load`.
 
 `TABLES` drives the loader (which columns to find, how to parse and check each one) and the
-agencies' template; `schema(table)` states what a loaded table guarantees to the analyses.
+agencies' template; `schema(table)` states what a loaded table guarantees to the analyses;
+`ContractError` is a file that breaks the contract beyond counting rows.
 Column names follow NHS England's Adult Social Care Client Level Data (CLD) in snake_case; the CLD
 names themselves (as used in NHS England's published CLD code, github.com/NHSDigital/
 ASC-Client-Level-Data-SALT-ASCOF-transformations) are accepted as aliases.
@@ -187,6 +188,10 @@ ETHNICITY_TABLES = ("support_episodes", "survey", "pa_register")
 ANY_LEVEL_ETHNICITY = {"population": "ethnic_group", "pa_requests": "ethnicity_preference"}
 
 LA_CODE = re.compile(r"^[EWSN]\d{8}$")
+
+
+class ContractError(ValueError):
+    """A whole-file problem: the folder cannot be loaded until the file is fixed."""
 
 
 def column_key(name: object) -> str:

@@ -18,9 +18,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from evalkit.data import codes
 from evalkit.data.contract import TABLES
+from evalkit.data.read import TEMPLATE_SHEETS
 
 ROWS = 2000  # rows prepared with drop-downs
 TEMPLATES = ("pa_register",)
+INSTRUCTIONS, CODES = TEMPLATE_SHEETS  # the loader knows these sheets hold no table
 
 HELP = {
     "snapshot_date": "Date the list was taken, YYYY-MM-DD (e.g. 2026-03-31)",
@@ -39,7 +41,7 @@ HELP = {
 
 def _lists(book: Workbook) -> dict[str, str]:
     """Write the code lists on a `codes` sheet; return column name -> range formula."""
-    sheet = book.create_sheet("codes")
+    sheet = book.create_sheet(CODES)
     lists = {"ethnicity": codes.ETHNIC_GROUP_LABELS, "gender": codes.GENDERS,
              "status": codes.PA_STATUSES, "languages": codes.LANGUAGE_NAMES}
     ranges = {}
@@ -48,13 +50,13 @@ def _lists(book: Workbook) -> dict[str, str]:
         sheet.cell(1, j, name).font = Font(bold=True)
         for i, value in enumerate(values, start=2):
             sheet.cell(i, j, value)
-        ranges[name] = f"codes!${letter}$2:${letter}${len(values) + 1}"
+        ranges[name] = f"{CODES}!${letter}$2:${letter}${len(values) + 1}"
     return ranges
 
 
 def _instructions(book: Workbook, columns: list[str]) -> None:
     sheet = book.active
-    sheet.title = "instructions"
+    sheet.title = INSTRUCTIONS
     lines = [
         "Personal Assistant register: six-monthly return",
         "",
