@@ -102,7 +102,9 @@ def test_manifest_checksums_rows_and_versions_match_the_input(good_run, data_dir
 def test_html_hides_code_has_contents_and_no_alt_text_warning(good_run) -> None:
     council = council_dir(good_run[0])
     man = json.loads((council / "manifest.json").read_text())
-    assert all(nb["warnings"] == [] for nb in man["notebooks"])  # render's alt-text warnings
+    rendering = [w for nb in man["notebooks"] for w in nb["warnings"]
+                 if not w.startswith("the kernel failed to start")]  # a busy machine's retry
+    assert rendering == []  # nbconvert's warnings, e.g. a figure without alt text
     soup = BeautifulSoup((council / "01_first" / "01_first.html").read_text(), "html.parser")
     assert not soup.select(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt")
     assert "import evalkit" not in soup.get_text()
@@ -195,6 +197,36 @@ def test_a_kernel_that_dies_fails_its_notebook_and_is_reaped(tmp_path: Path) -> 
     assert entry["status"] == FAILED and "DeadKernelError" in entry["error"]
     assert entry["outputs"]["html"] is None  # nothing to render: no page to mistake for a report
     assert {c.pid for c in psutil.Process().children(recursive=True)} <= before
+
+
+# a kernel that exits at its first start (as one does when another process took its port) and
+# starts normally the next time
+FLAKY_KERNEL = """import os, sys
+if not os.path.exists(sys.argv[1]):
+    open(sys.argv[1], "w").close()
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[2:]])
+"""
+
+
+def test_a_kernel_that_fails_to_start_is_started_again(tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    import nbformat
+
+    spec = tmp_path / "jupyter" / "kernels" / "flaky"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", FLAKY_KERNEL, str(tmp_path / "started-once"), "-f",
+                 "{connection_file}"], "display_name": "flaky", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    notebook = tmp_path / "01_flaky.ipynb"
+    nbformat.write(new_notebook(metadata={"kernelspec": {**KERNELSPEC, "name": "flaky"}}, cells=[
+        new_code_cell("open('results.json', 'w').write('{}')")]), notebook)
+    entry = execute(Task("all", notebook, tmp_path / "out" / "01_flaky", "01_flaky", []))
+    assert entry["status"] == "succeeded", entry["error"]
+    (warning,) = entry["warnings"]
+    assert warning.startswith("the kernel failed to start") and "started it again" in warning
 
 
 def test_folder_not_written_by_evalkit_is_never_deleted(data_dir: Path, tmp_path: Path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ BLOCKED = "blocked by privacy gate"
 #: localhost only) or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown
 #: can cause; cell errors still reach the notebook and a dead kernel still fails it.
 QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+#: Times a notebook is started when its kernel fails before running any cell. jupyter_client picks
+#: the kernel's TCP ports and the new kernel binds them a moment later; another process can take
+#: one in between ("Address already in use", papermill issue 511), more often on a busy machine.
+KERNEL_STARTS = 2
 
 
 def now() -> str:
@@ -73,7 +78,8 @@ def execute(task: Task) -> dict[str, Any]:
     A notebook that raises is recorded as failed with its error (the executed notebook and a
     `.FAILED.html` page are kept for diagnosis); a notebook that finishes without writing
     results.json has broken the notebook contract and is failed too. A kernel that dies leaves
-    no executed notebook (papermill saves it only at the end or on a cell error), only the error.
+    no executed notebook (papermill saves it only at the end or on a cell error), only the error;
+    one that fails before the first cell is started again (KERNEL_STARTS), with a warning.
     """
     import papermill as pm
 
@@ -86,18 +92,7 @@ def execute(task: Task) -> dict[str, Any]:
                              "kernel": kernel, "started_at": now(), "error": None, "warnings": []}
     t0 = time.perf_counter()
     try:
-        # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate)
-        # the whole notebook, images included, before and after every cell (about 5 s of CPU a
-        # notebook); it still writes it at the end, and on a cell error before raising
-        pm.execute_notebook(task.notebook, executed, parameters=task.parameters,
-                            kernel_name=kernel, cwd=str(task.out_dir), progress_bar=False,
-                            request_save_on_cell_execute=False,
-                            # every cell has run and its output arrived: a graceful shutdown
-                            # would only wait ~0.3 s for exit handlers with nothing to save (the
-                            # kernel's exit handlers do not run: a notebook must close what it
-                            # opens, e.g. a TemporaryDirectory, in its own cells)
-                            shutdown_kernel="immediate",
-                            extra_arguments=kernel_options(kernel))
+        entry["warnings"] += _papermill(task, executed, kernel)
         if not results.is_file():
             raise RuntimeError(f"the notebook finished but wrote no results.json at {results}; "
                                "it must call evalkit.report.record.record(..., path=results_path)")
@@ -115,6 +110,44 @@ def execute(task: Task) -> dict[str, Any]:
     entry["finished_at"] = now()
     entry["duration_s"] = round(time.perf_counter() - t0, 3)
     return entry
+
+
+def _papermill(task: Task, executed: Path, kernel: str) -> list[str]:
+    """Execute the notebook into `executed`, starting it again (up to KERNEL_STARTS times in
+    all) while its kernel fails before the first cell; returns a warning per failed start.
+    Errors once the kernel was ready, the notebook's own included, are raised."""
+    warnings = []
+    for _ in range(KERNEL_STARTS - 1):
+        ready = threading.Event()
+        try:
+            _papermill_once(task, executed, kernel, ready)
+            return warnings
+        except Exception as err:
+            if ready.is_set():
+                raise
+            warnings.append(f"the kernel failed to start ({type(err).__name__}: {err}); "
+                            "started it again")
+    _papermill_once(task, executed, kernel, threading.Event())
+    return warnings
+
+
+def _papermill_once(task: Task, executed: Path, kernel: str, ready: threading.Event) -> None:
+    """One papermill execution; `ready` is set when the kernel is ready and the cells are about
+    to run (nbclient's `on_notebook_start` hook)."""
+    import papermill as pm
+
+    # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate) the
+    # whole notebook, images included, before and after every cell (about 5 s of CPU a
+    # notebook); it still writes it at the end, and on a cell error before raising
+    pm.execute_notebook(task.notebook, executed, parameters=task.parameters, kernel_name=kernel,
+                        cwd=str(task.out_dir), progress_bar=False,
+                        request_save_on_cell_execute=False,
+                        # every cell has run and its output arrived: a graceful shutdown would
+                        # only wait ~0.3 s for exit handlers with nothing to save (the kernel's
+                        # exit handlers do not run: a notebook must close what it opens, e.g. a
+                        # TemporaryDirectory, in its own cells)
+                        shutdown_kernel="immediate", extra_arguments=kernel_options(kernel),
+                        on_notebook_start=lambda **_: ready.set())
 
 
 def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str | None]:
