@@ -30,7 +30,8 @@ STEPS = {
     "load": "import evalkit; evalkit.load({out!r})",
     "validate": "import argparse, contextlib, io; from evalkit.data import load; "
                 "f = io.StringIO()\nwith contextlib.redirect_stdout(f):\n"
-                "    code = load.main(argparse.Namespace(data_dir={out!r}, extract_date=None))\n"
+                "    code = load.main(argparse.Namespace(data_dir={out!r}, extract_date=None,\n"
+                "                                        date_order=None))\n"
                 "raise SystemExit(code)",
 }
 

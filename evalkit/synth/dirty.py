@@ -50,7 +50,7 @@ def as_text(df: pd.DataFrame) -> pd.DataFrame:
 def _candidates(df: pd.DataFrame, table: str) -> dict[str, list[Column]]:
     """Columns present in `df` that can carry each excluded defect."""
     cols = [c for c in TABLES[table] if c.name in df.columns]
-    numbers = [c for c in cols if c.kind == "number" and c.lo is not None]
+    numbers = [c for c in cols if c.kind == "number" and c.lo is not None and c.required]
     return {
         "blank_required": [c for c in cols if not c.accepts_blank],
         "invalid_value": numbers + [c for c in cols if c.kind == "date"],
