@@ -54,7 +54,7 @@ def test_by_list_of_columns():
 def test_zero_numerator_has_zero_lower_and_wilson_upper():
     out = stats.proportion(counts(x=[0], n=[20]), "x", "n").iloc[0]
     z = st.norm.ppf(0.975)
-    assert out["value"] == 0 and out["lower"] == pytest.approx(0, abs=1e-15)
+    assert out["value"] == 0 and out["lower"] == 0
     assert out["upper"] == pytest.approx(z**2 / (20 + z**2))  # Wilson at x = 0
     assert out["note"] == ""
 
@@ -62,8 +62,32 @@ def test_zero_numerator_has_zero_lower_and_wilson_upper():
 def test_numerator_equal_to_denominator():
     out = stats.proportion(counts(x=[7], n=[7]), "x", "n").iloc[0]
     z = st.norm.ppf(0.975)
-    assert out["value"] == 1 and out["upper"] == pytest.approx(1)
+    assert out["value"] == 1 and out["upper"] == 1
     assert out["lower"] == pytest.approx(7 / (7 + z**2))
+
+
+@pytest.mark.parametrize("conf", [0.95, 0.998])
+@pytest.mark.parametrize("multiplier", [1, 100])
+def test_wilson_limits_are_exact_at_the_boundaries(conf, multiplier):
+    # statsmodels' closed form rounds them for about a quarter of these n (at 95%: upper limit
+    # 0.9999999999999999 for 10 of 10, lower 5.6e-17 for 0 of 3); they are exactly 1 and 0
+    n = np.arange(1, 201)
+    full = stats.proportion(counts(x=n, n=n), "x", "n", conf=conf, multiplier=multiplier)
+    none = stats.proportion(counts(x=0 * n, n=n), "x", "n", conf=conf, multiplier=multiplier)
+    assert (full["upper"] == multiplier).all() and (full["value"] == multiplier).all()
+    assert (none["lower"] == 0).all() and (none["value"] == 0).all()
+    assert (full["lower"] < multiplier).all() and (none["upper"] > 0).all()
+
+
+def test_every_interval_holds_its_estimate_on_a_grid_of_counts():
+    n = np.repeat(np.arange(1, 60), np.arange(1, 60) + 1)
+    x = np.concatenate([np.arange(k + 1) for k in range(1, 60)])
+    df = counts(x=x, n=n)
+    frames = [stats.proportion(df, "x", "n"), stats.rate(df, "x", "n"),
+              stats.rate(df, "x", "n", method="exact"),
+              stats.funnel_significance(df, "x", "n", statistic="proportion")]
+    for out in frames:
+        assert ((out["lower"] <= out["value"]) & (out["value"] <= out["upper"])).all()
 
 
 def test_tiny_denominator():
@@ -186,6 +210,20 @@ def test_compare_proportions_missing_reference_in_stratum():
     b = out[out.la == "B"]
     assert b["value"].isna().all()
     assert (b["note"] == "no reference group rows in this stratum").all()
+
+
+def test_ratio_interval_runs_to_zero_or_infinity_when_a_count_is_zero():
+    # Katz with 0.5 added alone gives 0.015 to 4.0 for 0 of 2221 against 63 of 69923, an interval
+    # that misses the ratio 0 (Hartlepool's Asian adults as PAs, synthetic England, seed 1)
+    df = counts(group=["White", "Asian", "Black"], x=[63, 0, 2], n=[69923, 2221, 1086])
+    out = stats.relative_likelihood(df, "x", "n", "group", "White").set_index("group")
+    assert out.loc["Asian", ["value", "lower"]].tolist() == [0, 0]
+    assert out.loc["Asian", "upper"] == pytest.approx(4.0045, rel=1e-4)
+    assert 0 < out.loc["Black", "lower"] < out.loc["Black", "value"] < out.loc["Black", "upper"]
+    none_in_reference = counts(group=["White", "Asian"], x=[0, 3], n=[50, 40])
+    ratio = stats.compare_proportions(none_in_reference, "x", "n", "group", "White")
+    ratio = ratio[ratio["measure"] == "ratio"].iloc[0]
+    assert ratio["value"] == np.inf and ratio["upper"] == np.inf and ratio["lower"] > 0
 
 
 def test_relative_likelihood_is_ratio_of_likelihoods():

@@ -45,8 +45,9 @@ def compare_proportions(df: pd.DataFrame, x: str, n: str, group: str, reference:
     Counts are summed within `by` and `group`; each non-reference group is compared with
     `reference` in the same `by` stratum (e.g. each ethnic group with White, per council).
     Difference p - p_ref: Newcombe's hybrid score (Wilson) interval. Ratio p / p_ref: Katz log
-    interval, with 0.5 added to each count when a count is 0 (method says which). Two rows per
-    group, `measure` "difference" and "ratio".
+    interval, with 0.5 added to each count when a count is 0 (method says which); the interval
+    then runs down to 0 when the group has no events, or up to infinity when the reference has
+    none, so it always holds the ratio. Two rows per group, `measure` "difference" and "ratio".
     Reference: Newcombe, Stat Med 1998;17:873-90; statsmodels `confint_proportions_2indep`.
     """
     where = "compare_proportions"
@@ -89,9 +90,13 @@ def _compare(out: pd.DataFrame, x: str, n: str, keys: list[str], conf: float,
         note = join_notes(out.index, (base_note != "", base_note),
                           (both_zero & usable, "no events in either group: no ratio"),
                           (zero & ok, "a count is 0: 0.5 added to each count for the interval"))
+        # A log interval never reaches 0 or infinity: when the group has no events (ratio 0)
+        # or the reference has none (ratio infinite) it runs to that end, so it holds the ratio.
+        lower = np.where(s1 == 0, 0.0, np.where(zero, lo_a, lo_l))
+        upper = np.where(s2 == 0, np.inf, np.where(zero, hi_a, hi_l))
         frames.append(out.assign(measure="ratio", value=np.where(ok, p1 / p2, np.nan),
-                                 lower=np.where(ok, np.where(zero, lo_a, lo_l), np.nan),
-                                 upper=np.where(ok, np.where(zero, hi_a, hi_l), np.nan),
+                                 lower=np.where(ok, lower, np.nan),
+                                 upper=np.where(ok, upper, np.nan),
                                  conf=conf, method=np.where(zero, "Katz log, 0.5 added",
                                                             "Katz log"), note=note))
     res = pd.concat(frames).sort_index(kind="stable").reset_index(drop=True)
@@ -109,7 +114,8 @@ def relative_likelihood(df: pd.DataFrame, x: str, n: str, group: str, reference:
     (x / n for the reference group), e.g. appointed / shortlisted for Black African staff over
     the same for White British staff; above 1 means the group is more likely to have the
     outcome. Each specific group is compared separately (groups are never merged). CI: Katz
-    log interval for a ratio of proportions (0.5 added when a count is 0).
+    log interval for a ratio of proportions (0.5 added when a count is 0; from 0 when the group
+    has no events), as `compare_proportions`.
     Reference: Skills for Care, SC-WRES metrics 2-4; NHS WRES technical guidance.
     """
     where = "relative_likelihood"

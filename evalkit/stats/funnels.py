@@ -12,10 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats as st
-from statsmodels.stats.proportion import proportion_confint
 
 from evalkit.stats import checks
-from evalkit.stats.limits import SMALL_COUNT, poisson_limits, two_sided_z
+from evalkit.stats.limits import SMALL_COUNT, poisson_limits, two_sided_z, wilson_limits
 from evalkit.stats.tidy import join_notes
 
 FUNNEL_CONF = (0.95, 0.998)
@@ -193,7 +192,7 @@ def funnel_significance(df: pd.DataFrame, x: str, n: str | None = None, *, stati
     frames = []
     for c in conf:
         if statistic == "proportion":
-            lo, hi = proportion_confint(xs, den, alpha=1 - c, method="wilson")
+            lo, hi = wilson_limits(xs, den, c)
             names = "Wilson"
         else:
             lo, hi, names = poisson_limits(xs, c)

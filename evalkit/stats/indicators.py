@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats as st
-from statsmodels.stats.proportion import proportion_confint
 
 from evalkit.data import codes
 from evalkit.stats import checks
-from evalkit.stats.limits import SMALL_COUNT, byars_limits, poisson_limits
+from evalkit.stats.limits import SMALL_COUNT, byars_limits, poisson_limits, wilson_limits
 from evalkit.stats.tidy import join_notes, sum_groups, tidy_frame
 
 # European Standard Population 2013 weights by age band (from evalkit.data.codes), for `dsr`:
@@ -54,7 +53,7 @@ def proportion(df: pd.DataFrame, x: str, n: str, *, by: str | Sequence[str] | No
     out = sum_groups(df, [x, n], by)
     ok = out[n] > 0
     xs, ns = out[x].where(ok), out[n].where(ok)
-    lo, hi = proportion_confint(xs.fillna(0), ns.fillna(1), alpha=1 - conf, method="wilson")
+    lo, hi = wilson_limits(xs.fillna(0), ns.fillna(1), conf)
     gap = xs.isna() | ns.isna()
     note = join_notes(out.index, (out["_rows"] == 0, "no rows in this group"),
                       (out[f"_na_{x}"] > 0, f"{x} missing"), (out[f"_na_{n}"] > 0, f"{n} missing"),

@@ -1,12 +1,15 @@
-"""Confidence limits shared by indicators and funnels: the normal quantile, Poisson limits.
+"""Confidence limits shared by indicators and funnels: the normal quantile, Wilson and Poisson
+limits.
 
-Reference: Breslow & Day (1987) for Byar's approximation; PHEindicatormethods 2.1.0.
+Reference: Newcombe & Altman (2000) for Wilson; Breslow & Day (1987) for Byar's approximation;
+PHEindicatormethods 2.1.0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats as st
+from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 
 SMALL_COUNT = 10  # below this, exact Poisson limits (rates, ISRs) and no DSR (PHE convention)
@@ -15,6 +18,17 @@ SMALL_COUNT = 10  # below this, exact Poisson limits (rates, ISRs) and no DSR (P
 def two_sided_z(conf: float) -> float:
     """The standard normal quantile for a two-sided interval at `conf`."""
     return float(st.norm.ppf(1 - (1 - conf) / 2))
+
+
+def wilson_limits(x: np.ndarray, n: np.ndarray, conf: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score limits for x of n: exactly 0 below when x = 0 and exactly 1 above when x = n.
+
+    Those are the limits' true values; the closed form rounds them (an upper limit of
+    0.9999999999999999 at x = n), which would put the estimate outside its own interval.
+    """
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    lo, hi = proportion_confint(x, n, alpha=1 - conf, method="wilson")
+    return np.where(x == 0, 0.0, lo), np.where(x == n, 1.0, hi)
 
 
 def byars_limits(x: np.ndarray, conf: float) -> tuple[np.ndarray, np.ndarray]:
