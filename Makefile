@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= data/demo
 OUT ?= reports
 
-.PHONY: report test lint bench clean
+.PHONY: report test fuzz lint bench clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ report: $(STAMP) $(DATA)/truth.json
 test: $(STAMP)
 	$(BIN)/ruff check evalkit tests benchmarks setup.py
 	$(BIN)/python -m pytest -n 2 --durations=15
+
+# The property tests alone, with new random examples on every run and many more of them (the
+# "fuzz" profile in tests/conftest.py; about a quarter of an hour). A failure is shrunk to a
+# minimal example and saved in .hypothesis/, so the next `make fuzz` tries it first.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -m hypothesis --hypothesis-profile=fuzz --hypothesis-show-statistics
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stats.py

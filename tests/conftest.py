@@ -35,10 +35,22 @@ from typing import Any
 import nbformat
 import pytest
 from helpers.reports import evalkit_run
+from hypothesis import Phase, settings
 from nbformat import NotebookNode
 
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.synth.generator import synthesise
+
+# Property tests (Hypothesis). "ci", loaded here for `make test` and CI: the same examples on
+# every run (derandomize, no example database), a bounded number and no shrinking, so a run
+# passes or fails the same way every time and a failure is reported at once, with the blob that
+# reproduces it. "fuzz" (`make fuzz`, pytest --hypothesis-profile=fuzz): new random examples on
+# every run, many more, and a failure shrunk to a minimal example. Tests leave these to the
+# profile; a test's own settings only suppress health checks.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=25, deadline=None,
+                          phases=[Phase.explicit, Phase.generate], print_blob=True)
+settings.register_profile("fuzz", max_examples=1500, deadline=None, print_blob=True)
+settings.load_profile("ci")
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 DEMO_PROFILE, DEMO_SEED = "leicester", 1  # as `make report` makes data/demo

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers.tables import EXTRACT, make_clean_tables, write_tables
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from evalkit.data.load import load
@@ -82,14 +82,17 @@ _GARBAGE = st.one_of(st.text(max_size=12), st.sampled_from(
     ["", "N/A", "NULL", "-1", "1e9", "99/99/9999", "45000", "Z", "  ", "\u00a0", "2099-01-01"]))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), rate=st.floats(0, 0.15), variant_rate=st.floats(0, 0.5),
        garbage=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 100), _GARBAGE),
                         max_size=4),
        fmt=st.sampled_from(["csv", "parquet"]))
+@example(seed=100, rate=0.05, variant_rate=0.2, garbage=[(0, 30, "")], fmt="csv")
 def test_no_row_is_lost_without_a_reason(tmp_path_factory, seed, rate, variant_rate, garbage,
                                          fmt):
+    # the example (once a failure): the garbage blanks the ethnicity of a PA whose row was also
+    # injected as a duplicate_row, so the copies differ: two listings of a PA, which the loader
+    # may exclude as duplicate_pa_listing
     tables = make_clean_tables(seed=seed % 5, n=40)
     dirty, _ = inject_defects(tables, np.random.default_rng(seed), rate=rate,
                               variant_rate=variant_rate)
