@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from evalkit import cohorts
 from evalkit.data import load as loader
 from evalkit.data.contract import TABLES
 
@@ -91,12 +92,13 @@ def check_options(args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]
     return discover(args.notebook_dir, args.notebooks), parse_params(args.param, args.params_file)
 
 
-def load_data(data_dir: Path) -> loader.Dataset:
-    """The validated Dataset, or RunError with the validation message."""
+def load_data(data_dir: Path, date_order: str | None = None) -> loader.Dataset:
+    """The validated Dataset, or RunError with the validation message. `date_order` ("dmy",
+    "mdy" or None) is how dates written with the day and month as numbers are read."""
     if not data_dir.is_dir():
         raise RunError(f"DATA_DIR {data_dir} is not a folder")
     try:
-        dataset = loader.load(data_dir)
+        dataset = loader.load(data_dir, date_order=date_order)
     except loader.ContractError as err:
         raise RunError(f"the data in {data_dir} cannot be used:\n{err}") from err
     if dataset.support_episodes is None:
@@ -106,18 +108,19 @@ def load_data(data_dir: Path) -> loader.Dataset:
 
 
 def councils(dataset: loader.Dataset, requested: list[str] | None) -> list[str]:
-    """Council codes to run: those asked for (each must be in the data, or 'all'), else the only
-    council in the data, else 'all'."""
-    present = sorted(dataset.support_episodes["la_code"].dropna().astype(str).unique())
-    if not requested:
-        return present if len(present) == 1 else ["all"]
-    bad = [c for c in requested if not LA_PATTERN.match(c)]
-    missing = [c for c in requested if c != "all" and c not in present]
-    if bad or missing:
-        shown = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "")
-        raise RunError(f"--la: {bad + missing} not in the data's support_episodes.la_code; "
-                       f"councils present: {shown}, or 'all'")
-    return list(dict.fromkeys(requested))
+    """Council codes to run, each chosen as the notebooks choose it (`cohorts.council`): those
+    asked for (each must be in the data, or 'all'), else the only council in the data, else
+    'all'."""
+    episodes = dataset.support_episodes
+    bad = [c for c in requested or [] if not LA_PATTERN.match(c)]
+    if bad:
+        raise RunError(f"--la: {bad} are not council codes (letters and digits, e.g. E06000016) "
+                       "or 'all'")
+    try:
+        return list(dict.fromkeys(cohorts.council(episodes, c, where="--la")
+                                  for c in requested or [None]))
+    except ValueError as err:
+        raise RunError(str(err)) from err
 
 
 def default_jobs(tasks: int, cpus: int | None, table_bytes: int) -> int:

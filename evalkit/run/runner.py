@@ -72,6 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="notebooks to run at once, each in its own process (default: the "
                              "number of notebooks, at most cores + 1, fewer when the data are so "
                              "large that running them together would need over 4 GiB)")
+    parser.add_argument("--date-order", choices=list(loader.DATE_ORDERS), default=None,
+                        help="how to read dates written with the day and month as numbers: dmy "
+                             "(05/03/2022 is 5 March) or mdy; default dmy, and an error if some "
+                             "dates can only be mdy (as `evalkit validate --date-order`)")
     parser.add_argument("--min-cell", type=int, default=5, metavar="N",
                         help="disclosure threshold: counts 1..N-1 are suppressed (default 5)")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, metavar="DIR",
@@ -126,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
         notebooks, params = check_options(args)  # fail fast, before the data are loaded
         start_forkserver()  # before the data load, so both proceed side by side (no-op
         # when `evalkit run` on the command line started it already)
-        dataset = load_data(args.data_dir)
+        dataset = load_data(args.data_dir, args.date_order)
         las = councils(dataset, args.la)
         jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),
                                          table_bytes(dataset))
