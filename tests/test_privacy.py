@@ -33,11 +33,13 @@ def kinds(findings: list[privacy.Finding]) -> list[str]:
     return [f.kind for f in findings]
 
 
-def test_identifiers_collects_every_id_column_and_counts_unscannable() -> None:
-    assert IDS.values["person_id"] == {"P0001234", "P0005678"}
-    assert IDS.values["pa_id"] == {"PA-00017"}
-    assert IDS.values["request_id"] == {"REQ0009"}
+def test_identifiers_collects_every_id_column_normalised_and_keeps_short_ones_apart() -> None:
+    assert IDS.values["person_id"] == {"p0001234", "p0005678"}
+    assert IDS.values["pa_id"] == {"pa00017"}
+    assert IDS.values["request_id"] == {"req0009"}
     assert IDS.not_scanned == 1  # "42" is indistinguishable from a count
+    (problem,) = IDS.problems()
+    assert problem.startswith("person_id: 1 value(s)") and "42" not in problem
 
 
 @pytest.mark.parametrize("body", [
@@ -52,7 +54,7 @@ def test_identifier_in_text_table_or_attribute_is_found(tmp_path: Path, body: st
 
 
 def test_identifier_inside_a_longer_token_or_image_data_is_not_a_finding(tmp_path: Path) -> None:
-    body = ("<p>XP0001234 and 42 people</p>"
+    body = ("<p>XP0001234 and 42 people, 1,234 in all</p>"
             "<img alt='chart' src='data:image/png;base64,AAAP0001234AAA'>")
     assert privacy.scan_html(page(tmp_path, body), IDS, 5, name="page.html") == []
 
@@ -108,7 +110,7 @@ def test_run_is_blocked_by_planted_identifier_and_planted_small_count(tmp_path: 
     assert {f["kind"] for f in leaks["01_leaks_id"]["privacy"]} == {"identifier"}
     assert {f["kind"] for f in leaks["02_leaks_count"]["privacy"]} == {"small_count"}
     people = privacy.identifiers({"support_episodes": evalkit.load(data_dir).support_episodes})
-    text = manifest.read_text()
+    text = manifest.read_text().casefold()
     assert not [p for p in people.values["person_id"] if p in text]  # findings never quote ids
     for nb in leaks.values():
         assert nb["status"] == "blocked by privacy gate"

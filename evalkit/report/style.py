@@ -32,7 +32,7 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.text import Annotation, Text
 from PIL import Image
 
-from evalkit.sdc import disclosure
+from evalkit.sdc import disclosure, gate
 
 # Analysis Function categorical palette, in the order colours should be used.
 DARK_BLUE = "#12436D"
@@ -97,6 +97,7 @@ def png(fig: Figure) -> bytes:
         fig.set_facecolor("white")  # nothing shows through (RGB has no transparency)
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
+        refuse_identifier_labels(fig)
         image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True),
                                  canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     finally:
@@ -104,6 +105,17 @@ def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="png", compress_level=1, dpi=(DPI, DPI))
     return buf.getvalue()
+
+
+def refuse_identifier_labels(fig: Figure) -> None:
+    """Raise ValueError when a drawn chart's tick label, series label or annotation is an
+    identifier of the input (`gate.refuse_identifier_labels`; a PNG cannot be scanned later)."""
+    for i, ax in enumerate(fig.axes, start=1):
+        gate.refuse_identifier_labels({
+            "x tick labels": [t.get_text() for t in ax.get_xticklabels()],
+            "y tick labels": [t.get_text() for t in ax.get_yticklabels()],
+            "series labels": ax.get_legend_handles_labels()[1],
+            "annotations": [t.get_text() for t in ax.texts]}, f"chart axes {i}")
 
 
 def show(fig: Figure, alt: str) -> None:

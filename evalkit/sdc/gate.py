@@ -1,31 +1,56 @@
-"""Privacy gate: scan what a run would publish for identifiers and small counts.
+"""Privacy gate: the last, independent check of everything a run would publish.
 
-Run by `evalkit run` after rendering and before a report is published; any finding blocks it.
+`scan_folder(folder, ids, min_cell)` scans every file under a council's (staging) report folder
+and returns findings; any finding means the file's notebook must not be published. `scan` does
+the same for a list of files. What is looked for:
 
-- Identifiers: every `person_id`, `pa_id`, `request_id` and `respondent_id` value in the input
-  is looked for as a whole token (a maximal run of letters, digits, `_` and `-`) in the visible
-  text, titles and attributes of each HTML page (embedded `data:` images and style sheets are
-  skipped) and in every string and number of `results.json` and `key_findings.md`.
-  Values of 3 characters or fewer, and all-digit values of 5 digits or fewer, cannot be told
-  apart from ordinary numbers and words; they are counted in the result as not scanned.
-- Small counts: in every HTML `<table>`, a cell is a count when it, or the header cell above its
-  column, has `class="count"` or a `data-count` attribute (`evalkit.report.style.table` marks
-  count columns this way). A count cell whose text is a whole number from 1 to `min_cell - 1`
-  (thousands separators allowed) breaks disclosure control; suppressed cells (`[c]`) and 0 pass.
+- Identifiers: every `person_id`, `pa_id`, `request_id`, `respondent_id` value of the input (and
+  any column named like an NHS number) is normalised (case folded, separators ` - . _ , /`
+  removed) and looked for, normalised the same way, as a whole token, as a run of up to
+  MAX_PARTS tokens joined by separators (`943 476 5919`, `LA/000123`) and as a whole table cell
+  or short text, in: HTML text, attributes (alt, title...) and `<title>`; every JSON key and
+  value; Markdown and other text; every CSV field; every source, output and metadata of an
+  executed `.ipynb`; and file names. Embedded `data:` images are skipped.
+- Short identifiers: a value with no letter and fewer than MIN_PLAIN characters, or letters only
+  (e.g. `42`, `0815`, `AB`) cannot be told apart from a count, a year or a code in a published
+  table; matching them would block every report, not matching them would let them through.
+  The gate therefore refuses to vouch for such input: `scan_folder` reports one folder-wide
+  `identifiers_unchecked` finding (so nothing is published) and `Identifiers.problems()` says
+  why, so the run can refuse the data before running anything. Give such data longer
+  pseudonymous identifiers. Figures written as numbers (`1,234`, `12.5`) and ISO dates are not
+  taken as identifiers.
+- Person-level rows: a table (HTML `<table>`, table in a notebook's HTML output, CSV) with at
+  least MIN_PERSON_ROWS rows that each reproduce an input row on MIN_PERSON_COLUMNS or more of
+  its person columns (PERSON_COLUMNS: dates, birth month, area, ethnicity, gender, language...),
+  even without any identifier column.
+- Small counts: in every HTML table, a cell marked as a count (`class="count"` or `data-count`
+  on it or its column's header, as `evalkit.report.style.table` marks them) holding 1 to
+  `min_cell - 1`; suppressed cells (`[c]`) and 0 pass.
+- Files the gate cannot read (images, binaries) are findings: what cannot be checked is not
+  published.
 
-Findings say where the problem is but never repeat the identifier itself, because the manifest
-that lists them may be shared.
+Findings (file, kind, where) never contain an identifier: places and file names are redacted.
+`redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
+written anywhere. Chart labels cannot be read in a PNG: `write_id_hashes` writes SHA-256 hashes
+of the normalised identifiers to a file named by ID_HASHES_ENV, and `evalkit.report.style`
+refuses a chart whose label hashes to one of them (`is_identifier_label`).
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import hashlib
+import io
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup, Tag
 
@@ -37,9 +62,41 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "pa_requests": ("request_id", "person_id", "pa_id"),
     "survey": ("respondent_id",),
 }
-TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+NHS_COLUMN = re.compile(r"nhs", re.IGNORECASE)  # extra identifier columns, if a table keeps one
+#: Per table: (key columns, other person columns). A published row is compared with the input
+#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person).
+PERSON_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "support_episodes": (
+        ("birth_year_month", "birth_date", "start_date", "end_date", "dp_requested_date",
+         "dp_first_payment_date", "weekly_budget"),
+        ("area_code", "gender", "ethnicity", "ethnic_group", "preferred_language",
+         "primary_support_reason", "planned_hours", "team_id")),
+    "pa_register": (("area_code",), ("ethnicity", "ethnic_group", "gender", "languages",
+                                     "hours_available", "religion")),
+    "pa_requests": (("request_date", "outcome_date"),
+                    ("language_needed", "ethnicity_preference", "gender_preference", "outcome",
+                     "match_source")),
+    "survey": (("weight", "survey_date"),
+               ("ethnicity", "ethnic_group", "age_band", "gender", "primary_support_reason",
+                "delivery_mechanism", "preferred_language")),
+}
+MIN_PERSON_COLUMNS = 3  # values a published row shares with one input row to reproduce it
+MIN_PERSON_ROWS = 3  # such rows that make a table person-level (fewer if the table is shorter)
+MIN_PLAIN = 6  # characters an identifier without both letters and digits needs to be checked
+MAX_PARTS = 5  # tokens joined by separators that may together spell one identifier
+WHOLE_TEXT = 64  # texts up to this long are also compared whole, all separators removed
+REDACTED = "[identifier]"
+ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
+
+ATOM = re.compile(r"[^\W_]+")  # letters and digits
+GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one identifier
+NON_ALNUM = re.compile(r"[\W_]+")
+FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.0+)?$|^\d+(\.0+)?$")
+MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
 SKIPPED_TAGS = ("style",)
+UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
 
 @dataclass(frozen=True)
@@ -47,7 +104,7 @@ class Finding:
     """One thing the gate refuses to publish: which file, what kind, and where in it."""
 
     file: str
-    kind: str  # "identifier" or "small_count"
+    kind: str  # identifier, person_rows, small_count, unreadable, identifiers_unchecked
     where: str
 
     def as_dict(self) -> dict[str, str]:
@@ -55,60 +112,187 @@ class Finding:
         return asdict(self)
 
 
+def normalise(value: str) -> str:
+    """An identifier as compared: case folded, separators and punctuation removed."""
+    return NON_ALNUM.sub("", str(value)).casefold()
+
+
+def checkable(value: str) -> bool:
+    """True when a normalised identifier cannot be mistaken for a count, year or word."""
+    mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    return mixed or len(value) >= MIN_PLAIN
+
+
+@dataclass(frozen=True)
+class PersonRows:
+    """One input table's person columns as normalised text, and its rows by key value."""
+
+    table: str
+    values: pd.DataFrame  # object columns of normalised text (None where missing)
+    by_key: Mapping[str, np.ndarray]  # key value -> row positions
+
+    def reproduced(self, cells: set[str]) -> bool:
+        """True when one input row has MIN_PERSON_COLUMNS of its values among `cells`."""
+        keys = [self.by_key[c] for c in cells if c in self.by_key]
+        if not keys:
+            return False
+        rows = self.values.iloc[np.unique(np.concatenate(keys))]
+        return bool((rows.isin(cells).sum(axis=1) >= MIN_PERSON_COLUMNS).any())
+
+
 @dataclass(frozen=True)
 class Identifiers:
-    """Identifier values to look for, by column, and how many were too short to scan."""
+    """The input's identifiers (normalised, with their column) and person rows to look for."""
 
-    values: Mapping[str, frozenset[str]]
-    not_scanned: int
+    by_value: Mapping[str, str]  # checkable normalised identifier -> its column
+    unchecked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # column -> short ids
+    people: tuple[PersonRows, ...] = ()
+
+    @property
+    def values(self) -> dict[str, frozenset[str]]:
+        """Checkable normalised identifiers by column."""
+        out: dict[str, set[str]] = {}
+        for value, col in self.by_value.items():
+            out.setdefault(col, set()).add(value)
+        return {col: frozenset(v) for col, v in out.items()}
+
+    @property
+    def not_scanned(self) -> int:
+        """How many identifiers are too short to be checked."""
+        return sum(len(v) for v in self.unchecked.values())
 
     def column_of(self, token: str) -> str | None:
-        """The identifier column a token belongs to, or None."""
-        return next((col for col, vals in self.values.items() if token in vals), None)
+        """The identifier column a token (in any case, with separators) belongs to, or None."""
+        return self.by_value.get(normalise(token))
+
+    def problems(self) -> list[str]:
+        """Why the gate cannot vouch for this input (no values quoted); empty when it can."""
+        return [f"{col}: {len(v)} value(s) without both letters and digits and shorter than "
+                f"{MIN_PLAIN} characters cannot be told apart from published counts, years or "
+                "codes; give the data longer pseudonymous identifiers"
+                for col, v in sorted(self.unchecked.items()) if v]
 
 
-def scannable(value: str) -> bool:
-    """True when a value is distinctive enough to search for without matching ordinary text."""
-    return len(value) > 3 and not (value.isdigit() and len(value) <= 5)
+def _text_column(column: pd.Series) -> pd.Series:
+    """A column as normalised text as a report would show it (dates ISO, numbers plain)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.strftime("%Y-%m-%d").astype(object).where(column.notna(), None)
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.map(lambda v: None if pd.isna(v) else format(float(v), ".10g"))
+    text = column.astype("string").str.strip().str.casefold()
+    return text.astype(object).where(text.notna() & (text != ""), None)
+
+
+def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
+    """The person columns of one input table, indexed by their key values."""
+    keys, others = PERSON_COLUMNS[table]
+    cols = [c for c in (*keys, *others) if c in frame]
+    if not any(c in frame for c in keys):
+        return None
+    values = pd.DataFrame({c: _text_column(frame[c]) for c in cols}).reset_index(drop=True)
+    by_key: dict[str, list[np.ndarray]] = {}
+    for col in (c for c in keys if c in values):
+        for value, rows in values.groupby(col, sort=False).indices.items():
+            by_key.setdefault(str(value), []).append(rows)
+    return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()})
 
 
 def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
-    """Collect the identifier values of the input tables (a Dataset's tables by name)."""
+    """Collect identifiers and person rows of the input tables (a Dataset's tables by name)."""
     found: dict[str, set[str]] = {}
-    for table, columns in ID_COLUMNS.items():
-        frame = tables.get(table)
+    people = []
+    for table, frame in tables.items():
         if frame is None:
             continue
-        for col in columns:
+        extra = tuple(c for c in frame.columns if NHS_COLUMN.search(str(c)))
+        for col in (*ID_COLUMNS.get(table, ()), *extra):
             if col in frame:
-                vals = frame[col].dropna().astype(str).str.strip()
-                found.setdefault(col, set()).update(v for v in vals.unique() if v)
-    skipped = sum(not scannable(v) for vals in found.values() for v in vals)
-    return Identifiers(
-        {col: frozenset(v for v in vals if scannable(v)) for col, vals in found.items()}, skipped
-    )
+                vals = {normalise(v) for v in frame[col].dropna().astype(str).unique()}
+                found.setdefault(col, set()).update(v for v in vals if v)
+        if table in PERSON_COLUMNS and (rows := person_rows(table, frame)) is not None:
+            people.append(rows)
+    by_value = {v: col for col, vals in found.items() for v in vals if checkable(v)}
+    short = {col: frozenset(v for v in vals if not checkable(v)) for col, vals in found.items()}
+    return Identifiers(by_value, {c: v for c, v in short.items() if v}, tuple(people))
+
+
+# ---- identifiers in text ---------------------------------------------------------------------
+
+def _candidates(text: str, figures: bool = False) -> Iterator[tuple[int, int, str]]:
+    """(start, end, normalised) for each token, each run of up to MAX_PARTS tokens joined by
+    separators, and (for short texts) the whole text; figures and ISO dates are left out
+    unless `figures`."""
+    atoms = list(ATOM.finditer(text))
+    for i, first in enumerate(atoms):
+        key, end = "", first.start()
+        for atom in atoms[i:i + MAX_PARTS]:
+            if key and not GAP.fullmatch(text, end, atom.start()):
+                break
+            key, end = key + atom.group().casefold(), atom.end()
+            if figures or not FIGURE.fullmatch(text, first.start(), end):
+                yield first.start(), end, key
+    if atoms and len(text) <= WHOLE_TEXT and (figures or not FIGURE.fullmatch(text.strip())):
+        yield atoms[0].start(), atoms[-1].end(), normalise(text)
+
+
+def _matches(text: str, ids: Identifiers, short: bool = False) -> Iterator[tuple[int, int, str]]:
+    """(start, end, column) of each identifier in `text` (`short`: unchecked ones too, and
+    in figures as well)."""
+    extra = {v: c for c, vals in ids.unchecked.items() for v in vals} if short else {}
+    for start, end, key in _candidates(DATA_URI.sub(" ", text), figures=short):
+        col = ids.by_value.get(key) or extra.get(key)
+        if col:
+            yield start, end, col
+
+
+def redact(text: str, ids: Identifiers) -> str:
+    """`text` with every identifier of the input, short ones included, replaced by
+    REDACTED, e.g. for a cell's error message before it goes into a manifest or log (a number
+    equal to a short identifier is redacted too: a message may lose a figure, never a person's
+    identifier)."""
+    text = DATA_URI.sub("data:", str(text))
+    spans = sorted({(s, e) for s, e, _ in _matches(text, ids, short=True)})
+    out, at = [], 0
+    for start, end in spans:
+        if start >= at:
+            out += [text[at:start], REDACTED]
+            at = end
+        elif end > at:  # overlaps the previous span: extend it
+            at = end
+    return "".join([*out, text[at:]])
 
 
 def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
                  file: str) -> Iterator[Finding]:
-    """Findings for identifier tokens in (place, text) pairs."""
+    """One finding per identifier column found in each (place, text) pair."""
     for place, text in texts:
-        for token in TOKEN.findall(text):
-            col = ids.column_of(token)
-            if col:
-                yield Finding(file, "identifier", f"a {col} value in {place}")
+        for col in dict.fromkeys(col for _, _, col in _matches(text, ids)):
+            yield Finding(file, "identifier", f"a {col} value in {redact(place, ids)}")
 
 
-def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
-    """(place, text) for every visible string and attribute value, skipping data: URIs."""
-    for string in soup.find_all(string=True):
-        if string.parent is not None and string.parent.name not in SKIPPED_TAGS:
-            yield f"<{string.parent.name}> text", str(string)
-    for tag in soup.find_all(True):
-        for attr, value in tag.attrs.items():
-            text = " ".join(value) if isinstance(value, list) else str(value)
-            if not text.startswith("data:"):
-                yield f"<{tag.name} {attr}>", text
+# ---- tables ------------------------------------------------------------------------------------
+
+def _cell_text(text: str) -> str:
+    """A published cell normalised as `_text_column` writes input values."""
+    text = " ".join(text.split()).casefold()
+    if day := MIDNIGHT.match(text):
+        return day.group(1)
+    try:
+        return format(float(text.replace(",", "")), ".10g")
+    except ValueError:
+        return text
+
+
+def _person_findings(rows: list[list[str]], ids: Identifiers, file: str,
+                     where: str) -> Iterator[Finding]:
+    """A finding when MIN_PERSON_ROWS rows (all, if fewer) reproduce input rows."""
+    for people in ids.people:
+        cells = [{_cell_text(c) for c in row if c.strip()} for row in rows]
+        hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
+        if hits and hits >= min(MIN_PERSON_ROWS, len(rows)):
+            yield Finding(file, "person_rows", f"{where}: {hits} row(s) reproduce "
+                                               f"{people.table} rows")
+            return
 
 
 def _is_count(cell: Tag) -> bool:
@@ -134,35 +318,65 @@ def _count_value(text: str) -> int | None:
     return int(float(text.replace(",", ""))) if WHOLE_NUMBER.match(text) else None
 
 
-def _small_counts(soup: BeautifulSoup, min_cell: int, file: str) -> Iterator[Finding]:
-    """Findings for count cells holding 1..min_cell-1 in the page's tables.
+def _table_small_counts(table: Tag, min_cell: int, file: str,
+                        where: str) -> Iterator[Finding]:
+    """Findings for count cells holding 1..min_cell-1 in one table.
 
     Header marks apply to the column below; columns are aligned from the right so row-header
     cells (which pandas may merge with rowspan) do not shift the data columns.
     """
+    rows = table.find_all("tr")
+    head_rows = [r for r in rows if r.find_parent("thead") is not None]
+    body_rows = [r for r in rows if r.find_parent("thead") is None]
+    marked: set[int] = set()  # column positions counted from the right, 1 = last
+    for row in head_rows:
+        cells = _expanded(row)
+        marked |= {len(cells) - i for i, c in enumerate(cells) if _is_count(c)}
+    for r, row in enumerate(body_rows, start=1):
+        cells = _expanded(row)
+        for i, cell in enumerate(cells):
+            if not (_is_count(cell) or (len(cells) - i) in marked):
+                continue
+            value = _count_value(cell.get_text())
+            if value is not None and disclosure.small(value, min_cell):
+                yield Finding(file, "small_count",
+                              f"{where}, row {r}, column {i + 1}: a count below {min_cell}")
+
+
+def _small_counts(soup: BeautifulSoup, min_cell: int, file: str,
+                  place: str = "") -> Iterator[Finding]:
+    """Findings for count cells holding 1..min_cell-1 in the tables of an HTML document."""
     for t, table in enumerate(soup.find_all("table"), start=1):
-        rows = table.find_all("tr")
-        head_rows = [r for r in rows if r.find_parent("thead") is not None]
-        body_rows = [r for r in rows if r.find_parent("thead") is None]
-        marked: set[int] = set()  # column positions counted from the right, 1 = last
-        for row in head_rows:
-            cells = _expanded(row)
-            marked |= {len(cells) - i for i, c in enumerate(cells) if _is_count(c)}
-        for r, row in enumerate(body_rows, start=1):
-            cells = _expanded(row)
-            for i, cell in enumerate(cells):
-                if not (_is_count(cell) or (len(cells) - i) in marked):
-                    continue
-                value = _count_value(cell.get_text())
-                if value is not None and disclosure.small(value, min_cell):
-                    yield Finding(file, "small_count",
-                                  f"table {t}, row {r}, column {i + 1}: a count below {min_cell}")
+        yield from _table_small_counts(table, min_cell, file, f"{place}table {t}")
+
+
+def _table_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: str,
+                    place: str = "") -> Iterator[Finding]:
+    """Small counts and person-level rows in every table of an HTML document."""
+    yield from _small_counts(soup, min_cell, file, place)
+    for t, table in enumerate(soup.find_all("table"), start=1):
+        body = [r for r in table.find_all("tr") if r.find_parent("thead") is None]
+        rows = [[c.get_text(" ") for c in r.find_all(["td", "th"])] for r in body]
+        yield from _person_findings(rows, ids, file, f"{place}table {t}")
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
+    """(place, text) for every string (title included) and attribute value."""
+    for string in soup.find_all(string=True):
+        if string.parent is not None and string.parent.name not in SKIPPED_TAGS:
+            yield f"<{string.parent.name}> text", str(string)
+    for tag in soup.find_all(True):
+        for attr, value in tag.attrs.items():
+            yield f"<{tag.name} {attr}>", " ".join(value) if isinstance(value, list) else value
 
 
 def scan_html(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
     """Findings in one rendered HTML page."""
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-    return [*_id_findings(_html_texts(soup), ids, name), *_small_counts(soup, min_cell, name)]
+    return [*_id_findings(_html_texts(soup), ids, name),
+            *_table_findings(soup, ids, min_cell, name)]
 
 
 def _json_texts(obj: Any, place: str = "$") -> Iterator[tuple[str, str]]:
@@ -179,8 +393,46 @@ def _json_texts(obj: Any, place: str = "$") -> Iterator[tuple[str, str]]:
 
 
 def scan_json(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
-    """Findings in a results.json file."""
-    return list(_id_findings(_json_texts(json.loads(path.read_text())), ids, name))
+    """Findings in a JSON file (results.json, manifest.json)."""
+    return list(_id_findings(_json_texts(json.loads(path.read_text(encoding="utf-8"))), ids,
+                             name))
+
+
+def _output_html(output: Mapping[str, Any]) -> str:
+    """An output's text/html (nbformat stores it as a string or a list of lines)."""
+    html = output.get("data", {}).get("text/html", "")
+    return "".join(html) if isinstance(html, list) else html
+
+
+def _without_images(output: dict[str, Any]) -> dict[str, Any]:
+    """An output without its base64 images (SVG, which is text, is kept)."""
+    data = {k: v for k, v in output.get("data", {}).items()
+            if not k.startswith("image/") or k == "image/svg+xml"}
+    return {**output, "data": data} if "data" in output else output
+
+
+def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
+    """Findings in an executed notebook: every source, output and metadata value, and the
+    tables of its HTML outputs."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [{**c, "outputs": [_without_images(o) for o in c.get("outputs", [])]}
+             for c in nb.get("cells", [])]
+    findings = list(_id_findings(_json_texts({**nb, "cells": cells}), ids, name))
+    for i, cell in enumerate(cells):
+        for j, output in enumerate(cell["outputs"]):
+            if html := _output_html(output):
+                soup = BeautifulSoup(html, "html.parser")
+                findings += _table_findings(soup, ids, min_cell, name,
+                                            f"cell {i} output {j} ")
+    return findings
+
+
+def scan_csv(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
+    """Findings in a CSV file: every field, and person-level rows."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    texts = ((f"row {r}, column {c}", v) for r, row in enumerate(rows, 1)
+             for c, v in enumerate(row, 1))
+    return [*_id_findings(texts, ids, name), *_person_findings(rows, ids, name, "the table")]
 
 
 def scan_text(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
@@ -189,15 +441,88 @@ def scan_text(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
     return list(_id_findings(((f"line {i}", s) for i, s in enumerate(lines, 1)), ids, name))
 
 
+def scan_file(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
+    """Findings in one file, by its type; a file that cannot be read as text is one."""
+    suffix = path.suffix.lower()
+    found = list(_id_findings([("the file name", name)], ids, redact(name, ids)))
+    if suffix in UNREADABLE:
+        return [*found, Finding(redact(name, ids), "unreadable",
+                                "not text: the gate cannot check it")]
+    try:
+        if suffix in (".html", ".htm"):
+            return found + scan_html(path, ids, min_cell, name=name)
+        if suffix == ".ipynb":
+            return found + scan_notebook(path, ids, min_cell, name=name)
+        if suffix == ".json":
+            return found + scan_json(path, ids, name=name)
+        if suffix == ".csv":
+            return found + scan_csv(path, ids, name=name)
+        return found + scan_text(path, ids, name=name)
+    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error):
+        return [*found, Finding(redact(name, ids), "unreadable",
+                                f"cannot be read as {suffix or 'text'}")]
+
+
 def scan(paths: Iterable[Path], ids: Identifiers, min_cell: int, root: Path) -> list[Finding]:
-    """Scan each file by its type (.html, .json, other text); names are relative to `root`."""
+    """Scan each file by its type; names are relative to `root` (redacted)."""
     findings: list[Finding] = []
     for path in paths:
         name = path.relative_to(root).as_posix()
-        if path.suffix == ".html":
-            findings += scan_html(path, ids, min_cell, name=name)
-        elif path.suffix == ".json":
-            findings += scan_json(path, ids, name=name)
-        else:
-            findings += scan_text(path, ids, name=name)
+        findings += [Finding(redact(f.file, ids), f.kind, f.where)
+                     for f in scan_file(path, ids, min_cell, name=name)]
     return findings
+
+
+def scan_folder(folder: Path, ids: Identifiers, min_cell: int) -> list[Finding]:
+    """Findings in every file under `folder` (e.g. a council's staging folder), names relative
+    to it; plus one folder-wide finding (file "*") when the input has identifiers too short to
+    check, so that nothing of it is published."""
+    unchecked = [Finding("*", "identifiers_unchecked", p) for p in ids.problems()]
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return unchecked + scan(files, ids, min_cell, folder)
+
+
+def blocked(findings: Iterable[Finding], prefix: str) -> list[Finding]:
+    """The findings that block the files under `prefix` (e.g. "01_uptake/"): their own and the
+    folder-wide ones."""
+    return [f for f in findings if f.file == "*" or f.file.startswith(prefix)]
+
+
+# ---- chart labels -------------------------------------------------------------------------------
+
+def _hash(value: str) -> str:
+    """SHA-256 (hex) of a normalised identifier."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def write_id_hashes(ids: Identifiers, path: Path) -> Path:
+    """Write the hashes of the checkable identifiers, one a line, for ID_HASHES_ENV (the
+    identifiers themselves are never written)."""
+    path.write_text("".join(f"{h}\n" for h in sorted(map(_hash, ids.by_value))),
+                    encoding="ascii")
+    return path
+
+
+@functools.cache
+def read_id_hashes(path: str) -> frozenset[str]:
+    """The hashes written by `write_id_hashes` (read once per process)."""
+    return frozenset(Path(path).read_text(encoding="ascii").split())
+
+
+def is_identifier_label(label: str, hashes: frozenset[str]) -> bool:
+    """True when a chart label is, or contains as a token, an identifier in `hashes`."""
+    return any(_hash(key) in hashes for _, _, key in _candidates(DATA_URI.sub(" ", label)))
+
+
+def refuse_identifier_labels(labels: Mapping[str, Iterable[str]], where: str) -> None:
+    """Raise ValueError when a label (by kind, e.g. "x tick labels") is an identifier in the
+    hashes file named by ID_HASHES_ENV (set by `evalkit run`; unset, nothing is checked).
+    The error names `where` and the kind of label, never the value."""
+    path = os.environ.get(ID_HASHES_ENV)
+    if not path:
+        return
+    hashes = read_id_hashes(path)
+    for kind, texts in labels.items():
+        if any(is_identifier_label(text, hashes) for text in texts):
+            raise ValueError(f"{where}: {kind} include an identifier from the input data; "
+                             "charts must not show identifiers")

@@ -1,0 +1,171 @@
+"""Attacks on the privacy gate: identifiers planted in every format and place, person-level rows
+without an id column, chart labels; the gate finds or refuses each, never repeats the identifier,
+and does not flag the ordinary demo reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+import evalkit
+from evalkit.report import style
+from evalkit.sdc import gate
+
+COUNCIL = "E06000016"  # the council of the demo-like data (tests/conftest.py)
+PEOPLE = pd.DataFrame({
+    "person_id": ["LA/000123", "P12", "9434765919", "Q0000004", "Q0000005", "Q0000006"],
+    "birth_year_month": ["1975-07", "1988-01", "1950-11", "1962-03", "1999-12", "1940-05"],
+    "area_code": ["E05900007", "E05900031", "E05900002", "E05900007", "E05900011", "E05900019"],
+    "gender": ["Male", "Female", "Female", "Male", "Female", "Male"],
+    "ethnicity": ["K", "A", "M", "A", "N", "H"],
+    "start_date": pd.to_datetime(["2019-03-20", "2024-10-29", "2021-01-04", "2022-06-30",
+                                  "2023-02-14", "2020-08-08"]),
+})
+IDS = gate.identifiers({"support_episodes": PEOPLE,
+                        "pa_register": pd.DataFrame({"pa_id": ["PA-00017"]}),
+                        "survey": pd.DataFrame({"respondent_id": ["S00000001"]})})
+#: Every identifier, in the forms a report might print it.
+WRITTEN = ("LA/000123", "la 000123", "LA-000-123", "la000123", "P12", "p12", "9434765919",
+           "943 476 5919", "943-476-5919", "pa00017", "PA 00017", "S00000001")
+
+
+def clean(text: str) -> bool:
+    """True when `text` holds no identifier, in any of its written forms."""
+    folded = text.casefold()
+    return not any(w.casefold() in folded for w in WRITTEN) and gate.redact(text, IDS) == text
+
+
+def found(folder: Path, kind: str = "identifier") -> list[gate.Finding]:
+    findings = gate.scan_folder(folder, IDS, 5)
+    assert clean(json.dumps([f.as_dict() for f in findings]))
+    return [f for f in findings if f.kind == kind]
+
+
+def notebook(*outputs: dict, source: str = "display(table)") -> str:
+    nb = new_notebook(cells=[new_code_cell(source, outputs=list(outputs))])
+    return nbformat.writes(nb)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("short.html", "<p>Longest wait: person P12.</p>"),
+    ("separators.html", "<table><tr><td>LA / 000123</td><td>12</td></tr></table>"),
+    ("other_case.md", "- la-000-123 waited longest.\n"),
+    ("digit_groups.md", "NHS number 943 476 5919 shows up.\n"),
+    ("alt_text.html", "<img alt='Chart: 943-476-5919 is highest' src='data:image/png;base64,AA'>"),
+    ("title.html", "<html><head><title>pa00017</title></head><body></body></html>"),
+    ("value.json", json.dumps({"estimates": [{"group": "PA 00017", "n": 12}]})),
+    ("key.json", json.dumps({"s00000001": 1})),
+    ("field.csv", "group,n\nLA000123,7\n"),
+    ("output.ipynb", notebook(new_output("stream", name="stdout", text="Longest: P12\n"))),
+    ("html_output.ipynb", notebook(new_output("display_data",
+                                              data={"text/html": "<td>9434765919</td>"}))),
+    ("source.ipynb", notebook(source="who = 'LA/000123'")),
+    ("error.ipynb", notebook(new_output("error", ename="KeyError", evalue="'S00000001'",
+                                        traceback=["KeyError: 'S00000001'"]))),
+    ("LA000123.txt", "a file named after a person\n"),
+])
+def test_planted_identifier_is_found_and_never_repeated(tmp_path: Path, name: str,
+                                                        content: str) -> None:
+    (tmp_path / "01_x").mkdir()
+    (tmp_path / "01_x" / name).write_text(content)
+    findings = found(tmp_path)
+    assert findings and all(f.file.startswith("01_x/") for f in findings)
+    assert gate.blocked(gate.scan_folder(tmp_path, IDS, 5), "01_x/") != []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Cell 7: KeyError: 'LA/000123' in support_episodes",
+     "Cell 7: KeyError: '[identifier]' in support_episodes"),
+    ("ValueError: person 943 476 5919 (Pa00017) has no start date",
+     "ValueError: person [identifier] ([identifier]) has no start date"),
+    ("respondent S00000001, pa PA-00017, p12.",
+     "respondent [identifier], pa [identifier], [identifier]."),
+])
+def test_redact_scrubs_every_identifier_from_a_message(text: str, expected: str) -> None:
+    assert gate.redact(text, IDS) == expected and clean(expected)
+
+
+def test_redact_leaves_ordinary_text_and_figures_alone() -> None:
+    text = "cell 12: 1,234 people in E06000016 from 2019-03-20; 12.5% of 943 in all"
+    assert gate.redact(text, IDS) == text
+
+
+def test_short_numeric_identifiers_refuse_the_whole_folder(tmp_path: Path) -> None:
+    ids = gate.identifiers({"support_episodes": pd.DataFrame({"person_id": ["42", "P0001"]})})
+    (tmp_path / "report.md").write_text("42 people.\n")
+    findings = gate.scan_folder(tmp_path, ids, 5)
+    assert [(f.file, f.kind) for f in findings] == [("*", "identifiers_unchecked")]
+    assert "42" not in findings[0].where
+    assert gate.blocked(findings, "01_uptake/") == findings
+    assert gate.redact("person 42 of 420", ids) == f"person {gate.REDACTED} of 420"
+
+
+@pytest.mark.parametrize("suffix", [".html", ".csv", ".ipynb"])
+def test_person_level_rows_without_ids_are_found(tmp_path: Path, suffix: str) -> None:
+    rows = PEOPLE.drop(columns="person_id").rename(columns=str.title).iloc[1:5]
+    text = {".html": rows.to_html(index=False), ".csv": rows.to_csv(index=False),
+            ".ipynb": notebook(new_output("display_data", data={"text/html": rows.to_html()}))}
+    (tmp_path / f"rows{suffix}").write_text(text[suffix])
+    (finding,) = found(tmp_path, "person_rows")
+    assert finding.file == f"rows{suffix}" and "support_episodes" in finding.where
+
+
+def test_aggregated_tables_are_not_person_rows(tmp_path: Path) -> None:
+    counts = PEOPLE.groupby(["gender", "ethnicity"]).size().rename("people").reset_index()
+    monthly = PEOPLE.assign(month=PEOPLE["start_date"].dt.strftime("%Y-%m")).groupby(
+        ["month", "gender"]).size().rename("people").reset_index()
+    (tmp_path / "agg.html").write_text(counts.to_html() + monthly.to_html())
+    assert gate.scan_folder(tmp_path, IDS, 5) == []
+
+
+def test_unreadable_files_are_not_published(tmp_path: Path) -> None:
+    (tmp_path / "chart.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "data.bin").write_bytes(b"\xff\xfe\x00\x80")
+    assert sorted(f.file for f in found(tmp_path, "unreadable")) == ["chart.png", "data.bin"]
+
+
+def labelled(kind: str, label: str) -> plt.Figure:
+    fig, ax = plt.subplots()
+    if kind == "y tick labels":
+        ax.barh(["Asian", label], [3, 4])
+    elif kind == "x tick labels":
+        ax.bar(["Asian", label], [3, 4])
+    elif kind == "series labels":
+        ax.plot([0, 1], [0, 1], label=label)
+    else:
+        ax.annotate(label, (0.5, 0.5))
+    return fig
+
+
+@pytest.mark.parametrize("kind, label", [
+    ("y tick labels", "LA/000123"), ("x tick labels", "pa 00017"),
+    ("series labels", "943 476 5919"), ("annotations", "Person P12"),
+])
+def test_chart_label_that_is_an_identifier_is_refused(tmp_path: Path, kind: str, label: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(gate.ID_HASHES_ENV, str(gate.write_id_hashes(IDS, tmp_path / "ids")))
+    assert clean((tmp_path / "ids").read_text())
+    with pytest.raises(ValueError, match=f"chart axes 1: {kind}") as err:
+        style.png(labelled(kind, label))
+    assert clean(str(err.value))
+    assert style.png(labelled(kind, "Black")).startswith(b"\x89PNG")
+
+
+def test_chart_labels_are_not_checked_without_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(gate.ID_HASHES_ENV, raising=False)
+    assert style.png(labelled("y tick labels", "LA/000123")).startswith(b"\x89PNG")
+
+
+def test_demo_reports_have_no_findings(published_dir: Path, demo_like_data: Path) -> None:
+    data = evalkit.load(demo_like_data)
+    ids = gate.identifiers({name: getattr(data, name) for name in gate.PERSON_COLUMNS})
+    assert ids.by_value and ids.people and not ids.problems()
+    folder = published_dir / COUNCIL
+    assert list(folder.rglob("*.ipynb")) and list(folder.rglob("*.html"))
+    assert gate.scan_folder(folder, ids, 5) == []
