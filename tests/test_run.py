@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -117,14 +118,20 @@ def test_html_hides_code_has_contents_and_no_alt_text_warning(good_run) -> None:
 
 def test_index_links_resolve_and_show_status(good_run) -> None:
     out, _ = good_run
+    man = json.loads((council_dir(out) / "manifest.json").read_text())
+    run = f"runs/{man['run']['id']}/E06000016"
+    assert os.readlink(out / "E06000016") == run  # the council's address links the run's folder
+    assert sorted(p.name for p in out.iterdir()) == ["E06000016", "index.html", "runs"]
     soup = BeautifulSoup((out / "index.html").read_text(), "html.parser")
     links = [a["href"] for a in soup.find_all("a") if not a["href"].startswith("#")]
-    assert {"E06000016/01_first/01_first.html", "E06000016/02_second/02_second.html",
-            "E06000016/manifest.json"} <= set(links)
+    assert {f"{run}/01_first/01_first.html", f"{run}/02_second/02_second.html",
+            f"{run}/manifest.json"} <= set(links)
     for href in links:
         assert not Path(href).is_absolute() and (out / href).is_file(), href
     row = soup.find("tbody").find("tr").get_text(" ")
     assert "succeeded" in row and re.search(r"\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d", row)
+    assert f"run {man['run']['id']}" in row  # which run produced the pages
+    assert man["run"]["started_at"][:16].replace("T", " ") in row
 
 
 def test_rerun_gives_identical_results_also_in_parallel_for_two_councils(

@@ -3,18 +3,26 @@ then its HTML page; the result is the notebook's manifest entry.
 
 The kernel is the one the notebook's kernelspec names, started by jupyter_client as a new process
 (as `papermill` on the command line starts it). Statuses and times are recorded as
-`evalkit.run.manifest` and `evalkit.run.index` read them.
+`evalkit.run.manifest` and `evalkit.run.index` read them. `work` is a worker process's body: it
+runs one notebook and, when the runner stops it (SIGTERM), kills the kernels it started first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import json
 import os
+import signal
+import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from evalkit.run import render
@@ -31,6 +39,14 @@ QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 #: the kernel's TCP ports and the new kernel binds them a moment later; another process can take
 #: one in between ("Address already in use", papermill issue 511), more often on a busy machine.
 KERNEL_STARTS = 2
+#: Seconds a stopping worker waits for a kernel it killed to end (and be reaped).
+KILL_WAIT = 5.0
+#: The kernel managers of the notebooks this process runs (see `tracked_kernel_manager`), and a
+#: lock held while one starts its kernel, so a stopping worker finds every kernel, even one
+#: that is starting.
+_KERNELS: weakref.WeakSet[Any] = weakref.WeakSet()
+_STARTING = threading.Lock()
+OUTPUTS = ("notebook", "html", "results", "key_findings")
 
 
 def now() -> str:
@@ -88,8 +104,7 @@ def execute(task: Task) -> dict[str, Any]:
     executed = task.out_dir / f"{task.stem}.ipynb"
     results = task.out_dir / "results.json"
     kernel = kernel_name(task.notebook)
-    entry: dict[str, Any] = {"notebook": task.stem, "source": str(task.notebook.resolve()),
-                             "kernel": kernel, "started_at": now(), "error": None, "warnings": []}
+    entry = _entry(task, kernel)
     t0 = time.perf_counter()
     try:
         entry["warnings"] += _papermill(task, executed, kernel)
@@ -110,6 +125,22 @@ def execute(task: Task) -> dict[str, Any]:
     entry["finished_at"] = now()
     entry["duration_s"] = round(time.perf_counter() - t0, 3)
     return entry
+
+
+def _entry(task: Task, kernel: str | None) -> dict[str, Any]:
+    """The start of a notebook's manifest entry."""
+    return {"notebook": task.stem, "source": str(task.notebook.resolve()), "kernel": kernel,
+            "started_at": now(), "error": None, "warnings": []}
+
+
+def lost(task: Task, exitcode: int | None) -> dict[str, Any]:
+    """The manifest entry of a notebook whose worker process ended without a result (killed,
+    or an error outside the notebook, printed above); nothing it wrote is kept."""
+    entry = _entry(task, None)
+    return {**entry, "status": FAILED, "finished_at": entry["started_at"],
+            "error": f"the worker process ended without a result (exit code {exitcode})",
+            "execute_s": 0.0, "render_s": 0.0, "duration_s": 0.0,
+            "outputs": dict.fromkeys(OUTPUTS)}
 
 
 def _papermill(task: Task, executed: Path, kernel: str) -> list[str]:
@@ -147,6 +178,7 @@ def _papermill_once(task: Task, executed: Path, kernel: str, ready: threading.Ev
                         # exit handlers do not run: a notebook must close what it opens, e.g. a
                         # TemporaryDirectory, in its own cells)
                         shutdown_kernel="immediate", extra_arguments=kernel_options(kernel),
+                        kernel_manager_class=tracked_kernel_manager(),
                         on_notebook_start=lambda **_: ready.set())
 
 
@@ -156,8 +188,7 @@ def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str 
     ok = entry["status"] == SUCCEEDED
     page = task.out_dir / (f"{task.stem}.html" if ok else f"{task.stem}.FAILED.html")
     council = task.out_dir.parent
-    outputs: dict[str, str | None] = {"notebook": None, "html": None, "results": None,
-                                      "key_findings": None}
+    outputs: dict[str, str | None] = dict.fromkeys(OUTPUTS)
     if executed.is_file():
         outputs["notebook"] = executed.relative_to(council).as_posix()
         banner = None if ok else f"The notebook did not finish ({entry['error']}). This output " \
@@ -173,3 +204,62 @@ def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str 
         if (task.out_dir / name).is_file():
             outputs[key] = (task.out_dir / name).relative_to(council).as_posix()
     return outputs
+
+
+@functools.cache
+def tracked_kernel_manager() -> type:
+    """The kernel manager class nbclient is given: jupyter_client's AsyncKernelManager that
+    enters itself in _KERNELS, under _STARTING, as it starts its kernel (imported here, not
+    at the top, so the runner, which only imports this module for its names, does not pay for
+    jupyter_client)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:
+            with _STARTING:
+                _KERNELS.add(self)
+                await super().start_kernel(**kw)
+
+    return TrackedKernelManager
+
+
+def work(task: Task, result: Connection) -> None:
+    """A worker process's body (`evalkit.run.pool`): run `task`, send its manifest entry.
+
+    The worker leads its own session, so a Ctrl-C in the terminal reaches only the runner, which
+    then stops its workers. SIGTERM (or SIGINT) kills the kernels this worker started and ends
+    it. The notebook runs in a thread: nbclient adds its own signal handlers only in a main
+    thread, so this process's handling stays as set here.
+    """
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_worker)
+    entry: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: entry.update(execute(task)),
+                              name=f"evalkit {task.stem}")
+    thread.start()
+    thread.join()
+    if entry:  # else execute raised (printed by the thread): the runner records a failure
+        result.send(entry)
+    result.close()
+
+
+def _stop_worker(signum: int, frame: FrameType | None) -> None:
+    """Signal handler of a worker: kill its kernels (waiting for one being started), end."""
+    try:
+        with _STARTING:
+            for km in list(_KERNELS):
+                if km.has_kernel:
+                    asyncio.run(_kill(km))
+    finally:
+        os._exit(128 + signum)
+
+
+async def _kill(km: Any) -> None:
+    """Kill a kernel's process group and wait for the kernel to end (so it is reaped)."""
+    try:
+        await km.provisioner.kill()
+        await asyncio.wait_for(km.provisioner.wait(), KILL_WAIT)
+    except Exception as err:  # the worker ends anyway; say which kernel may be left
+        print(f"evalkit run: could not stop a kernel ({type(err).__name__}: {err})",
+              file=sys.stderr)

@@ -1,11 +1,10 @@
-"""`REPORT_DIR/index.html`: every council's reports with run date, data period and status; and
-how a council is named on the pages (`council_label`)."""
+"""`REPORT_DIR/index.html`: every council's reports with the run that produced them (start and
+run id), data period and status; and how a council is named on the pages (`council_label`)."""
 
 from __future__ import annotations
 
 import html
-import json
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from evalkit.data.councils import place_name
@@ -27,8 +26,8 @@ INDEX = """<!DOCTYPE html>
 <p>Only reports whose status is <strong>succeeded</strong> are finished and may be shared.
 Failed or blocked runs are listed so the problem can be fixed; they are not reports.</p>
 <table>
-<caption>Reports by council, with the date of the run and the period the data cover</caption>
-<thead><tr><th scope="col">Council</th><th scope="col">Run date</th><th scope="col">Data period</th>
+<caption>Reports by council, with the run that produced them and the period the data cover</caption>
+<thead><tr><th scope="col">Council</th><th scope="col">Run</th><th scope="col">Data period</th>
 <th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Details</th></tr></thead>
 <tbody>
 {rows}
@@ -48,41 +47,46 @@ def council_label(la: str) -> str:
     return f"{name} ({la})" if name != la else la
 
 
-def _links(la: str, notebooks: list[dict[str, Any]]) -> str:
-    """List items for a council's notebooks: succeeded ones linked as reports, failed ones with
-    their diagnostic output, others (blocked) by status only."""
+def _links(folder: str, notebooks: list[dict[str, Any]]) -> str:
+    """List items for a council's notebooks (outputs in `folder`, relative to REPORT_DIR):
+    succeeded ones linked as reports, failed ones with their diagnostic output, others
+    (blocked) by status only."""
     items = []
     for nb in notebooks:
         page = nb.get("outputs", {}).get("html")
         name = html.escape(nb["notebook"])
         status = html.escape(nb["status"])
         if nb["status"] == SUCCEEDED and page:
-            items.append(f'<li><a href="{html.escape(f"{la}/{page}")}">{name}</a></li>')
+            items.append(f'<li><a href="{html.escape(f"{folder}/{page}")}">{name}</a></li>')
         elif nb["status"] == FAILED and page:
             items.append(f'<li>{name}: <strong>{status}</strong> (<a href="'
-                         f'{html.escape(f"{la}/{page}")}">diagnostic output</a>)</li>')
+                         f'{html.escape(f"{folder}/{page}")}">diagnostic output</a>)</li>')
         else:
             items.append(f"<li>{name}: <strong>{status}</strong></li>")
     return "".join(items)
 
 
-def write_index(out: Path) -> Path:
-    """`REPORT_DIR/index.html` listing every council's manifest found in REPORT_DIR (all councils
-    first, then by code), with relative links; only succeeded notebooks are linked as reports."""
+def _run(run: Mapping[str, Any]) -> str:
+    """When the run that produced a council's reports started (UTC) and its id (a manifest
+    written before runs had ids has none)."""
+    started = html.escape(str(run.get("started_at", "?"))[:16].replace("T", " "))
+    run_id = run.get("id")
+    return f"{started} UTC" + (f"<br>run {html.escape(run_id)}" if run_id else "")
+
+
+def index_page(councils: Mapping[str, tuple[str, Mapping[str, Any]]]) -> str:
+    """The index page: a row per council (all councils first, then by code) from `councils`,
+    code -> (its folder relative to REPORT_DIR, its manifest), with relative links; only
+    succeeded notebooks are linked as reports."""
     rows = []
-    for path in sorted(out.glob("*/manifest.json"), key=lambda m: (m.parent.name != "all",
-                                                                     m.parent.name)):
-        man = json.loads(path.read_text())
-        la = path.parent.name
+    for la in sorted(councils, key=lambda c: (c != "all", c)):
+        folder, man = councils[la]
         period = man.get("data", {}).get("period", {})
         rows.append(
             f"<tr><th scope=\"row\">{html.escape(council_label(la))}</th>"
-            f"<td>{html.escape(man['run']['started_at'][:10])}</td>"
+            f"<td>{_run(man.get('run', {}))}</td>"
             f"<td>{period.get('start') or '?'} to {period.get('end') or '?'}</td>"
-            f"<td>{html.escape(man['status'])}</td>"
-            f"<td><ul>{_links(la, man.get('notebooks', []))}</ul></td>"
-            f'<td><a href="{html.escape(la)}/manifest.json">manifest</a></td></tr>')
-    page = out / "index.html"
-    page.write_text(INDEX.format(css=render.CSS.read_text(), rows="\n".join(rows)),
-                    encoding="utf-8")
-    return page
+            f"<td>{html.escape(man.get('status', '?'))}</td>"
+            f"<td><ul>{_links(folder, man.get('notebooks', []))}</ul></td>"
+            f'<td><a href="{html.escape(folder)}/manifest.json">manifest</a></td></tr>')
+    return INDEX.format(css=render.CSS.read_text(), rows="\n".join(rows))

@@ -1,5 +1,5 @@
 """What `evalkit run` records per council: the privacy gate's verdict on each notebook and
-`REPORT_DIR/<la_code>/manifest.json` (fields documented in README "Scheduled runs")."""
+the council's manifest.json (fields documented in README "Scheduled runs")."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any
         "la_code": la,
         "parameters": {**p.params, "data_dir": str(p.data_dir), "la_code": la,
                        "min_cell": p.min_cell},
-        "run": {"started_at": started, "finished_at": now(),
+        "run": {"id": p.run_id, "started_at": started, "finished_at": now(),
                 "duration_s": round(time.perf_counter() - t0, 3), "jobs": p.jobs,
                 "argv": sys.argv[1:],
                 "machine": {"platform": platform.platform(), "processor": platform.machine(),

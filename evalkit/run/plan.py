@@ -42,6 +42,7 @@ class Plan:
     params: dict[str, Any]
     min_cell: int
     jobs: int
+    run_id: str  # names the run's folders (`evalkit.run.reportdir`) and is in its manifests
 
 
 def parse_params(pairs: Iterable[str], params_file: Path | None) -> dict[str, Any]:

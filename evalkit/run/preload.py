@@ -30,19 +30,30 @@ def worker_context() -> BaseContext:
 
 
 @functools.cache
-def start_forkserver() -> None:
+def start_forkserver() -> threading.Thread | None:
     """Start the forkserver (importing PRELOAD) now, in the background, once per process;
-    nothing where there is none (see FORKSERVER).
+    nothing where there is none (see FORKSERVER). Returns the thread that starts it.
 
     multiprocessing starts the forkserver for the first process started through it, and that
     start waits until PRELOAD is imported: so a process that does nothing is started, from a
     thread, and the caller goes on at once.
     """
-    if FORKSERVER:
-        context = worker_context()
-        context.set_forkserver_preload(PRELOAD)
-        threading.Thread(target=_start_idle_process, args=(context,), daemon=True,
-                         name="evalkit-forkserver-start").start()
+    if not FORKSERVER:
+        return None
+    context = worker_context()
+    context.set_forkserver_preload(PRELOAD)
+    starter = threading.Thread(target=_start_idle_process, args=(context,), daemon=True,
+                               name="evalkit-forkserver-start")
+    starter.start()
+    return starter
+
+
+def wait_until_ready() -> None:
+    """Return once the forkserver has imported PRELOAD (at once where there is none), so that
+    starting a worker then takes milliseconds; a signal can interrupt the wait."""
+    starter = start_forkserver()
+    if starter is not None:
+        starter.join()
 
 
 def _start_idle_process(context: BaseContext) -> None:

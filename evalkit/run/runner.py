@@ -1,34 +1,39 @@
-"""`evalkit run`: validate a data folder, run the notebooks, render and gate the reports.
+"""`evalkit run`: validate a data folder, run the notebooks, render and gate the reports, publish.
 
     evalkit run DATA_DIR --out REPORT_DIR [--la CODE ...] [--notebooks 01,02,03]
                 [--param key=value ...] [--params-file FILE.yaml] [--jobs N] [--min-cell N]
-                [--notebook-dir DIR]
+                [--notebook-dir DIR] [--wait]
 
 Steps: start the forkserver that imports papermill and nbconvert once for the workers
-(`evalkit.run.preload`) while this process loads and validates the data with `evalkit.load`
-(stop, exit 2, before any notebook runs if it cannot be used: `evalkit.run.plan`) and caches the
-validated tables in a private temporary folder, removed at the end, so each notebook's
-`evalkit.load` reuses them instead of validating again (the cache is never inside REPORT_DIR,
-which is for publishing); execute each notebook with papermill and its own standard kernel once
-per council, `--jobs` at a time, each in its own worker (default jobs: all notebooks of a council
-at once, at most cores + 1); render its HTML with code hidden in the same worker right after it
-runs (`evalkit.run.execute`); run the privacy gate (`evalkit.sdc.gate`) on each notebook as it
-finishes; write per council `REPORT_DIR/<la_code>/manifest.json` (`evalkit.run.manifest`) and
-each notebook's outputs under `REPORT_DIR/<la_code>/<NN_name>/`; write `REPORT_DIR/index.html`
-(`evalkit.run.index`). Exit 0 only when every notebook succeeded and passed the gate.
+(`evalkit.run.preload`); take REPORT_DIR's lock, or stop (exit 2) if another run holds it
+(`evalkit.run.reportdir`); load and validate the data with `evalkit.load` (stop, exit 2, before
+any notebook runs if it cannot be used: `evalkit.run.plan`) and cache the validated tables in a
+private temporary folder, removed at the end, so each notebook's `evalkit.load` reuses them
+instead of validating again (the cache is never inside REPORT_DIR, which is for publishing);
+execute each notebook with papermill and its own standard kernel once per council, `--jobs` at a
+time, each in its own worker process (`evalkit.run.pool`; default jobs: all notebooks of a
+council at once, at most cores + 1); render its HTML with code hidden in the same worker right
+after it runs (`evalkit.run.execute`); run the privacy gate (`evalkit.sdc.gate`) on each notebook
+as it finishes; write per council its manifest.json (`evalkit.run.manifest`). All of it goes to
+REPORT_DIR/.staging-<run id>/; only then is the run published in one step, with the new
+`index.html` (`evalkit.run.index`) as the commit (`evalkit.run.reportdir.publish`). SIGTERM or
+SIGINT stops the run (`evalkit.run.stop`): workers and kernels are stopped, the staging folder
+and the cache removed, nothing new published; exit 143 or 130. Exit 0 only when every notebook
+succeeded and passed the gate.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +43,9 @@ from evalkit import __version__
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.run import manifest as record
-from evalkit.run.execute import SUCCEEDED, Task, execute, now
-from evalkit.run.index import council_label, write_index
+from evalkit.run import reportdir, stop
+from evalkit.run.execute import SUCCEEDED, Task, now
+from evalkit.run.index import council_label, index_page
 from evalkit.run.plan import (
     Plan,
     RunError,
@@ -49,7 +55,8 @@ from evalkit.run.plan import (
     load_data,
     table_bytes,
 )
-from evalkit.run.preload import start_forkserver, worker_context
+from evalkit.run.pool import run_tasks
+from evalkit.run.preload import start_forkserver
 from evalkit.sdc import gate as privacy
 
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
@@ -80,87 +87,119 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="disclosure threshold: counts 1..N-1 are suppressed (default 5)")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, metavar="DIR",
                         help=f"folder holding NN_name.ipynb notebooks (default {NOTEBOOK_DIR})")
+    parser.add_argument("--wait", action="store_true",
+                        help="if another evalkit run is writing to REPORT_DIR, wait until it has "
+                             "finished (default: stop at once, exit 2)")
 
 
-def tasks_for(p: Plan, environ: Mapping[str, str]) -> list[Task]:
-    """One task per council per notebook, each writing into REPORT_DIR/<la>/<NN_name>/, its
+def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str]) -> list[Task]:
+    """One task per council per notebook, each writing into `staging`/<la>/<NN_name>/, its
     kernel given `environ`."""
     details = [f"Run on {dt.date.today().isoformat()} with evalkit {__version__}",
                f"Disclosure threshold: counts below {p.min_cell} are suppressed"]
-    return [Task(la, nb, p.out / la / nb.stem, f"{nb.stem} — {council_label(la)}", details,
+    return [Task(la, nb, staging / la / nb.stem, f"{nb.stem} — {council_label(la)}", details,
                  {**p.params, "data_dir": str(p.data_dir), "la_code": la,
-                  "results_path": str(p.out / la / nb.stem / "results.json"),
+                  "results_path": "results.json",  # in the notebook's folder, where it runs
                   "min_cell": p.min_cell}, dict(environ))
             for la in p.las for nb in p.notebooks]
 
 
-def run_tasks(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
-    """Execute tasks, `jobs` at a time, each in a worker process (on Linux a fork of the
-    forkserver, which has imported papermill and nbconvert once: `evalkit.run.preload`), with a
-    progress bar; yields (in completion order) each task's manifest entry with its council
-    code."""
-    bar = tqdm(total=len(tasks), desc="evalkit run", unit="notebook", file=sys.stderr)
+def with_progress(results: Iterable[tuple[Task, dict[str, Any]]], total: int
+                  ) -> Iterator[tuple[Task, dict[str, Any]]]:
+    """`results` with a progress bar on stderr naming the notebook that just finished."""
+    bar = tqdm(total=total, desc="evalkit run", unit="notebook", file=sys.stderr)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
-            futures = {pool.submit(execute, t): t for t in tasks}
-            for future in as_completed(futures):
-                task = futures[future]
-                bar.set_postfix_str(f"{task.la} {task.stem}")
-                yield {"la": task.la, **future.result()}
-                bar.update()
+        for task, entry in results:
+            bar.set_postfix_str(f"{task.la} {task.stem}")
+            bar.update()
+            yield task, entry
     finally:
         bar.close()
 
 
-def clear_council_dir(path: Path) -> None:
-    """Remove a previous run's outputs so no stale page is mistaken for this run's; refuse to
-    delete a folder evalkit did not write."""
-    if not path.exists():
-        return
-    if not (path / "manifest.json").is_file() and any(path.iterdir()):
-        raise RunError(f"{path} exists and was not written by evalkit run (no manifest.json); "
-                       "choose another --out or remove it")
-    shutil.rmtree(path)
-
-
 def main(args: argparse.Namespace) -> int:
-    """Run the command; returns 0 when every notebook succeeded and passed the privacy gate."""
+    """Run the command; returns 0 when every notebook succeeded and passed the privacy gate, 1
+    when one did not, 2 when the run could not start, 128 + the signal number when stopped."""
     started, t0 = now(), time.perf_counter()
-    try:
-        notebooks, params = check_options(args)  # fail fast, before the data are loaded
-        start_forkserver()  # before the data load, so both proceed side by side (no-op
-        # when `evalkit run` on the command line started it already)
+    run_id = reportdir.new_run_id(started)
+    published: dict[str, Path] = {}
+    with stop.on_signals():
+        try:
+            return _run(args, run_id, started, t0, published)
+        except RunError as err:
+            print(f"evalkit run: {err}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        except stop.Stopped as stopped:
+            done = (f"its reports were published before it stopped ({published['index']})"
+                    if published else "nothing was published; REPORT_DIR is as it was before")
+            print(f"evalkit run: stopped by {stopped}; {done}", file=sys.stderr)
+            return stopped.exit_code
+
+
+def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
+         published: dict[str, Path]) -> int:
+    """`main` once the signals are handled; enters the index page in `published` once the run
+    is published."""
+    notebooks, params = check_options(args)  # fail fast, before the data are loaded
+    start_forkserver()  # before the data load, so both proceed side by side (no-op
+    # when `evalkit run` on the command line started it already)
+    out = args.out.resolve()
+    with stop.cleanups() as cleanups:
+        cleanups.enter_context(reportdir.locked(out, args.wait))
         dataset = load_data(args.data_dir, args.date_order)
         las = councils(dataset, args.la)
         jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),
                                          table_bytes(dataset))
-        p = Plan(args.data_dir.resolve(), args.out.resolve(), notebooks, las, params,
-                 args.min_cell, jobs)
-        for la in p.las:
-            clear_council_dir(p.out / la)
-    except RunError as err:
-        print(f"evalkit run: {err}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    for warning in dataset.warnings:
-        print(f"evalkit run: warning: {warning}", file=sys.stderr)
-    ids = privacy.identifiers({name: getattr(dataset, name, None) for name in privacy.ID_COLUMNS})
-    sums = loader.checksums(dataset.files)
-    data = record.describe_data(p, dataset, sums)
-    by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
-    with tempfile.TemporaryDirectory(prefix="evalkit-run-") as cache:
-        loader.save_cache(dataset, p.data_dir, Path(cache), sums)
+        p = Plan(args.data_dir.resolve(), out, notebooks, las, params, args.min_cell, jobs,
+                 run_id)
+        reportdir.check_councils(out, p.las)
+        staging, cache = _workspace(p, cleanups)
+        for warning in dataset.warnings:
+            print(f"evalkit run: warning: {warning}", file=sys.stderr)
+        ids = privacy.identifiers({name: getattr(dataset, name, None)
+                                   for name in privacy.ID_COLUMNS})
+        sums = loader.checksums(dataset.files)
+        data = record.describe_data(p, dataset, sums)
+        loader.save_cache(dataset, p.data_dir, cache, sums)
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
-        for entry in run_tasks(tasks_for(p, {loader.CACHE_ENV: cache}), p.jobs):
-            record.gate(entry, p.out / entry["la"], ids, p.min_cell)  # while others run
-            by_la[entry["la"]].append(entry)
-    statuses = {}
-    for la, entries in by_la.items():
-        man = record.manifest(p, la, data, entries, ids, started, t0)
-        record.write_json(p.out / la / "manifest.json", man)
-        statuses[la] = man
-    index = write_index(p.out)
-    _summary(statuses, index)
+        by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
+        tasks = tasks_for(p, staging, {loader.CACHE_ENV: str(cache)})
+        for task, entry in with_progress(run_tasks(tasks, p.jobs), len(tasks)):
+            record.gate(entry, staging / task.la, ids, p.min_cell)  # while others run
+            by_la[task.la].append({"la": task.la, **entry})
+        statuses = {}
+        for la, entries in by_la.items():
+            statuses[la] = record.manifest(p, la, data, entries, ids, started, t0)
+            record.write_json(staging / la / reportdir.MANIFEST, statuses[la])
+        page = index_page(_index_rows(out, run_id, statuses))
+        with stop.held():
+            reportdir.publish(out, run_id, p.las, page)
+            published["index"] = out / reportdir.INDEX
+    _summary(statuses, published["index"])
     return 0 if all(m["status"] == SUCCEEDED for m in statuses.values()) else EXIT_FAILED
+
+
+def _workspace(p: Plan, cleanups: ExitStack) -> tuple[Path, Path]:
+    """The run's staging folder in REPORT_DIR and its private cache folder outside it, each
+    removed when the run ends (the staging folder is gone by then if the run was published);
+    what a killed run left in REPORT_DIR is removed first."""
+    with stop.held():
+        reportdir.clear_stale(p.out)
+        staging = reportdir.staging_dir(p.out, p.run_id)
+        staging.mkdir()
+        cleanups.callback(shutil.rmtree, staging, ignore_errors=True)
+        cache = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
+        cleanups.callback(shutil.rmtree, cache, ignore_errors=True)
+    return staging, cache
+
+
+def _index_rows(out: Path, run_id: str, statuses: Mapping[str, dict[str, Any]]
+                ) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every council the index will list once this run is published: code -> (its folder
+    relative to REPORT_DIR, its manifest); this run's councils, and the others as published."""
+    rows = {la: (folder, json.loads((out / folder / reportdir.MANIFEST).read_text()))
+            for la, folder in reportdir.published(out).items() if la not in statuses}
+    return rows | {la: (reportdir.run_folder(run_id, la), man) for la, man in statuses.items()}
 
 
 def _summary(statuses: Mapping[str, dict[str, Any]], index: Path) -> None:
