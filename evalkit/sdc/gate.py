@@ -128,7 +128,7 @@ class PersonRows:
     """One input table's person columns as normalised text, and its rows by key value."""
 
     table: str
-    values: pd.DataFrame  # object columns of normalised text (None where missing)
+    values: pd.DataFrame  # categorical columns of normalised text (missing where missing)
     by_key: Mapping[str, np.ndarray]  # key value -> row positions
 
     def reproduced(self, cells: set[str]) -> bool:
@@ -173,14 +173,21 @@ class Identifiers:
                 for col, v in sorted(self.unchecked.items()) if v]
 
 
+def _shown(value: Any) -> str | None:
+    """An input value as normalised text as a report would show it (dates ISO, numbers plain)."""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+        return format(float(value), ".10g")
+    return " ".join(str(value).split()).casefold() or None
+
+
 def _text_column(column: pd.Series) -> pd.Series:
-    """A column as normalised text as a report would show it (dates ISO, numbers plain)."""
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return column.dt.strftime("%Y-%m-%d").astype(object).where(column.notna(), None)
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return column.map(lambda v: None if pd.isna(v) else format(float(v), ".10g"))
-    text = column.astype("string").str.strip().str.casefold()
-    return text.astype(object).where(text.notna() & (text != ""), None)
+    """A column as normalised text, categorical (each distinct value formatted and held once:
+    national tables have millions of rows)."""
+    codes, uniques = pd.factorize(column)
+    texts = np.array([*map(_shown, uniques), None], dtype=object)  # code -1 (missing): None
+    return pd.Series(pd.Categorical(texts[codes]))
 
 
 def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
@@ -192,7 +199,7 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
     values = pd.DataFrame({c: _text_column(frame[c]) for c in cols}).reset_index(drop=True)
     by_key: dict[str, list[np.ndarray]] = {}
     for col in (c for c in keys if c in values):
-        for value, rows in values.groupby(col, sort=False).indices.items():
+        for value, rows in values.groupby(col, sort=False, observed=True).indices.items():
             by_key.setdefault(str(value), []).append(rows)
     return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()})
 
@@ -286,8 +293,8 @@ def _cell_text(text: str) -> str:
 def _person_findings(rows: list[list[str]], ids: Identifiers, file: str,
                      where: str) -> Iterator[Finding]:
     """A finding when MIN_PERSON_ROWS rows (all, if fewer) reproduce input rows."""
+    cells = [{_cell_text(c) for c in row if c.strip()} for row in rows]
     for people in ids.people:
-        cells = [{_cell_text(c) for c in row if c.strip()} for row in rows]
         hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
         if hits and hits >= min(MIN_PERSON_ROWS, len(rows)):
             yield Finding(file, "person_rows", f"{where}: {hits} row(s) reproduce "
