@@ -12,6 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from evalkit.report import style
+from evalkit.report import text as chart_text
 
 
 @pytest.fixture
@@ -342,7 +343,7 @@ def test_wrap_fills_lines_up_to_the_width() -> None:
 
     text = ("Somali and Gujarati speakers wait longer for a Personal Assistant than English "
             "speakers in Leicester, and the gap has not closed since the register opened")
-    lines = style.wrap(text, 300, font).split("\n")
+    lines = chart_text.wrap(text, 300, font).split("\n")
     assert " ".join(lines) == text  # every word kept, in order
     assert len(lines) >= 3
     for line, following in zip(lines, lines[1:], strict=False):
@@ -350,25 +351,25 @@ def test_wrap_fills_lines_up_to_the_width() -> None:
         assert width(f"{line} {following.split()[0]}") > 300  # the next word would not fit
     assert width(lines[-1]) <= 300
     # a word wider than the line gets a line of its own; given line breaks are kept
-    assert style.wrap("a Supercalifragilisticexpialidocious b", 50, font).split("\n") == [
+    assert chart_text.wrap("a Supercalifragilisticexpialidocious b", 50, font).split("\n") == [
         "a", "Supercalifragilisticexpialidocious", "b"]
-    assert style.wrap("First line\nsecond", 1000, font) == "First line\nsecond"
+    assert chart_text.wrap("First line\nsecond", 1000, font) == "First line\nsecond"
 
 
 def test_word_widths_follow_the_font_matplotlib_picks() -> None:
     from matplotlib.font_manager import FontProperties
 
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}):
-        proportional = style.wrap("iiiiiiii x", 40, FontProperties(size=10))
+        proportional = chart_text.wrap("iiiiiiii x", 40, FontProperties(size=10))
     # same family name, another file: the cached widths of DejaVu Sans must not be reused
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
-        mono = style.wrap("iiiiiiii x", 40, FontProperties(size=10))
+        mono = chart_text.wrap("iiiiiiii x", 40, FontProperties(size=10))
     assert proportional == "iiiiiiii x"  # narrow i: ~32 pt in DejaVu Sans, fits in 40
     assert mono == "iiiiiiii\nx"  # ~62 pt in DejaVu Sans Mono: wrapped
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
-        assert style._width("iiii", FontProperties(size=10)) == pytest.approx(
-            style._width("mmmm", FontProperties(size=10)))  # monospaced: equal widths
-    assert style._width("iiii", FontProperties(size=10)) < style._width(
+        assert chart_text.width("iiii", FontProperties(size=10)) == pytest.approx(
+            chart_text.width("mmmm", FontProperties(size=10)))  # monospaced: equal widths
+    assert chart_text.width("iiii", FontProperties(size=10)) < chart_text.width(
         "mmmm", FontProperties(size=10))
 
 

@@ -10,7 +10,6 @@ generated from the estimates; subtitles give measure, place, period and units.
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import math
@@ -25,13 +24,15 @@ import seaborn as sns
 from IPython.display import HTML, Markdown, display
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont
-from matplotlib.text import Annotation, Text
+from matplotlib.font_manager import FontProperties
+from matplotlib.text import Annotation
 from PIL import Image
 
+from evalkit.report import text as chart_text
+from evalkit.report.text import DPI
 from evalkit.sdc import disclosure, gate
 
 # Analysis Function categorical palette, in the order colours should be used.
@@ -49,7 +50,6 @@ GREY = "#BFBFBF"
 SEQUENTIAL = (DARK_BLUE, MID_BLUE, LIGHT_BLUE)
 SEQUENTIAL_CMAP = LinearSegmentedColormap.from_list("af_sequential", ["#FFFFFF", *SEQUENTIAL[::-1]])
 
-DPI = 150  # charts are embedded as PNG at this resolution
 RC = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "axes.spines.top": False,
@@ -226,73 +226,6 @@ SUBTITLE_FONT = {"fontsize": 10, "fontweight": "normal", "color": DARK_GREY}
 SUBTITLE_GAP = 3  # points between the title's last line and the subtitle
 
 
-@functools.cache
-def _measuring_figure() -> Figure:
-    """A figure at DPI that the measured texts belong to (its size does not matter)."""
-    return Figure(dpi=DPI)
-
-
-@functools.lru_cache(maxsize=16)
-def _measuring_renderer(key: tuple) -> RendererAgg:
-    """An Agg renderer at DPI, one per font key: matplotlib caches a text's metrics per renderer
-    and font properties, not per font file, so a renderer shared across keys could answer with
-    the widths of a font no longer picked (e.g. after font.sans-serif changed)."""
-    return RendererAgg(1, 1, DPI)
-
-
-def _font_key(font: FontProperties) -> tuple:
-    """What a text measurement depends on besides the text: the font asked for, the file
-    matplotlib picks for it (a changed font.sans-serif picks another) and the hinting."""
-    return (font.copy(), findfont(font), mpl.rcParams["text.hinting"],
-            mpl.rcParams["text.hinting_factor"])  # a copy: the caller may change its font later
-
-
-def _width(text: str, font: FontProperties) -> float:
-    """Width of `text` in points as the PNG draws it (advance widths add up exactly, so a line
-    is as wide as the sum of its words and spaces)."""
-    return _size(text, _font_key(font))[0]
-
-
-def _height(text: str, font: FontProperties) -> float:
-    """Height in points of `text` laid out by matplotlib (every line, as drawn)."""
-    return _size(text, _font_key(font))[1]
-
-
-@functools.lru_cache(maxsize=4096)
-def _size(text: str, key: tuple) -> tuple[float, float]:
-    """Width and height in points of `text` laid out in the font of `key`, as matplotlib's
-    public `Text.get_window_extent` gives them at DPI; cached, as words repeat across charts."""
-    laid_out = Text(0, 0, text, fontproperties=key[0], parse_math=False,
-                    figure=_measuring_figure())
-    box = laid_out.get_window_extent(_measuring_renderer(key))
-    return box.width * 72 / DPI, box.height * 72 / DPI
-
-
-def wrap(text: str, width: float, font: FontProperties) -> str:
-    """`text` with line breaks so no line is wider than `width` points (a word wider than that
-    gets a line of its own); existing line breaks are kept.
-
-    Words are measured one at a time. matplotlib's own wrap=True measures every growing prefix
-    of every line, at every draw: about a third of a chart's drawing time.
-    """
-    space = _width("a a", font) - _width("aa", font)
-    lines = []
-    for paragraph in text.split("\n"):
-        line: list[str] = []
-        used = 0.0
-        for word in paragraph.split(" "):
-            if not word:
-                continue
-            w = _width(word, font)
-            if line and used + space + w > width:
-                lines.append(" ".join(line))
-                line, used = [], 0.0
-            used += (space if line else 0.0) + w
-            line.append(word)
-        lines.append(" ".join(line))
-    return "\n".join(lines)
-
-
 def _font(spec: Mapping[str, object]) -> FontProperties:
     """The FontProperties of TITLE_FONT or SUBTITLE_FONT, for measuring."""
     return FontProperties(size=spec["fontsize"], weight=spec["fontweight"])
@@ -315,10 +248,10 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
                              f"not {text!r}")
     width = (1 - 2 * EDGE) * fig.get_figwidth() * 72
     title_font, subtitle_font = _font(TITLE_FONT), _font(SUBTITLE_FONT)
-    title = wrap(title.strip(), width, title_font)
-    subtitle = wrap(subtitle.strip(), width, subtitle_font)
-    blank_line = _height("A\n\n", title_font) - _height("A\n", title_font)
-    blanks = math.ceil((SUBTITLE_GAP + _height(subtitle, subtitle_font)) / blank_line)
+    title = chart_text.wrap(title.strip(), width, title_font)
+    subtitle = chart_text.wrap(subtitle.strip(), width, subtitle_font)
+    blank_line = chart_text.height("A\n\n", title_font) - chart_text.height("A\n", title_font)
+    blanks = math.ceil((SUBTITLE_GAP + chart_text.height(subtitle, subtitle_font)) / blank_line)
     top = fig.suptitle(title + "\n" * blanks, x=EDGE, ha="left", gid="title", parse_math=False,
                        **TITLE_FONT)
     fig.add_artist(Annotation(
