@@ -367,9 +367,9 @@ def test_word_widths_follow_the_font_matplotlib_picks() -> None:
     assert proportional == "iiiiiiii x"  # narrow i: ~32 pt in DejaVu Sans, fits in 40
     assert mono == "iiiiiiii\nx"  # ~62 pt in DejaVu Sans Mono: wrapped
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
-        assert chart_text.width("iiii", FontProperties(size=10)) == pytest.approx(
-            chart_text.width("mmmm", FontProperties(size=10)))  # monospaced: equal widths
-    assert chart_text.width("iiii", FontProperties(size=10)) < chart_text.width(
+        assert chart_text.measure_width("iiii", FontProperties(size=10)) == pytest.approx(
+            chart_text.measure_width("mmmm", FontProperties(size=10)))  # monospaced: equal widths
+    assert chart_text.measure_width("iiii", FontProperties(size=10)) < chart_text.measure_width(
         "mmmm", FontProperties(size=10))
 
 

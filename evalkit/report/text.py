@@ -35,13 +35,13 @@ def _font_key(font: FontProperties) -> tuple:
             mpl.rcParams["text.hinting_factor"])  # a copy: the caller may change its font later
 
 
-def width(text: str, font: FontProperties) -> float:
+def measure_width(text: str, font: FontProperties) -> float:
     """Width of `text` in points as the PNG draws it (advance widths add up exactly, so a line
     is as wide as the sum of its words and spaces)."""
     return _size(text, _font_key(font))[0]
 
 
-def height(text: str, font: FontProperties) -> float:
+def measure_height(text: str, font: FontProperties) -> float:
     """Height in points of `text` laid out by matplotlib (every line, as drawn)."""
     return _size(text, _font_key(font))[1]
 
@@ -63,7 +63,7 @@ def wrap(text: str, width: float, font: FontProperties) -> str:
     Words are measured one at a time. matplotlib's own wrap=True measures every growing prefix
     of every line, at every draw: about a third of a chart's drawing time.
     """
-    space = width("a a", font) - width("aa", font)
+    space = measure_width("a a", font) - measure_width("aa", font)
     lines = []
     for paragraph in text.split("\n"):
         line: list[str] = []
@@ -71,7 +71,7 @@ def wrap(text: str, width: float, font: FontProperties) -> str:
         for word in paragraph.split(" "):
             if not word:
                 continue
-            w = width(word, font)
+            w = measure_width(word, font)
             if line and used + space + w > width:
                 lines.append(" ".join(line))
                 line, used = [], 0.0
