@@ -250,8 +250,9 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
     title_font, subtitle_font = _font(TITLE_FONT), _font(SUBTITLE_FONT)
     title = chart_text.wrap(title.strip(), width, title_font)
     subtitle = chart_text.wrap(subtitle.strip(), width, subtitle_font)
-    blank_line = chart_text.measure_height("A\n\n", title_font) - chart_text.measure_height("A\n", title_font)
-    blanks = math.ceil((SUBTITLE_GAP + chart_text.measure_height(subtitle, subtitle_font)) / blank_line)
+    height = chart_text.measure_height
+    blank_line = height("A\n\n", title_font) - height("A\n", title_font)
+    blanks = math.ceil((SUBTITLE_GAP + height(subtitle, subtitle_font)) / blank_line)
     top = fig.suptitle(title + "\n" * blanks, x=EDGE, ha="left", gid="title", parse_math=False,
                        **TITLE_FONT)
     fig.add_artist(Annotation(
