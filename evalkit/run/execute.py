@@ -256,10 +256,12 @@ def _stop_worker(signum: int, frame: FrameType | None) -> None:
 
 
 async def _kill(km: Any) -> None:
-    """Kill a kernel's process group and wait for the kernel to end (so it is reaped)."""
+    """Kill a kernel's process group, wait for the kernel to end (so it is reaped) and remove
+    its connection file."""
     try:
         await km.provisioner.kill()
         await asyncio.wait_for(km.provisioner.wait(), KILL_WAIT)
+        await km.cleanup_resources()
     except Exception as err:  # the worker ends anyway; say which kernel may be left
         print(f"evalkit run: could not stop a kernel ({type(err).__name__}: {err})",
               file=sys.stderr)

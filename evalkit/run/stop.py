@@ -17,8 +17,10 @@ from types import FrameType
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class Stopped(Exception):
-    """SIGTERM or SIGINT asked the run to stop."""
+class Stopped(BaseException):
+    """SIGTERM or SIGINT asked the run to stop. A BaseException, as KeyboardInterrupt is, so
+    code that handles errors (`except Exception`, e.g. the loader reading a file) lets it
+    through."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
