@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -228,24 +229,41 @@ def work(task: Task, result: Connection) -> None:
 
     The worker leads its own session, so a Ctrl-C in the terminal reaches only the runner, which
     then stops its workers. SIGTERM (or SIGINT) kills the kernels this worker started and ends
-    it. The notebook runs in a thread: nbclient adds its own signal handlers only in a main
-    thread, so this process's handling stays as set here.
+    it; so does the runner's end before the worker's (it was killed, e.g. with SIGKILL). The
+    notebook runs in a thread: nbclient adds its own signal handlers only in a main thread, so
+    this process's handling stays as set here.
     """
     os.setsid()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop_worker)
+    finished = threading.Event()
+    threading.Thread(target=_watch_runner, args=(result, finished), daemon=True,
+                     name="evalkit-watch-runner").start()
     entry: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: entry.update(execute(task)),
                               name=f"evalkit {task.stem}")
     thread.start()
     thread.join()
+    finished.set()
     if entry:  # else execute raised (printed by the thread): the runner records a failure
         result.send(entry)
-    result.close()
+
+
+def _watch_runner(result: Connection, finished: threading.Event) -> None:
+    """Stop this worker as SIGTERM does if the runner has gone before the notebook finished:
+    the runner holds the other end of `result`, which the OS closes when it ends."""
+    watch = select.poll()
+    watch.register(result.fileno(), select.POLLERR)
+    watch.poll()
+    if not finished.is_set():
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stop_worker(signum: int, frame: FrameType | None) -> None:
-    """Signal handler of a worker: kill its kernels (waiting for one being started), end."""
+    """Kill this worker's kernels (waiting for one being started), then end the worker; the
+    handler of SIGTERM and SIGINT, which are ignored from then on."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
     try:
         with _STARTING:
             for km in list(_KERNELS):

@@ -7,6 +7,8 @@ one step once the privacy gate has seen it.
     REPORT_DIR/runs/<run id>/<la_code>/    a published run's outputs, never changed afterwards
     REPORT_DIR/.staging-<run id>/          the run being built (hidden; removed if it stops)
     REPORT_DIR/.evalkit.lock               exists while a run holds REPORT_DIR
+    $TMPDIR/evalkit-run-<key>-*/           the run's private cache of the validated tables
+                                           (never in REPORT_DIR; <key> names REPORT_DIR)
 
 The index links each council's pages in its run's folder, and `publish` moves the gated staging
 folder to `runs/` and switches each council's link (`os.replace`, atomic) before it replaces the
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -120,14 +124,28 @@ def check_councils(out: Path, las: list[str]) -> None:
                        "choose another --out or remove it")
 
 
+def new_cache(out: Path) -> Path:
+    """A new private folder (mode 0700) outside REPORT_DIR for the run's cache of the validated
+    tables, named after REPORT_DIR so that the next run into it can remove one a killed run
+    left (`clear_stale`)."""
+    return Path(tempfile.mkdtemp(prefix=_cache_prefix(out)))
+
+
+def _cache_prefix(out: Path) -> str:
+    return f"evalkit-run-{hashlib.sha256(str(out).encode()).hexdigest()[:12]}-"
+
+
 def clear_stale(out: Path) -> None:
-    """Remove what a run killed without warning (SIGKILL, power cut) left half-done: staging
-    folders and temporary links or index files. Only with the lock held."""
+    """Remove what a run into REPORT_DIR killed without warning (SIGKILL, power cut) left
+    half-done: staging folders, temporary links or index files, its cache of the validated
+    tables. Only with the lock held: no other run into REPORT_DIR is using them."""
     for path in out.glob(".*"):
         if path.name.startswith(STAGING) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         elif path.name.endswith((".link", f".{INDEX}")):
             path.unlink()
+    for cache in Path(tempfile.gettempdir()).glob(f"{_cache_prefix(out)}*"):
+        shutil.rmtree(cache)
 
 
 def published(out: Path) -> dict[str, str]:

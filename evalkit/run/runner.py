@@ -30,10 +30,9 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Mapping
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -104,19 +103,6 @@ def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str]) -> list[Task]:
             for la in p.las for nb in p.notebooks]
 
 
-def with_progress(results: Iterable[tuple[Task, dict[str, Any]]], total: int
-                  ) -> Iterator[tuple[Task, dict[str, Any]]]:
-    """`results` with a progress bar on stderr naming the notebook that just finished."""
-    bar = tqdm(total=total, desc="evalkit run", unit="notebook", file=sys.stderr)
-    try:
-        for task, entry in results:
-            bar.set_postfix_str(f"{task.la} {task.stem}")
-            bar.update()
-            yield task, entry
-    finally:
-        bar.close()
-
-
 def main(args: argparse.Namespace) -> int:
     """Run the command; returns 0 when every notebook succeeded and passed the privacy gate, 1
     when one did not, 2 when the run could not start, 128 + the signal number when stopped."""
@@ -164,7 +150,13 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
         tasks = tasks_for(p, staging, {loader.CACHE_ENV: str(cache)})
-        for task, entry in with_progress(run_tasks(tasks, p.jobs), len(tasks)):
+        bar = cleanups.enter_context(tqdm(total=len(tasks), desc="evalkit run",
+                                          unit="notebook", file=sys.stderr))
+        # closed (its workers stopped) before the staging folder, cache and lock go
+        results = cleanups.enter_context(closing(run_tasks(tasks, p.jobs)))
+        for task, entry in results:
+            bar.set_postfix_str(f"{task.la} {task.stem}")
+            bar.update()
             record.gate(entry, staging / task.la, ids, p.min_cell)  # while others run
             by_la[task.la].append({"la": task.la, **entry})
         statuses = {}
@@ -188,7 +180,7 @@ def _workspace(p: Plan, cleanups: ExitStack) -> tuple[Path, Path]:
         staging = reportdir.staging_dir(p.out, p.run_id)
         staging.mkdir()
         cleanups.callback(shutil.rmtree, staging, ignore_errors=True)
-        cache = Path(tempfile.mkdtemp(prefix="evalkit-run-"))
+        cache = reportdir.new_cache(p.out)
         cleanups.callback(shutil.rmtree, cache, ignore_errors=True)
     return staging, cache
 
