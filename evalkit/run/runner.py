@@ -94,7 +94,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str]) -> list[Task]:
     """One task per council per notebook, each writing into `staging`/<la>/<NN_name>/, its
     kernel given `environ`."""
-    details = [f"Run on {dt.date.today().isoformat()} with evalkit {__version__}",
+    details = [f"Run on {dt.date.today().isoformat()} with evalkit {__version__} "
+               f"(run {p.run_id})",
                f"Disclosure threshold: counts below {p.min_cell} are suppressed"]
     return [Task(la, nb, staging / la / nb.stem, f"{nb.stem} — {council_label(la)}", details,
                  {**p.params, "data_dir": str(p.data_dir), "la_code": la,
