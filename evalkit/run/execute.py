@@ -279,7 +279,8 @@ async def _kill(km: Any) -> None:
     try:
         await km.provisioner.kill()
         await asyncio.wait_for(km.provisioner.wait(), KILL_WAIT)
-        await km.cleanup_resources()
+        km.cleanup_connection_file()  # not all of cleanup_resources: the kernel's sockets
+        # belong to the thread running the notebook
     except Exception as err:  # the worker ends anyway; say which kernel may be left
         print(f"evalkit run: could not stop a kernel ({type(err).__name__}: {err})",
               file=sys.stderr)

@@ -149,17 +149,8 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
-        by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
-        tasks = tasks_for(p, staging, {loader.CACHE_ENV: str(cache)})
-        bar = cleanups.enter_context(tqdm(total=len(tasks), desc="evalkit run",
-                                          unit="notebook", file=sys.stderr))
-        # closed (its workers stopped) before the staging folder, cache and lock go
-        results = cleanups.enter_context(closing(run_tasks(tasks, p.jobs)))
-        for task, entry in results:
-            bar.set_postfix_str(f"{task.la} {task.stem}")
-            bar.update()
-            record.gate(entry, staging / task.la, ids, p.min_cell)  # while others run
-            by_la[task.la].append({"la": task.la, **entry})
+        by_la = _execute(tasks_for(p, staging, {loader.CACHE_ENV: str(cache)}), p, ids,
+                         cleanups)
         statuses = {}
         for la, entries in by_la.items():
             statuses[la] = record.manifest(p, la, data, entries, ids, started, t0)
@@ -170,6 +161,23 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
             published["index"] = out / reportdir.INDEX
     _summary(statuses, published["index"])
     return 0 if all(m["status"] == SUCCEEDED for m in statuses.values()) else EXIT_FAILED
+
+
+def _execute(tasks: list[Task], p: Plan, ids: privacy.Identifiers, cleanups: ExitStack
+             ) -> dict[str, list[dict[str, Any]]]:
+    """Run the tasks with a progress bar, each notebook gated as it finishes; returns each
+    council's manifest entries. The workers are stopped (if any still runs) before the other
+    `cleanups` (staging folder, cache, lock) are."""
+    bar = cleanups.enter_context(tqdm(total=len(tasks), desc="evalkit run", unit="notebook",
+                                      file=sys.stderr))
+    results = cleanups.enter_context(closing(run_tasks(tasks, p.jobs)))
+    by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
+    for task, entry in results:
+        bar.set_postfix_str(f"{task.la} {task.stem}")
+        bar.update()
+        record.gate(entry, task.out_dir.parent, ids, p.min_cell)  # while others run
+        by_la[task.la].append({"la": task.la, **entry})
+    return by_la
 
 
 def _workspace(p: Plan, cleanups: ExitStack) -> tuple[Path, Path]:
