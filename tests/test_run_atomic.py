@@ -30,7 +30,8 @@ import pytest
 from bs4 import BeautifulSoup
 from helpers.reports import make_data, write_notebook
 
-from evalkit.run import reportdir, stop
+from evalkit.run import pool, reportdir, stop
+from evalkit.run.execute import Task
 from evalkit.run.plan import RunError
 
 MARKER = "EVALKIT_TEST_RUN"
@@ -333,3 +334,16 @@ def test_a_folder_not_written_by_evalkit_is_refused_and_stale_staging_removed(
     (out / f".{COUNCIL}.link").symlink_to("runs/killed")
     reportdir.clear_stale(out)
     assert sorted(p.name for p in out.iterdir()) == [COUNCIL]
+
+
+def test_a_worker_that_ends_without_a_result_fails_its_notebook_and_leaves_nothing(
+        tmp_path: Path) -> None:
+    out_dir = tmp_path / "staging" / COUNCIL / "01_gone"
+    out_dir.mkdir(parents=True)
+    (out_dir / "01_gone.html").write_text("a page the gate never saw")
+    task = Task(COUNCIL, tmp_path / "01_gone.ipynb", out_dir, "01_gone", [])  # no notebook
+    ((done, entry),) = list(pool.run_tasks([task], jobs=1))
+    assert done == task and entry["status"] == "failed"
+    assert entry["error"].startswith("the worker process ended without a result")
+    assert entry["outputs"] == dict.fromkeys(["notebook", "html", "results", "key_findings"])
+    assert not out_dir.exists()

@@ -42,8 +42,9 @@ def run_tasks(tasks: Iterable[Task], jobs: int) -> Iterator[tuple[Task, dict[str
                 with held():  # no worker started but not yet in `running`
                     _start(context, waiting.popleft(), running)
             for reader in wait(list(running)):
-                worker, task = running.pop(reader)
-                yield task, _result(reader, worker, task)
+                # the worker leaves `running` once it has ended: until then `stop` may end it
+                entry = _result(reader, *running[reader])
+                yield running.pop(reader)[1], entry
     finally:
         with held():
             stop([worker for worker, _ in running.values()])

@@ -4,9 +4,9 @@ A worker drives papermill and renders the executed notebook with nbconvert; impo
 takes a few seconds of CPU. On Linux the workers are forks of the standard library's
 multiprocessing forkserver, which imports them once (PRELOAD) and renders one small page
 (`evalkit.run.warm`), so no worker imports them again. `evalkit run` starts it before loading
-the data, so the two proceed side by side. Elsewhere (macOS, Windows) workers are spawned as new
-processes. Notebook kernels are not forked: each is the standard kernel its kernelspec names,
-started by jupyter_client as a new process.
+the data, so the two proceed side by side. Elsewhere (macOS; `evalkit run` needs a POSIX system)
+workers are spawned as new processes. Notebook kernels are not forked: each is the standard
+kernel its kernelspec names, started by jupyter_client as a new process.
 """
 
 from __future__ import annotations
