@@ -166,6 +166,14 @@ def check_nothing_left(run: Run, out: Path, tmp: Path) -> None:
     until(lambda: not processes(run.marker), "the stopped run's processes to end")
 
 
+def has_open(run: Run, path: Path) -> bool:
+    """Whether the run's main process has `path` open."""
+    try:
+        return str(path) in [f.path for f in psutil.Process(run.proc.pid).open_files()]
+    except psutil.Error:  # it ended
+        return False
+
+
 def staged(out: Path, name: str) -> list[Path]:
     """A notebook's page in the staging folder of the run being built."""
     return list(out.glob(f".staging-*/{COUNCIL}/{name}/{name}.html"))
@@ -247,7 +255,7 @@ def test_a_second_run_into_the_folder_refuses_and_one_with_wait_waits(start,
     assert f"another evalkit run (process {first.proc.pid}) is writing to {out}" in \
            second.stderr() and "--wait" in second.stderr()
     third = start(out, go, "--wait", "--notebooks", "01")
-    until(lambda: processes(third.marker), "the waiting run")
+    until(lambda: has_open(third, out / reportdir.LOCK), "the third run to wait for the lock")
     assert third.proc.poll() is None and list(out.glob(".staging-*")) == [staging]
     go.touch()
     assert first.proc.wait(TIMEOUT) == 0, first.stderr()
