@@ -32,6 +32,7 @@ from helpers.reports import make_data, write_notebook
 
 from evalkit.run import pool, reportdir, stop
 from evalkit.run.execute import Task
+from evalkit.run.index import index_page
 from evalkit.run.plan import RunError
 
 MARKER = "EVALKIT_TEST_RUN"
@@ -355,3 +356,22 @@ def test_a_worker_that_ends_without_a_result_fails_its_notebook_and_leaves_nothi
     assert entry["error"].startswith("the worker process ended without a result")
     assert entry["outputs"] == dict.fromkeys(["notebook", "html", "results", "key_findings"])
     assert not out_dir.exists()
+
+
+def test_index_shows_the_run_of_each_council(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    for la, run_id in (("E06000016", "20250101-020000-aaaaaa"), ("all", "20250401-020000-bbbbbb")):
+        folder = reportdir.staging_dir(out, run_id) / la
+        folder.mkdir(parents=True)
+        man = {"status": "succeeded", "run": {"id": run_id, "started_at": "2025-01-01T02:00"},
+               "notebooks": [{"notebook": "01_x", "status": "succeeded",
+                              "outputs": {"html": "01_x/01_x.html"}}]}
+        (folder / "manifest.json").write_text(json.dumps(man))
+        page = index_page(reportdir.listed_after(out, run_id, {la: man}))
+        reportdir.publish(out, run_id, [la], page)
+    rows = BeautifulSoup((out / "index.html").read_text(), "html.parser").tbody.find_all("tr")
+    assert [(r.th.get_text(), r.a["href"]) for r in rows] == [
+        ("All councils", "runs/20250401-020000-bbbbbb/all/01_x/01_x.html"),
+        ("Leicester (E06000016)", "runs/20250101-020000-aaaaaa/E06000016/01_x/01_x.html")]
+    assert "run 20250101-020000-aaaaaa" in rows[1].get_text(" ")
+    assert sorted(os.listdir(out / "runs")) == ["20250101-020000-aaaaaa", "20250401-020000-bbbbbb"]

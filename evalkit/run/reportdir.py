@@ -21,13 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import json
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from evalkit.run.plan import RunError
 
@@ -159,6 +161,17 @@ def published(out: Path) -> dict[str, str]:
             continue
         found[path.name] = Path(os.readlink(path)).as_posix() if path.is_symlink() else path.name
     return found
+
+
+def listed_after(out: Path, run_id: str, manifests: Mapping[str, Mapping[str, Any]]
+                 ) -> dict[str, tuple[str, Mapping[str, Any]]]:
+    """Every council the index lists once run `run_id` with these `manifests` (council code ->
+    manifest) is published: code -> (its folder relative to REPORT_DIR, its manifest); the
+    run's councils, and the others as REPORT_DIR publishes them now."""
+    listed: dict[str, tuple[str, Mapping[str, Any]]] = {
+        la: (folder, json.loads((out / folder / MANIFEST).read_text()))
+        for la, folder in published(out).items() if la not in manifests}
+    return listed | {la: (run_folder(run_id, la), man) for la, man in manifests.items()}
 
 
 def publish(out: Path, run_id: str, las: list[str], index: str) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import shutil
 import sys
@@ -155,7 +154,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         for la, entries in by_la.items():
             statuses[la] = record.manifest(p, la, data, entries, ids, started, t0)
             record.write_json(staging / la / reportdir.MANIFEST, statuses[la])
-        page = index_page(_index_rows(out, run_id, statuses))
+        page = index_page(reportdir.listed_after(out, run_id, statuses))
         with stop.held():
             reportdir.publish(out, run_id, p.las, page)
             published["index"] = out / reportdir.INDEX
@@ -192,15 +191,6 @@ def _workspace(p: Plan, cleanups: ExitStack) -> tuple[Path, Path]:
         cache = reportdir.new_cache(p.out)
         cleanups.callback(shutil.rmtree, cache, ignore_errors=True)
     return staging, cache
-
-
-def _index_rows(out: Path, run_id: str, statuses: Mapping[str, dict[str, Any]]
-                ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Every council the index will list once this run is published: code -> (its folder
-    relative to REPORT_DIR, its manifest); this run's councils, and the others as published."""
-    rows = {la: (folder, json.loads((out / folder / reportdir.MANIFEST).read_text()))
-            for la, folder in reportdir.published(out).items() if la not in statuses}
-    return rows | {la: (reportdir.run_folder(run_id, la), man) for la, man in statuses.items()}
 
 
 def _summary(statuses: Mapping[str, dict[str, Any]], index: Path) -> None:
