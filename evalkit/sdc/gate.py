@@ -64,7 +64,8 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 NHS_COLUMN = re.compile(r"nhs", re.IGNORECASE)  # extra identifier columns, if a table keeps one
 #: Per table: (key columns, other person columns). A published row is compared with the input
-#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person).
+#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person);
+#: key values that are whole numbers are not used, as a table's counts would match them.
 PERSON_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "support_episodes": (
         ("birth_year_month", "birth_date", "start_date", "end_date", "dp_requested_date",
@@ -200,7 +201,8 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
     by_key: dict[str, list[np.ndarray]] = {}
     for col in (c for c in keys if c in values):
         for value, rows in values.groupby(col, sort=False, observed=True).indices.items():
-            by_key.setdefault(str(value), []).append(rows)
+            if not WHOLE_NUMBER.match(str(value)):  # a whole number could be any count
+                by_key.setdefault(str(value), []).append(rows)
     return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()})
 
 
