@@ -299,7 +299,7 @@ def show_trend(pub: Publication, measure: str = "uptake") -> None:
         xlabel="Quarter ending",
         ylabel="% with a Direct Payment" if measure == "uptake" else "Starts per 1,000")
     unit = "%" if measure == "uptake" else " per 1,000"
-    ends = change.dropna()
+    ends = change.reindex(columns=[first, last]).dropna()  # a quarter wholly hidden has no column
     style.show(fig, f"Line chart of {what} by ethnic group, quarters ending {quarters}"
                + (": " + "; ".join(f"{grp} from {v[first]:.1f}{unit} to {v[last]:.1f}{unit}"
                                    for grp, v in ends.iterrows()) if len(ends) else "") + ".")
