@@ -15,9 +15,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -71,16 +73,19 @@ class Run:
 
 @pytest.fixture
 def start(inputs: tuple[Path, Path], tmp_path: Path) -> Iterator[Callable[..., Run]]:
-    """Starts `evalkit run DATA --out OUT` processes; its private temporary folder (TMPDIR)
-    is tmp_path/tmp. At the end, kills whatever a failed test left running."""
+    """Starts `evalkit run DATA --out OUT` processes; their private temporary folder (TMPDIR) is
+    a short folder in the system's, seen as tmp_path/tmp (a link): multiprocessing's forkserver
+    socket lives there, and a Unix socket path may not exceed 107 bytes, which pytest's deep
+    tmp_path can. At the end, kills whatever a failed test left running."""
     data, notebooks = inputs
     runs: list[Run] = []
-    (tmp_path / "tmp").mkdir()
+    short = Path(tempfile.mkdtemp(prefix="ek-"))
+    (tmp_path / "tmp").symlink_to(short)
 
     def run(out: Path, go: Path, *extra: str) -> Run:
         marker = uuid.uuid4().hex
         log = tmp_path / f"run-{marker}.log"
-        env = {**os.environ, MARKER: marker, GO: str(go), "TMPDIR": str(tmp_path / "tmp")}
+        env = {**os.environ, MARKER: marker, GO: str(go), "TMPDIR": str(short)}
         with log.open("w") as err:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "evalkit.cli", "run", str(data), "--out", str(out),
@@ -93,6 +98,7 @@ def start(inputs: tuple[Path, Path], tmp_path: Path) -> Iterator[Callable[..., R
     for r in runs:
         for p in processes(r.marker):
             p.kill()
+    shutil.rmtree(short, ignore_errors=True)
 
 
 def processes(marker: str) -> list[psutil.Process]:
