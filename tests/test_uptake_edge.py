@@ -100,7 +100,7 @@ def test_trend_with_its_first_quarter_wholly_hidden_is_drawn(monkeypatch):
              "upper": 6.0 + i} for grp in ("Asian", "White") for i, q in enumerate(quarters)]
     pub = publish("01_uptake", {"trend": pd.DataFrame(rows)},
                   {"group_col": "ethnic_group_broad", "min_cell": 5, "reference": "White",
-                   "la_code": "E09000001"})
+                   "la_code": "E09000001", "place": "City of London"})
     alts = []
     monkeypatch.setattr(style, "show", lambda fig, alt: alts.append(alt))
     u.show_trend(pub, "new_starts")

@@ -38,7 +38,7 @@ LABELS = {  # column names -> what a reader sees in a table heading
 # ---------------------------------------------------------------- pieces the displays share
 def place(pub: Publication) -> str:
     """The council (or all councils) the report covers, in words."""
-    return wording.place(pub.context["la_code"])
+    return pub.context["place"]
 
 
 def when(pub: Publication) -> str:

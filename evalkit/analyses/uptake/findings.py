@@ -139,7 +139,7 @@ def key_findings(pub: Publication) -> list[str]:
     gender and support reason): unlike an odds ratio they read correctly as 'times as likely'.
     """
     ctx = pub.context
-    place, when = wording.place(ctx["la_code"]), wording.day(ctx["period_end"])
+    place, when = ctx["place"], wording.day(ctx["period_end"])
     o = pub["overall"].iloc[0]
     if not o["people"]:
         return [f"No adult was receiving long-term community support in {place} on {when}, so "

@@ -7,7 +7,7 @@ result or the data; the person-level snapshot is not in it.
 from __future__ import annotations
 
 from evalkit.analyses.uptake.compute import Uptake
-from evalkit.report import publication
+from evalkit.report import publication, wording
 from evalkit.report.publication import Publication
 
 NOTEBOOK = "01_uptake"
@@ -34,7 +34,8 @@ def publish(res: Uptake) -> Publication:
         "areas/limits": res.area_limits, "trend": res.trend,
     }
     context = {
-        "params": res.params, "la_code": res.la_code, "period_end": res.period_end,
+        "params": res.params, "la_code": res.la_code, "place": wording.place(res.la_code),
+        "period_end": res.period_end,
         "period_start": res.period_start, "first_start": res.first_start,
         "group_col": res.group_col, "reference": res.reference,
         "min_cell": res.params["min_cell"], "fields": res.fields, "warnings": res.warnings,
