@@ -33,6 +33,10 @@ def test_workbook_has_instructions_lists_and_dropdowns(template):
     for name in ("ethnicity", "gender", "status", "languages"):
         assert dvs[f"{col[name]}2"].type == "list", name
     assert dvs[f"{col['languages']}2"].showErrorMessage is False  # a hint, not a rule
+    for name in ("ethnicity", "gender", "status", "snapshot_date", "hours_available"):
+        dv = dvs[f"{col[name]}2"]  # a mistyped value is refused by Excel, with a sentence
+        assert dv.showErrorMessage is True and dv.errorStyle == "stop", name
+        assert dv.error.startswith(f"This is not a value the {name} column accepts."), name
     codes_sheet = book["codes"]
     lists = {codes_sheet.cell(1, j).value: [codes_sheet.cell(i, j).value
                                             for i in range(2, codes_sheet.max_row + 1)

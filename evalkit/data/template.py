@@ -32,7 +32,8 @@ HELP = {
     "gender": "Male, Female, Other or Unknown",
     "languages": "Every language the PA speaks well enough to support someone, separated by ; "
                  "(e.g. English;Gujarati). The list suggests names; others are accepted",
-    "area_code": "ONS ward or LSOA 2021 code of where the PA works (e.g. E01013597)",
+    "area_code": "ONS ward or LSOA 2021 code of where the PA lives (e.g. E01013597); the "
+                 "council compares it with where the people who need a PA live",
     "status": "active (taking work), inactive (on the list, not taking work) or left",
     "hours_available": "Hours a week the PA could take on now (0-168); blank if not known",
     "religion": "Optional: only if the PA chose to tell you",
@@ -93,18 +94,22 @@ def write_template(table: str, out: Path) -> Path:
     def validate(name: str, dv: DataValidation) -> None:
         letter = get_column_letter(columns.index(name) + 1)
         dv.prompt, dv.promptTitle, dv.showInputMessage = HELP[name][:255], name, True
-        dv.error, dv.errorTitle = f"Not a valid {name}. {HELP[name]}"[:255], name
+        dv.error = f"This is not a value the {name} column accepts. {HELP[name]}"[:255]
+        dv.errorTitle = name
         sheet.add_data_validation(dv)
         dv.add(f"{letter}2:{letter}{ROWS + 1}")
 
-    for name in ("ethnicity", "gender", "status"):
-        validate(name, DataValidation(type="list", formula1=ranges[name], allow_blank=True))
+    for name in ("ethnicity", "gender", "status"):  # Excel refuses anything not in the list
+        validate(name, DataValidation(type="list", formula1=ranges[name], allow_blank=True,
+                                      showErrorMessage=True, errorStyle="stop"))
     validate("languages", DataValidation(type="list", formula1=ranges["languages"],
                                          allow_blank=True, showErrorMessage=False))
     validate("snapshot_date", DataValidation(type="date", operator="greaterThan",
-                                             formula1="DATE(2015,1,1)", allow_blank=True))
+                                             formula1="DATE(2015,1,1)", allow_blank=True,
+                                             showErrorMessage=True, errorStyle="stop"))
     validate("hours_available", DataValidation(type="decimal", operator="between",
-                                               formula1="0", formula2="168", allow_blank=True))
+                                               formula1="0", formula2="168", allow_blank=True,
+                                               showErrorMessage=True, errorStyle="stop"))
     for row in range(2, ROWS + 2):
         sheet.cell(row, columns.index("snapshot_date") + 1).number_format = "yyyy-mm-dd"
     book.active = book.sheetnames.index(table)
