@@ -116,6 +116,38 @@ def test_person_level_rows_without_ids_are_found(tmp_path: Path, suffix: str) ->
     assert finding.file == f"rows{suffix}" and "support_episodes" in finding.where
 
 
+def test_person_level_rows_printed_as_text_are_found(tmp_path: Path) -> None:
+    rows = PEOPLE.drop(columns="person_id").iloc[1:5]
+    (tmp_path / "printed.ipynb").write_text(notebook(
+        new_output("stream", name="stdout", text=f"{rows}\n"), source="print(rows)"))
+    (finding,) = found(tmp_path, "person_rows")
+    assert finding.where == "cell 0 output 0 (text): 4 row(s) reproduce support_episodes rows"
+
+
+def test_printed_figures_and_sentences_are_not_person_rows(tmp_path: Path) -> None:
+    text = ("Between 2019-03-20 and 2024-10-29 a Male and a Female person in E05900007 started.\n"
+            f"{PEOPLE.groupby('gender').size()}\n")
+    (tmp_path / "ok.ipynb").write_text(notebook(new_output("stream", name="stdout", text=text)))
+    assert gate.scan_folder(tmp_path, IDS, 5) == []
+
+
+def test_image_displayed_without_the_style_helper_is_found(tmp_path: Path) -> None:
+    (tmp_path / "plot.ipynb").write_text(notebook(new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})))
+    (finding,) = found(tmp_path, "image")
+    assert finding.where.startswith("cell 0 output 0: a image/png image not drawn by")
+
+
+def test_redact_object_scrubs_keys_and_values_and_keeps_numbers() -> None:
+    manifest = {"notebooks": [{"error": "KeyError: 'la-000-123'", "duration_s": 1.5,
+                               "privacy": [], "ok": True, "outputs": {"html": None}}],
+                "P12": 943}
+    assert gate.redact_object(manifest, IDS) == {
+        "notebooks": [{"error": "KeyError: '[identifier]'", "duration_s": 1.5, "privacy": [],
+                       "ok": True, "outputs": {"html": None}}],
+        "[identifier]": 943}
+
+
 def test_aggregated_tables_are_not_person_rows(tmp_path: Path) -> None:
     counts = PEOPLE.groupby(["gender", "ethnicity"]).size().rename("people").reset_index()
     monthly = PEOPLE.assign(month=PEOPLE["start_date"].dt.strftime("%Y-%m")).groupby(

@@ -39,7 +39,8 @@ def test_identifiers_collects_every_id_column_normalised_and_keeps_short_ones_ap
     assert IDS.values["request_id"] == {"req0009"}
     assert IDS.not_scanned == 1  # "42" is indistinguishable from a count
     (problem,) = IDS.problems()
-    assert problem.startswith("person_id: 1 value(s)") and "42" not in problem
+    assert problem.startswith("support_episodes.person_id: 1 identifier(s)")
+    assert "42" not in problem
 
 
 @pytest.mark.parametrize("body", [
@@ -113,9 +114,9 @@ def test_run_is_blocked_by_planted_identifier_and_planted_small_count(tmp_path: 
     text = manifest.read_text().casefold()
     assert not [p for p in people.values["person_id"] if p in text]  # findings never quote ids
     for nb in leaks.values():
-        assert nb["status"] == "blocked by privacy gate"
-        assert nb["outputs"]["html"].endswith(".BLOCKED.html")
-        assert not (manifest.parent / nb["outputs"]["html"].replace(".BLOCKED", "")).exists()
+        assert nb["status"] == "blocked by privacy gate" and nb["withheld"]
+        assert nb["outputs"] == dict.fromkeys(["notebook", "html", "results", "key_findings"])
+        assert not (manifest.parent / nb["notebook"]).exists()  # nothing of it is published
     index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
     hrefs = [a["href"] for a in index.find_all("a")]
     assert not [h for h in hrefs if h.endswith(".html")]  # nothing linked as a report

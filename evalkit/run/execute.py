@@ -92,9 +92,10 @@ def kernel_options(kernel: str) -> list[str]:
 def execute(task: Task) -> dict[str, Any]:
     """Run one notebook with papermill and render its page; returns its manifest entry.
 
-    A notebook that raises is recorded as failed with its error (the executed notebook and a
-    `.FAILED.html` page are kept for diagnosis); a notebook that finishes without writing
-    results.json has broken the notebook contract and is failed too. A kernel that dies leaves
+    A notebook that raises is recorded as failed with its error (and not rendered: the runner
+    publishes nothing of it, and redacts the error before writing it anywhere); a notebook that
+    finishes without writing results.json has broken the notebook contract and is failed too.
+    A kernel that dies leaves
     no executed notebook (papermill saves it only at the end or on a cell error), only the error;
     one that fails before the first cell is started again (KERNEL_STARTS), with a warning.
     """
@@ -184,19 +185,18 @@ def _papermill_once(task: Task, executed: Path, kernel: str, ready: threading.Ev
 
 
 def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str | None]:
-    """Render the executed notebook (if there is one); output paths relative to the council
-    folder, None for files that were not written."""
-    ok = entry["status"] == SUCCEEDED
-    page = task.out_dir / (f"{task.stem}.html" if ok else f"{task.stem}.FAILED.html")
+    """Render the executed notebook if it succeeded (a failed one is never published, so it
+    gets no page); output paths relative to the council folder, None for files that were not
+    written."""
+    page = task.out_dir / f"{task.stem}.html"
     council = task.out_dir.parent
     outputs: dict[str, str | None] = dict.fromkeys(OUTPUTS)
     if executed.is_file():
         outputs["notebook"] = executed.relative_to(council).as_posix()
-        banner = None if ok else f"The notebook did not finish ({entry['error']}). This output " \
-                                 "is kept only so the problem can be diagnosed."
+    if outputs["notebook"] and entry["status"] == SUCCEEDED:
         try:
             entry["warnings"] += render.render(executed, page, title=task.title,
-                                               details=task.details, banner=banner)
+                                               details=task.details)
             outputs["html"] = page.relative_to(council).as_posix()
         except Exception as err:  # a page that cannot be rendered fails the notebook
             entry["status"] = FAILED

@@ -9,7 +9,7 @@ from typing import Any
 
 from evalkit.data.councils import place_name
 from evalkit.run import render
-from evalkit.run.execute import FAILED, SUCCEEDED
+from evalkit.run.execute import SUCCEEDED
 
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -23,8 +23,9 @@ INDEX = """<!DOCTYPE html>
 <a class="evalkit-skip" href="#content">Skip to content</a>
 <main id="content">
 <h1>Direct Payments: reports by council</h1>
-<p>Only reports whose status is <strong>succeeded</strong> are finished and may be shared.
-Failed or blocked runs are listed so the problem can be fixed; they are not reports.</p>
+<p>Only reports whose status is <strong>succeeded</strong> are finished and published. Notebooks
+that failed or that the privacy gate blocked are listed, with nothing of them published, so the
+problem can be fixed: the manifest says why.</p>
 <table>
 <caption>Reports by council, with the run that produced them and the period the data cover</caption>
 <thead><tr><th scope="col">Council</th><th scope="col">Run</th><th scope="col">Data period</th>
@@ -48,21 +49,19 @@ def council_label(la: str) -> str:
 
 
 def _links(folder: str, notebooks: list[dict[str, Any]]) -> str:
-    """List items for a council's notebooks (outputs in `folder`, relative to REPORT_DIR):
-    succeeded ones linked as reports, failed ones with their diagnostic output, others
-    (blocked) by status only."""
+    """List items for a council's notebooks (outputs in `folder`, relative to REPORT_DIR): those
+    that succeeded and passed the privacy gate linked as reports, the others (failed, blocked:
+    nothing of them is published) by status and why they were withheld."""
     items = []
     for nb in notebooks:
         page = nb.get("outputs", {}).get("html")
         name = html.escape(nb["notebook"])
-        status = html.escape(nb["status"])
         if nb["status"] == SUCCEEDED and page:
             items.append(f'<li><a href="{html.escape(f"{folder}/{page}")}">{name}</a></li>')
-        elif nb["status"] == FAILED and page:
-            items.append(f'<li>{name}: <strong>{status}</strong> (<a href="'
-                         f'{html.escape(f"{folder}/{page}")}">diagnostic output</a>)</li>')
         else:
-            items.append(f"<li>{name}: <strong>{status}</strong></li>")
+            why = nb.get("withheld") or "not published"
+            items.append(f"<li>{name}: <strong>{html.escape(nb['status'])}</strong> "
+                         f"({html.escape(why)})</li>")
     return "".join(items)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -18,11 +18,14 @@ import pandas as pd
 
 from evalkit import __version__
 from evalkit.data import load as loader
-from evalkit.run import render
 from evalkit.run.execute import BLOCKED, FAILED, SUCCEEDED, now
 from evalkit.run.plan import Plan
 from evalkit.sdc import gate as privacy
 
+#: Why a notebook's outputs are not published, by its status (none when it succeeded).
+WITHHELD = {FAILED: "not published: the notebook did not finish (see error)",
+            BLOCKED: "not published: the privacy gate found something in its outputs "
+                     "(see privacy)"}
 LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera", "pyarrow",
              "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "jupyter_client")
 
@@ -82,25 +85,49 @@ def describe_data(p: Plan, dataset: loader.Dataset, sums: Mapping[str, str]) -> 
             "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)}
 
 
-def gate(entry: dict[str, Any], council: Path, ids: privacy.Identifiers, min_cell: int) -> None:
-    """Scan a notebook's published files; block it if anything is found (rename the page to
-    `.BLOCKED.html` with a banner so it is never mistaken for a finished report)."""
-    files = [council / p for k, p in entry["outputs"].items() if p and k != "notebook"]
-    findings = privacy.scan(files, ids, min_cell, council)
-    entry["privacy"] = [f.as_dict() for f in findings]
-    if not findings:
-        return
-    if entry["status"] == SUCCEEDED:
-        entry["status"] = BLOCKED
-        entry["error"] = (f"privacy gate: {len(findings)} finding(s), e.g. "
-                          f"{findings[0].file}: {findings[0].where}")
-    page = entry["outputs"]["html"]
-    if page and not page.endswith(".BLOCKED.html"):
-        blocked = council / re.sub(r"(\.FAILED)?\.html$", ".BLOCKED.html", page)
-        (council / page).rename(blocked)
-        render.add_banner(blocked, "The privacy gate found identifiers or small counts in this "
-                                   "output; it must not be published.")
-        entry["outputs"]["html"] = blocked.relative_to(council).as_posix()
+def gate(council: Path, entries: list[dict[str, Any]], ids: privacy.Identifiers,
+         min_cell: int) -> None:
+    """Scan everything under a council's staging folder (`privacy.scan_folder`) once all its
+    notebooks have run; a notebook with a finding in its folder is blocked. Only the folders of
+    notebooks that succeeded and passed are kept: a failed or blocked notebook's files are
+    removed (its entry says it was withheld; `outputs` are all None), as is anything else a
+    notebook wrote in the council folder. Each entry's `privacy` lists its findings, which never
+    quote an identifier."""
+    council.mkdir(parents=True, exist_ok=True)  # a worker may have ended before making it
+    findings = privacy.scan_folder(council, ids, min_cell)
+    passed = set()
+    for entry in entries:
+        own = privacy.blocked(findings, f"{privacy.redact(entry['notebook'], ids)}/")
+        entry["privacy"] = [f.as_dict() for f in own]
+        if own and entry["status"] == SUCCEEDED:
+            kinds = ", ".join(sorted({f.kind for f in own}))
+            entry["status"] = BLOCKED
+            entry["error"] = (f"privacy gate: {len(own)} finding(s) ({kinds}), e.g. "
+                              f"{own[0].file}: {own[0].where}")
+        entry["withheld"] = WITHHELD.get(entry["status"])
+        if entry["withheld"]:
+            entry["outputs"] = dict.fromkeys(entry["outputs"])
+        else:
+            passed.add(entry["notebook"])
+    for path in council.iterdir():
+        if path.name not in passed:
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, link or folder."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def publishable(path: Path, man: dict[str, Any], ids: privacy.Identifiers,
+                min_cell: int) -> list[privacy.Finding]:
+    """Write a council's manifest to `path` and scan it like every published file; returns the
+    findings (none: the council may be published)."""
+    write_json(path, man)
+    return privacy.scan([path], ids, min_cell, path.parent)
 
 
 def overall(entries: list[dict[str, Any]]) -> str:
@@ -113,10 +140,12 @@ def overall(entries: list[dict[str, Any]]) -> str:
 
 def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any]],
              ids: privacy.Identifiers, started: str, t0: float) -> dict[str, Any]:
-    """The council's manifest.json content (fields documented in README "Scheduled runs")."""
+    """The council's manifest.json content (fields documented in README "Scheduled runs"),
+    every key and text redacted (`privacy.redact_object`): no identifier from the input, e.g.
+    in a cell's error, reaches it."""
     order = {nb.stem: i for i, nb in enumerate(p.notebooks)}
     entries = sorted(entries, key=lambda e: order[e["notebook"]])
-    return {
+    return privacy.redact_object({
         "evalkit_version": __version__,
         "status": overall(entries),
         "la_code": la,
@@ -134,7 +163,7 @@ def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any
                          "identifiers_scanned": sum(len(v) for v in ids.values.values()),
                          "identifiers_not_scanned": ids.not_scanned},
         "notebooks": [{k: v for k, v in e.items() if k != "la"} for e in entries],
-    }
+    }, ids)
 
 
 def write_json(path: Path, obj: Any) -> None:

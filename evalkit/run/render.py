@@ -3,8 +3,8 @@
 Code, input prompts and output prompts are hidden (nbconvert `HTMLExporter` with the lab layout);
 a contents list is built from the page's headings; a small accessible stylesheet is added and
 every script removed (nbconvert's lab page would fetch MathJax, require.js and Mermaid from the
-internet), so the page is static, works offline and makes no requests; a page from a run that
-did not finish carries a banner saying it is not a finished report.
+internet), so the page is static, works offline and makes no requests. Only notebooks that
+finished are rendered (`evalkit.run.execute`).
 """
 
 from __future__ import annotations
@@ -105,31 +105,9 @@ def _contents(soup: BeautifulSoup, main: Tag) -> Tag | None:
     return nav
 
 
-def _banner(soup: BeautifulSoup, text: str) -> Tag:
-    """The red-bordered alert that says a page is not a finished report, and why."""
-    box = soup.new_tag("div", attrs={"class": "evalkit-banner", "role": "alert"})
-    box.append(soup.new_tag("strong"))
-    box.strong.string = "This is not a finished report."
-    para = soup.new_tag("p")
-    para.string = text
-    box.append(para)
-    return box
-
-
-def add_banner(path: Path, text: str) -> None:
-    """Put the not-finished banner at the top of an already rendered page (e.g. one the privacy
-    gate blocked after rendering)."""
-    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-    main = soup.find("main")
-    if main is None:
-        raise ValueError(f"add_banner: {path} has no <main> element")
-    main.insert(0, _banner(soup, text))
-    path.write_text(str(soup), encoding="utf-8")
-
-
-def decorate(page: str, *, title: str, details: list[str], banner: str | None = None) -> str:
-    """Remove scripts, add the stylesheet, a header (title and run details), a contents list, a
-    skip link and, for a run that did not finish or was blocked, a banner; returns the HTML."""
+def decorate(page: str, *, title: str, details: list[str]) -> str:
+    """Remove scripts, add the stylesheet, a header (title and run details), a contents list and
+    a skip link; returns the HTML."""
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main")
     if main is None:
@@ -150,8 +128,6 @@ def decorate(page: str, *, title: str, details: list[str], banner: str | None = 
         para.string = line
         header.append(para)
     blocks: list[Tag] = [header]
-    if banner:
-        blocks.append(_banner(soup, banner))
     if nav is not None:
         blocks.append(nav)
     for block in reversed(blocks):
@@ -162,13 +138,11 @@ def decorate(page: str, *, title: str, details: list[str], banner: str | None = 
     return str(soup)
 
 
-def render(
-    notebook: Path, out: Path, *, title: str, details: list[str], banner: str | None = None
-) -> list[str]:
+def render(notebook: Path, out: Path, *, title: str, details: list[str]) -> list[str]:
     """Write the report page for the executed `notebook` to `out`; returns nbconvert warnings."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
     page, warnings = export_html(nb, title)
-    out.write_text(decorate(page, title=title, details=details, banner=banner), encoding="utf-8")
+    out.write_text(decorate(page, title=title, details=details), encoding="utf-8")
     return warnings

@@ -30,6 +30,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
 from contextlib import ExitStack, closing
 from pathlib import Path
@@ -139,27 +140,68 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         p = Plan(args.data_dir.resolve(), out, notebooks, las, params, args.min_cell, jobs,
                  run_id)
         reportdir.check_councils(out, p.las)
+        ids = checkable_identifiers(dataset)
         staging, cache = _workspace(p, cleanups)
         for warning in dataset.warnings:
-            print(f"evalkit run: warning: {warning}", file=sys.stderr)
-        ids = privacy.identifiers({name: getattr(dataset, name, None)
-                                   for name in privacy.ID_COLUMNS})
+            print(privacy.redact(f"evalkit run: warning: {warning}", ids), file=sys.stderr)
         sums = loader.checksums(dataset.files)
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
-        by_la = _execute(tasks_for(p, staging, {loader.CACHE_ENV: str(cache)}), p, ids,
-                         cleanups)
-        statuses = {}
-        for la, entries in by_la.items():
-            statuses[la] = record.manifest(p, la, data, entries, ids, started, t0)
-            record.write_json(staging / la / reportdir.MANIFEST, statuses[la])
+        environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
+                   privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids"))}
+        by_la = _execute(tasks_for(p, staging, environ), p, ids, cleanups)
+        statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
         page = index_page(reportdir.listed_after(out, run_id, statuses))
+        if findings := _scan_page(page, cache / reportdir.INDEX, ids, p.min_cell):
+            print(f"evalkit run: the index page did not pass the privacy gate ({findings}); "
+                  "nothing was published", file=sys.stderr)
+            return EXIT_FAILED
         with stop.held():
-            reportdir.publish(out, run_id, p.las, page)
+            reportdir.publish(out, run_id, list(statuses), page)
             published["index"] = out / reportdir.INDEX
     _summary(statuses, published["index"])
-    return 0 if all(m["status"] == SUCCEEDED for m in statuses.values()) else EXIT_FAILED
+    ok = len(statuses) == len(p.las) and all(m["status"] == SUCCEEDED for m in statuses.values())
+    return 0 if ok else EXIT_FAILED
+
+
+def checkable_identifiers(dataset: loader.Dataset) -> privacy.Identifiers:
+    """The input's identifiers for the privacy gate; RunError (naming the table and column,
+    quoting no value) when some cannot be told apart from published figures, as nothing of
+    such data could be vouched for."""
+    ids = privacy.identifiers({name: getattr(dataset, name, None)
+                               for name in privacy.ID_COLUMNS})
+    if problems := ids.problems():
+        raise RunError("the data cannot be published safely: the privacy gate cannot check "
+                       "their identifiers:\n" + "\n".join(f"  {p}" for p in problems))
+    return ids
+
+
+def _manifests(p: Plan, by_la: Mapping[str, list[dict[str, Any]]], data: dict[str, Any],
+               ids: privacy.Identifiers, times: tuple[str, float], staging: Path
+               ) -> dict[str, dict[str, Any]]:
+    """Write each council's manifest (redacted) and scan it; returns the manifests of the
+    councils that may be published. A council whose manifest still has a finding is withheld
+    whole (its staging folder removed, a message on stderr)."""
+    statuses = {}
+    for la, entries in by_la.items():
+        man = record.manifest(p, la, data, entries, ids, *times)
+        if findings := record.publishable(staging / la / reportdir.MANIFEST, man, ids,
+                                          p.min_cell):
+            shutil.rmtree(staging / la)
+            print(f"evalkit run: {council_label(la)}: its manifest did not pass the privacy gate "
+                  f"({len(findings)} finding(s), e.g. {findings[0].where}); nothing of this "
+                  "council was published", file=sys.stderr)
+        else:
+            statuses[la] = man
+    return statuses
+
+
+def _scan_page(page: str, path: Path, ids: privacy.Identifiers, min_cell: int) -> int:
+    """Findings of the privacy gate in the index page (written to `path`, in the private cache
+    folder, to be scanned)."""
+    path.write_text(page, encoding="utf-8")
+    return len(privacy.scan([path], ids, min_cell, path.parent))
 
 
 def _execute(tasks: list[Task], p: Plan, ids: privacy.Identifiers, cleanups: ExitStack
@@ -171,11 +213,14 @@ def _execute(tasks: list[Task], p: Plan, ids: privacy.Identifiers, cleanups: Exi
                                       file=sys.stderr))
     results = cleanups.enter_context(closing(run_tasks(tasks, p.jobs)))
     by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
+    waiting = Counter(task.la for task in tasks)
     for task, entry in results:
-        bar.set_postfix_str(f"{task.la} {task.stem}")
+        bar.set_postfix_str(privacy.redact(f"{task.la} {task.stem}", ids))
         bar.update()
-        record.gate(entry, task.out_dir.parent, ids, p.min_cell)  # while others run
         by_la[task.la].append({"la": task.la, **entry})
+        waiting[task.la] -= 1
+        if not waiting[task.la]:  # the council's last notebook: gate it while others run
+            record.gate(task.out_dir.parent, by_la[task.la], ids, p.min_cell)
     return by_la
 
 

@@ -19,15 +19,16 @@ the same for a list of files. What is looked for:
   why, so the run can refuse the data before running anything. Give such data longer
   pseudonymous identifiers. Figures written as numbers (`1,234`, `12.5`) and ISO dates are not
   taken as identifiers.
-- Person-level rows: a table (HTML `<table>`, table in a notebook's HTML output, CSV) with at
-  least MIN_PERSON_ROWS rows that each reproduce an input row on MIN_PERSON_COLUMNS or more of
-  its person columns (PERSON_COLUMNS: dates, birth month, area, ethnicity, gender, language...),
-  even without any identifier column.
+- Person-level rows: a table (HTML `<table>`, table in a notebook's HTML output, CSV, or a
+  notebook's printed output read line by line) with at least MIN_PERSON_ROWS rows that each
+  reproduce an input row on MIN_PERSON_COLUMNS or more of its person columns (PERSON_COLUMNS:
+  dates, birth month, area, ethnicity, gender, language...), even without an identifier column.
 - Small counts: in every HTML table, a cell marked as a count (`class="count"` or `data-count`
   on it or its column's header, as `evalkit.report.style.table` marks them) holding 1 to
   `min_cell - 1`; suppressed cells (`[c]`) and 0 pass.
 - Files the gate cannot read (images, binaries) are findings: what cannot be checked is not
-  published.
+  published. So is an image a notebook displayed directly (matplotlib's own PNG output): only
+  charts drawn by `evalkit.report.style.show` had their labels checked.
 
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
@@ -86,6 +87,7 @@ MIN_PERSON_ROWS = 3  # such rows that make a table person-level (fewer if the ta
 MIN_PLAIN = 6  # characters an identifier without both letters and digits needs to be checked
 MAX_PARTS = 5  # tokens joined by separators that may together spell one identifier
 WHOLE_TEXT = 64  # texts up to this long are also compared whole, all separators removed
+TEXT_CELL_WORDS = 6  # words one value of a person row printed as text may span
 REDACTED = "[identifier]"
 ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
 
@@ -105,7 +107,7 @@ class Finding:
     """One thing the gate refuses to publish: which file, what kind, and where in it."""
 
     file: str
-    kind: str  # identifier, person_rows, small_count, unreadable, identifiers_unchecked
+    kind: str  # identifier, person_rows, small_count, image, unreadable, identifiers_unchecked
     where: str
 
     def as_dict(self) -> dict[str, str]:
@@ -146,7 +148,8 @@ class Identifiers:
     """The input's identifiers (normalised, with their column) and person rows to look for."""
 
     by_value: Mapping[str, str]  # checkable normalised identifier -> its column
-    unchecked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # column -> short ids
+    unchecked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # table.column ->
+    # its identifiers too short to check
     people: tuple[PersonRows, ...] = ()
 
     @property
@@ -167,8 +170,9 @@ class Identifiers:
         return self.by_value.get(normalise(token))
 
     def problems(self) -> list[str]:
-        """Why the gate cannot vouch for this input (no values quoted); empty when it can."""
-        return [f"{col}: {len(v)} value(s) without both letters and digits and shorter than "
+        """Why the gate cannot vouch for this input, by table and column (no values quoted);
+        empty when it can."""
+        return [f"{col}: {len(v)} identifier(s) without both letters and digits and shorter than "
                 f"{MIN_PLAIN} characters cannot be told apart from published counts, years or "
                 "codes; give the data longer pseudonymous identifiers"
                 for col, v in sorted(self.unchecked.items()) if v]
@@ -208,7 +212,7 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
 
 def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
     """Collect identifiers and person rows of the input tables (a Dataset's tables by name)."""
-    found: dict[str, set[str]] = {}
+    found: dict[tuple[str, str], set[str]] = {}
     people = []
     for table, frame in tables.items():
         if frame is None:
@@ -217,11 +221,12 @@ def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
         for col in (*ID_COLUMNS.get(table, ()), *extra):
             if col in frame:
                 vals = {normalise(v) for v in frame[col].dropna().astype(str).unique()}
-                found.setdefault(col, set()).update(v for v in vals if v)
+                found[table, col] = {v for v in vals if v}
         if table in PERSON_COLUMNS and (rows := person_rows(table, frame)) is not None:
             people.append(rows)
-    by_value = {v: col for col, vals in found.items() for v in vals if checkable(v)}
-    short = {col: frozenset(v for v in vals if not checkable(v)) for col, vals in found.items()}
+    by_value = {v: col for (_, col), vals in found.items() for v in vals if checkable(v)}
+    short = {f"{table}.{col}": frozenset(v for v in vals if not checkable(v))
+             for (table, col), vals in found.items()}
     return Identifiers(by_value, {c: v for c, v in short.items() if v}, tuple(people))
 
 
@@ -271,6 +276,18 @@ def redact(text: str, ids: Identifiers) -> str:
     return "".join([*out, text[at:]])
 
 
+def redact_object(obj: Any, ids: Identifiers) -> Any:
+    """A JSON-like object (e.g. a manifest) with every key and text value redacted; numbers,
+    booleans and None are kept."""
+    if isinstance(obj, Mapping):
+        return {redact(str(k), ids): redact_object(v, ids) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [redact_object(v, ids) for v in obj]
+    if obj is None or isinstance(obj, bool | int | float):
+        return obj
+    return redact(str(obj), ids)
+
+
 def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
                  file: str) -> Iterator[Finding]:
     """One finding per identifier column found in each (place, text) pair."""
@@ -302,6 +319,24 @@ def _person_findings(rows: list[list[str]], ids: Identifiers, file: str,
             yield Finding(file, "person_rows", f"{where}: {hits} row(s) reproduce "
                                                f"{people.table} rows")
             return
+
+
+def _text_rows(text: str) -> list[list[str]]:
+    """Each line of printed text (e.g. a DataFrame printed without its id column) as the cells
+    a row printed as text may hold: its words and runs of up to TEXT_CELL_WORDS words (values
+    such as "Asian or Asian British: Indian")."""
+    rows = []
+    for line in text.splitlines():
+        words = line.split()
+        rows.append([" ".join(words[i:j]) for i in range(len(words))
+                     for j in range(i + 1, min(i + TEXT_CELL_WORDS, len(words)) + 1)])
+    return [row for row in rows if row]
+
+
+def _output_text(output: Mapping[str, Any]) -> str:
+    """What an output printed: a stream's text or a result's text/plain."""
+    text = output.get("text") or output.get("data", {}).get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else text
 
 
 def _is_count(cell: Tag) -> bool:
@@ -413,22 +448,35 @@ def _output_html(output: Mapping[str, Any]) -> str:
     return "".join(html) if isinstance(html, list) else html
 
 
+def _images(output: Mapping[str, Any]) -> list[str]:
+    """The media types of an output's images other than SVG (base64, which cannot be read)."""
+    return [k for k in output.get("data", {}) if k.startswith("image/") and k != "image/svg+xml"]
+
+
 def _without_images(output: dict[str, Any]) -> dict[str, Any]:
     """An output without its base64 images (SVG, which is text, is kept)."""
-    data = {k: v for k, v in output.get("data", {}).items()
-            if not k.startswith("image/") or k == "image/svg+xml"}
+    data = {k: v for k, v in output.get("data", {}).items() if k not in _images(output)}
     return {**output, "data": data} if "data" in output else output
 
 
 def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
-    """Findings in an executed notebook: every source, output and metadata value, and the
-    tables of its HTML outputs."""
+    """Findings in an executed notebook: every source, output and metadata value, the tables of
+    its HTML outputs, and images displayed as such (a figure shown by matplotlib itself rather
+    than `evalkit.report.style.show`, whose labels no one checked)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    cells = [{**c, "outputs": [_without_images(o) for o in c.get("outputs", [])]}
-             for c in nb.get("cells", [])]
+    raw = [c.get("outputs", []) for c in nb.get("cells", [])]
+    cells = [{**c, "outputs": [_without_images(o) for o in outputs]}
+             for c, outputs in zip(nb.get("cells", []), raw, strict=True)]
     findings = list(_id_findings(_json_texts({**nb, "cells": cells}), ids, name))
+    findings += [Finding(name, "image", f"cell {i} output {j}: a {kind} image not drawn by "
+                                        "evalkit.report.style.show; its labels cannot be checked")
+                 for i, outputs in enumerate(raw) for j, output in enumerate(outputs)
+                 for kind in _images(output)]
     for i, cell in enumerate(cells):
         for j, output in enumerate(cell["outputs"]):
+            if text := _output_text(output):
+                findings += _person_findings(_text_rows(text), ids, name,
+                                             f"cell {i} output {j} (text)")
             if html := _output_html(output):
                 soup = BeautifulSoup(html, "html.parser")
                 findings += _table_findings(soup, ids, min_cell, name,
