@@ -1,0 +1,163 @@
+"""Read raw CLD files into DuckDB as the typed table `cld_raw` the transformation starts from.
+
+This is the engine-specific part (DuckDB's readers and date parsing); the transformation itself
+(`evalkit.data.cld.sql`) is engine-neutral. A data folder holds `cld.csv`, `cld.parquet` or
+`cld.xlsx`, or a folder `cld/` of such files (say one per quarterly submission). Headings are
+matched to `layout.COLUMNS` case-, space- and punctuation-insensitively, with a council's own
+names (`layout.COUNCIL_ALIASES`). Every value is read as text, then typed: dates as
+YYYY-MM-DD (with or without a time) or DD/MM/YYYY; a value that cannot be read marks its row
+`unreadable` (it is set aside with that reason, never silently dropped).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from evalkit.data.cld import layout as L
+from evalkit.data.contract import ContractError, column_key
+
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+DATES = (L.PERIOD_START, L.PERIOD_END, L.DATE_OF_DEATH, L.EVENT_START, L.EVENT_END)
+DATE_FORMATS = "['%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S']"
+
+
+def _table_files(data_dir: Path, name: str) -> list[Path]:
+    """`<name>.<ext>` or the files of a folder `<name>/` in `data_dir` (none: [])."""
+    files = [p for p in sorted(data_dir.iterdir())
+             if p.is_file() and column_key(p.stem) == name and p.suffix.lower() in SUFFIXES]
+    folders = [p for p in sorted(data_dir.iterdir()) if p.is_dir() and column_key(p.name) == name]
+    if len(files) + len(folders) > 1:
+        raise ContractError(f"{data_dir}: {name} is given more than once "
+                            f"({', '.join(p.name for p in files + folders)}); keep one file, "
+                            f"or put several in a folder {name}/")
+    if folders:
+        files = sorted(p for p in folders[0].iterdir() if p.suffix.lower() in SUFFIXES
+                       and not p.name.startswith(("~$", ".")))
+        if not files:
+            raise ContractError(f"{folders[0]}: folder for {name} holds no CSV, Parquet or "
+                                "xlsx files")
+    return files
+
+
+def cld_files(data_dir: Path) -> list[Path]:
+    """The raw CLD files of a data folder (none: [])."""
+    return _table_files(data_dir, L.CLD_NAME)
+
+
+def supplementary_files(data_dir: Path) -> list[Path]:
+    """The supplementary table's files of a data folder (none: [])."""
+    return _table_files(data_dir, L.SUPPLEMENTARY_NAME)
+
+
+def _names() -> dict[str, str]:
+    """column_key(heading) -> layout column, for the extract's names and a council's."""
+    names = {column_key(c): c for c in L.COLUMNS}
+    for canonical, aliases in L.COUNCIL_ALIASES.items():
+        names.update({column_key(a): canonical for a in aliases})
+    names.update({column_key(a): "date_of_birth" for a in L.DATE_OF_BIRTH_ALIASES})
+    return names
+
+
+def match_headings(headings: list[str], label: str) -> dict[str, str]:
+    """Layout column -> the file's heading; a ContractError naming what is missing or
+    repeated."""
+    names, found = _names(), {}
+    for heading in headings:
+        canonical = names.get(column_key(heading))
+        if canonical in found:
+            raise ContractError(f"{label}: columns {found[canonical]!r} and {heading!r} both "
+                                f"give {canonical}; keep one")
+        if canonical:
+            found[canonical] = heading
+    need = [c for c in L.REQUIRED if c not in found
+            and not (c in (L.BIRTH_YEAR, L.BIRTH_MONTH) and "date_of_birth" in found)]
+    if need:
+        raise ContractError(f"{label}: no column {', '.join(need)}; expected a raw CLD file "
+                            "(NHS England's CLD R1 layout, see data/README.md)")
+    return found
+
+
+def _relation(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
+    """SQL naming the file's rows as text (an xlsx workbook is read with pandas)."""
+    quoted = str(path).replace("'", "''")
+    if path.suffix.lower() == ".csv":
+        return f"read_csv('{quoted}', all_varchar = true, header = true)"
+    if path.suffix.lower() == ".parquet":
+        return f"read_parquet('{quoted}')"
+    frame = pd.read_excel(path, dtype=str)
+    con.register(f"cld_xlsx_{index}", frame)
+    return f"cld_xlsx_{index}"
+
+
+def _text(heading: str | None) -> str:
+    """A file column as text, blank (or spaces only) as NULL; absent: NULL."""
+    if heading is None:
+        return "CAST(NULL AS VARCHAR)"
+    col = '"' + heading.replace('"', '""') + '"'
+    return f"CASE WHEN TRIM(CAST({col} AS VARCHAR)) = '' THEN NULL ELSE CAST({col} AS VARCHAR) END"
+
+
+def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
+    """One file as the layout's text columns plus its name and row numbers."""
+    relation = _relation(con, path, index)
+    headings = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    found = match_headings(headings, path.name)
+    cols = [f"{_text(found.get(c))} AS {c}" for c in L.COLUMNS]
+    cols.append(f"{_text(found.get('date_of_birth'))} AS date_of_birth")
+    first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
+    name = path.name.replace("'", "''")
+    given = "TRUE" if L.IMPORT_DATE in found else "FALSE"
+    return (f"SELECT {index} AS file_index, '{name}' AS source_file, {given} AS import_given, "
+            f"ROW_NUMBER() OVER () + {first - 1} AS source_row, {', '.join(cols)} "
+            f"FROM {relation}")
+
+
+def _timestamp(col: str) -> str:
+    return f"COALESCE(TRY_CAST({col} AS TIMESTAMP), TRY_STRPTIME({col}, {DATE_FORMATS}))"
+
+
+def _integer(col: str) -> str:
+    return f"TRY_CAST(TRY_CAST({col} AS DOUBLE) AS INTEGER)"
+
+
+def _typed() -> str:
+    """cld_text -> cld_raw: typed dates, birth year/month (or a date of birth), the proxy
+    birth date as a day number, the default import date and record id, `unreadable`."""
+    year = f"COALESCE({_integer(L.BIRTH_YEAR)}, YEAR({_timestamp('date_of_birth')}))"
+    month = f"COALESCE({_integer(L.BIRTH_MONTH)}, MONTH({_timestamp('date_of_birth')}))"
+    checks = [(c, _timestamp(c)) for c in (*DATES, L.IMPORT_DATE, "date_of_birth")]
+    checks += [(c, _integer(c)) for c in (L.BIRTH_YEAR, L.BIRTH_MONTH)]
+    unreadable = " ".join(f"WHEN {c} IS NOT NULL AND {typed} IS NULL THEN '{c}'"
+                          for c, typed in checks)
+    text = [c for c in L.COLUMNS if c not in (*DATES, L.IMPORT_DATE, L.BIRTH_YEAR, L.BIRTH_MONTH,
+                                              L.LA_NAME, L.RECORD_ID)]
+    return f"""
+SELECT ROW_NUMBER() OVER (ORDER BY file_index, source_row) - 1 AS row_id,
+  source_file, source_row, {', '.join(text)},
+  COALESCE({L.LA_NAME}, {L.LA_CODE}) AS {L.LA_NAME},
+  COALESCE({L.RECORD_ID}, source_file || ':' || CAST(source_row AS VARCHAR)) AS {L.RECORD_ID},
+  {', '.join(f'CAST({_timestamp(c)} AS DATE) AS {c}' for c in DATES)},
+  CASE WHEN import_given THEN {_timestamp(L.IMPORT_DATE)} ELSE CAST(MAX(CAST(
+    {_timestamp(L.PERIOD_END)} AS DATE)) OVER (PARTITION BY file_index) + 1 AS TIMESTAMP)
+    END AS {L.IMPORT_DATE},
+  {year} AS {L.BIRTH_YEAR}, {month} AS {L.BIRTH_MONTH},
+  CASE WHEN {month} BETWEEN 1 AND 12 AND {year} BETWEEN 1 AND 9999
+    THEN DATE_DIFF('day', DATE '1970-01-01', MAKE_DATE({year}, {month}, 1)) END AS birth_days,
+  CASE {unreadable} END AS unreadable
+FROM cld_text"""
+
+
+def stage(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+    """Create `cld_raw` from the files; returns the number of rows read."""
+    union = "\nUNION ALL\n".join(_select(con, p, i) for i, p in enumerate(files))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cld_text AS {union}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cld_raw AS {_typed()}")
+    con.execute("DROP TABLE cld_text")
+    (rows,) = con.execute("SELECT COUNT(*) FROM cld_raw").fetchone()
+    if rows == 0:
+        raise ContractError(f"{', '.join(p.name for p in files)}: no rows under the header; "
+                            "expected raw CLD rows")
+    return int(rows)

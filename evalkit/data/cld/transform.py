@@ -1,0 +1,110 @@
+"""Run the CLD transformation in DuckDB: raw CLD files -> ASCOF 3D parts 1a and 2a, the
+accounting of every raw row, and the cohort (one row per long-term client at the snapshot).
+
+`transform(files, period_end, submitted_by)` stages the files (`stage`), runs the SQL steps
+(`sql.steps`) as DuckDB temporary tables (DuckDB spills to disk when memory runs short), and
+brings back only reduced data: the ASCOF table, the reasons table and the cohort rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from evalkit.data.cld import layout as L
+from evalkit.data.cld import sql
+from evalkit.data.cld.stage import stage
+
+ASCOF_COLUMNS = ["la_code", "age_band", "measure", "numerator", "denominator", "percent"]
+#: Cohort columns brought back from DuckDB (`cld_reasons` rows with reason "kept").
+COHORT_COLUMNS = (
+    "row_id", "source_file", "source_row", "person_key AS person_id", "la_code_key AS la_code",
+    "la_id_key AS la_person_id", f"{L.BIRTH_YEAR} AS birth_year",
+    f"{L.BIRTH_MONTH} AS birth_month", f"{L.GENDER} AS gender", f"{L.ETHNICITY} AS ethnicity",
+    f"{L.PRIMARY_SUPPORT_REASON} AS primary_support_reason",
+    f"{L.SERVICE_TYPE} AS service_type", "is_dp", "is_sds", "dm_valid", "dm_trim_key",
+    f"{L.EVENT_START} AS start_date", f"{L.EVENT_END} AS end_date",
+    f"{L.HAS_UNPAID_CARER} AS has_unpaid_carer", f"{L.LSOA} AS area_code",
+)
+
+
+@dataclass(frozen=True)
+class Transformed:
+    """What the transformation returns: the ASCOF table (`ASCOF_COLUMNS`), the rows per
+    reason (reason, rows; they sum to `rows_read`), the cohort rows, and the parameters."""
+
+    ascof: pd.DataFrame
+    reasons: pd.DataFrame
+    cohort: pd.DataFrame
+    rows_read: int
+    period_end: dt.date
+    submitted_by: dt.date
+
+
+def nhs_round(numerator: int, denominator: int) -> float:
+    """numerator / denominator * 100 to one decimal, halves away from zero: SQL Server's
+    ROUND(CAST(n AS Decimal) / CAST(d AS Decimal) * 100, 1), done in exact integers."""
+    tenths = (2000 * numerator + denominator) // (2 * denominator)
+    return tenths / 10
+
+
+def default_submitted_by(period_end: dt.date) -> dt.date:
+    """One month after the snapshot (NHS England's submission window)."""
+    return (pd.Timestamp(period_end) + pd.DateOffset(months=1)).date()
+
+
+def ascof_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """The SQL's counts (la_code, age_band, denominator, num_1a, num_2a) as one row per
+    council, age band and measure, with the percent as NHS England rounds it."""
+    order = {band: i for i, (band, _, _) in enumerate(L.AGE_BANDS)}
+    rows = []
+    for r in counts.itertuples(index=False):
+        for measure, num in zip(L.MEASURES, (r.num_1a, r.num_2a), strict=True):
+            rows.append((r.la_code, r.age_band, measure, int(num), int(r.denominator),
+                         nhs_round(int(num), int(r.denominator))))
+    out = pd.DataFrame(rows, columns=ASCOF_COLUMNS)
+    key = out["age_band"].map(order)
+    return (out.assign(_k=key).sort_values(["la_code", "_k", "measure"])
+            .drop(columns="_k").reset_index(drop=True))
+
+
+def run_steps(con: duckdb.DuckDBPyConnection, period_end: dt.date,
+              submitted_by: dt.date) -> None:
+    """Create the SQL steps' tables over `cld_raw` in `con`."""
+    for name, select in sql.steps(period_end, submitted_by):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+
+
+def default_period_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The latest reporting-period end in the staged files (the latest quarter submitted)."""
+    (end,) = con.execute(f"SELECT MAX({L.PERIOD_END}) FROM cld_raw").fetchone()
+    if end is None:
+        raise ValueError("the CLD files give no Reporting_Period_End_Date; give the snapshot "
+                         "date (--period-end)")
+    return end
+
+
+def transform(files: list[Path], period_end: dt.date | None = None,
+              submitted_by: dt.date | None = None, *,
+              con: duckdb.DuckDBPyConnection | None = None) -> Transformed:
+    """Raw CLD files -> ASCOF 3D 1a/2a, reasons and cohort (see the module docstring).
+    period_end: the snapshot (default: the latest reporting-period end in the files);
+    submitted_by: the last import date accepted (default: a month after the snapshot)."""
+    con = duckdb.connect() if con is None else con
+    rows_read = stage(con, files)
+    period_end = default_period_end(con) if period_end is None else period_end
+    submitted_by = default_submitted_by(period_end) if submitted_by is None else submitted_by
+    run_steps(con, period_end, submitted_by)
+    counts = con.sql("SELECT * FROM cld_ascof").df()
+    reasons = con.sql("SELECT reason, COUNT(*) AS rows FROM cld_reasons GROUP BY reason").df()
+    order = {r: i for i, r in enumerate(sql.REASONS)}
+    reasons = (reasons.assign(_k=reasons["reason"].map(order)).sort_values("_k")
+               .drop(columns="_k").reset_index(drop=True).astype({"rows": "int64"}))
+    cohort = con.sql(f"SELECT {', '.join(COHORT_COLUMNS)} FROM cld_reasons "
+                     "WHERE reason = 'kept' ORDER BY row_id").df()
+    return Transformed(ascof_table(counts), reasons, cohort, rows_read, period_end,
+                       submitted_by)
