@@ -158,7 +158,7 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
           caption: str | None = None, total_row: disclosure.TotalRow = None,
           total_col: str | None = None, by: str | Sequence[str] | None = None,
           round_to: int | None = None, decimals: int | Mapping[str, int] = 2,
-          plain_cols: Sequence[str] = ()) -> pd.DataFrame:
+          plain_cols: Sequence[str] = (), footnote: str | None = None) -> pd.DataFrame:
     """Show `df` as an accessible HTML table after disclosure control; return what was shown.
 
     Counts (`count_cols`) and rates (`rate_cols`, {rate: (numerator, denominator)}) go through
@@ -166,15 +166,21 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
     evalkit.sdc.disclosure), and the result is checked with `disclosure.check`. Columns are renamed
     with `labels`; numbers get thousands separators and `decimals` places (per column if a
     mapping) except `plain_cols` (years, codes), shown as they are; the footnote explaining `[c]`
-    is shown when anything was suppressed.
+    is shown when anything was suppressed. With `footnote` the frame is already protected
+    (evalkit.sdc.protect: a missing count was suppressed): counts are shown as they are, missing
+    ones as `[c]`, and `footnote` explains them.
     """
     counts = [count_cols] if isinstance(count_cols, str) else list(count_cols)
     if rate_cols and not counts:
         raise ValueError("table: rate_cols needs count_cols naming the numerators/denominators")
     spec = {"threshold": threshold, "rate_cols": rate_cols, "total_row": total_row,
             "total_col": total_col, "by": by}
-    shown = disclosure.suppress(df, counts, round_to=round_to, **spec) if counts else df.copy()
-    if counts:
+    if footnote is not None:
+        shown = df.assign(**{c: df[c].astype(object).where(df[c].notna(), disclosure.SUPPRESSED)
+                             for c in counts})
+    else:
+        shown = disclosure.suppress(df, counts, round_to=round_to, **spec) if counts else df.copy()
+    if counts and footnote is None:
         disclosure.check(shown, counts, **spec)
     places = {c: decimals.get(c, 2) if isinstance(decimals, Mapping) else decimals
               for c in shown.columns}
@@ -191,8 +197,9 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
     if caption:
         head, rest = body.split(">", 1)
         body = f"{head}>\n  <caption>{html.escape(caption)}</caption>{rest}"
-    if (out == disclosure.SUPPRESSED).any().any():
-        body += f'\n<p class="evalkit-footnote">{html.escape(disclosure.footnote(threshold))}</p>'
+    if footnote is not None or (out == disclosure.SUPPRESSED).any().any():
+        note = disclosure.footnote(threshold) if footnote is None else footnote
+        body += f'\n<p class="evalkit-footnote">{html.escape(note)}</p>'
     display(HTML(body))
     return out
 
