@@ -26,6 +26,7 @@ Also the `evalkit validate DATA_DIR` subcommand (`add_arguments`, `main`).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ import pandas as pd
 
 from evalkit.data import codes
 from evalkit.data.checks import FINDING_COLUMNS, FINDINGS, account
+from evalkit.data.cld.sql import REASONS as CLD_REASONS
 from evalkit.data.contract import TABLES, ContractError, column_key, schema
 from evalkit.data.read import FILE, find_files, match_columns, read_file
 from evalkit.data.values import DATE_ORDERS
@@ -47,8 +49,9 @@ CACHE_ENV = "EVALKIT_LOAD_CACHE"
 @dataclass(frozen=True)
 class Dataset:
     """Validated tables (None when the file is absent), the data-quality table, the findings,
-    the files read per table, warnings, the extract date used for the future-date check and the
-    date order stated (None: day first unless the data show otherwise, see `load`)."""
+    the files read per table, warnings, the extract date used for the future-date check, the
+    date order stated (None: day first unless the data show otherwise, see `load`) and, when
+    the folder holds raw CLD, ASCOF 3D 1a/2a as NHS England computes them (`evalkit ascof`)."""
 
     support_episodes: pd.DataFrame | None
     population: pd.DataFrame | None
@@ -63,6 +66,7 @@ class Dataset:
     warnings: list[str]
     extract_date: pd.Timestamp
     date_order: str | None = None
+    ascof: pd.DataFrame | None = None
 
 
 # ----------------------------------------------------------------------------- load
@@ -91,13 +95,21 @@ def load_table(table: str, files: list[Path], extract_date: pd.Timestamp,
         raise ContractError(f"{source}: no rows: there is a header but no {table} row under "
                             "it; expected at least one row (remove the file if there is "
                             "nothing to give)")
+    return (*validate_frame(df, table, extract_date, source, date_order), warnings)
+
+
+def validate_frame(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: str,
+                   date_order: str | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Validate a table's matched rows (with their row references): (kept rows, quality rows,
+    findings)."""
     kept, quality, findings = account(df, table, extract_date, source, date_order)
     try:
         kept = schema(table).validate(kept, lazy=True)
     except Exception as err:  # a bug in evalkit, not in the data: say so plainly
         raise RuntimeError(f"evalkit produced a {table} table that breaks its own schema; "
                            f"please report this: {err}") from err
-    return kept, quality, findings, warnings
+    return kept, quality, findings
 
 
 def finding_warnings(findings: pd.DataFrame) -> list[str]:
@@ -124,13 +136,57 @@ def _warnings(tables: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
+def load_cld(cld: list[Path], supplementary: list[Path], extract_date: pd.Timestamp,
+             date_order: str | None = None, period_end: dt.date | None = None,
+             submitted_by: dt.date | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], pd.DataFrame]:
+    """Raw CLD (and the supplementary table) -> (support_episodes, quality rows of the raw CLD
+    rows and of the cohort, findings, warnings, ASCOF 3D table); see evalkit/data/cld/."""
+    from evalkit.data.cld import episodes, transform  # DuckDB only when there is CLD
+
+    done = transform.transform(cld, period_end, submitted_by)
+    supp, warnings = episodes.read_supplementary(supplementary)
+    frame = episodes.with_supplementary(episodes.cohort_frame(done.cohort, extract_date), supp)
+    source = cld[0].name if len(cld) == 1 else f"cld/ ({len(cld)} files)"
+    if frame.empty:
+        raise ContractError(f"{source}: no long-term client is open at the snapshot "
+                            f"{done.period_end} in a submission imported by "
+                            f"{done.submitted_by}; check --period-end and --submitted-by "
+                            "(the data-quality table of `evalkit ascof` says why)")
+    kept, quality, findings = validate_frame(frame, "support_episodes", extract_date, source,
+                                             date_order)
+    raw = done.reasons.assign(table="cld")[["table", "reason", "rows"]]
+    return kept, pd.concat([raw, quality], ignore_index=True), findings, warnings, done.ascof
+
+
+def _cld_inputs(data_dir: Path, files: dict[str, list[Path]], warnings: list[str]
+                ) -> tuple[list[Path], list[Path], list[str]]:
+    """The raw CLD and supplementary files, and the warnings without the ones `find_files`
+    gives for them (they are tables of the CLD path, not unknown files)."""
+    from evalkit.data.cld.stage import cld_files, supplementary_files
+
+    cld, supp = cld_files(data_dir), supplementary_files(data_dir)
+    if cld and "support_episodes" in files:
+        raise ContractError(f"{data_dir}: both raw CLD ({cld[0].name}) and support_episodes "
+                            "are given; keep one (raw CLD becomes the support episodes)")
+    if supp and not cld:
+        raise ContractError(f"{data_dir}: {supp[0].name} is given without raw CLD (cld.csv, "
+                            "cld.parquet, cld.xlsx or a folder cld/); its columns belong in "
+                            "support_episodes otherwise")
+    names = {p.name for p in cld + supp}
+    return cld, supp, [w for w in warnings if w.split(" ", 1)[0] not in names]
+
+
 def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None,
-         date_order: str | None = None) -> Dataset:
+         date_order: str | None = None, period_end: dt.date | None = None,
+         submitted_by: dt.date | None = None) -> Dataset:
     """Load and validate a data folder (see the module docstring and data/README.md).
 
     extract_date: dates after it are excluded as `future_date:<col>`; default today.
     date_order: "dmy" or "mdy", how dates written with the day and month as numbers are read;
     default None: day first, and an error naming the rows if some can only be month first.
+    period_end, submitted_by: with raw CLD, the snapshot (default: the latest reporting-period
+    end in the files) and the last import date accepted (default: a month after it).
     """
     if date_order is not None and date_order not in DATE_ORDERS:
         raise ValueError(f"load: date_order must be one of {', '.join(DATE_ORDERS)} or None, "
@@ -142,15 +198,24 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
     extract = (pd.Timestamp(extract_date) if extract_date is not None
                else pd.Timestamp.today()).normalize()
     files, warnings = find_files(data_dir)
-    if not files:
+    cld, supp, warnings = _cld_inputs(data_dir, files, warnings)
+    if not files and not cld:
         raise ContractError(f"{data_dir}: no table files found; expected files named "
-                            f"{', '.join(TABLES)} (.csv, .parquet or .xlsx)")
-    cache = os.environ.get(CACHE_ENV)
+                            f"{', '.join(TABLES)} (.csv, .parquet or .xlsx), or raw CLD")
+    if cld:
+        files = {**files, "cld": cld, **({"cld_supplementary": supp} if supp else {})}
+    cache = os.environ.get(CACHE_ENV) if period_end is submitted_by is None else None
     if cache:
         cached = read_cache(Path(cache) / cache_key(data_dir, files, extract), files, date_order)
         if cached is not None:
             return cached
-    tables, qualities, found = {}, [], []
+    tables, qualities, found, ascof = {}, [], [], None
+    if cld:
+        tables["support_episodes"], quality, findings, warn, ascof = load_cld(
+            cld, supp, extract, date_order, period_end, submitted_by)
+        qualities.append(quality)
+        found.append(findings)
+        warnings.extend(warn)
     for table in TABLES:
         if table in files:
             tables[table], quality, findings, warn = load_table(table, files[table], extract,
@@ -162,7 +227,8 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
     warnings += _warnings(tables) + finding_warnings(findings)
     return Dataset(**{t: tables.get(t) for t in TABLES},
                    quality=pd.concat(qualities, ignore_index=True), findings=findings,
-                   files=files, warnings=warnings, extract_date=extract, date_order=date_order)
+                   files=files, warnings=warnings, extract_date=extract, date_order=date_order,
+                   ascof=ascof)
 
 
 # ----------------------------------------------------------------------------- cache
@@ -196,7 +262,7 @@ def save_cache(dataset: Dataset, data_dir: Path, folder: Path,
     target = folder / cache_key(Path(data_dir), dataset.files, dataset.extract_date, sums)
     target.mkdir(parents=True, exist_ok=True)
     dtypes = {}
-    for table in (*TABLES, "quality", "findings"):
+    for table in (*TABLES, "quality", "findings", "ascof"):
         df = getattr(dataset, table)
         if df is not None:
             df.to_parquet(target / f"{table}.parquet", index=False)
@@ -226,7 +292,7 @@ def read_cache(target: Path, files: dict[str, list[Path]], date_order: str | Non
     return Dataset(**{t: frames.get(t) for t in TABLES}, quality=frames["quality"],
                    findings=frames["findings"], files=files, warnings=list(meta["warnings"]),
                    extract_date=pd.Timestamp(meta["extract_date"]),
-                   date_order=meta["date_order"])
+                   date_order=meta["date_order"], ascof=frames.get("ascof"))
 
 
 # ----------------------------------------------------------------------------- validate CLI
@@ -258,8 +324,9 @@ def format_quality(quality: pd.DataFrame, findings: pd.DataFrame | None = None) 
     for table, rows in quality.groupby("table", sort=False):
         total = int(rows["rows"].sum())
         lines.append(f"{table}: {total:,} rows read")
+        labels = CLD_REASONS if table == "cld" else REASON_LABELS
         for reason, n in zip(rows["reason"], rows["rows"], strict=True):
-            label = REASON_LABELS.get(reason, f"excluded, {reason}")
+            label = labels.get(reason, f"excluded, {reason}")
             lines.append(f"  {label:<56} {n:>10,}")
             column = reason.partition("unknown_code:")[2]
             values = unknown[(unknown["table"] == table) & (unknown["column"] == column)]
