@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "validate": ("evalkit.data.load", "Check a data folder and print its data-quality table"),
     "run": ("evalkit.run.runner", "Run the notebooks and render the HTML reports"),
     "template": ("evalkit.data.template", "Write a blank return for agencies (pa_register)"),
+    "ascof": ("evalkit.data.cld.ascof", "ASCOF 3D 1a/2a from raw CLD, as NHS England computes it"),
 }
 
 

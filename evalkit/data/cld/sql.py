@@ -33,8 +33,8 @@ REASONS: dict[str, str] = {
     "not_open_at_snapshot": "set aside, event not open at the snapshot",
     "died_before_snapshot": "set aside, died before the snapshot",
     "no_birth_month": "set aside, birth year or month missing or not a date",
-    "no_usable_id": "set aside, no usable id (no NHS number, council id missing or seen "
-                    "with one)",
+    "no_usable_id": "set aside, no usable id (no NHS number; council id absent or "
+                    "seen with one)",
     "lower_setting": "set aside, the person is counted in a higher setting",
     "another_row_same_person": "merged, another row of the person in the same setting",
     "prison_setting": "set aside, prison (not a setting of evalkit's support episodes)",
