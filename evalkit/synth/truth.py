@@ -1,13 +1,18 @@
-"""truth.json's effects: every planted number, named as docs/planted_effects.md."""
+"""truth.json's effects: every planted number, named as docs/planted_effects.md; and, for raw
+CLD, ASCOF 3D as NHS England's SQL computes it on the people written."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
+from evalkit.data import codes
+from evalkit.data.cld import layout as L
 from evalkit.synth import facts as F
 from evalkit.synth.changes import Change, is_placebo
-from evalkit.synth.people import recorded_broad
+from evalkit.synth.people import DAY_END, recorded_broad
 
 
 def planted_effects(people: pd.DataFrame, episodes: pd.DataFrame, register: pd.DataFrame,
@@ -66,3 +71,42 @@ def _language_gaps(people: pd.DataFrame, episodes: pd.DataFrame,
             out[lang] = float(gap)
     return out
 
+
+
+def sql_age(birth_month: np.ndarray) -> np.ndarray:
+    """Age at the period end as the SQL derives it: FLOOR(days from the 1st of the birth month
+    / 365.25)."""
+    month = (np.asarray(birth_month) - (1970 * 12)).astype("datetime64[M]")
+    return np.floor((DAY_END - month.astype("datetime64[D]").astype(np.int64)) / 365.25)
+
+
+def percent(numerator: int, denominator: int) -> float:
+    """numerator / denominator * 100 rounded to 1 decimal half away from zero (SQL ROUND)."""
+    tenths = Fraction(numerator * 1000, denominator)
+    return float(int(tenths + Fraction(1, 2))) / 10
+
+
+def ascof_3d(people: pd.DataFrame, episodes: pd.DataFrame, table: pd.DataFrame) -> list[dict]:
+    """ASCOF 3D 1a and 2a by council and age band for the people written (rows as `evalkit
+    ascof` prints them): community clients open at the period end (start on or before it, end
+    on or after it, as the SQL reads dates), a DP by either DP mechanism, 1a adding a managed
+    personal budget. Every planted CLD problem leaves these people, settings and DPs as they
+    are, so this is what the transformation of the CLD file must give."""
+    start, end = people["start"].to_numpy(), people["end"].to_numpy()
+    base = (start <= DAY_END) & ((end < 0) | (end >= DAY_END)) & (people["service"] == 0)
+    mech = episodes["delivery_mechanism"].to_numpy()
+    dp = np.isin(mech, codes.DP_MECHANISMS)
+    sdp = dp | (mech == codes.DELIVERY_MECHANISMS[2])
+    age = sql_age(people["birth"].to_numpy())
+    council = people["council"].to_numpy()
+    rows = []
+    for k, code in enumerate(table["la_code"]):
+        for band, lo, hi in L.AGE_BANDS:
+            m = base & (council == k) & (age >= (lo or 0)) & (age <= (hi or 200))
+            den = int(m.sum())
+            for measure, num in zip(L.MEASURES, (int((m & sdp).sum()), int((m & dp).sum())),
+                                    strict=True):
+                rows.append({"la_code": code, "age_band": band, "measure": measure,
+                             "numerator": num, "denominator": den,
+                             "percent": percent(num, den) if den else None})
+    return rows
