@@ -43,15 +43,15 @@ LSOA = "Der_Postcode_LSOA_Code"
 
 #: Columns the transformation needs (a file without one of them stops the load).
 REQUIRED: tuple[str, ...] = (
-    LA_CODE, LA_NAME, PERIOD_START, PERIOD_END, NHS_NUMBER, LA_PERSON_ID, BIRTH_YEAR,
+    LA_CODE, PERIOD_START, PERIOD_END, NHS_NUMBER, LA_PERSON_ID, BIRTH_YEAR,
     BIRTH_MONTH, DATE_OF_DEATH, CLIENT_TYPE, EVENT_TYPE, EVENT_START, EVENT_END, SERVICE_TYPE,
     SERVICE_COMPONENT, DELIVERY_MECHANISM,
 )
 #: Columns read when present. ImportDate: without it, a file is one submission imported the
 #: day after its latest Reporting_Period_End_Date. Der_Unique_Record_ID: without it, each row
-#: gets its own (file and row number).
+#: gets its own (file and row number). LA_Name: without it, LA_Code stands for it.
 OPTIONAL: tuple[str, ...] = (
-    IMPORT_DATE, RECORD_ID, EVENT_OUTCOME, GENDER, ETHNICITY, PRIMARY_SUPPORT_REASON,
+    LA_NAME, IMPORT_DATE, RECORD_ID, EVENT_OUTCOME, GENDER, ETHNICITY, PRIMARY_SUPPORT_REASON,
     HAS_UNPAID_CARER, LSOA,
 )
 #: Every raw CLD column evalkit reads, in the extract's order.

@@ -109,8 +109,9 @@ def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
     cols.append(f"{_text(found.get('date_of_birth'))} AS date_of_birth")
     first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
     name = path.name.replace("'", "''")
-    given = "TRUE" if L.IMPORT_DATE in found else "FALSE"
-    return (f"SELECT {index} AS file_index, '{name}' AS source_file, {given} AS import_given, "
+    given = {c: "TRUE" if c in found else "FALSE" for c in (L.IMPORT_DATE, L.RECORD_ID)}
+    return (f"SELECT {index} AS file_index, '{name}' AS source_file, "
+            f"{given[L.IMPORT_DATE]} AS import_given, {given[L.RECORD_ID]} AS record_given, "
             f"ROW_NUMBER() OVER () + {first - 1} AS source_row, {', '.join(cols)} "
             f"FROM {relation}")
 
@@ -138,7 +139,8 @@ def _typed() -> str:
 SELECT ROW_NUMBER() OVER (ORDER BY file_index, source_row) - 1 AS row_id,
   source_file, source_row, {', '.join(text)},
   COALESCE({L.LA_NAME}, {L.LA_CODE}) AS {L.LA_NAME},
-  COALESCE({L.RECORD_ID}, source_file || ':' || CAST(source_row AS VARCHAR)) AS {L.RECORD_ID},
+  CASE WHEN record_given THEN {L.RECORD_ID}
+    ELSE source_file || ':' || CAST(source_row AS VARCHAR) END AS {L.RECORD_ID},
   {', '.join(f'CAST({_timestamp(c)} AS DATE) AS {c}' for c in DATES)},
   CASE WHEN import_given THEN {_timestamp(L.IMPORT_DATE)} ELSE CAST(MAX(CAST(
     {_timestamp(L.PERIOD_END)} AS DATE)) OVER (PARTITION BY file_index) + 1 AS TIMESTAMP)
