@@ -182,14 +182,15 @@ def test_failing_notebook_fails_the_run_and_index_says_so(data_dir: Path, tmp_pa
     (nb,) = man["notebooks"]
     assert man["status"] == nb["status"] == "failed"
     assert "ValueError: planted failure" in nb["error"]
-    assert nb["outputs"]["html"] == "01_broken/01_broken.FAILED.html"
+    assert nb["withheld"] == "not published: the notebook did not finish (see error)"
+    assert nb["outputs"] == dict.fromkeys(["notebook", "html", "results", "key_findings"])
+    assert not (council / "01_broken").exists()  # nothing of a failed notebook is published
     assert not stale.exists()  # no earlier page left to be mistaken for this run's report
-    page = BeautifulSoup((council / nb["outputs"]["html"]).read_text(), "html.parser")
-    assert "not a finished report" in page.find(role="alert").get_text()
     index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
     row = index.find("tbody").find("tr")
-    assert "failed" in row.get_text(" ")
-    assert [a.get_text() for a in row.find_all("a")] == ["diagnostic output", "manifest"]
+    assert row.li.get_text() == ("01_broken: failed (not published: the notebook did not "
+                                 "finish (see error))")
+    assert [a.get_text() for a in row.find_all("a")] == ["manifest"]
 
 
 def test_a_kernel_that_dies_fails_its_notebook_and_is_reaped(tmp_path: Path) -> None:
