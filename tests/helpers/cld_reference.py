@@ -83,7 +83,10 @@ def _build(raw: pd.DataFrame, period_end: dt.date, submitted_by: dt.date) -> lis
                 or start is None or start > snap or (end is not None and end < snap)
                 or (death is not None and death < snap) or year is None or month is None):
             continue
-        dob = pd.Timestamp(int(float(year)), int(float(month)), 1)
+        try:
+            dob = pd.Timestamp(int(float(year)), int(float(month)), 1)
+        except ValueError:  # SQL Server's CAST fails; evalkit sets the row aside
+            continue
         row["age"] = math.floor((snap - dob).days / 365.25)
         out.append(row)
     return out

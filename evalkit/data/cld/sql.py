@@ -41,6 +41,9 @@ REASONS: dict[str, str] = {
     "kept": "used: one long-term client at the snapshot",
 }
 
+#: Steps worth keeping as tables (each is read by several later steps); the others are views.
+MATERIALISED = frozenset({"cld_latest", "cld_ids", "cld_band_kept", "cld_reasons"})
+
 
 def ci(expr: str) -> str:
     """SQL Server's `=` on text: case-insensitive, trailing spaces ignored."""
@@ -158,11 +161,11 @@ WHERE reason_pre IS NULL AND nhs_key IS NOT NULL AND la_id_key IS NOT NULL"""
 SELECT v.*,
   CASE WHEN dm_valid THEN dm_key ELSE '' END AS dm_kept,
   {_rank()} AS rank,
-  st_key = {lit(L.COMMUNITY)} AS is_community,
-  (dm_valid AND dm_key = {lit(L.DIRECT_PAYMENT)}) OR sc_key = {lit(L.DP_SERVICE_COMPONENT)}
-    AS is_dp,
-  (dm_valid AND {in_list('dm_key', (L.DIRECT_PAYMENT, L.MANAGED_BUDGET))})
-    OR sc_key = {lit(L.DP_SERVICE_COMPONENT)} AS is_sds
+  COALESCE(st_key = {lit(L.COMMUNITY)}, FALSE) AS is_community,
+  COALESCE((dm_valid AND dm_key = {lit(L.DIRECT_PAYMENT)})
+    OR sc_key = {lit(L.DP_SERVICE_COMPONENT)}, FALSE) AS is_dp,
+  COALESCE((dm_valid AND {in_list('dm_key', (L.DIRECT_PAYMENT, L.MANAGED_BUDGET))})
+    OR sc_key = {lit(L.DP_SERVICE_COMPONENT)}, FALSE) AS is_sds
 FROM (
   SELECT f.*,
     CASE WHEN f.reason_pre IS NOT NULL OR f.Der_Unique_Record_ID IS NULL THEN NULL

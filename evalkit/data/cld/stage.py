@@ -109,9 +109,9 @@ def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
     cols.append(f"{_text(found.get('date_of_birth'))} AS date_of_birth")
     first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
     name = path.name.replace("'", "''")
-    given = {c: "TRUE" if c in found else "FALSE" for c in (L.IMPORT_DATE, L.RECORD_ID)}
-    return (f"SELECT {index} AS file_index, '{name}' AS source_file, "
-            f"{given[L.IMPORT_DATE]} AS import_given, {given[L.RECORD_ID]} AS record_given, "
+    given = ", ".join(f"{'TRUE' if c in found else 'FALSE'} AS given_{c}"
+                      for c in (L.IMPORT_DATE, L.RECORD_ID, L.LA_NAME))
+    return (f"SELECT {index} AS file_index, '{name}' AS source_file, {given}, "
             f"ROW_NUMBER() OVER () + {first - 1} AS source_row, {', '.join(cols)} "
             f"FROM {relation}")
 
@@ -138,11 +138,11 @@ def _typed() -> str:
     return f"""
 SELECT ROW_NUMBER() OVER (ORDER BY file_index, source_row) - 1 AS row_id,
   source_file, source_row, {', '.join(text)},
-  COALESCE({L.LA_NAME}, {L.LA_CODE}) AS {L.LA_NAME},
-  CASE WHEN record_given THEN {L.RECORD_ID}
+  CASE WHEN given_{L.LA_NAME} THEN {L.LA_NAME} ELSE {L.LA_CODE} END AS {L.LA_NAME},
+  CASE WHEN given_{L.RECORD_ID} THEN {L.RECORD_ID}
     ELSE source_file || ':' || CAST(source_row AS VARCHAR) END AS {L.RECORD_ID},
   {', '.join(f'CAST({_timestamp(c)} AS DATE) AS {c}' for c in DATES)},
-  CASE WHEN import_given THEN {_timestamp(L.IMPORT_DATE)} ELSE CAST(MAX(CAST(
+  CASE WHEN given_{L.IMPORT_DATE} THEN {_timestamp(L.IMPORT_DATE)} ELSE CAST(MAX(CAST(
     {_timestamp(L.PERIOD_END)} AS DATE)) OVER (PARTITION BY file_index) + 1 AS TIMESTAMP)
     END AS {L.IMPORT_DATE},
   {year} AS {L.BIRTH_YEAR}, {month} AS {L.BIRTH_MONTH},

@@ -74,9 +74,11 @@ def ascof_table(counts: pd.DataFrame) -> pd.DataFrame:
 
 def run_steps(con: duckdb.DuckDBPyConnection, period_end: dt.date,
               submitted_by: dt.date) -> None:
-    """Create the SQL steps' tables over `cld_raw` in `con`."""
+    """Create the SQL steps over `cld_raw` in `con`: views, and tables for the steps read
+    more than once downstream (`sql.MATERIALISED`)."""
     for name, select in sql.steps(period_end, submitted_by):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+        kind = "TABLE" if name in sql.MATERIALISED else "VIEW"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {select}")
 
 
 def default_period_end(con: duckdb.DuckDBPyConnection) -> dt.date:
