@@ -10,7 +10,7 @@ them for truth.json.
 
 Column names come from `evalkit.data.cld.layout`: the pseudonymised extract by default (one
 file `cld.csv|parquet`), or a council's own submission files (`cld/<council>_<date>.csv`,
-the council's column names). Rows are generated and written one council at a time, so a
+the council's column names). Rows are generated and written a chunk of councils at a time, so a
 national file streams to Parquet without holding every row.
 """
 
@@ -33,9 +33,12 @@ LAYOUTS = ("extract", "council")
 SUBMITTED_BY = np.datetime64("2026-04-30")  # NHS England's window: one month after the snapshot
 #: CLD R1 began with 2023-24: the first financial year with submissions.
 FIRST_YEAR = 2023
-_ROLES = ("earlier", "superseded", "used", "late")
 #: Councils (by position) with a resubmission inside the window, and with one after it.
 RESUBMIT_EVERY, LATE_EVERY = 2, 3
+#: People per chunk of councils generated and written together (bounds the memory used).
+CHUNK_PEOPLE = 200_000
+ROLES = ("earlier", "superseded", "used", "late")
+EARLIER, SUPERSEDED, USED, LATE = range(4)
 
 
 def _day(text_date: str) -> int:
@@ -43,77 +46,84 @@ def _day(text_date: str) -> int:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """One CLD submission: its reporting period, import date (days since 1970) and role:
-    earlier (an earlier quarter or year), superseded (a first Q4 file later resubmitted),
-    used (the latest inside the window) or late (imported after the window closed)."""
+class Slot:
+    """A submission councils make: its reporting period, import day (days since 1970, before
+    each council's few days of difference) and kind: earlier (an earlier quarter or year),
+    first (the first Q4 file), resubmission (inside the window) or late (after it)."""
 
     start: int
     end: int
     imported: int
-    role: str
+    kind: str
 
 
-def schedule(k: int) -> tuple[Submission, ...]:
-    """The submissions of the council at position k (import dates vary a little by council)."""
-    jitter = (k * 7) % 10
-    subs = [Submission(_day(f"{y}-04-01"), _day(f"{y + 1}-03-31"),
-                       _day(f"{y + 1}-04-20") + jitter, "earlier")
-            for y in range(FIRST_YEAR, 2025)]
-    subs += [Submission(_day("2025-04-01"), _day(end), _day(end) + 20 + jitter, "earlier")
-             for end in ("2025-06-30", "2025-09-30", "2025-12-31")]
-    first = _day("2026-04-08") + jitter
-    resubmits = k % RESUBMIT_EVERY == 0
-    subs.append(Submission(_day("2025-04-01"), DAY_END, first,
-                           "superseded" if resubmits else "used"))
-    if resubmits:
-        subs.append(Submission(_day("2025-04-01"), DAY_END, first + 12, "used"))
-    if k % LATE_EVERY == 0:
-        subs.append(Submission(_day("2025-04-01"), DAY_END, _day("2026-06-15") + jitter, "late"))
-    return tuple(subs)
+_LAST_YEAR = _day("2025-04-01")
+SLOTS: tuple[Slot, ...] = (
+    *(Slot(_day(f"{y}-04-01"), _day(f"{y + 1}-03-31"), _day(f"{y + 1}-04-20"), "earlier")
+      for y in range(FIRST_YEAR, 2025)),
+    *(Slot(_LAST_YEAR, _day(end), _day(end) + 20, "earlier")
+      for end in ("2025-06-30", "2025-09-30", "2025-12-31")),
+    Slot(_LAST_YEAR, int(DAY_END), _day("2026-04-08"), "first"),
+    Slot(_LAST_YEAR, int(DAY_END), _day("2026-04-20"), "resubmission"),
+    Slot(_LAST_YEAR, int(DAY_END), _day("2026-06-15"), "late"),
+)
 
 
-def _shown(events: pd.DataFrame, sub: Submission) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows in the submission, event end and death as the submission shows them)."""
+def plan(council: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per council position: days its imports come after the slot's, whether it resubmits
+    inside the window, whether it resubmits late."""
+    k = np.asarray(council)
+    return (k * 7) % 10, k % RESUBMIT_EVERY == 0, k % LATE_EVERY == 0
+
+
+def _slot_rows(events: pd.DataFrame, council: np.ndarray, slot: Slot) -> pd.DataFrame:
+    """The rows of one slot's submissions: event, end and death as shown, role, import day."""
+    jitter, resubmits, late = plan(council)
     end, death = events["end"].to_numpy(), events["death"].to_numpy()
-    shown = np.where((end >= 0) & (end <= sub.end), end, -1)
-    if sub.role == "superseded":
-        shown = np.where(events["stale"].to_numpy(), -1, shown)
-    if sub.role == "late":
-        late = events["late_end"].to_numpy()
-        shown = np.where(late >= 0, late, shown)
-    rows = (events["start"].to_numpy() <= sub.end) & ((shown < 0) | (shown >= sub.start))
-    return np.flatnonzero(rows), shown, np.where((death >= 0) & (death <= sub.end), death, -1)
+    shown = np.where((end >= 0) & (end <= slot.end), end, -1)
+    exists, role = np.ones(len(events), bool), np.full(len(events), EARLIER)
+    if slot.kind == "first":
+        role = np.where(resubmits, SUPERSEDED, USED)
+        shown = np.where(resubmits & events["stale"].to_numpy(), -1, shown)
+    elif slot.kind == "resubmission":
+        exists, role = resubmits, np.full(len(events), USED)
+    elif slot.kind == "late":
+        exists, role = late, np.full(len(events), LATE)
+        late_end = events["late_end"].to_numpy()
+        shown = np.where(late_end >= 0, late_end, shown)
+    rows = np.flatnonzero(exists & (events["start"].to_numpy() <= slot.end)
+                          & ((shown < 0) | (shown >= slot.start)))
+    return pd.DataFrame({
+        "event": rows, "end": shown[rows],
+        "death": np.where((death >= 0) & (death <= slot.end), death, -1)[rows],
+        "role": role[rows], "imported": slot.imported + jitter[rows],
+        "period_start": slot.start, "period_end": slot.end})
 
 
-def _frame(persons: pd.DataFrame, events: pd.DataFrame, parts: list[tuple], la: tuple[str, str],
-           first_id: int) -> pd.DataFrame:
-    """The raw CLD rows of one council in the layout's columns (extract names)."""
-    sub_of = np.concatenate([np.full(len(rows), j) for j, (rows, _, _, _) in enumerate(parts)])
-    ev = np.concatenate([rows for rows, _, _, _ in parts])
-    end = np.concatenate([shown[rows] for rows, shown, _, _ in parts])
-    death = np.concatenate([d[rows] for rows, _, d, _ in parts])
-    subs = [sub for _, _, _, sub in parts]
-    e = events.iloc[ev]
+def _frame(persons: pd.DataFrame, events: pd.DataFrame, written: pd.DataFrame,
+           councils: tuple[list[str], list[str]], first_id: int) -> pd.DataFrame:
+    """The raw CLD rows in the layout's columns (extract names)."""
+    e = events.iloc[written["event"].to_numpy()]
     who = persons.iloc[e["person"].to_numpy()]
+    council = who["council"].to_numpy()
     birth = who["birth"].to_numpy()
     known = birth >= 0
     nhs = pd.Series(who["nhs"].to_numpy()).where(~e["nhs_blank"].to_numpy())
     return pd.DataFrame({
-        L.LA_CODE: la[0], L.LA_NAME: la[1],
-        L.IMPORT_DATE: days(np.array([s.imported for s in subs])[sub_of]),
-        L.PERIOD_START: days(np.array([s.start for s in subs])[sub_of]),
-        L.PERIOD_END: days(np.array([s.end for s in subs])[sub_of]),
-        L.RECORD_ID: first_id + np.arange(len(ev)),
+        L.LA_CODE: text(councils[0], council), L.LA_NAME: text(councils[1], council),
+        L.IMPORT_DATE: days(written["imported"].to_numpy()),
+        L.PERIOD_START: days(written["period_start"].to_numpy()),
+        L.PERIOD_END: days(written["period_end"].to_numpy()),
+        L.RECORD_ID: first_id + np.arange(len(e)),
         L.NHS_NUMBER: nhs.astype("str"),
         L.LA_PERSON_ID: pd.Series(who["la_id"].to_numpy(), dtype="str"),
         L.BIRTH_YEAR: pd.Series(np.where(known, birth // 12, 0), dtype="Int64").where(known),
         L.BIRTH_MONTH: pd.Series(np.where(known, birth % 12 + 1, 0), dtype="Int64").where(known),
-        L.DATE_OF_DEATH: days(death),
+        L.DATE_OF_DEATH: days(written["death"].to_numpy()),
         L.CLIENT_TYPE: text(L.CLIENT_TYPES, e["client"].to_numpy()),
         L.EVENT_TYPE: text(E.EVENT_TYPES, e["etype"].to_numpy()),
         L.EVENT_START: days(e["start"].to_numpy()),
-        L.EVENT_END: days(end),
+        L.EVENT_END: days(written["end"].to_numpy()),
         L.EVENT_OUTCOME: text(E.OUTCOMES, e["outcome"].to_numpy()),
         L.SERVICE_TYPE: text(E.SERVICE_TYPES, e["stype"].to_numpy()),
         L.SERVICE_COMPONENT: text(E.COMPONENTS, e["comp"].to_numpy()),
@@ -122,7 +132,7 @@ def _frame(persons: pd.DataFrame, events: pd.DataFrame, parts: list[tuple], la: 
         L.ETHNICITY: text(E.CLD_ETHNICITY, who["eth"].to_numpy()),
         L.PRIMARY_SUPPORT_REASON: text(E.CLD_PSR, who["psr"].to_numpy()),
         L.HAS_UNPAID_CARER: text(E.YES_NO, who["carer"].to_numpy()),
-        L.LSOA: pd.Series(pd.array([None] * len(ev), dtype="str")),
+        L.LSOA: pd.Series(pd.array([None] * len(e), dtype="str")),
     }, columns=list(L.COLUMNS))
 
 
@@ -133,28 +143,28 @@ class Counts:
     submissions show."""
 
     def __init__(self) -> None:
-        self.rows = dict.fromkeys(_ROLES, 0)
+        self.rows = dict.fromkeys(ROLES, 0)
         self.kept = dict.fromkeys(("cohort", *E.RESOLVED), 0)
         self.set_aside = dict.fromkeys(("ended_before_snapshot", *E.SET_ASIDE), 0)
         self.people_without_nhs_number = 0
         self.stale_open_in_superseded = 0
         self.closed_only_in_late = 0
 
-    def add(self, persons: pd.DataFrame, events: pd.DataFrame, parts: list[tuple]) -> None:
-        """Count one council's submissions."""
-        for rows, shown, _, sub in parts:
-            self.rows[sub.role] += len(rows)
-            if sub.role == "used":
-                self._used(persons, events, rows, shown[rows])
-            if sub.role == "superseded":
-                self.stale_open_in_superseded += int(events["stale"].to_numpy()[rows].sum())
-            if sub.role == "late":
-                self.closed_only_in_late += int((events["late_end"].to_numpy()[rows] >= 0).sum())
-
-    def _used(self, persons: pd.DataFrame, events: pd.DataFrame, rows: np.ndarray,
-              shown: np.ndarray) -> None:
-        problem = events["problem"].to_numpy()[rows]
-        name = np.array(E.PROBLEMS + ("cohort",), dtype=object)[problem]
+    def add(self, persons: pd.DataFrame, events: pd.DataFrame, written: pd.DataFrame) -> None:
+        """Count one chunk's rows."""
+        role = written["role"].to_numpy()
+        for k, name in enumerate(ROLES):
+            self.rows[name] += int((role == k).sum())
+        event = written["event"].to_numpy()
+        self.stale_open_in_superseded += int(events["stale"].to_numpy()[event[role == SUPERSEDED]]
+                                             .sum())
+        self.closed_only_in_late += int((events["late_end"].to_numpy()[event[role == LATE]] >= 0)
+                                        .sum())
+        used = event[role == USED]
+        shown = written["end"].to_numpy()[role == USED]
+        problem = events["problem"].to_numpy()[used]
+        # problem -1 (none) indexes the last name: the cohort's own rows
+        name = np.array((*E.PROBLEMS, "cohort"), dtype=object)[problem]
         ended = ((shown >= 0) & (shown < DAY_END)
                  & ((problem < 0) | np.isin(name, E.ENDED_FIRST)))
         name[ended] = "ended_before_snapshot"
@@ -162,7 +172,7 @@ class Counts:
         for label, count in zip(labels, n, strict=True):
             target = self.kept if label in self.kept else self.set_aside
             target[label] += int(count)
-        person = events["person"].to_numpy()[rows][np.isin(name, list(self.kept))]
+        person = events["person"].to_numpy()[used][np.isin(name, list(self.kept))]
         self.people_without_nhs_number += int(persons["nhs"].isna().to_numpy()[person].sum())
 
     def as_dict(self) -> dict:
@@ -213,23 +223,37 @@ class _Sink:
             self.writer.close()
 
 
+def chunks(council: np.ndarray, n_councils: int) -> list[tuple[int, int]]:
+    """Row ranges of people (sorted by council) holding whole councils, each of about
+    CHUNK_PEOPLE people or one council."""
+    bounds = np.searchsorted(council, np.arange(n_councils + 1))
+    out, lo = [], 0
+    for hi in bounds[1:]:
+        if hi - lo >= CHUNK_PEOPLE or hi == bounds[-1]:
+            out.append((lo, int(hi)))
+            lo = int(hi)
+    return [(lo, hi) for lo, hi in out if hi > lo]
+
+
 def write_cld(out: Path, people: pd.DataFrame, episodes: pd.DataFrame, table: pd.DataFrame,
               names: dict[str, str], rng: np.random.Generator, *, layout: str = "extract",
               parquet: bool = False) -> dict:
-    """Write raw CLD for every council, one council at a time; returns truth.json's "cld"."""
+    """Write raw CLD for every council, a chunk of councils at a time; returns truth.json's
+    "cld"."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown CLD layout {layout!r}; use one of {LAYOUTS}")
-    council = people["council"].to_numpy()
-    bounds = np.searchsorted(council, np.arange(len(table) + 1))
+    codes = table["la_code"].tolist()
+    councils = (codes, [names.get(c, c) for c in codes])
     sink, counts, next_id = _Sink(Path(out), layout, parquet), Counts(), 1
     try:
-        for k, code in enumerate(table["la_code"]):
-            lo, hi = bounds[k], bounds[k + 1]
-            persons, events = E.council_events(people.iloc[lo:hi], episodes.iloc[lo:hi], int(lo),
+        for lo, hi in chunks(people["council"].to_numpy(), len(table)):
+            persons, events = E.chunk_events(people.iloc[lo:hi], episodes.iloc[lo:hi], lo,
                                                len(people), rng)
-            parts = [(*_shown(events, sub), sub) for sub in schedule(k)]
-            counts.add(persons, events, parts)
-            frame = _frame(persons, events, parts, (code, names.get(code, code)), next_id)
+            council = persons["council"].to_numpy()[events["person"].to_numpy()]
+            written = pd.concat([_slot_rows(events, council, slot) for slot in SLOTS],
+                                ignore_index=True)
+            counts.add(persons, events, written)
+            frame = _frame(persons, events, written, councils, next_id)
             next_id += len(frame)
             sink.write(frame)
     finally:

@@ -1,6 +1,6 @@
 """The persons and events behind synthetic raw CLD, with the problems real submissions have.
 
-`council_events(people, episodes, ...)` turns one council's people (the generator's rows, the
+`chunk_events(people, episodes, ...)` turns some councils' people (the generator's rows, the
 same people as the contract format's support_episodes) into CLD persons (identifiers and
 demographics) and events (one row per event, coded integers, days since 1970), and plants the
 problems NHS England's transformation sets aside or resolves. Each event carries at most one
@@ -72,7 +72,8 @@ PROBLEMS = (
     "short_term_service",            # ST-Max open at the snapshot: not long-term
     "assessment",                    # not a service
     "review",                        # not a service
-    "carer",                         # Client_Type Carer: not in the client measures
+    "carer",                         # Client_Type Carer, carer support: not long-term
+    "carer_long_term_service",       # Client_Type Carer on a long-term service type: a carer
     "no_birth_date",                 # Der_Birth_Year/Month blank: set aside
 )
 P = {name: k for k, name in enumerate(PROBLEMS)}
@@ -98,6 +99,7 @@ DIED_OPEN = 0.10            # of deaths, events the council left open
 STALE = 0.5                 # events ending in Q4 still open in the superseded first Q4 file
 REVIEWED = 0.25             # current people reviewed in the last year
 CARERS = 0.06               # carers per person
+CARER_LTS = 0.1             # of carers, recorded on a long-term community service type
 NO_BIRTH = 0.003            # people without a birth year and month
 
 _EVENT_COLUMNS = ("person", "client", "etype", "stype", "comp", "mech", "outcome", "start",
@@ -134,7 +136,8 @@ def _persons(people: pd.DataFrame, la_ids: pd.Series, g0: int, rng: np.random.Ge
         "la_id": la_ids.to_numpy(), "nhs": nhs.to_numpy(), "birth": people["birth"].to_numpy(),
         "female": people["female"].to_numpy(),
         "eth": np.where(eth < 0, len(CLD_ETHNICITY) - 1, eth),
-        "psr": people["psr"].to_numpy(), "carer": people["carer"].to_numpy(int)})
+        "psr": people["psr"].to_numpy(), "carer": people["carer"].to_numpy(int),
+        "council": people["council"].to_numpy()})
 
 
 def _extra_persons(prefix: str, n: int, g0: int, people: pd.DataFrame,
@@ -198,8 +201,9 @@ def _second_rows(people: pd.DataFrame, main: pd.DataFrame, mech_text: np.ndarray
     service = people["service"].to_numpy()
     start = people["start"].to_numpy()
     part = np.flatnonzero(mech_text == codes.DELIVERY_MECHANISMS[1])
-    part_rows = main.iloc[part].assign(comp=HOME_CARE, mech=COMMISSIONED,
-                                       problem=P["part_dp_second_row"])
+    died = main["problem"].to_numpy()[part] == P["died_before_snapshot"]
+    part_rows = main.iloc[part].assign(comp=HOME_CARE, mech=COMMISSIONED, problem=np.where(
+        died, P["died_before_snapshot"], P["part_dp_second_row"]))
     u = rng.random(n)
     no_id = np.flatnonzero(cur & (u < NO_ID_ROW) & persons["nhs"].notna().to_numpy())
     no_id_rows = main.iloc[no_id].assign(nhs_blank=True, problem=P["no_usable_id"])
@@ -231,11 +235,12 @@ def _second_rows(people: pd.DataFrame, main: pd.DataFrame, mech_text: np.ndarray
     return [part_rows, no_id_rows, short_rows, two_rows, review_rows, assess_rows]
 
 
-def council_events(people: pd.DataFrame, episodes: pd.DataFrame, g0: int, n_total: int,
+def chunk_events(people: pd.DataFrame, episodes: pd.DataFrame, g0: int, n_total: int,
                    rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(persons, events) of one council: its people's events with the planted problems, its
-    carers and its people without a birth date. g0: global number of its first person;
-    n_total: people in all councils (extra persons are numbered after them)."""
+    """(persons, events) of some councils' people: their events with the planted problems,
+    carers and people without a birth date (in the councils of random people). g0: global
+    number of the first person; n_total: people in all councils (extra persons are numbered
+    after them)."""
     people = people.reset_index(drop=True)
     persons = _persons(people, episodes["person_id"], g0, rng)
     mech_text = episodes["delivery_mechanism"].to_numpy()
@@ -248,11 +253,13 @@ def council_events(people: pd.DataFrame, episodes: pd.DataFrame, g0: int, n_tota
     c_dp = rng.random(n_c) < 0.4
     c_start = DAY_END - np.minimum(rng.exponential(700, n_c), 3000).astype(np.int64)
     c_end = np.where(rng.random(n_c) < 0.2, c_start + rng.integers(30, 400, n_c), -1)
-    carer_rows = _events(n_c, person=k0 + np.arange(n_c), client=CARER, stype=CARER_SERVICE,
+    c_lts = rng.random(n_c) < CARER_LTS
+    carer_rows = _events(n_c, person=k0 + np.arange(n_c), client=CARER,
+                         stype=np.where(c_lts, COMMUNITY, CARER_SERVICE),
                          comp=np.where(c_dp, DP_COMPONENT, RESPITE),
                          mech=np.where(c_dp, DP, COMMISSIONED), start=c_start,
                          end=np.where((c_end >= 0) & (c_end < DAY_END), c_end, -1),
-                         problem=P["carer"])
+                         problem=np.where(c_lts, P["carer_long_term_service"], P["carer"]))
     u_start = DAY_END - rng.integers(30, 2000, n_u)
     unborn_rows = _events(n_u, person=k1 + np.arange(n_u), stype=COMMUNITY, comp=HOME_CARE,
                           mech=COMMISSIONED, start=u_start, problem=P["no_birth_date"])

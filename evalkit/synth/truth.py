@@ -104,9 +104,11 @@ def ascof_3d(people: pd.DataFrame, episodes: pd.DataFrame, table: pd.DataFrame) 
         for band, lo, hi in L.AGE_BANDS:
             m = base & (council == k) & (age >= (lo or 0)) & (age <= (hi or 200))
             den = int(m.sum())
+            if not den:  # the SQL's tables start from the denominator: no row without one
+                continue
             for measure, num in zip(L.MEASURES, (int((m & sdp).sum()), int((m & dp).sum())),
                                     strict=True):
                 rows.append({"la_code": code, "age_band": band, "measure": measure,
                              "numerator": num, "denominator": den,
-                             "percent": percent(num, den) if den else None})
+                             "percent": percent(num, den)})
     return rows
