@@ -1,0 +1,111 @@
+"""Raw CLD through `evalkit.load` and `evalkit ascof`, on the synthetic generator's raw CLD
+(stacked submissions with planted problems, truth.json with the expected ASCOF 3D)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalkit.cli import main as cli
+from evalkit.data import codes
+from evalkit.data.cld.transform import ASCOF_COLUMNS
+from evalkit.data.contract import ContractError
+from evalkit.data.load import load
+from evalkit.synth.generator import synthesise
+from tests.helpers.cld_reference import reference
+
+EXTRACT = "2026-06-30"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthesise(tmp_path_factory.mktemp("cld") / "leicester", scale=0.05, fmt="cld")
+
+
+@pytest.fixture(scope="module")
+def truth(folder: Path) -> dict:
+    return json.loads((folder / "truth.json").read_text())
+
+
+def _day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def test_ascof_is_the_planted_one_and_the_reference_agrees(folder: Path, truth: dict,
+                                                           capsys: pytest.CaptureFixture
+                                                           ) -> None:
+    snap, by = truth["cld"]["snapshot"], truth["cld"]["submitted_by"]
+    assert cli(["ascof", str(folder), "--period-end", snap, "--submitted-by", by,
+                "--csv"]) == 0
+    got = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype={"la_code": str})
+    assert list(got.columns) == ASCOF_COLUMNS
+    want = pd.DataFrame(truth["ascof_3d"])[ASCOF_COLUMNS]
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    raw = pd.read_csv(folder / "cld.csv", dtype=str, keep_default_na=False)
+    people = reference(raw, _day(snap), _day(by))
+    counted = people.groupby("age_band").agg(den=("person", "size"), dp=("dp", "sum"))
+    for r in got[got["measure"] == "3D2a"].itertuples(index=False):
+        assert (r.denominator, r.numerator) == tuple(counted.loc[r.age_band])
+
+
+def test_load_makes_the_cohort_the_support_episodes(folder: Path, truth: dict) -> None:
+    data = load(folder, extract_date=EXTRACT, period_end=_day(truth["cld"]["snapshot"]))
+    cld = data.quality[data.quality["table"] == "cld"]
+    assert int(cld["rows"].sum()) == sum(truth["cld"]["rows_by_submission"].values())
+    used = int(cld.loc[cld["reason"] == "kept", "rows"].iat[0])
+    episodes = data.support_episodes
+    assert len(episodes) == used == episodes["person_id"].nunique()
+    # the parts add up to the official total: community clients and their DPs are 3D 2a's
+    comm = episodes[episodes["service_type"] == codes.SERVICE_TYPES[0]]
+    official = data.ascof[(data.ascof["age_band"] == "18+") & (data.ascof["measure"] == "3D2a")]
+    assert len(comm) == int(official["denominator"].iat[0])
+    assert int(comm["has_dp"].sum()) == int(official["numerator"].iat[0])
+    # the supplementary table reached the people it describes
+    assert episodes["preferred_language"].notna().mean() > 0.5
+    assert episodes["team_id"].notna().all()
+    assert not [w for w in data.warnings if "matches no table" in w]
+
+
+def test_council_submission_files_give_the_same_figures(tmp_path: Path, truth: dict) -> None:
+    council = synthesise(tmp_path / "council", scale=0.05, fmt="cld", cld_layout="council")
+    data = load(council, extract_date=EXTRACT, period_end=_day(truth["cld"]["snapshot"]))
+    want = pd.DataFrame(truth["ascof_3d"])[ASCOF_COLUMNS]
+    pd.testing.assert_frame_equal(data.ascof, want, check_dtype=False)
+
+
+def _minimal(folder: Path) -> None:
+    """A folder with one raw CLD row."""
+    folder.mkdir()
+    pd.DataFrame([{"LA_Code": "E06000016", "Reporting_Period_Start_Date": "2025-04-01",
+                   "Reporting_Period_End_Date": "2026-03-31",
+                   "Der_NHS_Number_Traced_Pseudo": "N1",
+                   "Der_LA_Person_Unique_Identifier_Pseudo": "P1", "Der_Birth_Year": 1950,
+                   "Der_Birth_Month": 2, "Date_of_Death": "", "Client_Type": "Service User",
+                   "Event_Type": "Service", "Event_Start_Date": "2024-01-01",
+                   "Event_End_Date": "", "Service_Type": "Long Term Support: Community",
+                   "Service_Component": "", "Delivery_Mechanism": "Direct Payment",
+                   "Gender": "Male", "Ethnicity": "White - Irish",
+                   "Primary_Support_Reason": "Mental Health Support"}]
+                 ).to_csv(folder / "cld.csv", index=False)
+
+
+def test_clear_errors(tmp_path: Path) -> None:
+    _minimal(tmp_path / "a")
+    assert len(load(tmp_path / "a", extract_date=EXTRACT).support_episodes) == 1
+    (tmp_path / "a" / "support_episodes.csv").write_text("person_id\nx\n")
+    with pytest.raises(ContractError, match="both raw CLD"):
+        load(tmp_path / "a", extract_date=EXTRACT)
+    _minimal(tmp_path / "b")
+    pd.DataFrame({"la_person_id": ["P1", "p1 "], "team_id": ["T1", "T2"]}).to_csv(
+        tmp_path / "b" / "cld_supplementary.csv", index=False)
+    with pytest.raises(ContractError, match="same person id is given more than once"):
+        load(tmp_path / "b", extract_date=EXTRACT)
+    _minimal(tmp_path / "c")
+    raw = pd.read_csv(tmp_path / "c" / "cld.csv").drop(columns="Service_Type")
+    raw.to_csv(tmp_path / "c" / "cld.csv", index=False)
+    with pytest.raises(ContractError, match=r"cld.csv: no column Service_Type"):
+        load(tmp_path / "c", extract_date=EXTRACT)
