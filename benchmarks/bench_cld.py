@@ -1,0 +1,132 @@
+"""Benchmark: raw CLD rows -> ASCOF 3D and the cohort in DuckDB (rows per second, peak memory).
+
+    .venv/bin/python benchmarks/bench_cld.py --rows 1000000 10000000 [--work DIR] [--threads 2]
+
+For each size, writes synthetic England raw CLD of about that many rows as Parquet with
+`evalkit synth --format cld` (the England profile at the scale that gives the rows; generation
+is not timed), then runs `evalkit.data.cld.transform.transform` in a fresh process and prints
+rows, wall seconds, rows per second and the process's peak resident memory (the cohort is
+brought back to pandas, as `evalkit.load` does).
+
+    .venv/bin/python benchmarks/bench_cld.py --disagreements [--work DIR]
+
+counts, on the demo data (synthetic Leicester, seed 1, as `make report` writes it), the people
+each difference between NHS England's SQL and its notes moves (docs/cld.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from evalkit.data.cld.transform import transform
+from evalkit.synth.generator import synthesise
+
+ROWS_PER_SCALE = 8.24e6  # England raw CLD rows at scale 1 (165k rows at scale 0.02, seed 1)
+SNAP, BY = dt.date(2026, 3, 31), dt.date(2026, 4, 30)
+
+
+def measure(path: Path, threads: int) -> dict[str, float]:
+    """Transform one file in this process: rows, seconds, rows/s, peak RSS (MiB)."""
+    con = duckdb.connect(config={"threads": threads})
+    start = time.perf_counter()
+    done = transform([path], SNAP, BY, con=con)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"rows": done.rows_read, "seconds": round(seconds, 1),
+            "rows_per_second": round(done.rows_read / seconds),
+            "peak_mib": round(peak), "cohort": len(done.cohort)}
+
+
+def bench(rows: int, work: Path, threads: int) -> dict[str, float]:
+    """Generate about `rows` raw CLD rows (if not there yet) and measure in a fresh process."""
+    folder = work / f"england_{rows}"
+    if not (folder / "cld.parquet").exists():
+        synthesise(folder, profile="england", scale=rows / ROWS_PER_SCALE, fmt="cld",
+                   file_format="parquet")
+    out = subprocess.run([sys.executable, __file__, "--measure", str(folder / "cld.parquet"),
+                          "--threads", str(threads)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    (n,) = con.execute(query).fetchone()
+    return int(n)
+
+
+def disagreements(work: Path) -> dict[str, int]:
+    """People (or rows) each SQL-versus-notes difference moves on the demo data."""
+    folder = work / "demo"
+    if not (folder / "cld.csv").exists():
+        synthesise(folder, profile="leicester", seed=1, fmt="cld")
+    con = duckdb.connect()
+    base = transform([folder / "cld.csv"], SNAP, BY, con=con)
+    fy = "DATE '2025-04-01'"
+    community = "person_key IS NOT NULL AND is_community"
+    out = {
+        "18+ holds under-18s (Total has no age filter)": _count(
+            con, "SELECT COUNT(DISTINCT k.person_key) FROM cld_band_kept k JOIN cld_ids i "
+                 "ON k.row_id = i.row_id WHERE k.age_band = '18+' AND k.is_community "
+                 "AND i.age < 18"),
+        "no birth month: out of the total too (notes: only the age bands)": _count(
+            con, "SELECT COUNT(*) FROM cld_reasons WHERE reason = 'no_birth_month' "
+                 "AND is_community"),
+        "in-year period (PDF) instead of the snapshot: ended in the year": _count(
+            con, "SELECT COUNT(*) FROM cld_reasons WHERE reason = 'not_open_at_snapshot' "
+                 f"AND is_community AND Event_End_Date >= {fy}"),
+        "in-year period (PDF) instead of the snapshot: died in the year": _count(
+            con, "SELECT COUNT(*) FROM cld_reasons WHERE reason = 'died_before_snapshot' "
+                 f"AND is_community AND Date_of_Death >= {fy}"),
+        "invalid mechanism kept (blanked), notes: invalid fields removed": _count(
+            con, f"SELECT COUNT(*) FROM cld_reasons WHERE reason = 'kept' AND {community} "
+                 "AND NOT dm_valid AND dm_key IS NOT NULL"),
+        "leading space in Delivery_Mechanism: ranked DP, not counted DP": _count(
+            con, f"SELECT COUNT(*) FROM cld_reasons WHERE reason = 'kept' AND {community} "
+                 "AND dm_valid AND dm_trim_key = 'DIRECT PAYMENT' AND NOT is_dp"),
+        "lowest rank joined across councils": _count(
+            con, "SELECT COUNT(*) FROM (SELECT la_code_key, person_key FROM cld_band_kept "
+                 "WHERE age_band = '18+' GROUP BY la_code_key, person_key "
+                 "HAVING COUNT(DISTINCT rank) > 1)"),
+    }
+    late = transform([folder / "cld.csv"], SNAP, dt.date(2026, 7, 31))
+    moved = base.ascof.merge(late.ascof, on=["la_code", "age_band", "measure"])
+    for r in moved[moved["age_band"] == "18+"].itertuples(index=False):
+        out[f"window to 31 July (PDF) instead of a month: {r.measure} numerator change"] = \
+            int(r.numerator_y - r.numerator_x)
+        out["window to 31 July (PDF): denominator change"] = int(r.denominator_y -
+                                                                 r.denominator_x)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--work", type=Path, default=None, help="folder for generated data")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--disagreements", action="store_true")
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.threads)))
+        return 0
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench_cld_"))
+    if args.disagreements:
+        for name, n in disagreements(work).items():
+            print(f"{n:>8,}  {name}")
+        return 0
+    for rows in args.rows:
+        print(json.dumps(bench(rows, work, args.threads)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
