@@ -11,6 +11,7 @@ import pytest
 
 import evalkit
 from evalkit.analyses import uptake as u
+from evalkit.analyses.uptake.publish import SPECS
 from evalkit.report import style
 from evalkit.report.publication import publish
 from evalkit.synth.generator import synthesise
@@ -87,20 +88,22 @@ def test_publication_holds_results_not_people(data):
     assert {"overall", "isr/group", "odds/broad", "trend", "quality"} <= set(frames)
     assert not [name for name, f in frames.items() if "person_id" in f.columns]
     assert not [name for name, f in frames.items() if f is res.snap]
-    assert pub["overall"]["people"].iloc[0] == len(res.snap)
+    assert pub["overall"]["people"].iloc[0] == 5 * ((len(res.snap) + 2) // 5)  # rounded
     assert set(pub.describe()["frame"]) == set(pub)
 
 
 def test_trend_with_its_first_quarter_wholly_hidden_is_drawn(monkeypatch):
-    """A quarter in which every group's starts are small has no column after the pivot: the
-    chart and its alt text must still be drawn (City of London, synthetic England seed 1)."""
+    """A quarter in which every group's starts are suppressed has no column after the pivot:
+    the chart and its alt text must still be drawn (City of London, synthetic England seed 1)."""
     quarters = pd.to_datetime(["2023-06-30", "2023-09-30", "2023-12-31"])
     rows = [{"measure": "new_starts", "ethnic_group_broad": grp, "quarter": q, "people": 400,
              "dp": 100, "starts": 2 if i == 0 else 40, "value": 5.0 + i, "lower": 4.0 + i,
              "upper": 6.0 + i} for grp in ("Asian", "White") for i, q in enumerate(quarters)]
-    pub = publish("01_uptake", {"trend": pd.DataFrame(rows)},
+    pub = publish("01_uptake", {"trend": pd.DataFrame(rows).assign(conf=0.95)},
                   {"group_col": "ethnic_group_broad", "min_cell": 5, "reference": "White",
-                   "la_code": "E09000001", "place": "City of London"})
+                   "la_code": "E09000001", "place": "City of London"},
+                  specs={"trend": SPECS["trend"]})
+    assert pub["trend"]["value"].isna().sum() == 2  # starts of 2 suppressed, so their rates
     alts = []
     monkeypatch.setattr(style, "show", lambda fig, alt: alts.append(alt))
     u.show_trend(pub, "new_starts")

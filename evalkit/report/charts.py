@@ -31,6 +31,12 @@ def hidden_note(hidden: int, min_cell: int, what: str = "group(s)") -> str:
             if hidden else "")
 
 
+def left_out(hidden: int, what: str = "group(s)") -> str:
+    """The subtitle's note on rows a protected frame leaves blank ('' when none)."""
+    return (f" {hidden} {what} not shown: a count is confidential or there are too few people."
+            if hidden else "")
+
+
 def ci_dots(d: pd.DataFrame, label: str, *, title: str, subtitle: str, xlabel: str, alt: str,
             ylabel: str = "Ethnic group", pct: bool = True, ref: float | None = None,
             ref_label: str = "", log: bool = False, sort: bool = True) -> None:

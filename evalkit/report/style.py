@@ -176,8 +176,9 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
     spec = {"threshold": threshold, "rate_cols": rate_cols, "total_row": total_row,
             "total_col": total_col, "by": by}
     if footnote is not None:
-        shown = df.assign(**{c: df[c].astype(object).where(df[c].notna(), disclosure.SUPPRESSED)
-                             for c in counts})
+        shown = df.copy()
+        for c in counts:  # not assign(): a column may be called "self"
+            shown[c] = df[c].astype(object).where(df[c].notna(), disclosure.SUPPRESSED)
     else:
         shown = disclosure.suppress(df, counts, round_to=round_to, **spec) if counts else df.copy()
     if counts and footnote is None:

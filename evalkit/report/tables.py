@@ -33,7 +33,8 @@ def table(df: pd.DataFrame, count_cols: Sequence[str], *, min_cell: int,
     `percent_cols` hold shares (0-1) shown as percentages with one decimal place; `share_cols`
     hold shares written as `fmt_share` writes them in sentences ('3.4%'). Column headings come
     from `labels` (else the column name in words). `options` go to `style.table` (total_row,
-    total_col, by, plain_cols ...). An empty frame is said in words instead.
+    total_col, by, plain_cols, footnote for frames already protected ...). An empty frame is
+    said in words instead.
     """
     if df.empty or not count_cols:
         style.say(f"{caption or 'This table'}: nothing to show.")
@@ -58,17 +59,20 @@ def reason_label(reason: str) -> str:
 
 
 def quality_table(quality: pd.DataFrame | None, *, min_cell: int,
-                  tables: Sequence[str] | None = None, notes: Sequence[str] = ()) -> None:
+                  tables: Sequence[str] | None = None, notes: Sequence[str] = (),
+                  footnote: str | None = None) -> None:
     """Rows read from each file: kept, or excluded and why (one row per file and reason), for
-    the `tables` a notebook uses (all when None), then any notes on the data in words."""
+    the `tables` a notebook uses (all when None), then any notes on the data in words. With
+    `footnote` the rows are already protected (evalkit.sdc.protect; a missing count stays
+    missing when rows are added up) and the note explains them."""
     if quality is None or quality.empty:
         style.say("No data-quality table is available.")
     else:
         q = quality if tables is None else quality[quality["table"].isin(tables)]
-        q = q.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum()
+        q = q.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum(min_count=1)
         q = q.assign(table=q["table"].str.replace("_", " "), reason=q["reason"].map(reason_label))
         table(q, ["rows"], min_cell=min_cell,
               labels={"table": "File", "reason": "Rows kept or excluded, and why", "rows": "Rows"},
-              caption="Rows read from each file: kept, or excluded and why")
+              caption="Rows read from each file: kept, or excluded and why", footnote=footnote)
     for note in notes:
         style.say(f"_Note: {note}_")

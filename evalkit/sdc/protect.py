@@ -222,13 +222,14 @@ def _check_declared(name: str, df: pd.DataFrame, spec: Spec) -> None:
 
 def protect_frame(df: pd.DataFrame | None, spec: Spec, rules: Rules,
                   name: str = "frame") -> pd.DataFrame | None:
-    """A protected copy of `df` (see the module docstring); None stays None.
+    """A protected copy of `df` (see the module docstring); None, or a frame with no columns
+    (nothing to publish), stays as it is.
 
     Counts become floats (NaN = suppressed); shares are recomputed from them; model estimates
     are blanked where the ACRO rule fails; a `df` column of a Model is dropped (not published).
     """
-    if df is None:
-        return None
+    if df is None or df.columns.empty:
+        return df
     _check_declared(name, df, spec)
     out = df.copy()
     for c in spec.counts:

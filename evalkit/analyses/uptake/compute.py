@@ -18,7 +18,6 @@ from evalkit.analyses.uptake.compute_dp import (
     carer_recorded,
     carer_share,
     continuation,
-    ended_counts,
     geometric_mean_ratio,
     mix,
     plan_size_ratio,
@@ -86,14 +85,11 @@ class Uptake:
     bounds: pd.DataFrame
     trend: pd.DataFrame
     areas: pd.DataFrame | None
-    area_limits: pd.DataFrame | None
     intersection: pd.DataFrame
     setup: pd.DataFrame | None
     setup_ratio: pd.DataFrame | None
     setup_ratio_broad: pd.DataFrame | None
     continuation: pd.DataFrame | None
-    ended: pd.DataFrame | None
-    ended_counts: pd.DataFrame | None
     managed_by: pd.DataFrame | None
     used_for: pd.DataFrame | None
     budget: pd.DataFrame | None
@@ -125,8 +121,6 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
     odds = adjusted_odds_ratios(snap, broad, ref_broad, conf) if len(snap) else _empty_odds()
     setup = setup_days(ep, gcol, end, since)
     setup_broad = setup_days(ep, broad, end, since) if gcol != broad else setup
-    units, limits = (areas(snap, conf) if len(snap) else None) or (None, None)
-    curves, ended = continuation(ep, gcol, end, since, conf) or (None, None)
     params = {"la_code": la, "period_end": end.date().isoformat(), "lookback": lookback,
               "group_level": group_level, "reference_group": ref, "min_cell": min_cell}
     return Uptake(
@@ -152,13 +146,13 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
                       else adjusted_odds_ratios(snap, gcol, ref, conf)),
         offers=offer_rates(snap, gcol, conf), offers_broad=offer_rates(snap, broad, conf),
         missing=missing_counts(snap), bounds=not_stated_bounds(snap, gcol, conf),
-        trend=trend(ep, gcol, end, lookback, conf=conf), areas=units, area_limits=limits,
+        trend=trend(ep, gcol, end, lookback, conf=conf),
+        areas=areas(snap, conf) if len(snap) else None,
         intersection=intersectional(snap, gcol), setup=setup_time(ep, gcol, end, since, conf),
         setup_ratio=None if setup is None else geometric_mean_ratio(setup, "days", gcol, ref, conf),
         setup_ratio_broad=(None if setup_broad is None else
                            geometric_mean_ratio(setup_broad, "days", broad, ref_broad, conf)),
-        continuation=curves, ended=ended,
-        ended_counts=None if ended is None else ended_counts(ended),
+        continuation=continuation(ep, gcol, end, since, conf),
         managed_by=mix(snap, gcol, "dp_managed_by"), used_for=mix(snap, gcol, "dp_used_for"),
         budget=plan_size_ratio(snap, gcol, "weekly_budget", ref, conf),
         hours=plan_size_ratio(snap, gcol, "planned_hours", ref, conf),
@@ -166,12 +160,14 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
 
 
 def _quality(quality: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The loader's rows kept and excluded, for the files this analysis reads."""
+    """The loader's rows kept and excluded, for the files this analysis reads: one row per file
+    and reason (so each published count is protected once, as shown)."""
     if quality is None:
         return None
-    return quality[quality["table"].isin(TABLES)].reset_index(drop=True)
+    q = quality[quality["table"].isin(TABLES)]
+    return q.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum()
 
 
 def _empty_odds() -> pd.DataFrame:
     """An odds-ratio frame with no rows (no one in the snapshot)."""
-    return pd.DataFrame(columns=ODDS_COLUMNS)
+    return pd.DataFrame(columns=[*ODDS_COLUMNS, "no_dp", "df_resid"])

@@ -25,7 +25,7 @@ from evalkit.cohorts import COMMUNITY, dp_start_dates
 from evalkit.data import codes
 from evalkit.stats import survival
 
-ENDED_BY_DAYS = {91: 3, 183: 6, 365: 12}  # days -> months for "share ended within"
+DAYS_PER_MONTH = 30.44  # months of follow-up -> days (3 -> 91, 6 -> 183, 12 -> 365)
 
 
 # ---------------------------------------------------------------- the DP itself
@@ -60,7 +60,7 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
 
     For a log-normal measure this is also the ratio of medians. None when there are too few
     values or no reference group; else one row per non-reference group with value, lower,
-    upper, conf, p_value, people.
+    upper, conf, p_value, people, df_resid (the fit's residual degrees of freedom).
     """
     d = frame[[column, group_col, *NEED]]  # only what the model needs: filtering copies
     d = d[pd.to_numeric(d[column], errors="coerce") > 0]
@@ -85,7 +85,7 @@ def geometric_mean_ratio(frame: pd.DataFrame, column: str, group_col: str, refer
         "measure": column, "value": np.exp(fit.params[terms]).to_numpy(),
         "lower": np.exp(ci.loc[terms, 0]).to_numpy(), "upper": np.exp(ci.loc[terms, 1]).to_numpy(),
         "conf": conf, "p_value": fit.pvalues[terms].to_numpy(),
-        "people": [int(sizes[t.split("\x1f")[1]]) for t in terms]})
+        "people": [int(sizes[t.split("\x1f")[1]]) for t in terms], "df_resid": fit.df_resid})
 
 
 def carer_share(snap: pd.DataFrame, group_col: str, conf: float = 0.95) -> pd.DataFrame | None:
@@ -166,7 +166,8 @@ def setup_time(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp,
 def continuation_durations(episodes: pd.DataFrame, group_col: str,
                            period_end: pd.Timestamp | str,
                            since: pd.Timestamp | str) -> pd.DataFrame:
-    """Days from the start of each community DP episode begun in (since, period_end] to its end.
+    """Days from the start of each community DP episode begun in (since, period_end] to its end,
+    and the days it could be followed (to period_end).
 
     An end (stopping, or moving to council-managed support, which closes the DP episode) is the
     event; DPs still running at period_end are censored there. Person-level; never display.
@@ -180,29 +181,35 @@ def continuation_durations(episodes: pd.DataFrame, group_col: str,
     stop = d["end_date"].where(ended, end)
     days = (stop - d["dp_start"]).dt.days.clip(lower=0)
     return pd.DataFrame({"group": d[group_col].to_numpy(), "days": days.to_numpy(),
-                         "event": ended.to_numpy()})
+                         "event": ended.to_numpy(),
+                         "followed": (end - d["dp_start"]).dt.days.to_numpy()})
 
 
 def continuation(episodes: pd.DataFrame, group_col: str, period_end: pd.Timestamp,
-                 since: pd.Timestamp, conf: float = 0.95
-                 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Kaplan-Meier curves of DPs still running, and share ended by 3, 6 and 12 months."""
+                 since: pd.Timestamp, conf: float = 0.95) -> pd.DataFrame | None:
+    """Share of DPs ended within 0 to 12 months of starting, by group, among the DPs that could
+    be followed that long (started at least that long before period_end): counts `followed`,
+    `ended` and `running` and the Wilson share ended, one row per group and month.
+
+    Each share is a count of DPs over a count of DPs (no Kaplan-Meier weights), so the
+    publication step can protect both counts and recompute the share from them. None when no
+    DP started in the period.
+    """
     d = continuation_durations(episodes, group_col, period_end, since)
     if d.empty:
         return None
-    curves = survival.kaplan_meier(d, "days", "event", by="group", conf=conf)
-    ended = survival.filled_by(d, "days", "event", list(ENDED_BY_DAYS), by="group", conf=conf)
-    return curves, ended.assign(months=ended["days"].map(ENDED_BY_DAYS))
-
-
-def ended_counts(ended: pd.DataFrame) -> pd.DataFrame:
-    """DPs started, ended and still running by 3, 6 and 12 months, by group: the Kaplan-Meier
-    share ended times the number started, rounded (rows with an estimate only)."""
-    e = ended.dropna(subset=["value"])
-    n_ended = (e["value"] * e["n"]).round().astype(int)
-    return pd.DataFrame({"group": e["group"], "months": e["months"], "started": e["n"],
-                         "ended": n_ended, "running": e["n"] - n_ended, "ended_share": e["value"],
-                         "lower": e["lower"], "upper": e["upper"]})
+    rows = []
+    for m in range(13):
+        h = round(m * DAYS_PER_MONTH)
+        cohort = d[d["followed"] >= h]
+        ended = cohort["event"] & (cohort["days"] <= h)
+        c = pd.DataFrame({"group": cohort["group"], "ended": ended.astype(int)})
+        c = c.groupby("group", observed=True)["ended"].agg(["size", "sum"])
+        rows.append(c.rename(columns={"size": "followed", "sum": "ended"}).reset_index()
+                    .assign(months=m))
+    c = pd.concat(rows, ignore_index=True)
+    out = stats.proportion(c, "ended", "followed", by=["group", "months"], conf=conf)
+    return out.assign(running=out["followed"] - out["ended"])
 
 
 # ---------------------------------------------------------------- areas
@@ -215,13 +222,11 @@ def area_unit(snap: pd.DataFrame) -> str | None:
     return None
 
 
-def areas(snap: pd.DataFrame, conf: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """DP share by area with its funnel position, and the funnel limits (95% and 99.8%).
+def areas(snap: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame | None:
+    """People, people with and without a DP, and the DP share (Wilson) by area (`area_unit`).
 
-    Returns (units, limits): units has one row per area with people, dp, no_dp, value, lower,
-    upper (at `conf`) and `position` ('higher' / 'lower' at 99.8%, '95% only' flags between, else
-    'within'); limits is stats.funnel_limits' grid. None when there is no area column or fewer
-    than two areas.
+    None when there is no area column or fewer than two areas. Funnel positions are worked out
+    by `funnel` from the published (protected) counts.
     """
     unit = area_unit(snap)
     if unit is None:
@@ -229,15 +234,31 @@ def areas(snap: pd.DataFrame, conf: float = 0.95) -> tuple[pd.DataFrame, pd.Data
     c = counts(snap[snap[unit].notna()], unit)
     if len(c) < 2:
         return None
+    up = stats.proportion(c, "dp", "people", by=unit, conf=conf)
+    return with_without(up).rename(columns={unit: "area"})
+
+
+def funnel(units: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Funnel positions and limits (95% and 99.8%) of the DP share by area, from the counts of
+    `units` (area, dp, people) that are known: areas with a missing count are left out.
+
+    Returns (positions, limits): positions has area, people, dp, no_dp, value (dp / people, also
+    for small areas: the point a funnel plot draws from the counts) and `position` ('higher' /
+    'lower' at 99.8%, '95% only' flags between, else 'within'); limits is stats.funnel_limits'
+    grid. None when fewer than two areas have known counts.
+    """
+    c = units.dropna(subset=["dp", "people"])
+    c = c[c["people"] > 0].reset_index(drop=True)
+    if len(c) < 2:
+        return None
     sig = stats.funnel_significance(c, "dp", "people", statistic="proportion")
-    sig[unit] = c.loc[sig.index, unit].to_numpy()
-    wide = sig.pivot_table(index=unit, columns="conf", values="significance", aggfunc="first")
+    sig["area"] = c.loc[sig.index, "area"].to_numpy()
+    wide = sig.pivot_table(index="area", columns="conf", values="significance", aggfunc="first")
     wide = wide.fillna("similar")
     s95, s998 = wide[min(wide.columns)], wide[max(wide.columns)]
     position = np.where(s998 != "similar", s998 + " (99.8%)",
                         np.where(s95 != "similar", s95 + " (95%)", "within"))
-    up = stats.proportion(c, "dp", "people", by=unit, conf=conf)
-    units = with_without(up).merge(pd.DataFrame({unit: wide.index, "position": position}),
-                                   on=unit)
-    limits = stats.funnel_limits(c, "dp", "people", statistic="proportion")
-    return units.rename(columns={unit: "area"}), limits
+    c = c.assign(value=c["dp"] / c["people"])  # a funnel shows small areas too
+    positions = c[["area", "people", "dp", "no_dp", "value"]].merge(
+        pd.DataFrame({"area": wide.index, "position": position}), on="area")
+    return positions, stats.funnel_limits(c, "dp", "people", statistic="proportion")

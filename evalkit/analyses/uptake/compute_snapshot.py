@@ -121,12 +121,17 @@ def adjusted_odds_ratios(snap: pd.DataFrame, group_col: str, reference_group: st
     """Odds ratios for ethnic group, language and interpreter need at the same age, gender and need.
 
     Aggregates the snapshot to cells first, so the fit costs the same at national scale.
+    Adds no_dp (people - dp: the two outcome categories each odds ratio compares) and df_resid
+    (people in the model minus its parameters, as a model on the people themselves has), which
+    the publication step's ACRO rule checks.
     """
     frame, factors = model_frame(snap, group_col, min_speakers)
     cells = counts(frame, factors)
     refs = {"group": choose_reference(frame["group"], reference_group),
             "language": ENGLISH, "interpreter": "no"}
-    return glm.odds_ratios(cells, factors, refs, conf)
+    out = glm.odds_ratios(cells, factors, refs, conf)
+    params = 1 + sum(max(frame[f].nunique() - 1, 0) for f in factors)
+    return out.assign(no_dp=out["people"] - out["dp"], df_resid=len(frame) - params)
 
 
 # ---------------------------------------------------------------- denominators and sensitivity
@@ -156,16 +161,19 @@ def population_uptake(snap: pd.DataFrame, population: pd.DataFrame, group_col: s
 def not_stated_bounds(snap: pd.DataFrame, group_col: str, conf: float = 0.95) -> pd.DataFrame:
     """Each group's DP share as recorded and if every 'Not stated' person belonged to it.
 
-    The two shares bound what the unrecorded ethnicity could do to each group's uptake.
+    The two shares bound what the unrecorded ethnicity could do to each group's uptake. The
+    counts of the second (dp_if_all, people_if_all: the group with every Not stated person) are
+    columns of their own, so the publication step protects each from its own true value.
     """
     c = counts(snap, group_col)
     ns = c[c[group_col] == NOT_STATED][["people", "dp"]].sum()
     known = c[c[group_col] != NOT_STATED]
     rec = stats.proportion(known, "dp", "people", by=group_col, conf=conf)
+    dp_all, people_all = known["dp"] + int(ns["dp"]), known["people"] + int(ns["people"])
     return with_without(known).assign(share_recorded=rec["value"].to_numpy(),
-                        share_if_all_not_stated=(known["dp"] + ns["dp"])
-                        / (known["people"] + ns["people"]),
-                        not_stated_people=int(ns["people"]))
+                                      dp_if_all=dp_all, people_if_all=people_all,
+                                      share_if_all_not_stated=dp_all / people_all,
+                                      not_stated_people=int(ns["people"]))
 
 
 def missing_counts(snap: pd.DataFrame) -> pd.DataFrame:

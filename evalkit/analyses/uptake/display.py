@@ -1,14 +1,16 @@
 """Notebook 01's displays (one call per cell): key findings, data, uptake by group, language and
 interpreter need, standardised ratios and odds ratios, and the methods text.
 
-Every function reads only the `Publication` (`publish.py`) and formats it through the shared
-report pieces; titles and alt text are written from the published numbers. The displays of what
-DPs are like, areas and trend are in display_dp.py.
+Every function reads only the `Publication` (`publish.py`), whose frames are already protected
+(counts rounded, small counts missing, shares from the rounded counts), and formats it through
+the shared report pieces; titles and alt text are written from the published numbers, and a
+missing figure is never drawn or quoted. The displays of what DPs are like, areas and trend are
+in display_dp.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -17,7 +19,7 @@ from evalkit.analyses.uptake.findings import key_findings
 from evalkit.report import charts, style, tables, wording
 from evalkit.report import findings as sentences
 from evalkit.report.publication import Publication
-from evalkit.sdc import disclosure
+from evalkit.sdc.disclosure import SUPPRESSED
 
 LABELS = {  # column names -> what a reader sees in a table heading
     "group": "Ethnic group", "people": "People", "dp": "With a Direct Payment",
@@ -32,6 +34,8 @@ LABELS = {  # column names -> what a reader sees in a table heading
     "area": "Area", "position": "Position on the funnel plot",
     "share_recorded": "Share with a DP as recorded (%)",
     "share_if_all_not_stated": "Share if all Not stated were in this group (%)",
+    "followed": "DPs followed this long", "dp_if_all": "With a DP, if all Not stated were here",
+    "people_if_all": "People, if all Not stated were here",
 }
 
 
@@ -51,46 +55,47 @@ def period(pub: Publication) -> str:
     return wording.span(pub.context["period_start"], pub.context["period_end"])
 
 
-def uptake_table(pub: Publication, df: pd.DataFrame, count_cols: list[str], *,
-                 rate_cols: Mapping[str, tuple[str, str]] | None = None, caption: str = "",
-                 total_col: str | None = None) -> None:
-    """A table with disclosure control and LABELS as headings; `rate_cols` (shares 0-1) shown
-    as percentages. `total_col` holds the row sum of `count_cols` (e.g. people = with + without
-    a DP), so a small complement is hidden too."""
-    rates = dict(rate_cols or {})
+def uptake_table(pub: Publication, df: pd.DataFrame, count_cols: Sequence[str], *,
+                 percent_cols: Sequence[str] = (), caption: str = "") -> None:
+    """A table of protected figures with LABELS as headings: suppressed counts as [c], shares
+    (0-1) in `percent_cols` as percentages, and the page's disclosure note under it."""
     tables.table(df.reset_index(drop=True), count_cols, min_cell=pub.context["min_cell"],
-                 labels=LABELS, rate_cols=rates, percent_cols=list(rates), caption=caption,
-                 total_col=total_col)
+                 labels=LABELS, percent_cols=list(percent_cols), caption=caption,
+                 footnote=pub.context["disclosure_note"])
 
 
-def shown_rows(df: pd.DataFrame, x: str, n: str, min_cell: int) -> tuple[pd.DataFrame, int]:
-    """Rows safe to chart: numerator and denominator 0 or >= min_cell; and how many were hidden."""
-    ok = disclosure.share_shown(df[x], df[n], min_cell) & df["value"].notna()
+def shown_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Rows with a published estimate (protection leaves the others blank), and how many were
+    left out."""
+    ok = df["value"].notna()
     return df[ok], int((~ok).sum())
 
 
-def group_rows(pub: Publication, df: pd.DataFrame, x: str, n: str) -> tuple[pd.DataFrame, int]:
+def group_rows(pub: Publication, df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """`shown_rows` of the recorded ethnic groups (Not stated left out of group charts)."""
-    d, hidden = shown_rows(df, x, n, pub.context["min_cell"])
+    d, hidden = shown_rows(df)
     return d[d[pub.context["group_col"]] != NOT_STATED], hidden
+
+
+def count(value: object) -> str:
+    """A protected count in words: '1,235', or '[c]' when suppressed."""
+    return f"{int(value):,}" if pd.notna(value) else SUPPRESSED
 
 
 def share_chart(pub: Publication, df: pd.DataFrame, label: str,
                 title: str | Callable[[pd.DataFrame], str], what: str,
-                x: str = "dp", n: str = "people", xlabel: str = "% with a Direct Payment",
-                ref: float | None = None, ref_label: str = "",
-                ylabel: str = "Ethnic group") -> None:
-    """Chart a frame of shares (Wilson CIs) with disclosure control and generated alt text.
+                xlabel: str = "% with a Direct Payment", ref: float | None = None,
+                ref_label: str = "", ylabel: str = "Ethnic group") -> None:
+    """Chart a frame of protected shares (Wilson CIs) with generated alt text.
 
     `title` may be a function of the rows shown, so it never names a group left out."""
-    min_cell = pub.context["min_cell"]
-    d, hidden = shown_rows(df, x, n, min_cell)
+    d, hidden = shown_rows(df)
     if d.empty:
         style.say(f"No group has enough people to show {what.lower()} without risking disclosure.")
         return
     charts.ci_dots(d, label, title=title(d) if callable(title) else title,
                    subtitle=f"{what}, {place(pub)}, {when(pub)}, percent with 95% confidence "
-                            f"intervals.{charts.hidden_note(hidden, min_cell)}",
+                            f"intervals.{charts.left_out(hidden)}",
                    xlabel=xlabel, alt=charts.alt_text("Dot chart", what, d, label), ylabel=ylabel,
                    ref=ref, ref_label=ref_label)
 
@@ -120,7 +125,8 @@ def show_key_findings(pub: Publication) -> None:
 
 def show_quality(pub: Publication) -> None:
     """The data-quality table: rows read from each file, kept or excluded and why."""
-    tables.quality_table(pub["quality"], min_cell=pub.context["min_cell"])
+    tables.quality_table(pub["quality"], min_cell=pub.context["min_cell"],
+                         footnote=pub.context["disclosure_note"])
 
 
 def show_coverage(pub: Publication) -> None:
@@ -129,10 +135,11 @@ def show_coverage(pub: Publication) -> None:
     if first is None:
         style.say(f"There are no support episodes for {place(pub)}.")
         return
-    people = int(pub["overall"]["people"].iloc[0])
+    people = count(pub["overall"]["people"].iloc[0])
     text = (f"Support episodes run from {wording.day(first)} to {when(pub)} (the snapshot date) "
-            f"for {place(pub)}. The snapshot holds {people:,} adults receiving long-term support "
-            "in the community.")
+            f"for {place(pub)}. The snapshot holds {people} adults receiving long-term support "
+            "in the community (rounded to the nearest "
+            f"{pub.context['rounding_base']}).")
     style.say(text + "".join(f"\n\n_Note: {w}_" for w in pub.context["warnings"]))
 
 
@@ -145,16 +152,17 @@ def show_missing(pub: Publication) -> None:
 def show_sensitivity(pub: Publication) -> None:
     """Each group's DP share as recorded and if all 'Not stated' people were in it."""
     b, g = pub["bounds"], pub.context["group_col"]
-    ns = int(b["not_stated_people"].iloc[0]) if len(b) else 0
+    ns = b["not_stated_people"].iloc[0] if len(b) else 0
     if ns == 0:
         style.say("Everyone in the snapshot has a recorded ethnicity, so no bounds are needed.")
         return
-    t = b[[g, "people", "dp", "no_dp", "share_recorded", "share_if_all_not_stated"]]
-    uptake_table(pub, t.rename(columns={g: "group"}), ["dp", "no_dp"], total_col="people",
-                 rate_cols={"share_recorded": ("dp", "people"),
-                            "share_if_all_not_stated": ("dp", "people")},
-                 caption=f"Share with a Direct Payment if none or all of the {ns:,} people with "
-                         "ethnicity Not stated belonged to each group")
+    t = b[[g, "people", "dp", "no_dp", "share_recorded", "people_if_all", "dp_if_all",
+           "share_if_all_not_stated"]]
+    uptake_table(pub, t.rename(columns={g: "group"}),
+                 ["people", "dp", "no_dp", "people_if_all", "dp_if_all"],
+                 percent_cols=["share_recorded", "share_if_all_not_stated"],
+                 caption=f"Share with a Direct Payment if none or all of the {count(ns)} people "
+                         "with ethnicity Not stated belonged to each group")
 
 
 # ---------------------------------------------------------------- uptake by group
@@ -173,12 +181,12 @@ def show_uptake(pub: Publication) -> None:
 
 def show_population_uptake(pub: Publication) -> None:
     """People with a DP per adult of the group in the population."""
-    g, min_cell, pop = pub.context["group_col"], pub.context["min_cell"], pub["uptake/population"]
+    g, pop = pub.context["group_col"], pub["uptake/population"]
     if pop is None or pop.empty:
         style.say("There is no population table for this area, so uptake per adult resident cannot "
                   "be shown.")
         return
-    d, hidden = group_rows(pub, pop, "dp", "population")
+    d, hidden = group_rows(pub, pop)
     if d.empty:
         style.say("No group has enough people to show uptake per adult resident.")
         return
@@ -186,8 +194,7 @@ def show_population_uptake(pub: Publication) -> None:
     charts.ci_dots(
         d, g, title=gap_title(d, g, pub.context["reference"], "Direct Payments per adult resident"),
         subtitle=f"People with a Direct Payment per 1,000 adults of the group living in "
-                 f"{place(pub)}, {when(pub)}, 95% confidence intervals."
-                 + charts.hidden_note(hidden, min_cell),
+                 f"{place(pub)}, {when(pub)}, 95% confidence intervals." + charts.left_out(hidden),
         xlabel="Direct Payments per 1,000 adults", pct=False,
         alt=charts.alt_text("Dot chart", "people with a Direct Payment per 1,000 adults", d, g,
                             pct=False))
@@ -230,11 +237,11 @@ def show_interpreter(pub: Publication) -> None:
 # ---------------------------------------------------------------- standardised for age and need
 def show_isr(pub: Publication) -> None:
     """Indirectly standardised uptake ratio by group (observed / expected DPs)."""
-    g, min_cell, df = pub.context["group_col"], pub.context["min_cell"], pub["isr/group"]
+    g, df = pub.context["group_col"], pub["isr/group"]
     if df.empty:
         style.say("No one is in the snapshot, so no standardised ratio can be computed.")
         return
-    d, hidden = group_rows(pub, df, "observed", "people")
+    d, hidden = group_rows(pub, df)
     if d.empty:
         style.say("No group has enough people for a standardised ratio.")
         return
@@ -244,8 +251,7 @@ def show_isr(pub: Publication) -> None:
     charts.ci_dots(
         d, g, title=title,
         subtitle=f"Observed / expected Direct Payments given age band, gender and support reason, "
-                 f"{place(pub)}, {when(pub)}; 1 = as expected; 95% CIs."
-                 + charts.hidden_note(hidden, min_cell),
+                 f"{place(pub)}, {when(pub)}; 1 = as expected; 95% CIs." + charts.left_out(hidden),
         xlabel="Standardised uptake ratio (log scale)", ref=1.0, ref_label="as expected",
         pct=False, log=True,
         alt=charts.alt_text("Dot chart", "standardised uptake ratios (1 = as expected)", d, g,
@@ -296,8 +302,7 @@ def show_intersection(pub: Publication) -> None:
     if t.empty:
         style.say("No one is in the snapshot.")
         return
-    uptake_table(pub, t, ["dp", "no_dp"], total_col="people",
-                 rate_cols={"share": ("dp", "people")},
+    uptake_table(pub, t, ["people", "dp", "no_dp"], percent_cols=["share"],
                  caption="People and Direct Payment share by ethnic group, age band and support "
                          "reason")
 
@@ -325,6 +330,12 @@ and primary support reason. It cannot adjust for need not recorded in these fiel
 care, for differences in how needs are assessed, or for people who never reach social care. A
 gap that remains is a question for practice, not proof of discrimination.
 
-**Disclosure control.** Counts of 1 to {pub.context['min_cell'] - 1} and figures from which they
-could be worked out are shown as [c]; charts leave out groups and points with such counts. No
-person-level row is shown.""")
+**Disclosure control.** Every count in this report (tables, charts, sentences and results.json)
+is protected once, before anything is shown: counts of 1 to {pub.context['smallest_shown'] - 1}
+are shown as [c] and every other count is rounded to the nearest
+{pub.context['rounding_base']}, each on its own, so totals may not equal the sum of their parts.
+Shares, rates and their intervals are worked out from the rounded counts, and are not shown for
+fewer than {wording.min_people(pub.context['min_cell'])} people; model estimates (odds ratios,
+ratios of typical set-up time, budget and hours) are shown as fitted only when every group
+compared has at least {pub.context['min_cell']} people in each outcome. No person-level row is
+shown. See docs/disclosure.md.""")

@@ -1,5 +1,6 @@
 """Notebook 01's displays of offers, what Direct Payments are like once started, areas and the
-trend (one call per cell), read from the `Publication` only; shared pieces in display.py."""
+trend (one call per cell), read from the protected `Publication` only; shared pieces in
+display.py."""
 
 from __future__ import annotations
 
@@ -11,14 +12,12 @@ from evalkit.analyses.uptake.display import (
     period,
     place,
     share_chart,
-    shown_rows,
     uptake_table,
     when,
 )
 from evalkit.report import charts, style, wording
 from evalkit.report.findings import fmt_percent, fmt_share
 from evalkit.report.publication import Publication
-from evalkit.sdc import disclosure
 
 MAX_FUNNEL_LABELS = 10
 #: A group gets its own line (trend) or curve (continuation) with at least this many people per
@@ -43,10 +42,10 @@ def show_offers(pub: Publication) -> None:
     share_chart(pub, offers[offers["measure"] == "offered"], g,
                 lambda d: gap_title(d, g, ref, "The Direct Payment offer rate"),
                 "Share offered a Direct Payment at the last assessment or review",
-                x="offered", n="recorded", xlabel="% offered a Direct Payment")
+                xlabel="% offered a Direct Payment")
     share_chart(pub, offers[offers["measure"] == "accepted"], g,
                 lambda d: gap_title(d, g, ref, "Acceptance of an offer"),
-                "Share of those offered who took a Direct Payment", x="accepted", n="offered",
+                "Share of those offered who took a Direct Payment",
                 xlabel="% of those offered with a Direct Payment")
 
 
@@ -59,7 +58,7 @@ def _ratio_chart(pub: Publication, d: pd.DataFrame | None, what: str, subtitle: 
         style.say(f"The data cannot compare {what} between groups here (too few values or no "
                   f"{ref} people).")
         return
-    d = d[(d["people"] >= pub.context["min_cell"]) & (d[g] != NOT_STATED)]
+    d = d[d["value"].notna() & (d[g] != NOT_STATED)]
     if d.empty:
         style.say(f"Too few people per group to compare {what}.")
         return
@@ -81,7 +80,7 @@ def show_setup(pub: Publication) -> None:
         style.say("The data have no DP request and first-payment dates in this period, so set-up "
                   "time cannot be shown.")
         return
-    d = setup[(setup["n"] >= pub.context["min_cell"]) & setup["value"].notna()]
+    d = setup[setup["value"].notna()]
     d = d[d["group"] != NOT_STATED]
     if d.empty:
         style.say("Too few Direct Payment requests to show set-up time.")
@@ -103,29 +102,31 @@ def show_setup(pub: Publication) -> None:
 
 
 def show_continuation(pub: Publication) -> None:
-    """Kaplan-Meier curves of DPs still running, by group; share ended by 3/6/12 months."""
-    curves, ended = pub["continuation/curves"], pub["continuation/ended"]
-    if curves is None or ended is None:
+    """Share of DPs still running 0 to 12 months after starting, by group (among the DPs that
+    could be followed that long), from protected counts."""
+    c = pub["continuation"]
+    if c is None:
         style.say("No Direct Payments started in this period, so continuation cannot be shown.")
         return
-    sizes = ended.groupby("group")["n"].max()
+    sizes = c[c["months"] == 0].set_index("group")["followed"]
     keep = sizes[(sizes >= _line_min(pub.context["min_cell"]))
                  & (sizes.index != NOT_STATED)].index[:len(style.PALETTE)]
-    if not len(keep):
+    c = c[c["group"].isin(keep) & c["value"].notna()]
+    if c.empty:
         style.say("Too few Direct Payments started in each group to show continuation.")
         return
-    c = curves[curves["group"].isin(keep)]
-    c = pd.DataFrame({"group": c["group"], "months": c["time"] / 30.44, "value": c["surv"] * 100,
-                      "lower": c["lower"] * 100, "upper": c["upper"] * 100})
-    e12 = ended[(ended["months"] == 12) & ended["group"].isin(keep)].dropna(subset=["value"])
-    e12 = e12.sort_values("value")
+    still = pd.DataFrame({"group": c["group"], "months": c["months"],
+                          "value": 100 - c["value"] * 100, "lower": 100 - c["upper"] * 100,
+                          "upper": 100 - c["lower"] * 100})
+    e12 = c[c["months"] == 12].sort_values("value")
     title = ("Share of Direct Payments ended within a year: " + ", ".join(
         f"{fmt_share(r['value'])} ({r['group']})" for _, r in e12.iterrows()) if len(e12)
         else "Direct Payments still running, by ethnic group")
-    fig = style.km_chart(c, time="months", group="group", title=title,
-                         subtitle=f"Kaplan-Meier estimate of the share still running, Direct "
-                                  f"Payments started {period(pub)}, {place(pub)}; ending "
-                                  "includes moving to council-managed support; shaded: 95% CI.",
+    fig = style.km_chart(still, time="months", group="group", title=title,
+                         subtitle=f"Share still running among Direct Payments started "
+                                  f"{period(pub)} that could be followed that long, "
+                                  f"{place(pub)}; ending includes moving to council-managed "
+                                  "support; shaded: 95% CI.",
                          xlabel="Months since the Direct Payment started",
                          ylabel="% still receiving the Direct Payment")
     style.show(fig, "Step chart of the share of Direct Payments still running by months since "
@@ -136,14 +137,17 @@ def show_continuation(pub: Publication) -> None:
 
 def show_ended(pub: Publication) -> None:
     """Table: share of DPs ended within 3, 6 and 12 months by group, with CIs."""
-    t = pub["continuation/counts"]
-    if t is None:
+    c = pub["continuation"]
+    if c is None:
         style.say("No Direct Payments started in this period.")
         return
-    uptake_table(pub, t, ["ended", "running"], total_col="started",
-                 rate_cols={c: ("ended", "started") for c in ("ended_share", "lower", "upper")},
-                 caption="Share of Direct Payments ended within 3, 6 and 12 months of starting "
-                         "(Kaplan-Meier; 'ended' is the share times the number started)")
+    t = c[c["months"].isin([3, 6, 12])]
+    t = t[["group", "months", "followed", "ended", "running", "value", "lower", "upper"]]
+    uptake_table(pub, t.rename(columns={"value": "ended_share"}),
+                 ["followed", "ended", "running"],
+                 percent_cols=["ended_share", "lower", "upper"],
+                 caption="Share of Direct Payments ended within 3, 6 and 12 months of starting, "
+                         "among those started at least that long before the snapshot date")
 
 
 def show_mix(pub: Publication, column: str) -> None:
@@ -186,7 +190,7 @@ def show_carer(pub: Publication) -> None:
         return (f"An unpaid carer is recorded for {fmt_share(lo.value)} ({lo.label}) to "
                 f"{fmt_share(hi.value)} ({hi.label}) of people")
     share_chart(pub, d, "label", title, "Share with an unpaid carer recorded, by ethnic group "
-                "and Direct Payment status", x="carer", xlabel="% with an unpaid carer recorded",
+                "and Direct Payment status", xlabel="% with an unpaid carer recorded",
                 ylabel="Ethnic group and Direct Payment status")
 
 
@@ -205,11 +209,11 @@ def _funnel_limits(limits: pd.DataFrame) -> pd.DataFrame:
 
 def show_funnel(pub: Publication) -> None:
     """Funnel plot of DP share by area with 95% and 99.8% limits."""
-    units, limits = pub["areas/units"], pub["areas/limits"]
-    if units is None or limits is None:
+    units, d, limits = pub["areas/units"], pub["areas/funnel"], pub["areas/limits"]
+    if units is None or d is None or limits is None:
         style.say("The data have no area_code (and one council), so areas cannot be compared.")
         return
-    d, hidden = shown_rows(units, "dp", "people", pub.context["min_cell"])
+    hidden = len(units) - len(d)
     kind = "councils" if pub.context["la_code"] == "all" else "areas"
     hi = int(d["position"].str.startswith("higher").sum())
     lo = int(d["position"].str.startswith("lower").sum())
@@ -238,7 +242,7 @@ def show_funnel(pub: Publication) -> None:
 
 def show_areas_outside(pub: Publication) -> None:
     """Table of areas outside the funnel limits."""
-    units = pub["areas/units"]
+    units = pub["areas/funnel"]
     if units is None:
         style.say("No area comparison is possible.")
         return
@@ -247,8 +251,8 @@ def show_areas_outside(pub: Publication) -> None:
         style.say("No area lies outside the 95% limits.")
         return
     u = u[["area", "people", "dp", "no_dp", "value", "position"]]
-    uptake_table(pub, u.rename(columns={"value": "share"}), ["dp", "no_dp"], total_col="people",
-                 rate_cols={"share": ("dp", "people")},
+    uptake_table(pub, u.rename(columns={"value": "share"}), ["people", "dp", "no_dp"],
+                 percent_cols=["share"],
                  caption="Areas whose Direct Payment share lies outside the funnel limits")
 
 
@@ -278,11 +282,9 @@ def show_trend(pub: Publication, measure: str = "uptake") -> None:
     if t.empty:
         style.say("Too few people per group for a quarterly trend.")
         return
-    # a share also gives away how many do not have a DP
-    small = (~disclosure.share_shown(t["dp"], t["people"], k) if measure == "uptake"
-             else disclosure.small(t["starts"], k))
+    small = t["value"].isna()  # left blank by protection
     scale = 100 if measure == "uptake" else 1
-    t = t.assign(**{c: t[c].where(~small) * scale for c in ("value", "lower", "upper")})
+    t = t.assign(**{c: t[c] * scale for c in ("value", "lower", "upper")})
     first, last = t["quarter"].min(), t["quarter"].max()
     change = t[t["quarter"].isin([first, last])].pivot_table(index=g, columns="quarter",
                                                              values="value")
@@ -295,7 +297,8 @@ def show_trend(pub: Publication, measure: str = "uptake") -> None:
                    if measure == "uptake" else "New Direct Payments per 1,000 adults on "
                    "community long-term support")
                   + f", {place(pub)}, quarters ending {quarters}; shaded: 95% CI"
-                  + (f"; points from fewer than {k} people not shown." if small.any() else ".")),
+                  + ("; points with a confidential count or too few people not shown."
+                     if small.any() else ".")),
         xlabel="Quarter ending",
         ylabel="% with a Direct Payment" if measure == "uptake" else "Starts per 1,000")
     unit = "%" if measure == "uptake" else " per 1,000"

@@ -1,4 +1,8 @@
-"""Notebook 01's key findings and results.json rows, written from its `Publication` only."""
+"""Notebook 01's key findings and results.json rows, written from its `Publication` only.
+
+The Publication's frames are protected (evalkit.sdc.protect): every count quoted or recorded is
+rounded (or missing when suppressed), every share is x' / n' of rounded counts, so results.json
+`n` and `value` give away nothing the pages do not."""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ def _rows(name: str, df: pd.DataFrame, group: pd.Series | str, reference: pd.Ser
     """Estimate rows in the results.json shape from a frame with value, lower, upper, conf."""
     return pd.DataFrame({"name": name, "group": group, "reference": reference,
                          "value": df["value"], "lower": df["lower"], "upper": df["upper"],
-                         "conf": df["conf"], "n": df[n]})
+                         "conf": df["conf"], "n": df[n].astype("Float64").astype("Int64")})
 
 
 def estimates(pub: Publication) -> pd.DataFrame:
@@ -94,7 +98,7 @@ def _group_findings(pub: Publication) -> list[str]:
     if isr.empty or isr[g].nunique() < 2:
         return ["Only one ethnic group has enough recorded people here, so uptake cannot be "
                 "compared between groups."]
-    big = ~isr["people"].lt(wording.min_people(ctx["min_cell"]))
+    big = isr["people"] >= wording.min_people(ctx["min_cell"])  # a suppressed count is small
     isr = isr.assign(_big=big).sort_values(["_big", "value"], ascending=[False, True])
     return [ratio_finding(pub, r, wording.people(r[g]))
             for _, r in isr[isr[g] != ctx["reference"]].head(3).iterrows()]
@@ -107,7 +111,7 @@ def _language_finding(pub: Publication) -> list[str]:
         return []
     lang = lang[~lang["language"].isin([ENGLISH, NOT_RECORDED, OTHER_LANGUAGE])]
     lang = lang[(lang["upper"] < 1)
-                & ~lang["people"].lt(wording.min_people(pub.context["min_cell"]))]
+                & (lang["people"] >= wording.min_people(pub.context["min_cell"]))]
     if lang.empty:
         return []
     r = lang.sort_values("value").iloc[0]
@@ -120,7 +124,7 @@ def _offer_finding(pub: Publication) -> list[str]:
     off = pub["offers/group"]
     if off is None:
         return []
-    off = off[(off["measure"] == "offered") & (off["recorded"] > 0)]
+    off = off[(off["measure"] == "offered") & off["value"].notna()]
     off = off[(off[g] != NOT_STATED)
               & (off["recorded"] >= wording.min_people(pub.context["min_cell"]))]
     if len(off) < 2:
@@ -141,11 +145,12 @@ def key_findings(pub: Publication) -> list[str]:
     ctx = pub.context
     place, when = ctx["place"], wording.day(ctx["period_end"])
     o = pub["overall"].iloc[0]
-    if not o["people"]:
+    if o["people"] == 0:
         return [f"No adult was receiving long-term community support in {place} on {when}, so "
                 "there is nothing to report."]
+    who = f"adults on long-term community support in {place} on {when}"
     out = [percent_sentence(
-        f"the {int(o['people']):,} adults on long-term community support in {place} on {when}",
+        f"the {int(o['people']):,} {who}" if np.isfinite(o["people"]) else who,
         o["value"], o["lower"], o["upper"], outcome="had a Direct Payment", n=o["people"],
         decimals=1)]
     out += _group_findings(pub) + _language_finding(pub)

@@ -1,22 +1,94 @@
-"""The publication step of notebook 01: the frames and scalars its report shows, collected once.
+"""The publication step of notebook 01: the frames and scalars its report shows, collected and
+protected once.
 
-The findings and display modules read only the `Publication` this returns, never the `Uptake`
-result or the data; the person-level snapshot is not in it.
+`SPECS` declares, for every frame, which columns are counts (rounded, small ones suppressed),
+which are shares or rates of which counts (recomputed from the protected counts), which are
+model estimates (kept as fitted under the ACRO rule) and which are other numbers; see
+evalkit.sdc.protect and docs/disclosure.md. The findings and display modules read only the
+`Publication` this returns, never the `Uptake` result or the data; the person-level snapshot is
+not in it. Funnel positions are worked out from the protected area counts (`derive`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import pandas as pd
+
 from evalkit.analyses.uptake.compute import Uptake
+from evalkit.analyses.uptake.compute_dp import funnel
 from evalkit.report import publication, wording
 from evalkit.report.publication import Publication
+from evalkit.sdc.protect import Model, Share, Spec
 
 NOTEBOOK = "01_uptake"
 
+#: people with and without a DP, and the DP share with its interval
+UPTAKE = Spec(counts=("dp", "people"), shares=(Share("dp", "people"),), keep=("conf",))
+#: observed / expected DPs: a rate of the protected observed count (expected is a model's)
+ISR = Spec(counts=("observed", "people"), keep=("expected", "conf"),
+           shares=(Share("observed", "expected", kind="rate"),))
+#: odds ratios of a binomial model: each group needs min_cell people with and without a DP
+ODDS = Spec(counts=("people", "dp", "no_dp"), keep=("conf",),
+            models=(Model(("value", "lower", "upper", "p_value"), each=("dp", "no_dp"),
+                          df="df_resid"),))
+#: ratios of geometric means (a regression on the log scale): min_cell people per group
+RATIO = Spec(counts=("people",), keep=("conf",),
+             models=(Model(("value", "lower", "upper", "p_value"), each=("people",),
+                           df="df_resid"),))
+OFFERS = Spec(counts=("offered", "recorded", "accepted"), keep=("conf",),
+              shares=(Share("offered", "recorded", rows=("measure", "offered")),
+                      Share("accepted", "offered", rows=("measure", "accepted"))))
+CARER = Spec(counts=("carer", "people"), shares=(Share("carer", "people"),), keep=("conf",))
+
+SPECS: Mapping[str, Spec] = {
+    "quality": Spec(counts=("rows",)),
+    "overall": UPTAKE, "uptake/group": UPTAKE, "uptake/broad": UPTAKE,
+    "uptake/language": UPTAKE, "uptake/interpreter": UPTAKE,
+    "uptake/population": Spec(counts=("dp", "population"), keep=("conf",),
+                              shares=(Share("dp", "population"),)),
+    "missing": Spec(counts=("people", "total")),
+    "bounds": Spec(counts=("people", "dp", "no_dp", "dp_if_all", "people_if_all",
+                           "not_stated_people"),
+                   shares=(Share("dp", "people", "share_recorded", None, None),
+                           Share("dp_if_all", "people_if_all", "share_if_all_not_stated",
+                                 None, None))),
+    "isr/group": ISR, "isr/language": ISR, "odds/broad": ODDS, "odds/group": ODDS,
+    "intersection": Spec(counts=("people", "dp", "no_dp"),
+                         shares=(Share("dp", "people", "share", None, None),)),
+    "offers/group": OFFERS, "offers/broad": OFFERS,
+    "setup/median": Spec(counts=("n", "events"), keep=("conf",), models=(Model(n="n"),)),
+    "setup/ratio": RATIO, "setup/ratio_broad": RATIO,
+    "plan_size/weekly_budget": RATIO, "plan_size/planned_hours": RATIO,
+    "continuation": Spec(counts=("followed", "ended", "running"), keep=("months", "conf"),
+                         shares=(Share("ended", "followed"),)),
+    "carer/group": CARER, "carer/broad": CARER,
+    "areas/units": Spec(counts=("dp", "no_dp", "people"), keep=("conf",),
+                        shares=(Share("dp", "people"),)),
+    "trend": Spec(counts=("dp", "people", "starts"), keep=("conf",), shares=(
+        Share("dp", "people", rows=("measure", "uptake")),
+        Share("starts", "people", kind="rate", multiplier=1000, rows=("measure", "new_starts")))),
+}
+
+
+def mix_spec(frame: pd.DataFrame | None, group_col: str) -> Spec:
+    """Every column of a mix table but the group is a count of people with a DP."""
+    return Spec(counts=tuple(c for c in (frame.columns if frame is not None else ())
+                             if c != group_col))
+
+
+def funnel_frames(shown: Mapping[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame | None]:
+    """Funnel positions ('areas/funnel') and limits ('areas/limits') from the protected area
+    counts, so a position never gives away more than the rounded counts do."""
+    units = shown["areas/units"]
+    made = funnel(units) if units is not None else None
+    return dict(zip(("areas/funnel", "areas/limits"), made or (None, None), strict=True))
+
 
 def publish(res: Uptake) -> Publication:
-    """Collect every frame notebook 01 shows or records from `res`, with its context: the
-    council, snapshot date and period, grouping, reference group, disclosure threshold, the
-    optional fields present and the loader's warnings."""
+    """Collect and protect every frame notebook 01 shows or records from `res`, with its
+    context: the council, snapshot date and period, grouping, reference group, disclosure
+    threshold and rounding, the optional fields present and the loader's warnings."""
     frames = {
         "quality": res.quality, "overall": res.overall, "missing": res.missing,
         "bounds": res.bounds, "uptake/group": res.by_group, "uptake/broad": res.by_broad,
@@ -26,13 +98,13 @@ def publish(res: Uptake) -> Publication:
         "intersection": res.intersection, "offers/group": res.offers,
         "offers/broad": res.offers_broad, "setup/median": res.setup,
         "setup/ratio": res.setup_ratio, "setup/ratio_broad": res.setup_ratio_broad,
-        "continuation/curves": res.continuation, "continuation/ended": res.ended,
-        "continuation/counts": res.ended_counts, "mix/dp_managed_by": res.managed_by,
+        "continuation": res.continuation, "mix/dp_managed_by": res.managed_by,
         "mix/dp_used_for": res.used_for, "plan_size/weekly_budget": res.budget,
         "plan_size/planned_hours": res.hours, "carer/group": res.carer,
-        "carer/broad": res.carer_share_broad, "areas/units": res.areas,
-        "areas/limits": res.area_limits, "trend": res.trend,
+        "carer/broad": res.carer_share_broad, "areas/units": res.areas, "trend": res.trend,
     }
+    specs = {**SPECS, **{k: mix_spec(frames[k], res.group_col)
+                         for k in ("mix/dp_managed_by", "mix/dp_used_for")}}
     context = {
         "params": res.params, "la_code": res.la_code, "place": wording.place(res.la_code),
         "period_end": res.period_end,
@@ -40,4 +112,4 @@ def publish(res: Uptake) -> Publication:
         "group_col": res.group_col, "reference": res.reference,
         "min_cell": res.params["min_cell"], "fields": res.fields, "warnings": res.warnings,
     }
-    return publication.publish(NOTEBOOK, frames, context)
+    return publication.publish(NOTEBOOK, frames, context, specs=specs, derive=funnel_frames)
