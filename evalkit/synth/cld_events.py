@@ -126,11 +126,8 @@ def _events(n: int, **cols: np.ndarray | int) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _persons(people: pd.DataFrame, la_ids: pd.Series, g0: int, rng: np.random.Generator
-             ) -> pd.DataFrame:
-    """CLD person attributes of the generator's people (g0: global number of the first)."""
-    n = len(people)
-    nhs = pseudo_nhs(g0 + np.arange(n)).where(rng.random(n) >= NO_NHS_NUMBER)
+def _persons(people: pd.DataFrame, la_ids: pd.Series, nhs: pd.Series) -> pd.DataFrame:
+    """CLD person attributes of the generator's people."""
     eth = people["eth_rec"].to_numpy()
     return pd.DataFrame({
         "la_id": la_ids.to_numpy(), "nhs": nhs.to_numpy(), "birth": people["birth"].to_numpy(),
@@ -142,10 +139,10 @@ def _persons(people: pd.DataFrame, la_ids: pd.Series, g0: int, rng: np.random.Ge
 
 def _extra_persons(prefix: str, n: int, g0: int, people: pd.DataFrame,
                    rng: np.random.Generator, birth: bool) -> pd.DataFrame:
-    """Carers ("C") or people without a birth date ("U"): demographics copied from random people."""
+    """Carers ("C") or people without a birth date ("U"), numbered from g0 (after every
+    person of every council): demographics copied from random people."""
     donor = people.iloc[rng.integers(0, len(people), n)]
-    frame = _persons(donor, ids(prefix, g0 + np.arange(n), 9), g0, rng)
-    frame["nhs"] = pseudo_nhs(g0 + np.arange(n) + 5 * 10**11).to_numpy()
+    frame = _persons(donor, ids(prefix, g0 + np.arange(n), 9), pseudo_nhs(g0 + np.arange(n)))
     frame["birth"] = (1995 * 12 - (rng.random(n) * 50 * 12).astype(int)) if birth else -1
     frame["carer"] = -1 if prefix == "C" else frame["carer"]
     frame["psr"] = -1 if prefix == "C" else frame["psr"]
@@ -236,19 +233,20 @@ def _second_rows(people: pd.DataFrame, main: pd.DataFrame, mech_text: np.ndarray
 
 
 def chunk_events(people: pd.DataFrame, episodes: pd.DataFrame, g0: int, n_total: int,
-                   rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(persons, events) of some councils' people: their events with the planted problems,
     carers and people without a birth date (in the councils of random people). g0: global
     number of the first person; n_total: people in all councils (extra persons are numbered
     after them)."""
     people = people.reset_index(drop=True)
-    persons = _persons(people, episodes["person_id"], g0, rng)
+    nhs = pseudo_nhs(g0 + np.arange(len(people))).where(rng.random(len(people)) >= NO_NHS_NUMBER)
+    persons = _persons(people, episodes["person_id"], nhs)
     mech_text = episodes["delivery_mechanism"].to_numpy()
     main = _service_rows(people, mech_text, rng)
     extra = _second_rows(people, main, mech_text, persons, rng)
     n_c, n_u = round(CARERS * len(people)), max(1, round(NO_BIRTH * len(people)))
     carers = _extra_persons("C", n_c, n_total + g0, people, rng, birth=True)
-    unborn = _extra_persons("U", n_u, n_total + g0, people, rng, birth=False)
+    unborn = _extra_persons("U", n_u, n_total + g0 + n_c, people, rng, birth=False)
     k0, k1 = len(persons), len(persons) + n_c
     c_dp = rng.random(n_c) < 0.4
     c_start = DAY_END - np.minimum(rng.exponential(700, n_c), 3000).astype(np.int64)
