@@ -7,19 +7,24 @@
 Steps: start the forkserver that imports papermill and nbconvert once for the workers
 (`evalkit.run.preload`); take REPORT_DIR's lock, or stop (exit 2) if another run holds it
 (`evalkit.run.reportdir`); load and validate the data with `evalkit.load` (stop, exit 2, before
-any notebook runs if it cannot be used: `evalkit.run.plan`) and cache the validated tables in a
+any notebook runs if it cannot be used: `evalkit.run.plan`, or if the privacy gate could not check
+its identifiers) and cache the validated tables in a
 private temporary folder, removed at the end, so each notebook's `evalkit.load` reuses them
 instead of validating again (the cache is never inside REPORT_DIR, which is for publishing);
 execute each notebook with papermill and its own standard kernel once per council, `--jobs` at a
 time, each in its own worker process (`evalkit.run.pool`; default jobs: all notebooks of a
 council at once, at most cores + 1); render its HTML with code hidden in the same worker right
-after it runs (`evalkit.run.execute`); run the privacy gate (`evalkit.sdc.gate`) on each notebook
-as it finishes; write per council its manifest.json (`evalkit.run.manifest`). All of it goes to
+after it runs (`evalkit.run.execute`), the kernels given the hashed identifiers so chart helpers
+refuse identifier labels; once a council's notebooks have run, scan everything in its folder with
+the privacy gate (`evalkit.sdc.gate`) and keep only the notebooks that succeeded and passed; write
+per council its manifest.json (`evalkit.run.manifest`), redacted, and scan it too (a council whose
+manifest has a finding is not published). All of it goes to
 REPORT_DIR/.staging-<run id>/; only then is the run published in one step, with the new
 `index.html` (`evalkit.run.index`) as the commit (`evalkit.run.reportdir.publish`). SIGTERM or
 SIGINT stops the run (`evalkit.run.stop`): workers and kernels are stopped, the staging folder
 and the cache removed, nothing new published; exit 143 or 130. Exit 0 only when every notebook
-succeeded and passed the gate.
+succeeded and passed the gate. Every message the run prints or writes is redacted
+(`evalkit.sdc.gate.redact`): no identifier from the input reaches a log.
 """
 
 from __future__ import annotations
