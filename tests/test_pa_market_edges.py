@@ -13,7 +13,6 @@ import pytest
 import evalkit
 from evalkit.analyses import pa_market as pm
 from evalkit.report import style
-from evalkit.sdc import disclosure
 from evalkit.synth.generator import synthesise
 
 SHOW = [pm.show_key_findings, pm.show_snapshots, pm.show_returns, pm.show_data_quality,
@@ -131,25 +130,23 @@ def test_languages_written_in_different_ways_are_one_language(folder, data, tmp_
     assert "Gujarati" in set(b.coverage["language"])
 
 
-
-def test_composition_chart_hides_what_the_table_hides(data, shown):
-    """One recipient with ethnicity Not stated: the table hides that cell and, so that it cannot
-    be worked out from the total, the next smallest recipients cell (Black, 8); the chart must not
-    show that share either."""
+def test_composition_chart_draws_only_protected_shares(data, shown):
+    """Recipients: 52 Asian, 8 Black, 39 White, 1 Not stated (100). Published: 50, 10, 40, [c]
+    and a total of 100 each rounded on its own; the chart and table show Black at 10% (10 of
+    100, from the rounded counts), never 8%, and nothing for Not stated."""
     pas = pd.DataFrame({"pa_id": range(60), "ethnic_group_broad": ["Asian"] * 20 + ["Black"] * 10
                         + ["White"] * 30})
-    rec = pd.DataFrame({"person_id": range(41), "ethnic_group_broad": ["Asian"] * 12
-                        + ["Black"] * 8 + ["White"] * 20 + ["Not stated"]})
+    rec = pd.DataFrame({"person_id": range(100), "ethnic_group_broad": ["Asian"] * 52
+                        + ["Black"] * 8 + ["White"] * 39 + ["Not stated"]})
     pop = pd.DataFrame({"ethnic_group_broad": ["Asian", "Black", "White"],
                         "population": [100, 50, 200]})
     comp = pm.composition(pas, rec, pop, "ethnic_group_broad")
     m = dataclasses.replace(pm.analyse(data, n_boot=20), composition={"ethnic_group_broad": comp})
     pub = pm.publish(m)
-    t = pm.composition_table(pub, "ethnic_group_broad")
-    table = disclosure.suppress(t, [c for c in t.columns if c.endswith(": n")], threshold=5,
-                                total_row=("Group", "Total")).set_index("Group")
-    assert table.loc["Black", "DP recipients employing PAs: n"] == disclosure.SUPPRESSED
+    t = pm.composition_table(pub, "ethnic_group_broad").set_index("Group")
+    col = "DP recipients employing PAs"
+    assert t.loc[["Asian", "Black", "White", "Total"], f"{col}: n"].tolist() == [50, 10, 40, 100]
+    assert pd.isna(t.loc["Not stated", f"{col}: n"]) and pd.isna(t.loc["Not stated", f"{col}: %"])
     pm.show_composition_chart(pub)
     alt = re.search(r'alt="([^"]*)"', "\n".join(shown)).group(1)
-    assert "White DP recipients employing PAs" in alt and "Black Active PAs" in alt
-    assert "Black DP recipients employing PAs" not in alt
+    assert f"Black {col} 10%" in alt and "8.0%" not in alt and "Not stated" not in alt

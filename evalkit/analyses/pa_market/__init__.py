@@ -17,6 +17,7 @@ from evalkit.analyses.pa_market.compute_recruitment import (
     recruitment_filled_by,
     recruitment_groups,
     recruitment_medians,
+    recruitment_waiting,
     stated,
 )
 from evalkit.analyses.pa_market.compute_register import (
@@ -77,7 +78,8 @@ __all__ = [
     "extract_date", "gap_sentence", "key_findings", "lacking", "language_coverage",
     "match_achieved", "match_sources", "publish", "record", "recruitment_cox",
     "recruitment_curves", "recruitment_durations", "recruitment_filled_by", "recruitment_groups",
-    "recruitment_medians", "representation", "returns_received", "show_area_heatmap",
+    "recruitment_medians", "recruitment_waiting", "representation", "returns_received",
+    "show_area_heatmap",
     "show_change", "show_composition", "show_composition_chart", "show_data_quality",
     "show_dissimilarity", "show_key_findings", "show_language_gap_chart", "show_language_gaps",
     "show_language_supply", "show_match", "show_match_sources", "show_methods",

@@ -60,7 +60,7 @@ class Market:
     coverage: pd.DataFrame
     grid: pd.DataFrame
     durations: pd.DataFrame
-    curves: pd.DataFrame
+    waiting: pd.DataFrame
     medians: pd.DataFrame
     filled: pd.DataFrame
     cox: pd.DataFrame
@@ -105,8 +105,10 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
     params = dict(zip(PARAMETERS, [la_code or ALL_COUNCILS, snapshot_date, area_level,
                                    list(map(int, target_days)), int(discharge_target_days),
                                    int(min_cell), conf], strict=True))
-    quality = (data.quality[data.quality["table"].isin(TABLES)].reset_index(drop=True)
+    quality = (data.quality[data.quality["table"].isin(TABLES)]
                if data.quality is not None else pd.DataFrame(columns=["table", "reason", "rows"]))
+    # one row per file and reason: disclosure control rounds each count on its own
+    quality = quality.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum()
     return Market(
         params=params, snapshots=snaps, snapshot=snapshot, as_at=as_at, extract=extract,
         quality=quality, returns=pa_register.returns_received(register),
@@ -116,7 +118,7 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
         representation=workforce.representation(broad, conf=conf),
         coverage=workforce.language_coverage(pas, recipients, area_level, conf=conf),
         grid=workforce.area_language_grid(pas, recipients, area_level),
-        durations=durations, curves=recruitment.recruitment_curves(durations, conf=conf),
+        durations=durations, waiting=recruitment.recruitment_waiting(durations, conf=conf),
         medians=recruitment.recruitment_medians(durations, conf=conf),
         filled=recruitment.recruitment_filled_by(durations, target_days, discharge_target_days,
                                                  conf=conf),

@@ -1,20 +1,24 @@
 """Notebook 02's displays, part one: key findings, the Data section, who the PAs are and language
 coverage. Each show_* takes the report's Publication and shows one table, chart or list; it
-formats what was published and computes nothing from the data (display_recruitment.py has the
-rest)."""
+formats what was published (figures already protected by the publication step: a suppressed
+count or a share that cannot be shown is missing) and computes nothing from the data
+(display_recruitment.py has the rest)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute_workforce import SOURCES
 from evalkit.analyses.pa_market.findings import data_notes, key_findings
+from evalkit.analyses.pa_market.publish import TOTAL
 from evalkit.data import codes
 from evalkit.report import charts, findings, style, tables, wording
 from evalkit.report.findings import fmt_share
 from evalkit.report.publication import Publication
-from evalkit.sdc import disclosure
+from evalkit.sdc.protect import SUPPRESSED
 
 DIMENSION_LABELS = {"ethnic_group_broad": "Ethnic group (broad)", "ethnic_group": "Ethnic group",
                     "gender": "Gender", "language": "Language", "religion": "Religion"}
@@ -25,6 +29,19 @@ def when(pub: Publication) -> str:
     """The month of the register snapshot described ('March 2026'), or 'no snapshot'."""
     snapshot = pub.context["snapshot"]
     return wording.month(snapshot) if snapshot is not None else "no snapshot"
+
+
+def table(pub: Publication, df: pd.DataFrame, count_cols: list[str], **options: Any) -> None:
+    """`tables.table` for a frame of protected figures: missing counts shown as [c] with the
+    publication's disclosure note; no further suppression (the publication step protected it)."""
+    tables.table(df, count_cols, min_cell=pub.context["min_cell"],
+                 footnote=pub.context["disclosure_note"], **options)
+
+
+def share_rule(pub: Publication) -> str:
+    """Why a chart leaves a group out: its share is not shown."""
+    return (f"groups with a count suppressed or fewer than "
+            f"{wording.min_people(pub.context['min_cell'])} people have no share shown")
 
 
 def interval_text(df: pd.DataFrame) -> pd.Series:
@@ -52,26 +69,26 @@ def show_snapshots(pub: Publication) -> None:
     style.say(f"This report covers {c['place']}. The register has {len(c['snapshot_dates'])} "
               f"snapshot(s); the report describes the one of {wording.day(c['snapshot'])}, and "
               f"people with a Direct Payment on {wording.day(c['as_at'])}.")
-    tables.table(t, ["active_pas"], min_cell=c["min_cell"], caption="PA register snapshots",
+    table(pub, t, ["active_pas"], caption="PA register snapshots",
                  labels={"snapshot": "Snapshot", "returns": "Agency returns received",
                          "active_pas": "Active PAs (each counted once)"})
 
 
 def show_returns(pub: Publication) -> None:
-    """PAs returned per agency per snapshot, a Total row, and which returns are missing."""
+    """PAs returned per agency per snapshot, the published Total row, and which returns are
+    missing."""
     r = pub["returns"]
     if r.empty:
         style.say("There is no PA register in this data folder.")
         return
     r = r.assign(snapshot=r["snapshot_date"].dt.strftime("%Y-%m-%d"))
-    wide = r.pivot(index="agency", columns="snapshot", values="pas")
+    order = [*dict.fromkeys(a for a in r["agency"] if a != TOTAL), TOTAL]
+    wide = r.pivot(index="agency", columns="snapshot", values="pas").reindex(order)
     snaps = list(wide.columns)
-    wide.loc["Total"] = wide.sum()
     missing = r[r["missing"]].groupby("agency")["snapshot"].agg(", ".join)
     wide["No return for"] = [missing.get(a, "") for a in wide.index]
     wide = wide.reset_index().rename(columns={"agency": "Agency"})
-    tables.table(wide, snaps, min_cell=pub.context["min_cell"], total_row=("Agency", "Total"),
-                 caption=f"PA listings returned by each agency at each snapshot; "
+    table(pub, wide, snaps, caption=f"PA listings returned by each agency at each snapshot; "
                  f"{int(r['missing'].sum())} missing return(s), shown as 0 and named in the "
                  "last column")
 
@@ -80,25 +97,28 @@ def show_data_quality(pub: Publication) -> None:
     """Rows read, kept and excluded (with the reason) for the files this notebook uses, then
     what the data lack."""
     tables.quality_table(pub["quality"], min_cell=pub.context["min_cell"],
-                         notes=data_notes(pub))
+                         notes=data_notes(pub), footnote=pub.context["disclosure_note"])
 
 
 # --- Who the PAs are --------------------------------------------------------------------
 def composition_table(pub: Publication, by: str) -> pd.DataFrame:
-    """One row per group, count and share in each source, and a Total row (except for
-    languages, which a PA can have several of)."""
+    """One row per group, count and share in each source, and a Total row (the published total,
+    rounded on its own; none for languages, which a PA can have several of)."""
     comp = pub.get(f"composition/{by}")
     if comp is None:
         return pd.DataFrame()
     srcs = [s for s in SOURCES.values() if s in set(comp["source"])]
-    wide = comp.pivot_table(index="group", columns="source", values=["count", "value"],
-                            aggfunc="first")
+    wide = comp.assign(listed=True).pivot(index="group", columns="source",
+                                          values=["count", "value", "listed"])
     out = pd.DataFrame({"Group": wide.index.astype(str)})
     for src in srcs:
-        out[f"{src}: n"] = wide[("count", src)].fillna(0).astype("int64").to_numpy()
-        out[f"{src}: %"] = wide[("value", src)].fillna(0).to_numpy()
+        # a group absent from a source has none there: 0 people, a 0% share
+        absent = wide[("listed", src)].isna().to_numpy()
+        out[f"{src}: n"] = np.where(absent, 0.0, wide[("count", src)].to_numpy())
+        out[f"{src}: %"] = np.where(absent, 0.0, wide[("value", src)].to_numpy())
     if by != "language":
-        total = {"Group": "Total", **{f"{s}: n": int(out[f"{s}: n"].sum()) for s in srcs},
+        totals = comp.groupby("source")["total"].first()
+        total = {"Group": "Total", **{f"{s}: n": totals[s] for s in srcs},
                  **{f"{s}: %": 1.0 for s in srcs}}
         out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
     return out
@@ -112,41 +132,21 @@ def show_composition(pub: Publication, by: str = "ethnic_group_broad") -> None:
         style.say(f"{what}: not recorded in this data, so not shown.")
         return
     counts = [c for c in t.columns if c.endswith(": n")]
-    rates = {c[:-3] + ": %": (c, c) for c in counts}
     note = (" A PA can speak several languages, so shares add to more than 100%."
             if by == "language" else "")
-    tables.table(t, counts, min_cell=pub.context["min_cell"], rate_cols=rates,
-                 share_cols=list(rates), labels={c: c for c in t.columns},  # as written above
-                 total_row=None if by == "language" else ("Group", "Total"),
-                 caption=f"{what} of active PAs ({when(pub)}), of people with a Direct Payment "
+    table(pub, t, counts, share_cols=[c[:-3] + ": %" for c in counts],
+          labels={c: c for c in t.columns},  # as written above
+          caption=f"{what} of active PAs ({when(pub)}), of people with a Direct Payment "
                  f"used for PAs{'' if by == 'language' else ', and of adults'}.{note}")
-
-
-def _hidden_in_table(pub: Publication, comp: pd.DataFrame, by: str = "ethnic_group_broad"
-                     ) -> pd.Series:
-    """Rows of `comp` whose count the composition table suppresses, including cells hidden
-    only so that a small group (e.g. 'Not stated', not charted) cannot be worked out from the
-    total: the chart must not show what the table hides."""
-    t = composition_table(pub, by)
-    counts = [c for c in t.columns if c.endswith(": n")]
-    shown = disclosure.suppress(t, counts, threshold=pub.context["min_cell"],
-                                total_row=("Group", "Total")).set_index("Group")
-    hidden = {(g, c[:-3]) for c in counts for g in shown.index
-              if shown.loc[g, c] == disclosure.SUPPRESSED}
-    return pd.Series([(g, src) in hidden for g, src in zip(comp["group"], comp["source"],
-                                                           strict=True)],
-                     index=comp.index, dtype=bool)
 
 
 def show_composition_chart(pub: Publication) -> None:
     """Share of each broad ethnic group among PAs, recipients and adults (dots with CIs)."""
     comp = pub.get("composition/ethnic_group_broad")
-    k = pub.context["min_cell"]
     if comp is None or comp.empty:
         style.say("Ethnic group is not recorded, so the composition chart is not shown.")
         return
-    ok = comp[disclosure.share_shown(comp["count"], comp["total"], k)
-              & ~_hidden_in_table(pub, comp)]
+    ok = comp[comp["value"].notna()]
     groups = [g for g in codes.BROAD_GROUPS if g in set(ok["group"])]
     pas = ok[ok["source"] == SOURCES["pas"]].set_index("group")["value"]
     rec_ = ok[ok["source"] == SOURCES["recipients"]].set_index("group")["value"]
@@ -168,7 +168,7 @@ def show_composition_chart(pub: Publication) -> None:
     ax.set_yticks(y, groups)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     style.finish(fig, ax, title=title, subtitle=f"Share by broad ethnic group, {when(pub)}, 95% "
-                 f"confidence intervals; groups with fewer than {k} people are not shown",
+                 f"confidence intervals; {share_rule(pub)}",
                  xlabel="% of each population", ylabel="")
     alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
            "who employ PAs and adults: " + "; ".join(
@@ -184,7 +184,7 @@ def show_dissimilarity(pub: Publication) -> None:
                   "population; it cannot be computed here.")
         return
     t = d[["comparison", "pas", "other", "value"]].assign(ci=interval_text(d))
-    tables.table(t, ["pas", "other"], min_cell=pub.context["min_cell"], share_cols=["value"],
+    table(pub, t, ["pas", "other"], share_cols=["value"],
                  labels={"pas": "Active PAs", "other": "People compared with",
                          "value": "Index of dissimilarity", "ci": "95% CI"},
                  caption="Index of dissimilarity: the share of PAs who would need to be from a "
@@ -193,10 +193,8 @@ def show_dissimilarity(pub: Publication) -> None:
 
 def show_representation(pub: Publication) -> None:
     """Relative likelihood (SC-WRES) of adults in each group being an active PA, vs White."""
-    k = pub.context["min_cell"]
     rep = pub["representation"]
-    rl = rep[rep["measure"] == "relative_likelihood"]
-    rl = rl[~disclosure.small(rl["x"], k) & rl["value"].notna()]
+    rl = rep[(rep["measure"] == "relative_likelihood") & rep["value"].notna()]
     if rl.empty:
         style.say("Relative likelihoods need the adult population by ethnic group and enough PAs "
                   "in each group; they cannot be shown here.")
@@ -222,10 +220,7 @@ def show_language_supply(pub: Publication) -> None:
         return
     t = c.sort_values("recipients", ascending=False).reset_index(drop=True)[
         ["language", "recipients", "share_of_recipients", "pas", "pas_per_10"]]
-    tables.table(t, ["recipients", "pas"], min_cell=pub.context["min_cell"],
-                 rate_cols={"share_of_recipients": ("recipients", "recipients"),
-                            "pas_per_10": ("pas", "recipients")},
-                 share_cols=["share_of_recipients"],
+    table(pub, t, ["recipients", "pas"], share_cols=["share_of_recipients"],
                  labels={"recipients": "People with a DP",
                          "share_of_recipients": "% of people with a DP",
                          "pas": "Active PAs who speak it", "pas_per_10": "PAs per 10 people"},
@@ -242,17 +237,11 @@ def show_language_gaps(pub: Publication) -> None:
         style.say("No one with a Direct Payment has both a recorded language and a recorded area, "
                   "so the gap by area cannot be measured.")
         return
-    t = pd.DataFrame({"language": c["language"], "covered": c["with_area"] - c["no_pa_area"],
-                      "no_pa_area": c["no_pa_area"], "with_area": c["with_area"],
-                      "value": c["value"], "ci": interval_text(c), "areas": c["areas"],
-                      "areas_without": c["areas_without"]})
-    gap = ("no_pa_area", "with_area")
-    tables.table(t, ["covered", "no_pa_area"], min_cell=pub.context["min_cell"],
-                 total_col="with_area", share_cols=["value"],
-                 rate_cols={"value": gap, "ci": gap, "areas": ("with_area", "with_area"),
-                            "areas_without": gap},
-                 labels={"covered": "Living where a PA speaks it",
-                         "no_pa_area": "Living where no PA speaks it",
+    t = pd.DataFrame({"language": c["language"], "no_pa_area": c["no_pa_area"],
+                      "with_area": c["with_area"], "value": c["value"], "ci": interval_text(c),
+                      "areas": c["areas"], "areas_without": c["areas_without"]})
+    table(pub, t, ["no_pa_area", "with_area", "areas", "areas_without"], share_cols=["value"],
+                 labels={"no_pa_area": "Living where no PA speaks it",
                          "with_area": "People (area known)",
                          "value": "% living where no PA speaks it", "ci": "95% CI",
                          "areas": "Areas where they live",
@@ -264,10 +253,8 @@ def show_language_gaps(pub: Publication) -> None:
 
 def show_language_gap_chart(pub: Publication) -> None:
     """Share of each language's speakers living where no active PA speaks it (dots, CIs)."""
-    k = pub.context["min_cell"]
     c = pub["coverage"]
-    c = c[c["value"].notna()]
-    ok = c[disclosure.share_shown(c["no_pa_area"], c["with_area"], k)]
+    ok = c[c["value"].notna()]
     if ok.empty:
         style.say("No language has enough speakers to chart its coverage without risking "
                   "disclosure.")
@@ -278,56 +265,43 @@ def show_language_gap_chart(pub: Publication) -> None:
                    f"speakers with a DP live where no active PA speaks {top['language']}",
                    subtitle="Share of each language's DP recipients living in an area with no "
                    f"active PA who speaks it, {when(pub)}, 95% CIs."
-                   + charts.hidden_note(len(c) - len(ok), k, "language(s)"),
+                   + charts.left_out(len(c) - len(ok), "language(s)"),
                    xlabel="% living where no active PA speaks their language",
                    alt=charts.alt_text("Dot chart", what, ok, "language"),
                    ylabel="Preferred language", sort=False)
 
 
 def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
-    """Areas x languages: active PAs who speak it per 10 speakers there; suppressed = [c].
+    """Areas x languages: active PAs living in the area who speak the language, in each area
+    where someone with a DP prefers it (protected counts; suppressed = [c]).
 
-    The `top` languages other than English with most speakers; areas where no cell can be shown
-    are left out (and counted in the subtitle).
+    The `top` languages other than English with most speakers. Counts, not PAs per person: a
+    rate needs more people than an area-language cell holds before it can be shown.
     """
-    k = pub.context["min_cell"]
+    smallest = pub.context["smallest_shown"]
     by_size = pub["coverage"].sort_values("recipients", ascending=False)
     langs = [x for x in by_size["language"] if x != "English"][:top]
-    grid = pub["grid"]
-    g = grid[grid["language"].isin(langs)]
+    g = pub["grid"][pub["grid"]["language"].isin(langs)]
     if g.empty:
         style.say("There are not enough people with a recorded area and language for an area "
                   "heatmap.")
         return
-    wide_r = g.pivot(index="area", columns="language", values="recipients").reindex(
-        columns=langs).fillna(0)
-    wide_p = g.pivot(index="area", columns="language", values="pas").reindex(
-        columns=langs).fillna(0)
-    rec_shown = disclosure.suppress(wide_r, langs, threshold=k)
-    pas_shown = disclosure.suppress(wide_p, langs, threshold=k)
-    hidden = (rec_shown == disclosure.SUPPRESSED) | (pas_shown == disclosure.SUPPRESSED)
-    rate = 10 * wide_p / wide_r.where(wide_r > 0)
-    shown = rate.astype(object).where(~hidden, disclosure.SUPPRESSED)
-    visible = rate.notna() & ~hidden
-    if not visible.any().any():
-        style.say("Every area-language cell holds fewer than "
-                  f"{k} people or PAs, so the area heatmap is not shown.")
-        return
-    rows = visible.any(axis=1)
-    shown, n_shown = shown[rows], int(visible.sum().sum())
-    none = int(((rate == 0) & ~hidden).sum().sum())
-    title = (f"{none} of {n_shown} area-language cells with enough people to show have no "
-             "active PA living there who speaks the language" if none else "Every "
-             "area-language cell with enough people to show has an active PA who speaks it")
-    left_out = f"; {int((~rows).sum())} areas with nothing to show left out" if (~rows).any() \
-        else ""
+    pas = g.pivot(index="area", columns="language", values="pas").reindex(columns=langs)
+    wanted = g.assign(listed=1).pivot(index="area", columns="language", values="listed").reindex(
+        columns=langs).notna()
+    shown = pas.astype(object).where(pas.notna() | ~wanted, SUPPRESSED).where(wanted, np.nan)
+    none, cells = int((pas == 0).sum().sum()), int(wanted.sum().sum())
+    hidden = int((shown == SUPPRESSED).sum().sum())
+    title = (f"{none} of {cells} areas and languages where people with a DP prefer the language "
+             "have no active PA living there who speaks it" if none else "Every area where "
+             "people with a DP prefer a language has an active PA living there who speaks it")
     fig = style.heatmap(shown, title=title,
-                        subtitle=f"Active PAs who speak each language per 10 people with a DP "
-                        f"who prefer it, by area, {when(pub)}; 0 = no active PA there speaks "
-                        "it; blank = nobody there prefers it; "
-                        f"{disclosure.SUPPRESSED} = fewer than {k} people or PAs{left_out}",
+                        subtitle=f"Active PAs who speak each language, by area, {when(pub)}, "
+                        "where people with a DP prefer it; 0 = no active PA there speaks it; "
+                        f"blank = nobody there prefers it; {SUPPRESSED} = 1 to {smallest - 1} "
+                        "PAs; other counts rounded to the nearest "
+                        f"{pub.context['rounding_base']}",
                         xlabel="Language", ylabel="Area code", fmt="{:,.0f}")
-    style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs per "
-               f"10 people with a DP who prefer the language; {none} of {n_shown} shown cells "
-               f"have no PA who speaks it; {int(hidden[rows].sum().sum())} cells are "
-               "suppressed.")
+    style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs who "
+               f"speak each language where people with a DP prefer it; {none} of {cells} such "
+               f"cells have no PA who speaks it; {hidden} cells are suppressed.")

@@ -1,6 +1,6 @@
 """Notebook 02's displays, part two: time to recruit, match achieved, change between snapshots,
 and the methods and caveats. Each show_* takes the report's Publication and formats what was
-published (display.py has the first part)."""
+published, figures already protected by the publication step (display.py has the first part)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from evalkit.analyses.pa_market.compute_recruitment import (
     NO_PREFERENCE_GROUP,
     PREFERENCE_LABELS,
 )
-from evalkit.analyses.pa_market.display import interval_text, when
-from evalkit.analyses.pa_market.findings import ci_text, data_notes, days_text
+from evalkit.analyses.pa_market.display import interval_text, share_rule, table, when
+from evalkit.analyses.pa_market.findings import ci_text, data_notes, median_text
 from evalkit.data import codes
-from evalkit.report import charts, style, tables, wording
+from evalkit.report import charts, style, wording
 from evalkit.report.findings import fmt_share
 from evalkit.report.publication import Publication
-from evalkit.sdc import disclosure
 
-MAX_DAYS = 182  # the recruitment curves stop at about six months
 SOURCE_LABELS = {"register": "PA register", "agency": "Support agency",
                  "family member": "Family member", "word of mouth": "Word of mouth",
                  "not recorded": codes.NOT_RECORDED}
@@ -38,37 +36,39 @@ def _request_label(group: str) -> str:
 
 
 # --- Time to recruit --------------------------------------------------------------------
-def show_recruitment_curves(pub: Publication, max_days: int = MAX_DAYS) -> None:
-    """Kaplan-Meier curves: share of requests still waiting, by stated preference."""
-    k = pub.context["min_cell"]
-    c, medians = pub["curves"], pub["medians"]
-    sizes = medians.set_index("group")["n"] if len(medians) else pd.Series(dtype=float)
-    groups = [g for g in sizes.index if sizes[g] >= k]
+def show_recruitment_curves(pub: Publication) -> None:
+    """Share of requests still waiting by weeks since the request, by stated preference: of the
+    requests followed that long, those not yet filled (protected counts, Wilson CIs)."""
+    w = pub["waiting"]
+    w = w[w["value"].notna()]
+    groups = list(dict.fromkeys(w["group"]))
     if len(groups) > len(style.PALETTE):  # one colour each; the table has all requests
         groups = [g for g in groups if g != ALL_REQUESTS][:len(style.PALETTE)]
-    if c.empty or not groups:
+    if not groups:
         style.say("There are not enough PA requests to draw time-to-recruit curves.")
         return
-    med = medians.set_index("group")
+    med = pub["medians"].set_index("group")
     slow = [(g, med.loc[g, "value"]) for g in groups if g != ALL_REQUESTS
-            and pd.notna(med.loc[g, "value"])]
+            and g in med.index and pd.notna(med.loc[g, "value"])]
     title = "Time from a request to a PA starting"
-    if slow and pd.notna(med.loc[ALL_REQUESTS, "value"]):
+    if slow and ALL_REQUESTS in med.index and pd.notna(med.loc[ALL_REQUESTS, "value"]):
         g, v = max(slow, key=lambda x: x[1])
         title = (f"{_request_label(g)} waited longest: median {v:.0f} days against "
                  f"{med.loc[ALL_REQUESTS, 'value']:.0f} for all requests")
-    d = c[c["group"].isin(groups) & (c["time"] <= max_days)]
-    start = pd.DataFrame({"group": groups, "time": 0.0, "surv": 1.0, "lower": 1.0, "upper": 1.0})
-    d = pd.concat([start, d[["group", "time", "surv", "lower", "upper"]]], ignore_index=True)
-    d[["surv", "lower", "upper"]] = d[["surv", "lower", "upper"]] * 100
-    fig = style.km_chart(d, value="surv", group="group", title=title,
-                         subtitle="Kaplan-Meier estimate with 95% bands; open and withdrawn "
-                         "requests are censored; groups overlap (a request can state several "
-                         "preferences)", xlabel="Days since the request",
-                         ylabel="% of requests still waiting")
-    alt = ("Step chart of the share of PA requests still waiting by days since the request, "
-           "for " + "; ".join(f"{g} (median {days_text(med.loc[g, 'value'])} days)"
-                              for g in groups) + ".")
+    d = w[w["group"].isin(groups)]
+    d = pd.DataFrame({"group": d["group"], "days": d["days"], "waiting": 100 * (1 - d["value"]),
+                      "lower": 100 * (1 - d["upper"]), "upper": 100 * (1 - d["lower"])})
+    start = pd.DataFrame({"group": groups, "days": 0, "waiting": 100.0, "lower": 100.0,
+                          "upper": 100.0})
+    fig = style.line_chart(pd.concat([start, d], ignore_index=True), "days", "waiting",
+                           lower="lower", upper="upper", group="group", title=title,
+                           subtitle="Of the requests followed for each number of days, the share "
+                           "not yet filled, with 95% intervals; groups overlap (a request can "
+                           f"state several preferences); {share_rule(pub)}",
+                           xlabel="Days since the request", ylabel="% of requests still waiting")
+    alt = ("Line chart of the share of PA requests still waiting by days since the request, "
+           "for " + "; ".join(f"{g} (median {median_text(med.loc[g])} days)" for g in groups
+                              if g in med.index) + ".")
     style.show(fig, alt)
 
 
@@ -78,11 +78,11 @@ def show_time_to_fill(pub: Publication) -> None:
     if med.empty:
         style.say("There are no PA requests, so time to recruit cannot be measured.")
         return
-    t = pd.DataFrame({"group": med["group"], "n": med["n"].astype("int64"),
-                      "events": med["events"].astype("int64"),
-                      "median": med["value"].map(days_text),
-                      "median_ci": med.apply(lambda r: f"{days_text(r['lower'])} to "
-                                             f"{days_text(r['upper'])}", axis=1)})
+    t = pd.DataFrame({"group": med["group"], "n": med["n"], "events": med["events"],
+                      "median": med.apply(median_text, axis=1),
+                      "median_ci": med.apply(lambda r: "" if pd.isna(r["value"]) else
+                                             f"{median_text(r, 'lower')} to "
+                                             f"{median_text(r, 'upper')}", axis=1)})
     labels = {"group": "Requests", "n": "Number", "events": "Filled", "median": "Median days",
               "median_ci": "95% CI (days)"}
     for days, part in pub["filled"].groupby("days", sort=False):
@@ -97,10 +97,11 @@ def show_time_to_fill(pub: Publication) -> None:
     days = pub.context["discharge_target_days"]
     discharge = ("" if days in pub.context["target_days"] else f". The {days}-day target is "
                  "for hospital discharge, shown for all requests to compare")
-    tables.table(t, ["n", "events"], min_cell=pub.context["min_cell"], labels=labels,
-                 rate_cols={c: ("n", "n") for c in t.columns if c not in ("group", "n", "events")},
-                 caption="Days from request to a PA starting (Kaplan-Meier; open and withdrawn "
-                 "requests count for as long as they were observed, never dropped)" + discharge)
+    table(pub, t, ["n", "events"], labels=labels,
+          caption="Days from request to a PA starting (Kaplan-Meier median; open and withdrawn "
+          "requests count for as long as they were observed, never dropped). Filled within N "
+          "days: of the requests followed for N days (made at least N days before the end of "
+          "the data and not withdrawn sooner), the share filled within N days" + discharge)
 
 
 def show_recruitment_cox(pub: Publication) -> None:
@@ -121,7 +122,7 @@ def show_recruitment_cox(pub: Publication) -> None:
                       "quickly filled, against requests without the preference (log scale)",
                       ylabel="Stated preference", after="Below 1 means slower.", sort=False)
     for r in cox[cox["value"].isna()].itertuples():
-        style.say(f"{r.preference}: not in the model ({r.note}).")
+        style.say(f"{r.preference}: no hazard ratio shown ({r.note}).")
 
 
 # --- Match achieved ---------------------------------------------------------------------
@@ -134,10 +135,7 @@ def show_match(pub: Publication) -> None:
         return
     d = t[["preference", "filled", "checked", "matched", "value"]].assign(
         ci=interval_text(t), not_on_register=t["not_on_register"])
-    share = ("matched", "checked")
-    tables.table(d, ["filled", "checked", "matched", "not_on_register"],
-                 min_cell=pub.context["min_cell"], rate_cols={"value": share, "ci": share},
-                 share_cols=["value"],
+    table(pub, d, ["filled", "checked", "matched", "not_on_register"], share_cols=["value"],
                  labels={"filled": "Filled requests stating it",
                          "checked": "PA found on the register", "value": "% matched",
                          "ci": "95% CI", "not_on_register": "PA not on the register"},
@@ -153,33 +151,28 @@ def show_match_sources(pub: Publication) -> None:
                   "was filled.")
         return
     s = s.assign(source=s["source"].map(lambda v: SOURCE_LABELS.get(v, v.capitalize())))
-    wide = s.pivot(index="group", columns="source", values="requests").fillna(0)
+    wide = s.pivot(index="group", columns="source", values="requests")
     srcs = list(wide.columns)
-    wide = wide.astype("int64")
-    wide["Filled requests"] = wide.sum(axis=1)
+    wide["Filled requests"] = s.groupby("group")["total"].first()  # rounded on its own
+    shares = s.pivot(index="group", columns="source", values="value").add_prefix("% ")
     order = [g for g in [ALL_REQUESTS, *codes.BROAD_GROUPS, "Not known"] if g in wide.index]
-    wide = wide.reindex(order).reset_index().rename(columns={"group": "Group"})
-    for c in srcs:
-        wide[f"% {c}"] = wide[c] / wide["Filled requests"]
-    rates = {f"% {c}": (c, "Filled requests") for c in srcs}
+    wide = wide.join(shares).reindex(order).reset_index().rename(columns={"group": "Group"})
     fam = s[(s["group"] == ALL_REQUESTS) & (s["source"] == SOURCE_LABELS["family member"])]
     cap = "How PAs were found, by the person's ethnic group"
-    if len(fam) and disclosure.share_shown(fam["requests"].iloc[0], fam["total"].iloc[0],
-                                           pub.context["min_cell"]):
+    if len(fam) and pd.notna(fam["value"].iloc[0]):
         cap += (f": {fmt_share(fam['value'].iloc[0])} of filled requests were filled by a family "
                 f"member ({ci_text(fam.iloc[0])}); relatives, including those living elsewhere, "
                 "may be employed as PAs")
-    tables.table(wide, srcs, min_cell=pub.context["min_cell"], rate_cols=rates,
-                 share_cols=list(rates), labels={c: c for c in wide.columns},  # source names
-                 total_col="Filled requests", total_row=("Group", ALL_REQUESTS), caption=cap)
+    table(pub, wide, [*srcs, "Filled requests"], share_cols=list(shares.columns),
+          labels={c: c for c in wide.columns}, caption=cap)  # source names as they are
 
 
 # --- Change between snapshots -----------------------------------------------------------
 def _change_rows(ch: pd.DataFrame) -> pd.DataFrame:
     """The columns of the change table from a `snapshot_change` frame."""
     return pd.DataFrame({"group": ch["group"], "stayed": ch["retained"], "left": ch["leavers"],
-                         "joined": ch["joiners"], "net": ch["net"], "retention": ch["value"],
-                         "ci": interval_text(ch)})
+                         "joined": ch["joiners"], "net": ch["joiners"] - ch["leavers"],
+                         "retention": ch["value"], "ci": interval_text(ch)})
 
 
 def show_change(pub: Publication, by: str = "all") -> None:
@@ -195,29 +188,24 @@ def show_change(pub: Publication, by: str = "all") -> None:
         style.say("No active PAs to compare between the last two snapshots.")
         return
     what = CHANGE_LABELS.get(by, by)
-    t, extra = _change_rows(ch), {}
+    t = _change_rows(ch)
     if by == "ethnic_group_broad":
         total = pub["change/all"].assign(group=CHANGE_LABELS["all"])
         t = pd.concat([t, _change_rows(total)], ignore_index=True)
-        extra = {"total_row": ("group", CHANGE_LABELS["all"])}
     note = " (a PA who speaks two languages counts in both)" if by == "language" else ""
     r0 = ch.iloc[0]
-    tables.table(t, ["stayed", "left", "joined"], min_cell=pub.context["min_cell"],
-                 rate_cols={"net": ("joined", "left"), "retention": ("stayed", "left"),
-                            "ci": ("stayed", "left")},
-                 share_cols=["retention"],
-                 labels={"group": what, "net": "Net change", "ci": "95% CI"},
-                 caption=f"Active PAs at {wording.day(r0['from_date'])} who stayed or left by "
-                 f"{wording.day(r0['to_date'])}, and PAs who joined"
-                 f"{'' if by == 'all' else ' by ' + what.lower()}{note}; "
-                 "retention = share who stayed", **extra)
+    table(pub, t, ["stayed", "left", "joined"], share_cols=["retention"],
+          labels={"group": what, "net": "Net change", "ci": "95% CI"},
+          caption=f"Active PAs at {wording.day(r0['from_date'])} who stayed or left by "
+          f"{wording.day(r0['to_date'])}, and PAs who joined"
+          f"{'' if by == 'all' else ' by ' + what.lower()}{note}; net change = joined - left "
+          "(of the rounded counts); retention = share who stayed")
 
 
 # --- Methods and caveats ----------------------------------------------------------------
 def show_methods(pub: Publication) -> None:
     """Methods and caveats, including what the data lack."""
     c = pub.context
-    k = c["min_cell"]
     area = AREA_WORDS.get(c["area_level"], c["area_level"])
     extract = c["extract"]
     end = f" ({wording.day(extract)})" if extract is not None and pd.notna(extract) else ""
@@ -239,15 +227,17 @@ def show_methods(pub: Publication) -> None:
         "supply. 'Not recorded' is not treated as English.",
         "- **Time to recruit.** Kaplan-Meier from request to filled; withdrawn requests are "
         f"censored at withdrawal and open ones at the end of the data{end}; none is dropped. "
-        "Medians with log-transformed CIs (as R's survfit). A Cox proportional-hazards model "
-        "(Efron ties) with one indicator per preference type gives hazard ratios: below 1 "
-        "means such requests are filled more slowly.",
+        "Medians with log-transformed CIs (as R's survfit). The share filled within N days is "
+        "counted among the requests followed for N days (made at least N days before the end "
+        "of the data and not withdrawn sooner), so it can be worked out from rounded counts. "
+        "A Cox proportional-hazards model (Efron ties) with one indicator per preference type "
+        "gives hazard ratios: below 1 means such requests are filled more slowly.",
         "- **Match achieved.** The PA who filled a request is looked up on the register by "
         "their PA number; PAs not on the register are counted apart and left out of the share.",
         "- **Councils.** The register has no council column, so when the data hold several "
         "councils a PA belongs to the council whose areas include where the PA lives.",
-        f"- **Disclosure control.** Counts of 1 to {k - 1}, and figures from which they could "
-        "be worked out, are shown as [c]; charts leave out groups with such counts. No "
+        f"- **Disclosure control.** {c['disclosure_note']} A median or a model estimate is "
+        "shown only with enough people (and requests filled or not) behind it. No "
         "person-level row or identifier is shown.",
     ]
     lacks = "\n".join(f"- {n}" for n in data_notes(pub))

@@ -1,5 +1,7 @@
 """Notebook 02's words and records, read from its Publication only: key findings, notes on what
-the data lack, the results.json rows, and the small wordings the displays share."""
+the data lack, the results.json rows, and the small wordings the displays share. Every figure is
+as the publication step protected it (rounded counts, shares from them, estimates kept under the
+ACRO rule): a missing figure is not worded."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from evalkit.report import findings
 from evalkit.report import record as rec
 from evalkit.report.findings import fmt_share
 from evalkit.report.publication import Publication
-from evalkit.sdc import disclosure
+from evalkit.sdc.protect import TOO_FEW
 
 #: What each `Market.lacking` code means for the report ({la_code} and {area_level} filled in).
 LACKING = {
@@ -63,6 +65,17 @@ def days_text(v: float) -> str:
     return "not reached" if pd.isna(v) else f"{v:.0f}"
 
 
+def median_text(row: pd.Series, column: str = "value") -> str:
+    """A published median (or its limit `column`) in days; 'too few to estimate' when disclosure
+    control held it back, 'not reached' when the curve never gets there."""
+    return TOO_FEW if row["note"] == TOO_FEW else days_text(row[column])
+
+
+def count_text(n: float) -> str:
+    """A published count in words: '1,280'."""
+    return f"{n:,.0f}"
+
+
 def data_notes(pub: Publication) -> list[str]:
     """The loader's warnings about these files, then what the data folder lacks, in words."""
     c = pub.context
@@ -73,35 +86,34 @@ def data_notes(pub: Publication) -> list[str]:
 
 def gap_sentence(row: pd.Series) -> str:
     """'Somali speakers (3.1% of people with a Direct Payment): 64% of them (95% CI ...) live
-    where no active PA speaks Somali, in 7 of the 12 areas they live in.' from one coverage row
-    (short enough for key findings with a language name of several words)."""
+    where no active PA speaks Somali, in 5 of the 10 areas they live in.' from one protected
+    coverage row (short enough for key findings with a language name of several words); the
+    parts whose figures are not shown (a share or area count held back) are left out."""
     lang, n, without = row["language"], row["areas"], row["areas_without"]
-    where = (f"all {n} areas" if without == n else f"{without} of the {n} areas") \
-        if n > 1 else "the one area"
-    return (f"{lang} speakers ({fmt_share(row['share_of_recipients'])} of people with a Direct "
-            f"Payment): {fmt_share(row['value'])} of them ({ci_text(row)}) live where no active "
-            f"PA speaks {lang}, in {where} they live in.")
+    where = ("" if pd.isna(n) or pd.isna(without) else
+             f", in all {n:.0f} areas they live in" if without == n else
+             f", in {without:.0f} of the {n:.0f} areas they live in")
+    share = ("" if pd.isna(row["share_of_recipients"]) else
+             f" ({fmt_share(row['share_of_recipients'])} of people with a Direct Payment)")
+    return (f"{lang} speakers{share}: {fmt_share(row['value'])} of them ({ci_text(row)}) live "
+            f"where no active PA speaks {lang}{where}.")
 
 
 # --------------------------------------------------------------------------- key findings
 def key_findings(pub: Publication) -> list[str]:
-    """3-6 plain sentences from the numbers, each with its uncertainty; disclosure-safe."""
-    k = pub.context["min_cell"]
+    """3-6 plain sentences from the protected figures, each with its uncertainty."""
     coverage, medians, filled, cox = pub["coverage"], pub["medians"], pub["filled"], pub["cox"]
     out = []
-    cov = coverage[(coverage["language"] != "English") & coverage["value"].notna()]
-    cov = cov[disclosure.share_shown(cov["no_pa_area"], cov["with_area"], k)
-              & (cov["recipients"] >= k)
-              & (cov["value"] > 0)]
+    cov = coverage[(coverage["language"] != "English") & (coverage["value"] > 0)]
     out += [gap_sentence(r) for _, r in cov.head(2).iterrows()]
     med = medians[medians["group"] == ALL_REQUESTS]
-    if len(med) and med["n"].iloc[0] >= k and pd.notna(med["value"].iloc[0]):
+    if len(med) and pd.notna(med["value"].iloc[0]):
         r = med.iloc[0]
         f28 = filled[(filled["group"] == ALL_REQUESTS) & (filled["days"] == 28)]
-        tail = (f"; {fmt_share(f28['value'].iloc[0])} were filled within 28 days "
-                f"({ci_text(f28.iloc[0])})" if len(f28) and pd.notna(f28["value"].iloc[0])
-                else "")
-        out.append(f"Half of the {int(r['n']):,} requests for a PA were filled within "
+        tail = (f"; of the requests followed for 28 days, {fmt_share(f28['value'].iloc[0])} "
+                f"were filled within 28 days ({ci_text(f28.iloc[0])})"
+                if len(f28) and pd.notna(f28["value"].iloc[0]) else "")
+        out.append(f"Half of the {count_text(r['n'])} requests for a PA were filled within "
                    f"{days_text(r['value'])} days ({ci_text(r, days_text)} days){tail}.")
     slow = cox[cox["value"].notna() & (cox["upper"] < 1)
                & (cox["preference"] != PREFERENCE_LABELS["hospital_discharge"])
@@ -114,10 +126,11 @@ def key_findings(pub: Publication) -> list[str]:
     target = pub.context["discharge_target_days"]
     hd = filled[(filled["group"] == PREFERENCE_LABELS["hospital_discharge"])
                 & (filled["days"] == target)]
-    if len(hd) and pd.notna(hd["value"].iloc[0]) and hd["n"].iloc[0] >= k:
+    if len(hd) and pd.notna(hd["value"].iloc[0]):
         r = hd.iloc[0]
-        out.append(f"{fmt_share(r['value'])} of requests for people leaving hospital were "
-                   f"filled within {target} days ({ci_text(r)}).")
+        out.append(f"Of {count_text(r['followed'])} requests for people leaving hospital "
+                   f"followed for {target} days, {fmt_share(r['value'])} were filled within "
+                   f"{target} days ({ci_text(r)}).")
     d = pub["dissimilarity"]
     if len(d) and pd.notna(d["value"].iloc[0]):
         r = d.iloc[0]
@@ -130,40 +143,30 @@ def key_findings(pub: Publication) -> list[str]:
 # --------------------------------------------------------------------------- results.json
 def estimates(pub: Publication) -> pd.DataFrame:
     """The key estimates for results.json (names in docs/planted_effects.md, 02 section), with
-    the `note` that says why a limit is missing where the method gave one."""
+    the `note` that says why a limit is missing where the method gave one. Only protected
+    figures: `n` is a published (rounded) count, and an estimate held back is left out."""
     cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n", "note"]
-    k = pub.context["min_cell"]
-    parts = []
-    cox = pub["cox"][pub["cox"]["value"].notna()]
-    parts.append(cox.assign(name="recruitment_hazard_ratio", reference="no such preference"))
-    cov = pub["coverage"][pub["coverage"]["value"].notna()]
-    cov = cov[disclosure.share_shown(cov["no_pa_area"], cov["with_area"], k)]
-    parts.append(cov.assign(name="language_gap", group=cov["language"], reference="",
-                            n=cov["with_area"]))
-    med = pub["medians"][pub["medians"]["n"] >= k]
-    parts.append(med.assign(name="recruitment_median_days", group=med["group"].map(GROUP_KEYS),
-                            reference=""))
-    fb = pub["filled"][pub["filled"]["n"] >= k]
-    parts.append(fb.assign(name="recruitment_filled_share", reference="",
-                           group=fb["group"].map(GROUP_KEYS) + ":" + fb["days"].astype(
-                               int).astype(str)))
-    dis = pub["dissimilarity"]
-    parts.append(dis.assign(name="pa_dissimilarity_index", n=dis["pas"], reference="",
-                            group="ethnic_group_broad:" + dis["comparison"].map(COMPARISON_KEYS)))
-    rep = pub["representation"]
+    shown = {name: pub[name][pub[name]["value"].notna()]
+             for name in ("cox", "coverage", "medians", "filled", "dissimilarity",
+                          "representation", "match", "change/all")}
+    cox, cov, med, fb = shown["cox"], shown["coverage"], shown["medians"], shown["filled"]
+    dis, rep, mt, ret = (shown[k] for k in ("dissimilarity", "representation", "match",
+                                            "change/all"))
     rl = rep[rep["measure"] == "relative_likelihood"]
-    rl = rl[~disclosure.small(rl["x"], k) & ~disclosure.small(rl["ref_x"], k)]
-    parts.append(rl.assign(name="pa_relative_likelihood", reference="White", n=rl["x"]))
-    match = pub["match"]
-    mt = match[disclosure.share_shown(match["matched"], match["checked"], k)]
-    parts.append(mt.assign(name="pa_match_share", reference="", n=mt["checked"],
-                           group=mt["preference"].map(GROUP_KEYS)))
-    ret = pub["change/all"]
-    ret = ret[disclosure.share_shown(ret["retained"], ret["active_from"], k)]
-    parts.append(ret.assign(name="pa_retention", group="all", reference="",
-                            n=ret["active_from"]))
+    parts = [
+        cox.assign(name="recruitment_hazard_ratio", reference="no such preference"),
+        cov.assign(name="language_gap", group=cov["language"], reference="", n=cov["with_area"]),
+        med.assign(name="recruitment_median_days", group=med["group"].map(GROUP_KEYS),
+                   reference=""),
+        fb.assign(name="recruitment_filled_share", reference="", n=fb["followed"],
+                  group=fb["group"].map(GROUP_KEYS) + ":" + fb["days"].astype(int).astype(str)),
+        dis.assign(name="pa_dissimilarity_index", n=dis["pas"], reference="",
+                   group="ethnic_group_broad:" + dis["comparison"].map(COMPARISON_KEYS)),
+        rl.assign(name="pa_relative_likelihood", reference="White", n=rl["x"]),
+        mt.assign(name="pa_match_share", reference="", n=mt["checked"],
+                  group=mt["preference"].map(GROUP_KEYS)),
+        ret.assign(name="pa_retention", group="all", reference="", n=ret["active_from"])]
     parts = [p.reindex(columns=cols) for p in parts if len(p)]
-    # Estimates on small counts are left out (disclosure control covers results.json too).
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 

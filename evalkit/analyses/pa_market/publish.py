@@ -1,34 +1,115 @@
 """Notebook 02's publication step: the frames and context every display, finding and
-results.json row of the report reads, collected once from a `Market`.
+results.json row of the report reads, collected once from a `Market` and protected once.
 
 Frames of one row per PA, person or request (the register, active PAs, recipients, employers,
-request durations) are never published.
+request durations) are never published. Every published frame is declared in `SPECS` (its counts,
+the shares recomputed from the protected counts, the model estimates kept under the ACRO rule,
+and other numbers), so the displays and findings never see an unprotected count. The relative
+likelihoods and share ratios of `representation` are derived afterwards from the protected
+composition counts (`_derived`), as a share is.
 """
 
 from __future__ import annotations
 
+import pandas as pd
+
 from evalkit.analyses.pa_market.compute import Market
+from evalkit.analyses.pa_market.compute_workforce import representation
 from evalkit.report import wording
-from evalkit.report.publication import Publication
+from evalkit.report.publication import Frames, Publication, default_rules
 from evalkit.report.publication import publish as collect
+from evalkit.sdc.protect import Model, Share, Spec
 
 NOTEBOOK = "02_pa_market"
+#: Group of the Total row added to `returns` (the agencies' listings at each snapshot).
+TOTAL = "Total"
+SHARE = Share("count", "total")
+RECRUITED = Spec(counts=("followed", "filled"), shares=(Share("filled", "followed"),),
+                 keep=("days", "conf"))
+CHANGE = Spec(counts=("active_from", "active_to", "joiners", "leavers", "retained"),
+              shares=(Share("retained", "active_from"),), keep=("conf",))
+#: The cells a hazard ratio compares: requests with and without the preference, filled or not.
+COX_CELLS = ("with_filled", "with_waiting", "without_filled", "without_waiting")
+SPECS = {
+    "snapshots": Spec(counts=("active_pas",), keep=("returns", "agencies")),  # agencies: no people
+    "returns": Spec(counts=("pas", "active_pas")),
+    "quality": Spec(counts=("rows",)),
+    "composition": Spec(counts=("count", "total"), shares=(SHARE,), keep=("conf",)),
+    # the index of dissimilarity summarises a whole distribution: kept as estimated when both
+    # populations it compares are large enough to quote
+    "dissimilarity": Spec(counts=("pas", "other"), keep=("categories", "conf"),
+                          models=(Model(n="pas"), Model(n="other"))),
+    # shares written last so `note` says why the gap share is blank
+    "coverage": Spec(counts=("recipients", "all_recipients", "pas", "with_area", "no_pa_area",
+                             "areas", "areas_without"),
+                     shares=(Share("recipients", "all_recipients", value="share_of_recipients",
+                                   lower=None, upper=None),
+                             Share("pas", "recipients", value="pas_per_10", lower=None,
+                                   upper=None, kind="rate", multiplier=10),
+                             Share("no_pa_area", "with_area")), keep=("conf",)),
+    "grid": Spec(counts=("recipients", "pas")),
+    "waiting": RECRUITED, "filled": RECRUITED,
+    "medians": Spec(counts=("n", "events"), models=(Model(n="n", each=("events",)),),
+                    keep=("conf",)),
+    "cox": Spec(counts=("requests_with", "n", "events", *COX_CELLS),
+                models=(Model(columns=("value", "lower", "upper", "p_value"), each=COX_CELLS,
+                              df="df"),), keep=("conf",)),
+    "match": Spec(counts=("filled", "checked", "not_on_register", "matched"),
+                  shares=(Share("matched", "checked"),), keep=("conf",)),
+    "sources": Spec(counts=("requests", "total"), shares=(Share("requests", "total"),),
+                    keep=("conf",)),
+    "change": CHANGE,
+}
+
+
+def _spec(name: str) -> Spec:
+    """The Spec of a frame: its own, or its family's ("composition/gender" -> "composition")."""
+    return SPECS[name.split("/", 1)[0]]
+
+
+def with_totals(returns: pd.DataFrame) -> pd.DataFrame:
+    """The agencies' returns with a Total row per snapshot, summed from the true counts so that
+    disclosure control rounds the total on its own (a sum of rounded parts would not be)."""
+    if returns.empty:
+        return returns
+    total = returns.groupby("snapshot_date", as_index=False)[["pas", "active_pas"]].sum()
+    return pd.concat([returns, total.assign(agency=TOTAL, missing=False)], ignore_index=True)
+
+
+def with_recipients(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Coverage with `all_recipients` (everyone with a DP, the denominator of
+    share_of_recipients), so the share can be recomputed from protected counts."""
+    everyone = (coverage["recipients"] / coverage["share_of_recipients"]).round()
+    return coverage.assign(all_recipients=everyone.astype("int64"))
+
+
+def _derived(shown: Frames) -> Frames:
+    """Frames computed from protected frames only: the representation measures (share ratios
+    and SC-WRES relative likelihoods) from the protected broad ethnic-group counts; groups whose
+    count is suppressed are left out."""
+    comp = shown.get("composition/ethnic_group_broad")
+    if comp is None:
+        comp = pd.DataFrame(columns=["group", "source", "count", "total"])
+    comp = comp[comp["count"].notna() & comp["total"].notna()]
+    return {"representation": representation(comp)}
 
 
 def publish(m: Market) -> Publication:
     """The report's Publication: frames by name ("composition/<column>", "change/<grouping>" for
-    families) and context (the parameters, place, dates, what the data lack)."""
+    families), protected (SPECS), and context (the parameters, place, dates, what the data lack,
+    and how figures were protected)."""
     frames = {
-        "snapshots": m.snapshot_counts, "returns": m.returns, "quality": m.quality,
+        "snapshots": m.snapshot_counts, "returns": with_totals(m.returns), "quality": m.quality,
         **{f"composition/{by}": comp for by, comp in m.composition.items()},
-        "dissimilarity": m.dissimilarity, "representation": m.representation,
-        "coverage": m.coverage, "grid": m.grid,
-        "curves": m.curves, "medians": m.medians, "filled": m.filled, "cox": m.cox,
-        "match": m.match, "sources": m.sources,
-        **{f"change/{by}": change for by, change in m.change.items()},
+        "dissimilarity": m.dissimilarity, "coverage": with_recipients(m.coverage),
+        "grid": m.grid, "waiting": m.waiting, "medians": m.medians, "filled": m.filled,
+        "cox": m.cox, "match": m.match, "sources": m.sources,
+        **{f"change/{by}": change.drop(columns="net") for by, change in m.change.items()},
     }
     context = {**m.params, "place": wording.place(m.params["la_code"]),
                "snapshot": m.snapshot, "as_at": m.as_at, "extract": m.extract,
                "snapshot_dates": list(m.snapshots), "lacking": list(m.lacking),
                "warnings": list(m.warnings)}
-    return collect(NOTEBOOK, frames, context)
+    rules = default_rules(m.params["min_cell"], conf=m.params["conf"])
+    return collect(NOTEBOOK, frames, context, specs={k: _spec(k) for k in frames},
+                   rules=rules, derive=_derived)
