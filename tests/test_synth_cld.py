@@ -5,10 +5,12 @@ in tests/helpers/cld_reference.py) giving back the synthetic cohort person by pe
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers.cld_reference import reference
@@ -16,8 +18,9 @@ from helpers.cld_reference import reference
 from evalkit.data import codes
 from evalkit.data.cld import layout as L
 from evalkit.data.cld.transform import transform
+from evalkit.synth import cld
 from evalkit.synth.cld_events import PROBLEMS
-from evalkit.synth.generator import synthesise
+from evalkit.synth.generator import add_arguments, main, synthesise
 
 SEED, SCALE = 3, 0.2
 SNAPSHOT, SUBMITTED_BY = dt.date(2026, 3, 31), dt.date(2026, 4, 30)
@@ -213,7 +216,11 @@ def test_council_layout_and_parquet_give_the_same_ascof(folders: tuple[Path, Pat
     pd.testing.assert_frame_equal(_sorted(done.ascof), expected, check_dtype=False)
 
 
-def test_england_is_written_in_chunks_of_councils_and_each_council_agrees(tmp_path: Path) -> None:
+def test_england_is_written_in_chunks_of_councils_and_each_council_agrees(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cld, "CHUNK_PEOPLE", 500)  # several chunks at a small scale
+    people = np.repeat(np.arange(4), [300, 300, 100, 700])
+    assert cld.chunks(people, 4) == [(0, 600), (600, 1400)]
     folder = synthesise(tmp_path, profile="england", scale=0.004, seed=2, fmt="cld")
     truth = _truth(folder)
     raw = pd.read_parquet(folder / "cld.parquet", columns=[L.LA_CODE, L.RECORD_ID])
@@ -225,6 +232,14 @@ def test_england_is_written_in_chunks_of_councils_and_each_council_agrees(tmp_pa
         _expected_reasons(truth)
 
 
-def test_dirty_is_for_the_contract_format_only(tmp_path: Path) -> None:
+def test_command_line_writes_cld_and_dirty_is_for_the_contract_format_only(
+        tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path / "a"), "--scale", "0.05", "--format", "cld",
+                              "--file-format", "parquet", "--cld-layout", "council"])
+    assert main(args) == 0
+    assert list((tmp_path / "a" / "cld").glob("*.parquet"))
+    assert (tmp_path / "a" / "cld_supplementary.parquet").exists()
     with pytest.raises(ValueError, match="contract format only"):
-        synthesise(tmp_path, scale=SCALE, fmt="cld", dirty=True)
+        synthesise(tmp_path / "b", scale=SCALE, fmt="cld", dirty=True)

@@ -36,7 +36,7 @@ FIRST_YEAR = 2023
 #: Councils (by position) with a resubmission inside the window, and with one after it.
 RESUBMIT_EVERY, LATE_EVERY = 2, 3
 #: People per chunk of councils generated and written together (bounds the memory used).
-CHUNK_PEOPLE = 200_000
+CHUNK_PEOPLE = 50_000
 ROLES = ("earlier", "superseded", "used", "late")
 EARLIER, SUPERSEDED, USED, LATE = range(4)
 
