@@ -20,6 +20,7 @@ from evalkit.data.cld.layout import CLD_NAME, SUPPLEMENTARY_NAME
 from evalkit.data.councils import councils as _all_councils
 from evalkit.synth import facts as F
 from evalkit.synth.changes import CHANGES
+from evalkit.synth.cld import LAYOUTS, write_cld
 from evalkit.synth.pa import pa_register, pa_requests
 from evalkit.synth.people import (
     age_ethnic,
@@ -31,9 +32,10 @@ from evalkit.synth.people import (
     ethnic_shares,
     population_table,
 )
+from evalkit.synth.supplementary import supplementary_table
 from evalkit.synth.survey import survey_table
 from evalkit.synth.tables import engagement_table, episodes_table, practice_changes_table
-from evalkit.synth.truth import planted_effects
+from evalkit.synth.truth import ascof_3d, planted_effects
 
 PROFILES = ("leicester", "england")
 FORMATS = ("contract", "cld")
@@ -126,13 +128,10 @@ def _write_cld(out: Path, tables: dict[str, pd.DataFrame], people: pd.DataFrame,
                ) -> tuple[dict, list[dict]]:
     """Write raw CLD and swap support_episodes for the supplementary table in `tables`;
     returns truth.json's "cld" and "ascof_3d"."""
-    from evalkit.synth.cld import write_cld
-    from evalkit.synth.supplementary import supplementary_table
-    from evalkit.synth.truth import ascof_3d
-
     episodes = tables.pop("support_episodes")
     tables[SUPPLEMENTARY_NAME] = supplementary_table(episodes)
-    names = dict(zip(_all_councils()["la_code"], _all_councils()["name"], strict=True))
+    known = _all_councils()
+    names = dict(zip(known["la_code"], known["name"], strict=True))
     rng = np.random.default_rng([seed, CLD_STREAM])  # its own stream: other tables unchanged
     cld = write_cld(out, people, episodes, table, names, rng, layout=layout, parquet=parquet)
     return cld, ascof_3d(people, episodes, table)
@@ -217,7 +216,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file-format", choices=FILE_FORMATS, default=None,
                         help="write every table as CSV or Parquet (default: CSV, Parquet for "
                              "england or large tables)")
-    parser.add_argument("--cld-layout", choices=("extract", "council"), default="extract",
+    parser.add_argument("--cld-layout", choices=LAYOUTS, default="extract",
                         help="with --format cld: NHS England's pseudonymised extract (one file, "
                              "default) or a council's own quarterly submission files")
 
