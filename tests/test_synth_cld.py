@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from helpers.cld_reference import reference
 
+import evalkit
 from evalkit.data import codes
 from evalkit.data.cld import layout as L
 from evalkit.data.cld.transform import transform
@@ -196,6 +197,26 @@ def test_transformation_gives_back_the_cohort_and_sets_aside_each_problem(
     assert got["service_type"].str.upper().tolist() == cohort["service_type"].str.upper().tolist()
     community = cohort["service_type"] == L.COMMUNITY
     assert got["sds"][community].tolist() == cohort["sds"][community].tolist()
+
+
+def test_loading_the_cld_folder_gives_back_the_contract_episodes_of_the_cohort(
+        folders: tuple[Path, Path]) -> None:
+    """The real path (`evalkit.load`): the cohort's episodes with the supplementary table's
+    fields are the contract format's, person by person."""
+    contract, cld = folders
+    raw = pd.read_csv(cld / "cld.csv", dtype=str)
+    la_id = raw.dropna(subset=[L.NHS_NUMBER]).drop_duplicates(L.NHS_NUMBER) \
+        .set_index(L.NHS_NUMBER)[L.LA_PERSON_ID]
+    got = evalkit.load(cld).support_episodes
+    got = got.assign(person_id=got["person_id"].map(la_id).fillna(got["person_id"]))
+    want = evalkit.load(contract).support_episodes
+    want = want[want["person_id"].isin(_cohort(contract)["la_person_id"])]
+    fields = ["person_id", "service_type", "has_dp", "preferred_language", "interpreter_required",
+              "dp_offered", "dp_first_payment_date", "team_id", "area_code", "ethnic_group",
+              "birth_year_month"]
+    pd.testing.assert_frame_equal(
+        got[fields].sort_values("person_id").reset_index(drop=True),
+        want[fields].sort_values("person_id").reset_index(drop=True), check_dtype=False)
 
 
 def test_council_layout_and_parquet_give_the_same_ascof(folders: tuple[Path, Path],
