@@ -3,7 +3,7 @@ draw an identifier as a chart label, fail with identifiers in the error or print
 other case and with separators are blocked or failed, nothing of them is published or linked, and
 no identifier reaches any file under REPORT_DIR, stdout or stderr; a clean notebook is published.
 
-One run (a subprocess, so every byte it writes to stdout and stderr is seen) of six small
+One run (a subprocess, so every byte it writes to stdout and stderr is seen) of five small
 notebooks on the small synthetic data with planted identifiers serves most tests.
 """
 
@@ -46,8 +46,6 @@ show(fig, alt="Bar chart by group")""",
                       "have no start date')",
     "05_forms": WHO + "print(slashed.lower().replace('/', ' '), f'{nhs[:3]}-{nhs[3:6]}-{nhs[6:]}',"
                       " five.lower(), f'{three[0]}-{three[1:]}'.lower())",
-    "06_table": WHO + "display(HTML(f'<table><tr><td>{slashed.lower()}</td><td>9</td></tr>"
-                      "</table>'))",
 }
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 
@@ -60,6 +58,12 @@ def plant(data: Path, planted: dict[str, str]) -> Path:
         frame["person_id"] = frame["person_id"].replace(planted)
         frame.to_csv(path, index=False)
     return data
+
+
+def ids_in(data: Path) -> frozenset[str]:
+    """Every person identifier of a data folder, as lower-case letters and digits."""
+    ids = pd.read_csv(data / "support_episodes.csv", dtype=str)["person_id"].unique()
+    return frozenset(re.sub(r"[\W_]", "", i).casefold() for i in ids)
 
 
 def pattern(identifier: str) -> str:
@@ -75,7 +79,7 @@ class Result:
     code: int
     stdout: str
     stderr: str
-    ids: re.Pattern[str] = field(repr=False)
+    ids: frozenset[str] = field(repr=False)
 
     @property
     def council(self) -> Path:
@@ -88,10 +92,20 @@ class Result:
         return {nb["notebook"]: nb for nb in self.manifest()["notebooks"]}
 
 
-def leaks(text: str, ids: re.Pattern[str]) -> list[str]:
-    """Identifiers in `text` (images aside: they are not text), as found; never printed by the
-    tests, which only count them."""
-    return ids.findall(DATA_URI.sub(" ", text).casefold())
+PLANTED_FORMS = re.compile("|".join(pattern(i) for i in PLANTED.values()))
+
+
+def leaks(text: str, ids: frozenset[str]) -> int:
+    """How many identifiers `text` holds (images aside: they are not text): every one of `ids`
+    as a whole token, and the planted ones also in any case and with any separators."""
+    text = DATA_URI.sub(" ", text).casefold()
+    return len(PLANTED_FORMS.findall(text)) + len(set(re.findall(r"[a-z0-9]+", text)) & ids)
+
+
+@pytest.fixture(scope="module")
+def planted_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small synthetic data with the PLANTED identifiers."""
+    return plant(make_data(tmp_path_factory.mktemp("planted") / "data"), PLANTED)
 
 
 @pytest.fixture(scope="module")
@@ -103,23 +117,21 @@ def short_tmp() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def attacked(tmp_path_factory: pytest.TempPathFactory, short_tmp: Path) -> Result:
+def attacked(tmp_path_factory: pytest.TempPathFactory, short_tmp: Path,
+             planted_data: Path) -> Result:
     """One `evalkit run` of a clean notebook and the attacks, on data with planted identifiers."""
     root = tmp_path_factory.mktemp("gate_run")
-    data = plant(make_data(root / "data"), PLANTED)
     notebooks = root / "nb"
     write_notebook(notebooks, "01_clean")
     for name, code in ATTACKS.items():
         write_notebook(notebooks, name, code)
     out = root / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "evalkit.cli", "run", str(data), "--out", str(out),
+        [sys.executable, "-m", "evalkit.cli", "run", str(planted_data), "--out", str(out),
          "--notebook-dir", str(notebooks), "--jobs", "2"],
         env={**os.environ, "TMPDIR": str(short_tmp)}, capture_output=True, text=True,
         timeout=600)
-    everyone = pd.read_csv(data / "support_episodes.csv", dtype=str)["person_id"].unique()
-    ids = re.compile("|".join(pattern(i) for i in sorted(everyone, key=len, reverse=True)))
-    return Result(out, proc.returncode, proc.stdout, proc.stderr, ids)
+    return Result(out, proc.returncode, proc.stdout, proc.stderr, ids_in(planted_data))
 
 
 def test_a_clean_notebook_is_published_and_linked(attacked: Result) -> None:
@@ -138,7 +150,6 @@ def test_a_clean_notebook_is_published_and_linked(attacked: Result) -> None:
     ("03_chart", "failed", set()),
     ("04_error", "failed", set()),
     ("05_forms", "blocked by privacy gate", {"identifier"}),
-    ("06_table", "blocked by privacy gate", {"identifier"}),
 ])
 def test_each_attack_is_blocked_or_failed_and_withheld(attacked: Result, name: str, status: str,
                                                        kinds: set[str]) -> None:
@@ -176,8 +187,9 @@ def test_the_run_leaves_no_hashes_or_staging_behind(attacked: Result, short_tmp:
     assert not list(short_tmp.glob("evalkit-run-*"))  # the cache with the hashed ids is gone
 
 
-def test_identifiers_the_gate_cannot_check_refuse_the_data(tmp_path: Path, capsys) -> None:
-    data = plant(make_data(tmp_path / "data"), {"P00000001": "12345"})
+def test_identifiers_the_gate_cannot_check_refuse_the_data(tmp_path: Path, planted_data: Path,
+                                                           capsys) -> None:
+    data = plant(shutil.copytree(planted_data, tmp_path / "data"), {"P00000005": "12345"})
     write_notebook(tmp_path / "nb", "01_clean")
     out = tmp_path / "out"
     assert evalkit_run(str(data), "--out", str(out), "--notebook-dir", str(tmp_path / "nb")) == 2
@@ -187,12 +199,12 @@ def test_identifiers_the_gate_cannot_check_refuse_the_data(tmp_path: Path, capsy
 
 
 def test_a_council_whose_manifest_is_not_clean_is_not_published(
-        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = plant(make_data(tmp_path / "data"), PLANTED)
+        tmp_path: Path, planted_data: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     write_notebook(tmp_path / "nb", "01_error", WHO + "raise KeyError(slashed)")
     monkeypatch.setattr(record.privacy, "redact_object", lambda obj, ids: obj)  # a gap in it
     out = tmp_path / "out"
-    assert evalkit_run(str(data), "--out", str(out), "--notebook-dir", str(tmp_path / "nb")) == 1
+    assert evalkit_run(str(planted_data), "--out", str(out),
+                       "--notebook-dir", str(tmp_path / "nb")) == 1
     captured = capsys.readouterr()
     assert "its manifest did not pass the privacy gate" in captured.err
     assert "nothing of this council was published" in captured.err
