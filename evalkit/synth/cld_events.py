@@ -190,9 +190,10 @@ def _service_rows(people: pd.DataFrame, mech_text: np.ndarray, rng: np.random.Ge
 
 def _second_rows(people: pd.DataFrame, main: pd.DataFrame, mech_text: np.ndarray,
                  persons: pd.DataFrame, rng: np.random.Generator) -> list[pd.DataFrame]:
-    """Part-DP commissioned rows, and for current people: rows without an id, ST-Max at the
-    snapshot, a lower setting of people in care, and a review; each current person gets at
-    most one of the first three."""
+    """Part-DP commissioned rows; for current people a row without an id, ST-Max at the
+    snapshot, a lower setting (people in care) or an event closed only in the late
+    resubmission (at most one of these four each; the last is set in `main`'s late_end);
+    reviews in the last year; assessments before support that began in the series."""
     n = len(people)
     cur = current(people)
     service = people["service"].to_numpy()
