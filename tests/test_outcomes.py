@@ -14,6 +14,7 @@ from scipy import stats as st
 
 import evalkit
 from evalkit.analyses import outcomes as o
+from evalkit.analyses.outcomes.findings import quote
 from evalkit.report import style
 from evalkit.stats import its as itsm
 from evalkit.stats import power
@@ -121,7 +122,7 @@ def test_planned_and_short_changes_give_statements(data):
     assert few.result is None and "at least 10" in few.shortfall
 
 
-@pytest.mark.parametrize("outcome", ["dp_share", "dp_offer_rate", "setup_days"])
+@pytest.mark.parametrize("outcome", ["dp_offer_rate", "setup_days"])
 def test_other_outcomes_fit(data, outcome):
     ep = data.support_episodes
     log = o.change_log(data.practice_changes)
@@ -134,6 +135,48 @@ def test_other_outcomes_fit(data, outcome):
     if outcome != "setup_days":
         assert (fit.series["y"] <= fit.series["n"]).all()
     assert o.spc_points(fit) is not None
+
+
+def _fit(data, change_id: str, outcome: str = "new_dp_starts") -> o.ChangeFit:
+    ep, log = data.support_episodes, o.change_log(data.practice_changes)
+    start, end = o.series_bounds(ep)
+    return o.fit_change(ep, log, log[log["change_id"] == change_id].iloc[0], outcome=outcome,
+                        start=start, end=end)
+
+
+def test_dp_share_is_not_fitted_and_says_why(data):
+    # a stock: residual lag-1 autocorrelation 0.72 made the ITS flag a placebo in 92% of seeds
+    fit = _fit(data, "C4", "dp_share")
+    assert fit.result is None and "stock" in fit.shortfall and "new_dp_starts" in fit.shortfall
+    assert len(fit.series) and fit.series["y"].le(fit.series["n"]).all()
+
+
+def test_spc_limits_are_not_recalculated_by_default_nor_from_few_points(data):
+    fit = _fit(data, "C4")
+    assert o.spc_points(fit)["rebase_group"].nunique() == 1
+    post = int(fit.series["post"].sum())
+    again = o.spc_points(fit, recalculate=True)["rebase_group"].nunique()
+    assert again == (2 if post >= 12 else 1)
+    few = dataclasses.replace(fit, series=fit.series[fit.series["month"]
+                                                     < fit.change["date"] + pd.DateOffset(
+                                                         months=6)])
+    assert o.spc_points(few, recalculate=True)["rebase_group"].nunique() == 1
+
+
+def test_spc_of_rare_events_is_not_drawn(data):
+    fit = _fit(data, "C4")
+    rare = dataclasses.replace(fit, series=fit.series.assign(y=(fit.series["y"] > 0).astype(int)
+                                                              * (fit.series.index % 2)))
+    assert rare.series["y"].sum() >= 10 and o.spc_points(rare) is None
+
+
+def test_controlled_comparison_has_no_plain_did(data):
+    # the before/after DiD of the monthly index ignored differing trends: placebo flagged in 40%
+    res = o.analyse(data, change_id="C5")
+    pub = o.publish(res)
+    assert not [name for name in pub.describe()["frame"] if name.startswith("did/")]
+    assert not hasattr(res.controls[0], "did")
+    assert "trends were parallel" not in quote(pub, "C5")[1]
 
 
 def test_survey_scores():

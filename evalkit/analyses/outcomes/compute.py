@@ -125,7 +125,7 @@ def _survey_by(survey: pd.DataFrame | None, chosen: pd.DataFrame,
 def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | None = None,
             outcome: str = "new_dp_starts", comparison: str | None = None,
             pre_months: int | None = None, post_months: int | None = None, alpha: float = 0.05,
-            min_cell: int = 5, recalculate_limits: bool = True, trend_length: int = 7,
+            min_cell: int = 5, recalculate_limits: bool = False, trend_length: int = 7,
             shift_length: int = 7, detect_ratio: float = 1.2) -> Outcomes:
     """Run every outcome analysis on a loaded Dataset (see the module docstring).
 

@@ -24,12 +24,16 @@ from evalkit.analyses.outcomes.compute_series import (
     monthly_series,
     target_mask,
 )
-from evalkit.cohorts import snapshot
 from evalkit.stats import its as itsm
 from evalkit.stats import spc
 
-
 # ---------------------------------------------------------------- ITS per change
+#: Why dp_share gets no ITS: a stock series' months are not independent (issue 17).
+STOCK = ("the share of people with a Direct Payment is a stock: each month counts mostly the same "
+         "people, so neighbouring months move together (residual autocorrelation about 0.7 in "
+         "testing) and a segmented regression's intervals would be far too narrow (a change with "
+         "no effect was flagged in 92% of synthetic tests); evaluate it with new_dp_starts, the "
+         "flow into Direct Payments")
 @dataclass
 class ChangeFit:
     """One implemented change: its series, the fit (None with the reason in `shortfall`)."""
@@ -96,17 +100,9 @@ def _inside(cells: pd.Series, change_id: str) -> pd.Series:
 def _stack(episodes: pd.DataFrame, cells: pd.Series, outcome: str, lo: pd.Timestamp,
            hi: pd.Timestamp, change: pd.Series) -> pd.DataFrame:
     """Monthly series per cell, stacked (column `cell`); cell-months without a denominator and
-    cells without events are left out (they carry no information). dp_share takes one snapshot
-    a month and counts each person once, in the cell of their latest episode."""
-    if outcome == "dp_share":
-        ep = episodes[cells.notna()].assign(cell=cells)
-        parts = [snapshot(ep, m + pd.offsets.MonthEnd(0)).groupby("cell")["has_dp"]
-                 .agg(["sum", "size"]).assign(month=m).reset_index()
-                 for m in pd.date_range(lo, hi, freq="MS")]
-        out = pd.concat(parts, ignore_index=True).rename(columns={"sum": "y", "size": "n"})
-    else:
-        out = pd.concat([monthly_series(episodes, cells.eq(c), outcome, lo, hi).assign(cell=c)
-                         for c in sorted(cells.dropna().unique())], ignore_index=True)
+    cells without events are left out (they carry no information)."""
+    out = pd.concat([monthly_series(episodes, cells.eq(c), outcome, lo, hi).assign(cell=c)
+                     for c in sorted(cells.dropna().unique())], ignore_index=True)
     out = out.sort_values(["cell", "month"], kind="stable")
     if "n" in out:
         out = out[out["n"] > 0]
@@ -193,7 +189,9 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
         return ChangeFit(change, outcome, series, None,
                          f"there are no months of {words} data around "
                          f"{pd.Timestamp(change['date']):%B %Y}")
-    shortfall = itsm.months_shortfall(series, "time", "post", min_pre=min_pre, min_post=min_post)
+    shortfall = (STOCK if outcome == "dp_share" else
+                 itsm.months_shortfall(series, "time", "post", min_pre=min_pre,
+                                       min_post=min_post))
     before = float(series.loc[series["post"] == 0, "y"].sum())
     after = float(series.loc[series["post"] == 1, "y"].sum())
     if outcome == "setup_days":
@@ -225,21 +223,30 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
 
 
 # ---------------------------------------------------------------- SPC
-def spc_points(fit: ChangeFit, *, recalculate: bool = True, trend_length: int = 7,
+SPC_BASELINE = 12  # points either side before limits may be recalculated (Making Data Count)
+RARE_EVENTS = 3.0  # mean events a month below which an XmR or p' chart flags chance variation
+
+
+def spc_points(fit: ChangeFit, *, recalculate: bool = False, trend_length: int = 7,
                shift_length: int = 7) -> pd.DataFrame | None:
     """XmR (counts, days) or Laney p' (shares) points of the change's series with Making Data
-    Count rules; limits recalculated from the change's first whole month when `recalculate`
-    and at least 2 points lie either side. None with fewer than 4 months or MIN_EVENTS events."""
+    Count rules, one set of limits over the whole series by default.
+
+    `recalculate` starts new limits at the change's first whole month, only with SPC_BASELINE
+    points either side: Making Data Count recalculates limits only after a sustained, explained
+    shift, and limits from a few points flag chance. None with fewer than 4 months, or, for a
+    count or share, fewer than MIN_EVENTS events or a mean under RARE_EVENTS a month (rare events
+    put most points at 0 or 1, where the rules flag chance)."""
     s = fit.series
-    if len(s) < 4 or s["y"].sum() < MIN_EVENTS:
+    _, family, chart, direction = OUTCOMES[fit.outcome]
+    counted = family != "ols"
+    if len(s) < 4 or (counted and (s["y"].sum() < MIN_EVENTS or s["y"].mean() < RARE_EVENTS)):
         return None
-    _, _, chart, direction = OUTCOMES[fit.outcome]
     first = s.loc[s["post"] == 1, "month"]
-    rebase = ([first.iloc[0]] if recalculate and len(first) >= 2 and (s["post"] == 0).sum() >= 2
-              else None)
-    opts = {"x": "month", "rebase": rebase, "improvement_direction": direction,
-            "trend_length": trend_length, "shift_length": shift_length}
+    enough = min(len(first), int((s["post"] == 0).sum())) >= SPC_BASELINE
+    opts = {"x": "month", "rebase": [first.iloc[0]] if recalculate and enough else None,
+            "improvement_direction": direction, "trend_length": trend_length,
+            "shift_length": shift_length}
     if chart == "p_prime":
         return spc.p_prime(s, "y", "n", **opts)
     return spc.xmr(s, "y", **opts)
-

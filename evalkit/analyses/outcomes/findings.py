@@ -116,9 +116,10 @@ def quote(pub: Publication, change_id: str) -> tuple[str, str]:
         return "its", ("the single-group interrupted time series: the comparison group's trend "
                        "before the change was not parallel, so the controlled estimate could "
                        "mislead")
-    return "controlled", ("the controlled interrupted time series: the trends were parallel "
-                          "before the change, and the comparison removes changes that affected "
-                          "both groups alike")
+    return "controlled", ("the controlled interrupted time series: it removes changes that "
+                          "affected both groups alike and gives each group its own trend; no "
+                          "difference in the groups' trends before the change was detected, "
+                          "which does not prove they were parallel")
 
 
 def key_findings(pub: Publication) -> list[str]:
