@@ -108,14 +108,19 @@ def png(fig: Figure) -> bytes:
 
 
 def refuse_identifier_labels(fig: Figure) -> None:
-    """Raise ValueError when a drawn chart's tick label, series label or annotation is an
-    identifier of the input (`gate.refuse_identifier_labels`; a PNG cannot be scanned later)."""
+    """Raise ValueError when a drawn chart's tick label, series label, annotation, title or axis
+    label is an identifier of the input (`gate.refuse_identifier_labels`; a PNG cannot be
+    scanned later)."""
+    gate.refuse_identifier_labels({"figure texts": [t.get_text() for t in fig.texts]},
+                                  "chart")  # suptitle and fig.text
     for i, ax in enumerate(fig.axes, start=1):
         gate.refuse_identifier_labels({
             "x tick labels": [t.get_text() for t in ax.get_xticklabels()],
             "y tick labels": [t.get_text() for t in ax.get_yticklabels()],
             "series labels": ax.get_legend_handles_labels()[1],
-            "annotations": [t.get_text() for t in ax.texts]}, f"chart axes {i}")
+            "annotations": [t.get_text() for t in ax.texts],
+            "titles": [ax.get_title(loc) for loc in ("left", "center", "right")],
+            "axis labels": [ax.get_xlabel(), ax.get_ylabel()]}, f"chart axes {i}")
 
 
 def show(fig: Figure, alt: str) -> None:
