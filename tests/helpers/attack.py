@@ -15,12 +15,15 @@ The system never reads the truth: the truth is passed only to choose the targets
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_array
 
@@ -173,39 +176,52 @@ def _matrix(relations: list[Relation]) -> tuple[list[str], csr_array, np.ndarray
             np.array([r.upper for r in relations]))
 
 
-def _bounds_lp(names: list[str], a: csr_array, lo: np.ndarray, hi: np.ndarray,
-               target: int) -> tuple[float, float]:
-    """Continuous bounds of variable `target` (linprog, HiGHS)."""
-    ub_rows = np.isfinite(hi)
-    lb_rows = np.isfinite(lo)
-    a_ub = csr_array(np.vstack([a[ub_rows].toarray(), -a[lb_rows].toarray()])) \
-        if (ub_rows.any() or lb_rows.any()) else None
-    b_ub = np.concatenate([hi[ub_rows], -lo[lb_rows]])
-    out = []
-    for sign in (1, -1):
-        c = np.zeros(len(names))
-        c[target] = sign
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-        if res.status == 2:
-            raise InfeasibleError(names)
-        out.append(sign * res.fun if res.status == 0 else (math.inf if sign < 0 else 0.0))
-    return out[0], out[1]
+@dataclass(frozen=True)
+class Program:
+    """One component's relations as matrices: lo <= a @ x <= hi, x >= 0."""
 
+    names: list[str]
+    a: csr_array
+    lo: np.ndarray
+    hi: np.ndarray
 
-def _bounds_milp(names: list[str], a: csr_array, lo: np.ndarray, hi: np.ndarray,
-                 target: int) -> tuple[float, float]:
-    """Whole-number bounds of variable `target` (milp, HiGHS)."""
-    constraint = LinearConstraint(a, lo - TOL, hi + TOL)
-    out = []
-    for sign in (1, -1):
-        c = np.zeros(len(names))
-        c[target] = sign
-        res = milp(c, constraints=constraint, integrality=np.ones(len(names)),
-                   bounds=Bounds(0, np.inf))
-        if res.status == 2:
-            raise InfeasibleError(names)
-        out.append(sign * res.fun if res.status == 0 else (math.inf if sign < 0 else 0.0))
-    return out[0], out[1]
+    @classmethod
+    def of(cls, relations: list[Relation]) -> Program:
+        return cls(*_matrix(relations))
+
+    def lp_bounds(self, target: int) -> tuple[float, float]:
+        """Continuous bounds of variable `target` (linprog, HiGHS)."""
+        return self._solve(target, self._lp)
+
+    def milp_bounds(self, target: int) -> tuple[float, float]:
+        """Whole-number bounds of variable `target` (milp, HiGHS)."""
+        return self._solve(target, self._milp)
+
+    @functools.cached_property
+    def _ub(self) -> tuple[csr_array, np.ndarray]:
+        """The relations as a_ub @ x <= b_ub (the form linprog takes)."""
+        up, down = np.isfinite(self.hi), np.isfinite(self.lo)
+        return (sparse.vstack([self.a[up], -self.a[down]], format="csr"),
+                np.concatenate([self.hi[up], -self.lo[down]]))
+
+    def _lp(self, c: np.ndarray) -> Any:
+        a_ub, b_ub = self._ub
+        return linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+
+    def _milp(self, c: np.ndarray) -> Any:
+        return milp(c, constraints=LinearConstraint(self.a, self.lo - TOL, self.hi + TOL),
+                    integrality=np.ones(len(self.names)), bounds=Bounds(0, np.inf))
+
+    def _solve(self, target: int, solver: Callable[[np.ndarray], Any]) -> tuple[float, float]:
+        out = []
+        for sign in (1, -1):
+            c = np.zeros(len(self.names))
+            c[target] = sign
+            res = solver(c)
+            if res.status == 2:
+                raise InfeasibleError(self.names)
+            out.append(sign * res.fun if res.status == 0 else (math.inf if sign < 0 else 0.0))
+        return out[0], out[1]
 
 
 def _direct(group: list[Relation]) -> dict[str, tuple[int, int]]:
@@ -248,9 +264,10 @@ def _attack_group(group: list[Relation], wanted: set[str], truth: Mapping[str, f
     found = {n: leak(n, *direct[n]) for n in wanted & direct.keys()}
     rest = sorted(n for n in wanted & {k for r in group for k in r.coefs} if not found.get(n))
     if rest:
-        names, a, lo, hi = _matrix(group)
-        solve = _bounds_milp if exact and len(names) <= MILP_LIMIT else _bounds_lp
-        found |= {n: leak(n, *solve(names, a, lo, hi, names.index(n))) for n in rest}
+        program = Program.of(group)
+        solve = (program.milp_bounds if exact and len(program.names) <= MILP_LIMIT
+                 else program.lp_bounds)
+        found |= {n: leak(n, *solve(program.names.index(n))) for n in rest}
     return [x for x in found.values() if x is not None]
 
 

@@ -178,16 +178,13 @@ def _bounds(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 
 def _odds(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    """odds/*: people and DP recipients of each level of each factor."""
-    kinds = {"group": "", "language": "_lang", "interpreter": "_int"}
-
-    def var(kind: str) -> Callable[[Row], str]:
-        def f(r: Row) -> str:
-            f_ = str(r["factor"])
-            return (f"01:{kind}{kinds[f_]}[{r['group']}]" if f_ in kinds
-                    else f"01:{f_}:{kind}[{r['group']}]")
-        return f
-    _cells(sink, df, label, {"people": var("people"), "dp": var("dp")})
+    """odds/*: people with and without a DP at each level of each factor, among the people the
+    model could use (complete covariates: not the same counts as the uptake tables')."""
+    v = {c: name(f"01:odds_{c}[{{factor}}|{{group}}]") for c in ("people", "dp", "no_dp")}
+    _cells(sink, df, label, v)
+    if "no_dp" in df.columns:
+        for r in df.to_dict("records"):
+            sink.margin(v["people"](r), [v["dp"](r), v["no_dp"](r)], f"{label} {r['group']}")
 
 
 def _intersection(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -259,7 +256,9 @@ def _carer(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 
 def _areas(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    if suffix != "units":
+    """areas/units and areas/funnel (the funnel plot's points): each area's people with and
+    without a DP."""
+    if suffix not in ("units", "funnel"):
         return
     v = {c: name(f"01:area_{c}[{{area}}]") for c in ("dp", "no_dp", "people")}
     _cells(sink, df, label, v, [("value", ["dp"], ["people"], 1.0)])
@@ -420,7 +419,34 @@ def _series(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 
 def _spc(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """spc/<id>: the run chart's points; each stretch between rebasings sums to its events."""
     _series(sink, df, suffix, label)
+    _sum_rows(sink, df, label, name(f"03:y[{suffix}|{{month}}]"),
+              name(f"03:spc_events[{suffix}|{{rebase_group}}]"))
+
+
+def _rate(sink: Sink, df: pd.DataFrame, label: str, rate: str, months: str,
+          events: Callable[[Row], str]) -> None:
+    """A rate per month with its months (known exactly): rate x months = the events."""
+    period = name(f"03:months[{label}|{{{months}}}|{{rowid}}]")
+    for i, r in enumerate(df.to_dict("records")):
+        r = {**r, "rowid": i}
+        sink.count(period(r), r[months], f"{label} months")
+        sink.ratio([events(r)], [period(r)], float(r[rate]), f"{label} {rate} x {months}")
+
+
+def _spc_limits(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    _rate(sink, df, label, "mean", "n", name(f"03:spc_events[{suffix}|{{rebase_group}}]"))
+
+
+def _power(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """power: the baseline rate per month before a change over its months before."""
+    _rate(sink, df, label, "baseline", "n_pre",
+          lambda r: f"03:events[{str(r['group']).split(':')[0]}|0]")
+
+
+def _planning(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    _rate(sink, df, label, "baseline", "months_before", name("03:plan_events[{group}]"))
 
 
 def _offers03(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -448,7 +474,8 @@ def _engagement(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 OUTCOMES: dict[str, Handler] = {
     "quality": _quality, "changes": _changes, "series": _series, "its_lines": _series,
-    "spc": _spc, "controlled": _controlled, "offers": _offers03, "survey": _survey,
+    "spc": _spc, "spc_limits": _spc_limits, "power": _power, "planning": _planning,
+    "controlled": _controlled, "offers": _offers03, "survey": _survey,
     "survey_by": _survey, "engagement": _engagement,
 }
 

@@ -191,9 +191,11 @@ def marked(raw: Mapping[str, pd.DataFrame | None], shown: Mapping[str, pd.DataFr
             continue
         common = [c for c in df.columns if c in before.columns]
         withheld = df[common].isna() & before[common].notna()
-        if withheld.to_numpy().any():
-            df = df.astype({c: object for c in common})
-            df[common] = df[common].mask(withheld, SUPPRESSED)
+        cols = [c for c in common if withheld[c].any()]
+        if cols:
+            df = df.astype({c: object for c in cols})
+            for c in cols:
+                df.loc[withheld[c], c] = SUPPRESSED
             out[name] = df
     return out
 
