@@ -59,7 +59,7 @@ def bench(rows: int, work: Path, threads: int) -> dict[str, float]:
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
-    (n,) = con.execute(query).fetchone()
+    (n,) = con.execute(query).fetchall()[0]
     return int(n)
 
 
@@ -71,27 +71,26 @@ def disagreements(work: Path) -> dict[str, int]:
     con = duckdb.connect()
     base = transform([folder / "cld.csv"], SNAP, BY, con=con)
     fy = "DATE '2025-04-01'"
-    community = "person_key IS NOT NULL AND is_community"
+    who = "COALESCE(nhs_key, la_id_key)"
+    new = (f"SELECT COUNT(DISTINCT {who}) FROM cld_reasons WHERE is_community AND {who} NOT IN "
+           "(SELECT person_key FROM cld_band_kept WHERE age_band = '18+') AND ")
+    kept = "SELECT COUNT(DISTINCT person_key) FROM cld_reasons WHERE reason = 'kept' AND "
     out = {
         "18+ holds under-18s (Total has no age filter)": _count(
             con, "SELECT COUNT(DISTINCT k.person_key) FROM cld_band_kept k JOIN cld_ids i "
                  "ON k.row_id = i.row_id WHERE k.age_band = '18+' AND k.is_community "
                  "AND i.age < 18"),
         "no birth month: out of the total too (notes: only the age bands)": _count(
-            con, "SELECT COUNT(*) FROM cld_reasons WHERE reason = 'no_birth_month' "
-                 "AND is_community"),
+            con, new + "reason = 'no_birth_month'"),
         "in-year period (PDF) instead of the snapshot: ended in the year": _count(
-            con, "SELECT COUNT(*) FROM cld_reasons WHERE reason = 'not_open_at_snapshot' "
-                 f"AND is_community AND Event_End_Date >= {fy}"),
+            con, new + f"reason = 'not_open_at_snapshot' AND Event_End_Date >= {fy}"),
         "in-year period (PDF) instead of the snapshot: died in the year": _count(
-            con, "SELECT COUNT(*) FROM cld_reasons WHERE reason = 'died_before_snapshot' "
-                 f"AND is_community AND Date_of_Death >= {fy}"),
+            con, new + f"reason = 'died_before_snapshot' AND Date_of_Death >= {fy}"),
         "invalid mechanism kept (blanked), notes: invalid fields removed": _count(
-            con, f"SELECT COUNT(*) FROM cld_reasons WHERE reason = 'kept' AND {community} "
-                 "AND NOT dm_valid AND dm_key IS NOT NULL"),
+            con, kept + "is_community AND NOT dm_valid AND dm_key IS NOT NULL"),
         "leading space in Delivery_Mechanism: ranked DP, not counted DP": _count(
-            con, f"SELECT COUNT(*) FROM cld_reasons WHERE reason = 'kept' AND {community} "
-                 "AND dm_valid AND dm_trim_key = 'DIRECT PAYMENT' AND NOT is_dp"),
+            con, kept + "is_community AND dm_valid AND dm_trim_key = 'DIRECT PAYMENT' "
+                        "AND NOT is_dp"),
         "lowest rank joined across councils": _count(
             con, "SELECT COUNT(*) FROM (SELECT la_code_key, person_key FROM cld_band_kept "
                  "WHERE age_band = '18+' GROUP BY la_code_key, person_key "

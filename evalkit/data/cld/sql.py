@@ -42,7 +42,9 @@ REASONS: dict[str, str] = {
 }
 
 #: Steps worth keeping as tables (each is read by several later steps); the others are views.
-MATERIALISED = frozenset({"cld_latest", "cld_ids", "cld_band_kept", "cld_reasons"})
+#: `cld_ids` keeps only what later steps need (the cohort's other columns are joined back from
+#: `cld_raw` by row_id), so no wide copy of the raw rows is made after staging.
+MATERIALISED = frozenset({"cld_latest", "cld_nhs_la_ids", "cld_ids", "cld_band_kept"})
 
 
 def ci(expr: str) -> str:
@@ -158,8 +160,8 @@ LEFT JOIN cld_in_window w ON k.la_name_key = w.la_name_key
 SELECT DISTINCT la_id_key FROM cld_flags
 WHERE reason_pre IS NULL AND nhs_key IS NOT NULL AND la_id_key IS NOT NULL"""
     ids = f"""
-SELECT v.*,
-  CASE WHEN dm_valid THEN dm_key ELSE '' END AS dm_kept,
+SELECT row_id, la_code_key, nhs_key, la_id_key, st_key, dm_key, dm_trim_key, reason_pre, age,
+  Event_Start_Date, Event_End_Date, Date_of_Death, person_key, dm_valid,
   {_rank()} AS rank,
   COALESCE(st_key = {lit(L.COMMUNITY)}, FALSE) AS is_community,
   COALESCE((dm_valid AND dm_key = {lit(L.DIRECT_PAYMENT)})

@@ -11,6 +11,7 @@ YYYY-MM-DD (with or without a time) or DD/MM/YYYY; a value that cannot be read m
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -100,20 +101,37 @@ def _text(heading: str | None) -> str:
     return f"CASE WHEN TRIM(CAST({col} AS VARCHAR)) = '' THEN NULL ELSE CAST({col} AS VARCHAR) END"
 
 
-def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
-    """One file as the layout's text columns plus its name and row numbers."""
+def _default_import(con: duckdb.DuckDBPyConnection, relation: str, heading: str) -> str:
+    """A file without ImportDate is one submission imported the day after its latest
+    reporting-period end: that date as a text literal (NULL when the file gives none)."""
+    (end,) = con.execute(f"SELECT CAST(MAX({_timestamp(_text(heading))}) AS DATE) "
+                         f"FROM {relation}").fetchall()[0]
+    return "CAST(NULL AS VARCHAR)" if end is None else f"'{end + dt.timedelta(days=1)}'"
+
+
+def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int, offset: int
+            ) -> tuple[str, int]:
+    """One file as the layout's text columns (defaults for LA_Name, ImportDate and the record
+    id when the file lacks them), its name, row numbers and row ids from `offset`; and its
+    number of rows."""
     relation = _relation(con, path, index)
     headings = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     found = match_headings(headings, path.name)
-    cols = [f"{_text(found.get(c))} AS {c}" for c in L.COLUMNS]
-    cols.append(f"{_text(found.get('date_of_birth'))} AS date_of_birth")
+    (rows,) = con.execute(f"SELECT COUNT(*) FROM {relation}").fetchall()[0]
     first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
     name = path.name.replace("'", "''")
-    given = ", ".join(f"{'TRUE' if c in found else 'FALSE'} AS given_{c}"
-                      for c in (L.IMPORT_DATE, L.RECORD_ID, L.LA_NAME))
-    return (f"SELECT {index} AS file_index, '{name}' AS source_file, {given}, "
-            f"ROW_NUMBER() OVER () + {first - 1} AS source_row, {', '.join(cols)} "
-            f"FROM {relation}")
+    cols = {c: _text(found.get(c)) for c in L.COLUMNS}
+    cols["date_of_birth"] = _text(found.get("date_of_birth"))
+    if L.LA_NAME not in found:
+        cols[L.LA_NAME] = cols[L.LA_CODE]
+    if L.RECORD_ID not in found:
+        cols[L.RECORD_ID] = f"'{name}:' || CAST(n + {first - 1} AS VARCHAR)"
+    if L.IMPORT_DATE not in found:
+        cols[L.IMPORT_DATE] = _default_import(con, relation, found[L.PERIOD_END])
+    return (f"SELECT n + {offset - 1} AS row_id, '{name}' AS source_file, "
+            f"n + {first - 1} AS source_row, "
+            f"{', '.join(f'{e} AS {c}' for c, e in cols.items())} "
+            f"FROM (SELECT *, ROW_NUMBER() OVER () AS n FROM {relation}) f"), int(rows)
 
 
 def _timestamp(col: str) -> str:
@@ -124,41 +142,39 @@ def _integer(col: str) -> str:
     return f"TRY_CAST(TRY_CAST({col} AS DOUBLE) AS INTEGER)"
 
 
-def _typed() -> str:
-    """cld_text -> cld_raw: typed dates, birth year/month (or a date of birth), the proxy
-    birth date as a day number, the default import date and record id, `unreadable`."""
+def _typed(union: str) -> str:
+    """The files' text rows (`union`) -> cld_raw: typed dates, birth year/month (or a date of
+    birth), the proxy birth date as a day number, `unreadable` (the first column whose value
+    cannot be read)."""
     year = f"COALESCE({_integer(L.BIRTH_YEAR)}, YEAR({_timestamp('date_of_birth')}))"
     month = f"COALESCE({_integer(L.BIRTH_MONTH)}, MONTH({_timestamp('date_of_birth')}))"
     checks = [(c, _timestamp(c)) for c in (*DATES, L.IMPORT_DATE, "date_of_birth")]
     checks += [(c, _integer(c)) for c in (L.BIRTH_YEAR, L.BIRTH_MONTH)]
     unreadable = " ".join(f"WHEN {c} IS NOT NULL AND {typed} IS NULL THEN '{c}'"
                           for c, typed in checks)
-    text = [c for c in L.COLUMNS if c not in (*DATES, L.IMPORT_DATE, L.BIRTH_YEAR, L.BIRTH_MONTH,
-                                              L.LA_NAME, L.RECORD_ID)]
+    text = [c for c in L.COLUMNS if c not in (*DATES, L.IMPORT_DATE, L.BIRTH_YEAR,
+                                              L.BIRTH_MONTH, L.LA_NAME, L.RECORD_ID)]
     return f"""
-SELECT ROW_NUMBER() OVER (ORDER BY file_index, source_row) - 1 AS row_id,
-  source_file, source_row, {', '.join(text)},
-  CASE WHEN given_{L.LA_NAME} THEN {L.LA_NAME} ELSE {L.LA_CODE} END AS {L.LA_NAME},
-  CASE WHEN given_{L.RECORD_ID} THEN {L.RECORD_ID}
-    ELSE source_file || ':' || CAST(source_row AS VARCHAR) END AS {L.RECORD_ID},
+SELECT row_id, source_file, source_row, {', '.join(text)}, {L.LA_NAME}, {L.RECORD_ID},
   {', '.join(f'CAST({_timestamp(c)} AS DATE) AS {c}' for c in DATES)},
-  CASE WHEN given_{L.IMPORT_DATE} THEN {_timestamp(L.IMPORT_DATE)} ELSE CAST(MAX(CAST(
-    {_timestamp(L.PERIOD_END)} AS DATE)) OVER (PARTITION BY file_index) + 1 AS TIMESTAMP)
-    END AS {L.IMPORT_DATE},
+  {_timestamp(L.IMPORT_DATE)} AS {L.IMPORT_DATE},
   {year} AS {L.BIRTH_YEAR}, {month} AS {L.BIRTH_MONTH},
   CASE WHEN {month} BETWEEN 1 AND 12 AND {year} BETWEEN 1 AND 9999
     THEN DATE_DIFF('day', DATE '1970-01-01', MAKE_DATE({year}, {month}, 1)) END AS birth_days,
   CASE {unreadable} END AS unreadable
-FROM cld_text"""
+FROM ({union}) cld_text"""
 
 
 def stage(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
     """Create `cld_raw` from the files; returns the number of rows read."""
-    union = "\nUNION ALL\n".join(_select(con, p, i) for i, p in enumerate(files))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cld_text AS {union}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cld_raw AS {_typed()}")
-    con.execute("DROP TABLE cld_text")
-    (rows,) = con.execute("SELECT COUNT(*) FROM cld_raw").fetchone()
+    parts, offset = [], 0
+    for i, path in enumerate(files):
+        select, rows = _select(con, path, i, offset)
+        parts.append(select)
+        offset += rows
+    union = "\nUNION ALL\n".join(parts)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cld_raw AS {_typed(union)}")
+    (rows,) = con.execute("SELECT COUNT(*) FROM cld_raw").fetchall()[0]
     if rows == 0:
         raise ContractError(f"{', '.join(p.name for p in files)}: no rows under the header; "
                             "expected raw CLD rows")

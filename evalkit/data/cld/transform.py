@@ -20,15 +20,17 @@ from evalkit.data.cld import sql
 from evalkit.data.cld.stage import stage
 
 ASCOF_COLUMNS = ["la_code", "age_band", "measure", "numerator", "denominator", "percent"]
-#: Cohort columns brought back from DuckDB (`cld_reasons` rows with reason "kept").
+#: Cohort columns brought back from DuckDB: `cld_reasons` (r) rows with reason "kept", joined
+#: with their raw row (w).
 COHORT_COLUMNS = (
-    "row_id", "source_file", "source_row", "person_key AS person_id", "la_code_key AS la_code",
-    "la_id_key AS la_person_id", f"{L.BIRTH_YEAR} AS birth_year",
-    f"{L.BIRTH_MONTH} AS birth_month", f"{L.GENDER} AS gender", f"{L.ETHNICITY} AS ethnicity",
-    f"{L.PRIMARY_SUPPORT_REASON} AS primary_support_reason",
-    f"{L.SERVICE_TYPE} AS service_type", "is_dp", "is_sds", "dm_valid", "dm_trim_key",
-    f"{L.EVENT_START} AS start_date", f"{L.EVENT_END} AS end_date",
-    f"{L.HAS_UNPAID_CARER} AS has_unpaid_carer", f"{L.LSOA} AS area_code",
+    "r.row_id", "w.source_file", "w.source_row", "r.person_key AS person_id",
+    "r.la_code_key AS la_code", "r.la_id_key AS la_person_id",
+    f"w.{L.BIRTH_YEAR} AS birth_year", f"w.{L.BIRTH_MONTH} AS birth_month",
+    f"w.{L.GENDER} AS gender", f"w.{L.ETHNICITY} AS ethnicity",
+    f"w.{L.PRIMARY_SUPPORT_REASON} AS primary_support_reason",
+    f"w.{L.SERVICE_TYPE} AS service_type", "r.is_dp", "r.is_sds",
+    f"w.{L.EVENT_START} AS start_date", f"w.{L.EVENT_END} AS end_date",
+    f"w.{L.HAS_UNPAID_CARER} AS has_unpaid_carer", f"w.{L.LSOA} AS area_code",
 )
 
 
@@ -83,7 +85,7 @@ def run_steps(con: duckdb.DuckDBPyConnection, period_end: dt.date,
 
 def default_period_end(con: duckdb.DuckDBPyConnection) -> dt.date:
     """The latest reporting-period end in the staged files (the latest quarter submitted)."""
-    (end,) = con.execute(f"SELECT MAX({L.PERIOD_END}) FROM cld_raw").fetchone()
+    (end,) = con.execute(f"SELECT MAX({L.PERIOD_END}) FROM cld_raw").fetchall()[0]
     if end is None:
         raise ValueError("the CLD files give no Reporting_Period_End_Date; give the snapshot "
                          "date (--period-end)")
@@ -106,7 +108,7 @@ def transform(files: list[Path], period_end: dt.date | None = None,
     order = {r: i for i, r in enumerate(sql.REASONS)}
     reasons = (reasons.assign(_k=reasons["reason"].map(order)).sort_values("_k")
                .drop(columns="_k").reset_index(drop=True).astype({"rows": "int64"}))
-    cohort = con.sql(f"SELECT {', '.join(COHORT_COLUMNS)} FROM cld_reasons "
-                     "WHERE reason = 'kept' ORDER BY row_id").df()
+    cohort = con.sql(f"SELECT {', '.join(COHORT_COLUMNS)} FROM cld_reasons r JOIN cld_raw w "
+                     "ON r.row_id = w.row_id WHERE r.reason = 'kept' ORDER BY r.row_id").df()
     return Transformed(ascof_table(counts), reasons, cohort, rows_read, period_end,
                        submitted_by)
