@@ -135,7 +135,7 @@ def test_image_displayed_without_the_style_helper_is_found(tmp_path: Path) -> No
     (tmp_path / "plot.ipynb").write_text(notebook(new_output(
         "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})))
     (finding,) = found(tmp_path, "image")
-    assert finding.where.startswith("cell 0 output 0: a image/png image not drawn by")
+    assert finding.where.startswith("cell 0 output 0: an image (image/png) not drawn by")
 
 
 def test_redact_object_scrubs_keys_and_values_and_keeps_numbers() -> None:

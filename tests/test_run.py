@@ -15,6 +15,7 @@ from helpers.reports import KERNELSPEC, evalkit_run, make_data, write_notebook
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from evalkit.paths import REPO_DIR
+from evalkit.run import manifest as record
 from evalkit.run import plan, render
 from evalkit.run.execute import FAILED, Task, execute
 
@@ -182,14 +183,13 @@ def test_failing_notebook_fails_the_run_and_index_says_so(data_dir: Path, tmp_pa
     (nb,) = man["notebooks"]
     assert man["status"] == nb["status"] == "failed"
     assert "ValueError: planted failure" in nb["error"]
-    assert nb["withheld"] == "not published: the notebook did not finish (see error)"
+    assert nb["withheld"] == record.WITHHELD["failed"]
     assert nb["outputs"] == dict.fromkeys(["notebook", "html", "results", "key_findings"])
     assert not (council / "01_broken").exists()  # nothing of a failed notebook is published
     assert not stale.exists()  # no earlier page left to be mistaken for this run's report
     index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
     row = index.find("tbody").find("tr")
-    assert row.li.get_text() == ("01_broken: failed (not published: the notebook did not "
-                                 "finish (see error))")
+    assert row.li.get_text() == f"01_broken: failed ({record.WITHHELD['failed']})"
     assert [a.get_text() for a in row.find_all("a")] == ["manifest"]
 
 

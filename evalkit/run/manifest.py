@@ -23,9 +23,9 @@ from evalkit.run.plan import Plan
 from evalkit.sdc import gate as privacy
 
 #: Why a notebook's outputs are not published, by its status (none when it succeeded).
-WITHHELD = {FAILED: "not published: the notebook did not finish (see error)",
-            BLOCKED: "not published: the privacy gate found something in its outputs "
-                     "(see privacy)"}
+WITHHELD = {FAILED: "not published: the notebook did not finish (its error is in the manifest)",
+            BLOCKED: "not published: the privacy gate found something in its outputs (the "
+                     "manifest says what and where)"}
 LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera", "pyarrow",
              "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel", "jupyter_client")
 

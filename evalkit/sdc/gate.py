@@ -468,7 +468,7 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
     cells = [{**c, "outputs": [_without_images(o) for o in outputs]}
              for c, outputs in zip(nb.get("cells", []), raw, strict=True)]
     findings = list(_id_findings(_json_texts({**nb, "cells": cells}), ids, name))
-    findings += [Finding(name, "image", f"cell {i} output {j}: a {kind} image not drawn by "
+    findings += [Finding(name, "image", f"cell {i} output {j}: an image ({kind}) not drawn by "
                                         "evalkit.report.style.show; its labels cannot be checked")
                  for i, outputs in enumerate(raw) for j, output in enumerate(outputs)
                  for kind in _images(output)]
