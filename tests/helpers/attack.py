@@ -288,3 +288,30 @@ def attack(system: System, truth: Mapping[str, float], min_cell: int = 5,
         except InfeasibleError as e:
             contradictions.append(str(e))
     return targets, sorted(leaks, key=lambda x: x.name), contradictions
+
+
+def _width(relations: list[Relation], name: str) -> tuple[float, float]:
+    """Whole-number bounds of `name` under `relations` (milp when small, else linprog)."""
+    program = Program.of(relations)
+    i = program.names.index(name)
+    low, high = (program.milp_bounds(i) if len(program.names) <= MILP_LIMIT
+                 else program.lp_bounds(i))
+    return math.ceil(low - TOL), math.floor(high + TOL)
+
+
+def explain(system: System, leak: Leak, hops: int = 4) -> list[Relation]:
+    """A small set of the published relations that alone narrow `leak` as far: the relations
+    within a few steps of the count that suffice, then each dropped unless it is needed."""
+    goal = (leak.lower, leak.upper)
+    near, reached = [], {leak.name}
+    for _ in range(hops):
+        near = [r for r in system.relations if reached & r.coefs.keys()]
+        reached = {k for r in near for k in r.coefs}
+        if _width(near, leak.name) == goal:
+            break
+    needed = list(near)
+    for r in near:
+        trial = [x for x in needed if x is not r]
+        if any(leak.name in x.coefs for x in trial) and _width(trial, leak.name) == goal:
+            needed = trial
+    return needed
