@@ -109,3 +109,20 @@ def test_clear_errors(tmp_path: Path) -> None:
     raw.to_csv(tmp_path / "c" / "cld.csv", index=False)
     with pytest.raises(ContractError, match=r"cld.csv: no column Service_Type"):
         load(tmp_path / "c", extract_date=EXTRACT)
+
+
+def test_folder_of_quarterly_files_any_format(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """cld/ with a CSV, an xlsx and a Parquet submission: stacked, every row accounted for."""
+    _minimal(tmp_path / "one")
+    raw = pd.read_csv(tmp_path / "one" / "cld.csv", dtype=str)
+    folder = tmp_path / "data" / "cld"
+    folder.mkdir(parents=True)
+    raw.to_csv(folder / "q2.csv", index=False)
+    raw.assign(Der_NHS_Number_Traced_Pseudo="N2").to_excel(folder / "q3.xlsx", index=False)
+    raw.assign(Der_NHS_Number_Traced_Pseudo="N3", Reporting_Period_End_Date="2025-12-31"
+               ).to_parquet(folder / "q1.parquet")
+    assert cli(["ascof", str(tmp_path / "data"), "--period-end", "2026-03-31"]) == 0
+    out = capsys.readouterr().out
+    assert "Raw CLD rows: 3 read" in out
+    assert "E06000016      18+    3D2a          2            2    100.0" in out
