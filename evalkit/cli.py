@@ -1,4 +1,4 @@
-"""Command line: `evalkit synth | validate | run | template`.
+"""Command line: `evalkit synth | validate | run | ascof | template`.
 
 Each subcommand lives in the module that does the work; that module provides
 `add_arguments(parser)` and `main(args) -> int` (the exit code).
@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
+
+from evalkit import __version__
+from evalkit.paths import NOTEBOOK_DIR
 
 SUBCOMMANDS = {
     "synth": ("evalkit.synth.generator", "Write a synthetic data folder with planted effects"),
@@ -19,13 +23,57 @@ SUBCOMMANDS = {
 }
 
 
+EXAMPLES = """examples:
+  evalkit synth --out data/demo --profile leicester --seed 1   # demonstration data
+  evalkit validate data/2026q1                  # is the folder usable? what is set aside, and why
+  evalkit run data/2026q1 --out reports         # the three reports for the council in the data
+  evalkit run data/national --out reports --la E06000016 E08000025
+  evalkit ascof data/2026q1 --period-end 2026-03-31   # ASCOF 3D to compare with NHS England's
+  evalkit template pa_register --out pa_return.xlsx    # the agencies' PA return
+
+`evalkit COMMAND --help` says more about each command."""
+
+EXIT_CODES = """exit codes:
+  0    every notebook succeeded and passed the privacy gate; the reports are published
+  1    a notebook failed or was blocked by the privacy gate (the others are published;
+       the index and manifest.json say which and why)
+  2    the run could not start: unusable data or options, or another run holds REPORT_DIR
+  130  stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM: nothing new is published"""
+
+
+def notebook_parameters(notebook_dir: Path = NOTEBOOK_DIR) -> str:
+    """The notebooks' parameters with their defaults and help, read from each notebook's
+    `parameters` cell (papermill.inspect_notebook), for `evalkit run --help`."""
+    import papermill  # only when the help is shown
+
+    lines = ["notebook parameters (--param KEY=VALUE; data_dir, la_code, min_cell and "
+             "results_path are set by the run):"]
+    for nb in sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb")):
+        lines.append(f"  {nb.stem}:")
+        for key, info in papermill.inspect_notebook(str(nb)).items():
+            if key not in ("data_dir", "la_code", "min_cell", "results_path"):
+                note = f": {info['help']}" if info["help"] else ""
+                lines.append(f"    {key} (default {info['default']}){note}")
+    return "\n".join(lines)
+
+
+def _epilog(name: str) -> str | None:
+    """Extra help after a subcommand's options: `run` lists notebook parameters and exit codes."""
+    return f"{notebook_parameters()}\n\n{EXIT_CODES}" if name == "run" else None
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per subcommand (or only for `only`, so that
     `evalkit run` does not import what `synth` or `template` need)."""
-    parser = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0],
+                                     epilog=EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in SUBCOMMANDS.items():
-        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp = sub.add_parser(name, help=help_text, description=help_text,
+                            epilog=_epilog(name) if only == name else None,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
         sp.set_defaults(command_module=module)
         if only in (None, name):
             importlib.import_module(module).add_arguments(sp)
