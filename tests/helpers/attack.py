@@ -257,6 +257,8 @@ def _attack_group(group: list[Relation], wanted: set[str], truth: Mapping[str, f
     direct = _direct(group)
 
     def leak(name: str, low: float, high: float) -> Leak | None:
+        if not math.isfinite(high):
+            return None
         low, high = math.ceil(low - TOL), math.floor(high + TOL)
         return (Leak(name, int(truth[name]), low, high, _labels(group, name))
                 if high - low < PROTECTION_WIDTH else None)
@@ -296,7 +298,7 @@ def _width(relations: list[Relation], name: str) -> tuple[float, float]:
     i = program.names.index(name)
     low, high = (program.milp_bounds(i) if len(program.names) <= MILP_LIMIT
                  else program.lp_bounds(i))
-    return math.ceil(low - TOL), math.floor(high + TOL)
+    return math.ceil(low - TOL), (math.floor(high + TOL) if math.isfinite(high) else high)
 
 
 def explain(system: System, leak: Leak, hops: int = 4) -> list[Relation]:
