@@ -265,3 +265,29 @@ def test_edge_cases_give_statements_not_exceptions(data, monkeypatch):
         o.analyse(data, change_id="C9")
     with pytest.raises(ValueError, match="outcome must be one of"):
         o.analyse(data, outcome="uptake")
+
+
+def test_survey_shift_of_a_change_for_everyone_adjusts_for_another_changes_shift():
+    # Asian respondents improve by 2 points after X2 (2023); X4 (2024, everyone) does nothing.
+    # Unadjusted, X4's before/after picks up X2's shift; adjusted it does not (issue 17).
+    rng = np.random.default_rng(4)
+    dates = pd.to_datetime([f"{y}-11-01" for y in range(2021, 2026)]).repeat(200)
+    asian = np.tile(np.r_[np.ones(100), np.zeros(100)], 5).astype(bool)
+    score = 10 + 2.0 * (asian & (dates >= "2023-01-01")) + rng.normal(0, 1, len(dates))
+    items = {c: np.full(len(dates), 2.0) for c in o.ASCOT_ITEMS}
+    survey = pd.DataFrame({**items, "survey_date": dates, "satisfaction": score,
+                           "info_ease": 2.0, "ethnic_group_broad": np.where(asian, "Asian",
+                                                                            "White")})
+    log = o.change_log(pd.DataFrame([
+        {"change_id": "X2", "date": pd.Timestamp("2023-01-01"), "name": "a",
+         "target_groups": "Asian", "target_teams": None, "status": "implemented"},
+        {"change_id": "X4", "date": pd.Timestamp("2024-04-01"), "name": "b",
+         "target_groups": "all", "target_teams": None, "status": "implemented"}]))
+    x4 = log[log["change_id"] == "X4"].iloc[0]
+    plain = o.survey_shifts(survey, x4).set_index("measure").loc["satisfaction"]
+    adjusted = o.survey_shifts(survey, x4, log=log).set_index("measure").loc["satisfaction"]
+    assert plain["lower"] > 0.3
+    assert adjusted["lower"] < 0 < adjusted["upper"] and abs(adjusted["value"]) < 0.2
+    assert "X2" in adjusted["compared"] and "unadjusted" in plain["compared"]
+    x2 = o.survey_shifts(survey, log.iloc[0], log=log).set_index("measure").loc["satisfaction"]
+    assert x2["lower"] < 2.0 < x2["upper"]

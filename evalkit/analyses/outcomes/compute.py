@@ -154,7 +154,7 @@ def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | No
                 for c in changes]
     survey = for_council(data.survey, la)
     has_survey = survey is not None and len(survey) > 0
-    shifts = [survey_shifts(survey, c, conf=conf)
+    shifts = [survey_shifts(survey, c, log=log, conf=conf)
               if has_survey and not missing_fields(survey, c.drop("target_teams")) else None
               for c in changes]
     targets = {str(c["group"]): target_mask(ep, c) for c in changes if not missing_fields(ep, c)}
