@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute import Market
-from evalkit.analyses.pa_market.compute_workforce import representation
+from evalkit.analyses.pa_market.compute_workforce import SOURCES, representation
 from evalkit.report import wording
 from evalkit.report.publication import Frames, Publication, default_rules
 from evalkit.report.publication import publish as collect
@@ -28,6 +28,9 @@ RECRUITED = Spec(counts=("followed", "filled"), shares=(Share("filled", "followe
                  keep=("days", "conf"))
 CHANGE = Spec(counts=("active_from", "active_to", "joiners", "leavers", "retained"),
               shares=(Share("retained", "active_from"),), keep=("conf",))
+#: The sources each representation measure compares (compute_workforce.representation).
+MEASURED = {"ratio_to_recipients": (SOURCES["pas"], SOURCES["recipients"]),
+            "relative_likelihood": (SOURCES["pas"], SOURCES["population"])}
 #: The cells a hazard ratio compares: requests with and without the preference, filled or not.
 COX_CELLS = ("with_filled", "with_waiting", "without_filled", "without_waiting")
 SPECS = {
@@ -85,13 +88,17 @@ def with_recipients(coverage: pd.DataFrame) -> pd.DataFrame:
 
 def _derived(shown: Frames) -> Frames:
     """Frames computed from protected frames only: the representation measures (share ratios
-    and SC-WRES relative likelihoods) from the protected broad ethnic-group counts; groups whose
-    count is suppressed are left out."""
+    and SC-WRES relative likelihoods) from the protected broad ethnic-group counts; a group with
+    a count suppressed in a source its measure compares is left out (not taken as 0)."""
     comp = shown.get("composition/ethnic_group_broad")
     if comp is None:
         comp = pd.DataFrame(columns=["group", "source", "count", "total"])
-    comp = comp[comp["count"].notna() & comp["total"].notna()]
-    return {"representation": representation(comp)}
+    hidden = comp["count"].isna() | comp["total"].isna()
+    rep = representation(comp[~hidden])
+    gone = {measure: set(comp.loc[hidden & comp["source"].isin(sources), "group"])
+            for measure, sources in MEASURED.items()}
+    keep = [g not in gone[m] for m, g in zip(rep["measure"], rep["group"], strict=True)]
+    return {"representation": rep[keep].reset_index(drop=True)}
 
 
 def publish(m: Market) -> Publication:
