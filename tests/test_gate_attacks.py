@@ -91,6 +91,20 @@ def test_redact_scrubs_every_identifier_from_a_message(text: str, expected: str)
     assert gate.redact(text, IDS) == expected and clean(expected)
 
 
+@pytest.mark.parametrize("text", [
+    f"cell 5: ValueError: bad row {PEOPLE.drop(columns='person_id').iloc[3].to_dict()}",
+    f"KeyError: {tuple(PEOPLE.drop(columns='person_id').iloc[1])}",
+    "row: born 1999-12, Female, ethnicity N, started 2023-02-14",
+])
+def test_a_message_holding_a_persons_row_is_withheld(text: str) -> None:
+    assert gate.message(text, IDS) == gate.PERSON_ROW_MESSAGE
+
+
+def test_a_message_without_a_persons_row_is_only_redacted() -> None:
+    text = "cell 5: KeyError: 'LA/000123' started 2021-01-04 (Male: 12 people in E05900007)"
+    assert gate.message(text, IDS) == text.replace("LA/000123", gate.REDACTED)
+
+
 def test_redact_leaves_ordinary_text_and_figures_alone() -> None:
     text = "cell 12: 1,234 people in E06000016 from 2019-03-20; 12.5% of 943 in all"
     assert gate.redact(text, IDS) == text

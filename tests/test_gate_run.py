@@ -1,9 +1,10 @@
 """`evalkit run` with the privacy gate as the last check: notebooks that print person-level rows,
-draw an identifier as a chart label, fail with identifiers in the error or print identifiers in
-other case and with separators are blocked or failed, nothing of them is published or linked, and
-no identifier reaches any file under REPORT_DIR, stdout or stderr; a clean notebook is published.
+draw an identifier as a chart label, fail with identifiers or a person's row in the error, or
+print identifiers in other case and with separators are blocked or failed, nothing of them is
+published or linked, and no identifier reaches any file under REPORT_DIR, stdout or stderr; a
+clean notebook is published.
 
-One run (a subprocess, so every byte it writes to stdout and stderr is seen) of five small
+One run (a subprocess, so every byte it writes to stdout and stderr is seen) of six small
 notebooks on the small synthetic data with planted identifiers serves most tests.
 """
 
@@ -26,6 +27,7 @@ from bs4 import BeautifulSoup
 from helpers.reports import evalkit_run, make_data, write_notebook
 
 from evalkit.run import manifest as record
+from evalkit.sdc.gate import PERSON_ROW_MESSAGE
 
 COUNCIL = "E06000016"
 #: Synthetic person ids replaced by identifiers in the formats the gate must find in any form.
@@ -46,6 +48,8 @@ show(fig, alt="Bar chart by group")""",
                       "have no start date')",
     "05_forms": WHO + "print(slashed.lower().replace('/', ' '), f'{nhs[:3]}-{nhs[3:6]}-{nhs[6:]}',"
                       " five.lower(), f'{three[0]}-{three[1:]}'.lower())",
+    "06_row_error": "row = eps.drop(columns=['person_id']).iloc[0].to_dict()\n"
+                    "raise ValueError(f'bad row {row}')",
 }
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 
@@ -150,6 +154,7 @@ def test_a_clean_notebook_is_published_and_linked(attacked: Result) -> None:
     ("03_chart", "failed", set()),
     ("04_error", "failed", set()),
     ("05_forms", "blocked by privacy gate", {"identifier"}),
+    ("06_row_error", "failed", set()),
 ])
 def test_each_attack_is_blocked_or_failed_and_withheld(attacked: Result, name: str, status: str,
                                                        kinds: set[str]) -> None:
@@ -168,7 +173,9 @@ def test_failures_say_why_without_the_identifier(attacked: Result) -> None:
     assert "include an identifier from the input data" in notebooks["03_chart"]["error"]
     assert notebooks["04_error"]["error"] == ("cell 5: ValueError: person [identifier] and "
                                               "[identifier] have no start date")
+    assert notebooks["06_row_error"]["error"] == PERSON_ROW_MESSAGE
     assert "[identifier]" in attacked.stdout  # the summary prints the redacted error
+    assert PERSON_ROW_MESSAGE in attacked.stdout and "bad row" not in attacked.stdout
 
 
 def test_no_identifier_in_any_published_file_or_output(attacked: Result) -> None:
@@ -201,7 +208,8 @@ def test_identifiers_the_gate_cannot_check_refuse_the_data(tmp_path: Path, plant
 def test_a_council_whose_manifest_is_not_clean_is_not_published(
         tmp_path: Path, planted_data: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     write_notebook(tmp_path / "nb", "01_error", WHO + "raise KeyError(slashed)")
-    monkeypatch.setattr(record.privacy, "redact_object", lambda obj, ids: obj)  # a gap in it
+    for redaction in ("redact_object", "message"):  # a gap in the manifest's redaction
+        monkeypatch.setattr(record.privacy, redaction, lambda obj, ids: obj)
     out = tmp_path / "out"
     assert evalkit_run(str(planted_data), "--out", str(out),
                        "--notebook-dir", str(tmp_path / "nb")) == 1

@@ -142,9 +142,9 @@ def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any
              ids: privacy.Identifiers, started: str, t0: float) -> dict[str, Any]:
     """The council's manifest.json content (fields documented in README "Scheduled runs"),
     every key and text redacted (`privacy.redact_object`): no identifier from the input, e.g.
-    in a cell's error, reaches it."""
+    in a cell's error, reaches it; an error or warning holding a person's row is withheld."""
     order = {nb.stem: i for i, nb in enumerate(p.notebooks)}
-    entries = sorted(entries, key=lambda e: order[e["notebook"]])
+    entries = [messages(e, ids) for e in sorted(entries, key=lambda e: order[e["notebook"]])]
     return privacy.redact_object({
         "evalkit_version": __version__,
         "status": overall(entries),
@@ -158,12 +158,21 @@ def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any
                             "cpus": os.cpu_count()}},
         "versions": versions(),
         "data": {**{k: v for k, v in data.items() if k != "periods"},
-                 "period": data["periods"][la]},
+                 "period": data["periods"][la],
+                 "warnings": [privacy.message(w, ids) for w in data["warnings"]]},
         "privacy_gate": {"min_cell": p.min_cell,
                          "identifiers_scanned": sum(len(v) for v in ids.values.values()),
                          "identifiers_not_scanned": ids.not_scanned},
         "notebooks": [{k: v for k, v in e.items() if k != "la"} for e in entries],
     }, ids)
+
+
+def messages(entry: dict[str, Any], ids: privacy.Identifiers) -> dict[str, Any]:
+    """A notebook's entry with its error and warnings as they may be written
+    (`privacy.message`)."""
+    error = entry["error"] and privacy.message(entry["error"], ids)
+    return {**entry, "error": error,
+            "warnings": [privacy.message(w, ids) for w in entry["warnings"]]}
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         ids = checkable_identifiers(dataset)
         staging, cache = _workspace(p, cleanups)
         for warning in dataset.warnings:
-            print(privacy.redact(f"evalkit run: warning: {warning}", ids), file=sys.stderr)
+            print(f"evalkit run: warning: {privacy.message(warning, ids)}", file=sys.stderr)
         sums = loader.checksums(dataset.files)
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)

@@ -26,15 +26,15 @@ the same for a list of files. What is looked for:
 - Small counts: in every HTML table, a cell marked as a count (`class="count"` or `data-count`
   on it or its column's header, as `evalkit.report.style.table` marks them) holding 1 to
   `min_cell - 1`; suppressed cells (`[c]`) and 0 pass.
-- Files the gate cannot read (images, binaries) are findings: what cannot be checked is not
-  published. So is an image a notebook displayed directly (matplotlib's own PNG output): only
-  charts drawn by `evalkit.report.style.show` had their labels checked.
+- What the gate cannot read: image and binary files, and images a notebook displayed itself
+  (not through `evalkit.report.style.show`, which checked the labels).
 
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
-written anywhere. Chart labels cannot be read in a PNG: `write_id_hashes` writes SHA-256 hashes
-of the normalised identifiers to a file named by ID_HASHES_ENV, and `evalkit.report.style`
-refuses a chart whose label hashes to one of them (`is_identifier_label`).
+written anywhere; `message(text, ids)` also withholds one holding a person's row. Chart labels
+cannot be read in a PNG: `write_id_hashes` writes SHA-256 hashes of the normalised identifiers
+to a file named by ID_HASHES_ENV, and `evalkit.report.style` refuses a chart whose label hashes
+to one of them (`is_identifier_label`).
 """
 
 from __future__ import annotations
@@ -89,11 +89,13 @@ MAX_PARTS = 5  # tokens joined by separators that may together spell one identif
 WHOLE_TEXT = 64  # texts up to this long are also compared whole, all separators removed
 TEXT_CELL_WORDS = 6  # words one value of a person row printed as text may span
 REDACTED = "[identifier]"
+PERSON_ROW_MESSAGE = "[message withheld: it holds values from a person's row of the input]"
 ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
 
 ATOM = re.compile(r"[^\W_]+")  # letters and digits
 GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one identifier
 NON_ALNUM = re.compile(r"[\W_]+")
+PUNCTUATION = re.compile(r"[\"'{}\[\]()=;]+|,\s|:\s")  # around values printed in a message
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.0+)?$|^\d+(\.0+)?$")
@@ -164,10 +166,6 @@ class Identifiers:
     def not_scanned(self) -> int:
         """How many identifiers are too short to be checked."""
         return sum(len(v) for v in self.unchecked.values())
-
-    def column_of(self, token: str) -> str | None:
-        """The identifier column a token (in any case, with separators) belongs to, or None."""
-        return self.by_value.get(normalise(token))
 
     def problems(self) -> list[str]:
         """Why the gate cannot vouch for this input, by table and column (no values quoted);
@@ -319,6 +317,22 @@ def _person_findings(rows: list[list[str]], ids: Identifiers, file: str,
             yield Finding(file, "person_rows", f"{where}: {hits} row(s) reproduce "
                                                f"{people.table} rows")
             return
+
+
+def holds_person_row(text: str, ids: Identifiers) -> bool:
+    """True when one line of `text` (e.g. a cell's error) holds MIN_PERSON_COLUMNS values of one
+    input row, key value included: a person's row printed into a message."""
+    for row in _text_rows(PUNCTUATION.sub(" ", text)):
+        cells = {_cell_text(c) for c in row}
+        if len(cells) >= MIN_PERSON_COLUMNS and any(p.reproduced(cells) for p in ids.people):
+            return True
+    return False
+
+
+def message(text: str, ids: Identifiers) -> str:
+    """A message (a cell's error, a warning) as it may be written or printed: redacted, or
+    PERSON_ROW_MESSAGE if it holds values of a person's row."""
+    return PERSON_ROW_MESSAGE if holds_person_row(text, ids) else redact(text, ids)
 
 
 def _text_rows(text: str) -> list[list[str]]:
