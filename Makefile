@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= data/demo
 OUT ?= reports
 
-.PHONY: report test fuzz lint bench clean
+.PHONY: report test fuzz lint bench simulate clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_run.py
+
+# The simulation study of notebook 03's "did it change" answers (issue 17; docs/calibration.md):
+# false-positive rates and coverage over SEEDS synthetic councils. Long (about 6 CPU seconds a
+# seed at scale 1); resumable: rows are kept in benchmarks/out/simulate_rows.csv.
+SEEDS ?= 1-200
+simulate: $(STAMP)
+	nice $(BIN)/python benchmarks/simulate_changes.py --seeds $(SEEDS) --scale 1 \
+		--rows benchmarks/out/simulate_rows.csv --table benchmarks/out/calibration_table.md
 
 clean:
 	rm -rf $(VENV) $(OUT) data/demo build dist
