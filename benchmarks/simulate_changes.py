@@ -99,8 +99,8 @@ def table(rows: pd.DataFrame) -> str:
              "|---|---|---|---|"]
     for (method, est), g in null.groupby(["method", "estimand"]):
         lines.append(f"| {method} | {est} | {len(g)} | {_ci(int(g['signal'].sum()), len(g))} |")
-    lines += ["", "| method | estimand | truth | cases | coverage (95% CI) | bias | mean CI width |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| method | estimand | truth | cases | coverage (95% CI) | bias "
+              "| mean CI width |", "|---|---|---|---|---|---|---|"]
     est_rows = rows[rows["lower"].notna()]
     for (method, est), g in est_rows.groupby(["method", "estimand"]):
         cover = int(((g["lower"] <= g["truth"]) & (g["truth"] <= g["upper"])).sum())
