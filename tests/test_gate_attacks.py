@@ -120,11 +120,13 @@ def test_short_numeric_identifiers_refuse_the_whole_folder(tmp_path: Path) -> No
     assert gate.redact("person 42 of 420", ids) == f"person {gate.REDACTED} of 420"
 
 
-@pytest.mark.parametrize("suffix", [".html", ".csv", ".ipynb"])
+@pytest.mark.parametrize("suffix", [".html", ".csv", ".ipynb", ".md"])
 def test_person_level_rows_without_ids_are_found(tmp_path: Path, suffix: str) -> None:
     rows = PEOPLE.drop(columns="person_id").rename(columns=str.title).iloc[1:5]
+    markdown = [f"| {' | '.join(map(str, row))} |" for row in [rows.columns, *rows.to_numpy()]]
     text = {".html": rows.to_html(index=False), ".csv": rows.to_csv(index=False),
-            ".ipynb": notebook(new_output("display_data", data={"text/html": rows.to_html()}))}
+            ".ipynb": notebook(new_output("display_data", data={"text/html": rows.to_html()})),
+            ".md": "- Key finding.\n\n" + "\n".join(markdown)}
     (tmp_path / f"rows{suffix}").write_text(text[suffix])
     (finding,) = found(tmp_path, "person_rows")
     assert finding.file == f"rows{suffix}" and "support_episodes" in finding.where

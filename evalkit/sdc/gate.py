@@ -347,12 +347,6 @@ def _text_rows(text: str) -> list[list[str]]:
     return [row for row in rows if row]
 
 
-def _output_text(output: Mapping[str, Any]) -> str:
-    """What an output printed: a stream's text or a result's text/plain."""
-    text = output.get("text") or output.get("data", {}).get("text/plain", "")
-    return "".join(text) if isinstance(text, list) else text
-
-
 def _is_count(cell: Tag) -> bool:
     """A cell marked as a count by class="count" or a data-count attribute."""
     return "count" in (cell.get("class") or []) or cell.has_attr("data-count")
@@ -456,10 +450,12 @@ def scan_json(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
                              name))
 
 
-def _output_html(output: Mapping[str, Any]) -> str:
-    """An output's text/html (nbformat stores it as a string or a list of lines)."""
-    html = output.get("data", {}).get("text/html", "")
-    return "".join(html) if isinstance(html, list) else html
+def _output_text(output: Mapping[str, Any], kind: str) -> str:
+    """An output's text of one kind: "text/html", or "text" (a stream's text or a result's
+    text/plain); nbformat stores it as a string or a list of lines."""
+    text = output.get("data", {}).get(kind, "") if kind != "text" else (
+        output.get("text") or output.get("data", {}).get("text/plain", ""))
+    return "".join(text) if isinstance(text, list) else text
 
 
 def _images(output: Mapping[str, Any]) -> list[str]:
@@ -488,10 +484,10 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
                  for kind in _images(output)]
     for i, cell in enumerate(cells):
         for j, output in enumerate(cell["outputs"]):
-            if text := _output_text(output):
+            if text := _output_text(output, "text"):
                 findings += _person_findings(_text_rows(text), ids, name,
                                              f"cell {i} output {j} (text)")
-            if html := _output_html(output):
+            if html := _output_text(output, "text/html"):
                 soup = BeautifulSoup(html, "html.parser")
                 findings += _table_findings(soup, ids, min_cell, name,
                                             f"cell {i} output {j} ")
@@ -507,9 +503,12 @@ def scan_csv(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
 
 
 def scan_text(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
-    """Findings in a plain-text file such as key_findings.md."""
+    """Findings in a plain-text file such as key_findings.md; lines with `|` are read as the
+    rows of a (Markdown) table."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return list(_id_findings(((f"line {i}", s) for i, s in enumerate(lines, 1)), ids, name))
+    table = [line.split("|") for line in lines if line.count("|") >= 2]
+    return [*_id_findings(((f"line {i}", s) for i, s in enumerate(lines, 1)), ids, name),
+            *_person_findings(table, ids, name, "the table")]
 
 
 def scan_file(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
