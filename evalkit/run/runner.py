@@ -7,10 +7,10 @@
 Steps: start the forkserver that imports papermill and nbconvert once for the workers
 (`evalkit.run.preload`); take REPORT_DIR's lock, or stop (exit 2) if another run holds it
 (`evalkit.run.reportdir`); load and validate the data with `evalkit.load` (stop, exit 2, before
-any notebook runs if it cannot be used: `evalkit.run.plan`, or if the privacy gate could not check
-its identifiers) and cache the validated tables in a
-private temporary folder, removed at the end, so each notebook's `evalkit.load` reuses them
-instead of validating again (the cache is never inside REPORT_DIR, which is for publishing);
+any notebook runs if it cannot be used, `evalkit.run.plan`, or if the privacy gate could not
+check its identifiers) and cache the validated tables in a private temporary folder, removed at
+the end, so each notebook's `evalkit.load` reuses them instead of validating again (the cache is
+never inside REPORT_DIR, which is for publishing);
 execute each notebook with papermill and its own standard kernel once per council, `--jobs` at a
 time, each in its own worker process (`evalkit.run.pool`; default jobs: all notebooks of a
 council at once, at most cores + 1); render its HTML with code hidden in the same worker right
@@ -18,13 +18,13 @@ after it runs (`evalkit.run.execute`), the kernels given the hashed identifiers 
 refuse identifier labels; once a council's notebooks have run, scan everything in its folder with
 the privacy gate (`evalkit.sdc.gate`) and keep only the notebooks that succeeded and passed; write
 per council its manifest.json (`evalkit.run.manifest`), redacted, and scan it too (a council whose
-manifest has a finding is not published). All of it goes to
-REPORT_DIR/.staging-<run id>/; only then is the run published in one step, with the new
+manifest has a finding is not published). All of it goes to REPORT_DIR/.staging-<run id>/; the
+index page is scanned too; only then is the run published in one step, with the new
 `index.html` (`evalkit.run.index`) as the commit (`evalkit.run.reportdir.publish`). SIGTERM or
 SIGINT stops the run (`evalkit.run.stop`): workers and kernels are stopped, the staging folder
 and the cache removed, nothing new published; exit 143 or 130. Exit 0 only when every notebook
-succeeded and passed the gate. Every message the run prints or writes is redacted
-(`evalkit.sdc.gate.redact`): no identifier from the input reaches a log.
+succeeded and passed the gate. Every message the run prints or writes goes through
+`evalkit.sdc.gate.message`: no identifier or person's row from the input reaches a log.
 """
 
 from __future__ import annotations
@@ -159,8 +159,8 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
         page = index_page(reportdir.listed_after(out, run_id, statuses))
         if findings := _scan_page(page, cache / reportdir.INDEX, ids, p.min_cell):
-            print(f"evalkit run: the index page did not pass the privacy gate ({findings}); "
-                  "nothing was published", file=sys.stderr)
+            print(f"evalkit run: the index page did not pass the privacy gate ({findings} "
+                  "finding(s)); nothing was published", file=sys.stderr)
             return EXIT_FAILED
         with stop.held():
             reportdir.publish(out, run_id, list(statuses), page)
