@@ -23,8 +23,9 @@ index page is scanned too; only then is the run published in one step, with the 
 `index.html` (`evalkit.run.index`) as the commit (`evalkit.run.reportdir.publish`). SIGTERM or
 SIGINT stops the run (`evalkit.run.stop`): workers and kernels are stopped, the staging folder
 and the cache removed, nothing new published; exit 143 or 130. Exit 0 only when every notebook
-succeeded and passed the gate. Every message the run prints or writes goes through
-`evalkit.sdc.gate.message`: no identifier or person's row from the input reaches a log.
+succeeded and passed the gate. Once the data are loaded, every warning and notebook error the
+run prints or writes goes through `evalkit.sdc.gate.message` (no identifier or person's row
+reaches a log); the loader's own errors must quote no values (`evalkit.data.load`).
 """
 
 from __future__ import annotations
