@@ -236,6 +236,10 @@ def test_analyse_records_truth_names(data, folder, tmp_path):
             ("its_level_change", "survey_shift") and not e["group"].startswith("C3")}
     assert want <= set(zip(est["name"], est["group"], strict=True))
     assert est["lower"].le(est["value"]).all() and est["value"].le(est["upper"]).all()
+    # every change estimate the report shows, each saying its scale (issue 17)
+    assert est["scale"].isin(["ratio", "difference"]).all()
+    assert {"its_controlled_level_change", "offer_rate_difference"} <= set(est["name"])
+    assert est.loc[est["name"] == "survey_shift", "compared"].str.contains("other change").all()
     path = o.record(pub, tmp_path / "results.json")
     doc = json.loads(path.read_text())
     assert doc["notebook"] == "03_outcomes" and doc["parameters"]["outcome"] == "new_dp_starts"

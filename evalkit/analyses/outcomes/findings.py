@@ -154,10 +154,15 @@ def _shorten(sentence: str) -> str:
 
 
 # ---------------------------------------------------------------- results.json
+SCALES = {"rate ratio": "ratio", "absolute": "difference"}  # its estimates' scale -> results'
+
+
 def estimates(pub: Publication) -> pd.DataFrame:
-    """Key estimates in the results.json shape: its_level_change / its_slope_change (group
-    `<change_id>:<target>`), its_controlled_level_change, survey_shift
-    (`<change_id>:<measure>:<target>`); names as docs/planted_effects.md, 03_outcomes."""
+    """Key estimates in the results.json shape, every change estimate the report shows, each with
+    `scale` (ratio or difference): its_level_change / its_slope_change (group
+    `<change_id>:<target>`), its_controlled_level_change, offer_rate_difference (teams that
+    received the change against the others), survey_shift (`<change_id>:<measure>:<target>`);
+    names as docs/planted_effects.md, 03_outcomes."""
     chosen = [c for _, c in selected(pub).iterrows()]
     rows = []
     for c in chosen:
@@ -169,7 +174,7 @@ def estimates(pub: Publication) -> pd.DataFrame:
                              "lower": e["lower"], "upper": e["upper"], "conf": e["conf"],
                              "n": c["events_before"] + c["events_after"],
                              "p_value": e["p_value"], "outcome": pub.context["outcome"],
-                             "scale": e["scale"], "co_changes": c["co_changes"]})
+                             "scale": SCALES[e["scale"]], "co_changes": c["co_changes"]})
     for c in chosen:
         e = term(pub[f"controlled_its/{c['change_id']}"], "treated:level_change")
         if e is not None:
@@ -177,7 +182,16 @@ def estimates(pub: Publication) -> pd.DataFrame:
                          "reference": c["comparison"], "value": e["value"], "lower": e["lower"],
                          "upper": e["upper"], "conf": e["conf"],
                          "n": pub[f"controlled/{c['change_id']}"]["y"].sum(),
-                         "p_value": e["p_value"], "outcome": "new_dp_starts"})
+                         "p_value": e["p_value"], "outcome": "new_dp_starts",
+                         "scale": "ratio"})
+        offers = pub[f"offers_did/{c['change_id']}"]
+        if offers is not None:
+            d = offers.iloc[0]
+            rows.append({"name": "offer_rate_difference", "group": c["group"],
+                         "reference": "teams that did not receive the change",
+                         "value": d["value"], "lower": d["lower"], "upper": d["upper"],
+                         "conf": d["conf"], "n": d["n"], "p_value": d["p_value"],
+                         "scale": "difference"})
     for c in chosen:
         shifts = pub[f"survey/{c['change_id']}"]
         if shifts is None:
@@ -189,7 +203,8 @@ def estimates(pub: Publication) -> pd.DataFrame:
                              "reference": "before the change", "value": r["value"],
                              "lower": r["lower"], "upper": r["upper"], "conf": r["conf"],
                              "n": r["n_before"] + r["n_after"], "p_value": r["p_value"],
-                             "effect_size": r["effect_size"]})
+                             "effect_size": r["effect_size"], "scale": "difference",
+                             "compared": r["compared"]})
     cols = ["name", "group", "reference", "value", "lower", "upper", "conf", "n"]
     return pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols)
 
