@@ -8,7 +8,7 @@ below the protection interval (upper - lower < 2) but not pinned, sentences with
 and relations of the attacker the true counts break (should be 0: its knowledge is right).
 
     .venv/bin/python benchmarks/attack.py [--scales 0.2 0.3 1] [--seeds 1 2 3 4 5 6 7 8 9 10]
-        [--examples N] [--work DIR]
+        [--analyses uptake pa_market outcomes] [--examples N] [--work DIR]
 
 To attack another version of the package (e.g. main before the protection), put its copy first
 on the path: `git archive <commit> evalkit | tar -x -C /tmp/base` then
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helpers.attack_reports import Finding, attack_data  # noqa: E402
+from helpers.attack_reports import ANALYSES, Finding, attack_data  # noqa: E402
 
 import evalkit  # noqa: E402
 from evalkit.synth.generator import synthesise  # noqa: E402
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scales", type=float, nargs="+", default=[0.2, 0.3, 1.0])
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)))
     p.add_argument("--min-cell", type=int, default=5)
+    p.add_argument("--analyses", nargs="+", default=list(ANALYSES), choices=ANALYSES)
     p.add_argument("--examples", type=int, default=0, help="leaks to print per report")
     p.add_argument("--work", type=Path, help="folder for the data (default: a temporary one)")
     args = p.parse_args(argv)
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                     synthesise(folder, profile="leicester", scale=scale, seed=seed)
                 start = time.perf_counter()
                 found = attack_data(evalkit.load(folder), work / f"out_{scale}_{seed}",
-                                    args.min_cell)
+                                    args.min_cell, analyses=args.analyses)
                 seconds = (time.perf_counter() - start) / len(found)
                 for f in found:
                     print(row(scale, seed, f, seconds), flush=True)

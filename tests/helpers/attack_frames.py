@@ -31,6 +31,9 @@ class Sink:
     def margin(self, total: str, parts: Iterable[str], label: str) -> None:
         """total = sum(parts)."""
 
+    def order(self, smaller: str, larger: str, label: str) -> None:
+        """smaller <= larger (a cumulative count and a later one)."""
+
 
 Handler = Callable[[Sink, pd.DataFrame, str, str], None]
 
@@ -336,9 +339,11 @@ def _coverage(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     v = {"recipients": name("02:rec_lang[{language}]"),
          "pas": name("02:comp[language|Active PAs|{language}]"),
          "with_area": name("02:rec_lang_area[{language}]"),
-         "no_pa_area": name("02:rec_lang_nopa[{language}]")}
+         "no_pa_area": name("02:rec_lang_nopa[{language}]"),
+         "all_recipients": lambda r: "02:recipients"}
     _cells(sink, df, label, v, [("value", ["no_pa_area"], ["with_area"], 1.0),
-                                ("pas_per_10", ["pas"], ["recipients"], 10.0)])
+                                ("pas_per_10", ["pas"], ["recipients"], 10.0),
+                                ("share_of_recipients", ["recipients"], ["all_recipients"], 1.0)])
 
 
 def _grid(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -356,13 +361,39 @@ def _medians(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 
 def _filled(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    _cells(sink, df, label, {"n": name("02:req[{group}]")})
+    """filled and waiting (protected): requests followed N days and those filled within N days
+    (followed shrinks with N; filled need not grow, among fewer followed); before: the
+    Kaplan-Meier share with n."""
+    if "followed" not in df.columns:
+        _cells(sink, df, label, {"n": name("02:req[{group}]")})
+        return
+    v = {"followed": name("02:followed[{group}|{days}]"),
+         "filled": name("02:filled_by[{group}|{days}]")}
+    _cells(sink, df, label, v, [("value", ["filled"], ["followed"], 1.0)])
+    for _, g in df.sort_values("days").groupby("group", sort=False):
+        rows = g.to_dict("records")
+        for a, b in zip(rows, rows[1:], strict=False):
+            sink.order(v["followed"](b), v["followed"](a), f"{label} followed {b['days']}")
 
 
 def _cox(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    _cells(sink, df, label, {"requests_with": name("02:req[{preference}]"),
-                             "n": lambda r: "02:req[All requests]",
-                             "events": lambda r: "02:filled[All requests]"})
+    """cox: requests with each preference, and (protected) with and without it, filled or
+    still waiting: the four cells of the hazard ratio."""
+    v = {"requests_with": name("02:req[{preference}]"), "n": lambda r: "02:req[All requests]",
+         "events": lambda r: "02:filled[All requests]",
+         **{c: name(f"02:cox_{c}[{{preference}}]")
+            for c in ("with_filled", "with_waiting", "without_filled", "without_waiting")}}
+    _cells(sink, df, label, v)
+    if "with_filled" in df.columns:
+        for r in df.to_dict("records"):
+            cell = {c: f(r) for c, f in v.items()}
+            sink.margin(cell["requests_with"], [cell["with_filled"], cell["with_waiting"]],
+                        f"{label} {r['preference']} with")
+            sink.margin(cell["events"], [cell["with_filled"], cell["without_filled"]],
+                        f"{label} {r['preference']} filled")
+            sink.margin(cell["n"], [cell["with_filled"], cell["with_waiting"],
+                                    cell["without_filled"], cell["without_waiting"]],
+                        f"{label} {r['preference']} all")
 
 
 def _match(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -397,7 +428,8 @@ def _change(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 PA_MARKET: dict[str, Handler] = {
     "quality": _quality, "snapshots": _snapshots, "returns": _returns,
     "composition": _composition, "representation": _representation, "coverage": _coverage,
-    "grid": _grid, "curves": _curves, "medians": _medians, "filled": _filled, "cox": _cox,
+    "grid": _grid, "curves": _curves, "medians": _medians, "filled": _filled,
+    "waiting": _filled, "cox": _cox,
     "match": _match, "sources": _sources, "change": _change,
 }
 

@@ -15,6 +15,7 @@ helpers.attack; `Truth` reads the true value of every variable from the unprotec
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -136,6 +137,9 @@ class Observer(Sink):
     def margin(self, total: str, parts: Iterable[str], label: str) -> None:
         self.system.margin(total, parts, label)
 
+    def order(self, smaller: str, larger: str, label: str) -> None:
+        self.system.add({smaller: 1, larger: -1}, -np.inf, 0, label)
+
 
 def extract(sink: Sink, out_frames: Mapping[str, pd.DataFrame | None], notebook: str,
             context: Mapping[str, Any]) -> None:
@@ -233,13 +237,12 @@ ANALYSES = ("uptake", "pa_market", "outcomes")
 
 
 def attack_data(data: Any, folder: Path, min_cell: int = 5, base: int = 5,
-                exact: bool = True) -> list[Finding]:
-    """Run the three analyses on loaded `data` as their notebooks do (defaults, `min_cell`) and
-    attack each report; results.json and key_findings.md are written under `folder`."""
-    import importlib
-
+                exact: bool = True, analyses: Iterable[str] = ANALYSES) -> list[Finding]:
+    """Run the analyses (default all three) on loaded `data` as their notebooks do (defaults,
+    `min_cell`) and attack each report; results.json and key_findings.md are written under
+    `folder`."""
     out = []
-    for name in ANALYSES:
+    for name in analyses:
         analysis = importlib.import_module(f"evalkit.analyses.{name}")
         res = analysis.analyse(data, la_code=None, min_cell=min_cell)
         raw = true_frames(analysis, res)
