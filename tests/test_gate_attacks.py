@@ -147,6 +147,20 @@ def test_printed_figures_and_sentences_are_not_person_rows(tmp_path: Path) -> No
     assert gate.scan_folder(tmp_path, IDS, 5) == []
 
 
+def test_execution_times_are_not_read_as_six_digit_identifiers(tmp_path: Path) -> None:
+    ids = gate.identifiers({"support_episodes": pd.DataFrame({"person_id": ["123456"]})})
+    times = {"start_time": "2026-12-03T16:30:13.123456", "duration": 1.123456}
+    nb = new_notebook(metadata={"papermill": {**times, "parameters": {"la_code": "E06000016"}}},
+                      cells=[new_code_cell("x = 1", metadata={
+                          "execution": {"iopub.status.busy": "2026-12-03T16:30:13.123456Z"},
+                          "papermill": times})])
+    (tmp_path / "timed.ipynb").write_text(nbformat.writes(nb))
+    assert gate.scan_folder(tmp_path, ids, 5) == []
+    nb.metadata.papermill.parameters["note"] = "person 123456"
+    (tmp_path / "timed.ipynb").write_text(nbformat.writes(nb))
+    assert [f.kind for f in gate.scan_folder(tmp_path, ids, 5)] == ["identifier"]
+
+
 def test_image_displayed_without_the_style_helper_is_found(tmp_path: Path) -> None:
     (tmp_path / "plot.ipynb").write_text(notebook(new_output(
         "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})))

@@ -37,7 +37,7 @@ def test_identifiers_collects_every_id_column_normalised_and_keeps_short_ones_ap
     assert IDS.values["person_id"] == {"p0001234", "p0005678"}
     assert IDS.values["pa_id"] == {"pa00017"}
     assert IDS.values["request_id"] == {"req0009"}
-    assert IDS.not_scanned == 1  # "42" is indistinguishable from a count
+    assert IDS.unchecked == {"support_episodes.person_id": {"42"}}  # like a count
     (problem,) = IDS.problems()
     assert problem.startswith("support_episodes.person_id: 1 identifier(s)")
     assert "42" not in problem

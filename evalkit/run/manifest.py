@@ -161,8 +161,7 @@ def manifest(p: Plan, la: str, data: dict[str, Any], entries: list[dict[str, Any
                  "period": data["periods"][la],
                  "warnings": [privacy.message(w, ids) for w in data["warnings"]]},
         "privacy_gate": {"min_cell": p.min_cell,
-                         "identifiers_scanned": sum(len(v) for v in ids.values.values()),
-                         "identifiers_not_scanned": ids.not_scanned},
+                         "identifiers_scanned": len(ids.by_value)},
         "notebooks": [{k: v for k, v in e.items() if k != "la"} for e in entries],
     }, ids)
 

@@ -96,11 +96,11 @@ ATOM = re.compile(r"[^\W_]+")  # letters and digits
 GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one identifier
 NON_ALNUM = re.compile(r"[\W_]+")
 PUNCTUATION = re.compile(r"[\"'{}\[\]()=;]+|,\s|:\s")  # around values printed in a message
+DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.0+)?$|^\d+(\.0+)?$")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
-SKIPPED_TAGS = ("style",)
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
 
@@ -150,22 +150,14 @@ class Identifiers:
     """The input's identifiers (normalised, with their column) and person rows to look for."""
 
     by_value: Mapping[str, str]  # checkable normalised identifier -> its column
-    unchecked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # table.column ->
-    # its identifiers too short to check
+    unchecked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # table.column: short
     people: tuple[PersonRows, ...] = ()
 
     @property
     def values(self) -> dict[str, frozenset[str]]:
         """Checkable normalised identifiers by column."""
-        out: dict[str, set[str]] = {}
-        for value, col in self.by_value.items():
-            out.setdefault(col, set()).add(value)
-        return {col: frozenset(v) for col, v in out.items()}
-
-    @property
-    def not_scanned(self) -> int:
-        """How many identifiers are too short to be checked."""
-        return sum(len(v) for v in self.unchecked.values())
+        cols = set(self.by_value.values())
+        return {c: frozenset(v for v, col in self.by_value.items() if col == c) for c in cols}
 
     def problems(self) -> list[str]:
         """Why the gate cannot vouch for this input, by table and column (no values quoted);
@@ -232,10 +224,12 @@ def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
 
 def _candidates(text: str, figures: bool = False) -> Iterator[tuple[int, int, str]]:
     """(start, end, normalised) for each token, each run of up to MAX_PARTS tokens joined by
-    separators, and (for short texts) the whole text; figures and ISO dates are left out
-    unless `figures`."""
+    separators, and (for short texts) the whole text; figures, ISO dates and the decimals of a
+    number (`13.123456`, as in execution times) are left out unless `figures`."""
     atoms = list(ATOM.finditer(text))
     for i, first in enumerate(atoms):
+        if not figures and DECIMALS.match(text, max(first.start() - 2, 0), first.end()):
+            continue
         key, end = "", first.start()
         for atom in atoms[i:i + MAX_PARTS]:
             if key and not GAP.fullmatch(text, end, atom.start()):
@@ -417,7 +411,7 @@ def _table_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: 
 def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
     """(place, text) for every string (title included) and attribute value."""
     for string in soup.find_all(string=True):
-        if string.parent is not None and string.parent.name not in SKIPPED_TAGS:
+        if string.parent is not None and string.parent.name != "style":
             yield f"<{string.parent.name}> text", str(string)
     for tag in soup.find_all(True):
         for attr, value in tag.attrs.items():
