@@ -1,10 +1,13 @@
 """Notebook 03's show_* functions: one chart or table per call, read from its Publication only,
-with titles and alt text written from the published numbers. Charts do not draw months whose
-counts disclosure control hides; tables go through disclosure control in `report`."""
+with titles and alt text written from the published numbers, which the publication step has
+protected (counts rounded or suppressed, shares from the rounded counts, model estimates kept
+under the ACRO rule). Charts do not draw a month whose count or share is not published; tables
+show a suppressed count as [c] with the publication's disclosure note."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,10 +24,8 @@ from evalkit.analyses.outcomes.findings import (
     term,
     who,
 )
-from evalkit.report import findings, style, tables, wording
-from evalkit.report.charts import hidden_note
+from evalkit.report import charts, findings, style, tables, wording
 from evalkit.report.publication import Publication
-from evalkit.sdc import disclosure
 
 LAGS_SHOWN = (1, 3, 6, 12)  # residual autocorrelation lags shown under each ITS
 
@@ -33,22 +34,22 @@ def _period(pub: Publication) -> str:
     return wording.span(pub.context["start"], pub.context["end"], short=True)
 
 
-def _chart_values(series: pd.DataFrame, outcome: str, min_cell: int) -> tuple[pd.Series, int]:
-    """The observed values safe to draw: counts of 1..min_cell-1 (and rates or means built on
-    them) are hidden; returns the values with NaN where hidden and how many were hidden."""
-    base = series["n"] if "n" in series else series["y"]
-    hide = disclosure.small(base, min_cell)
-    if outcome != "setup_days":
-        hide |= disclosure.small(series["y"], min_cell)
-        if "n" in series:
-            hide |= disclosure.small(series["n"] - series["y"], min_cell)
-    y = series["y"] / series["n"] if OUTCOMES[outcome][2] == "p_prime" else series["y"]
-    return y.where(~hide), int(hide.sum())
+def _chart_values(series: pd.DataFrame, outcome: str) -> tuple[pd.Series, int]:
+    """The published monthly values (the protected count, the share of protected counts, or the
+    mean days) and how many months have none to draw (suppressed or held back)."""
+    y = series["share"] if OUTCOMES[outcome][2] == "p_prime" else series["y"]
+    return y, int(y.isna().sum())
 
 
-def _not_drawn(hidden: int, pub: Publication) -> str:
+def _not_drawn(hidden: int) -> str:
     """The subtitle's note on months left out of a chart by disclosure control ("" if none)."""
-    return hidden_note(hidden, pub.context["min_cell"], "month(s)")
+    return charts.left_out(hidden, "month(s)")
+
+
+def _table(pub: Publication, df: pd.DataFrame, count_cols: list[str], **options: Any) -> None:
+    """`tables.table` for protected figures: suppressed counts as [c], the disclosure note."""
+    tables.table(df, count_cols, min_cell=pub.context["min_cell"],
+                 footnote=pub.context["disclosure_note"], **options)
 
 
 # ---------------------------------------------------------------- one call per cell
@@ -72,7 +73,7 @@ def show_key_findings(pub: Publication) -> None:
 def show_quality(pub: Publication) -> None:
     """Rows read from the files notebook 03 uses, kept and excluded by reason, and any notes."""
     tables.quality_table(pub["quality"], min_cell=pub.context["min_cell"],
-                         notes=pub.context["warnings"])
+                         notes=pub.context["warnings"], footnote=pub.context["disclosure_note"])
 
 
 def _series_table(chosen: pd.DataFrame) -> pd.DataFrame:
@@ -84,8 +85,8 @@ def _series_table(chosen: pd.DataFrame) -> pd.DataFrame:
         "first month": chosen["first_month"].dt.strftime("%b %Y"),
         "months before": chosen["months_before"].astype(int),
         "months after": chosen["months_after"].astype(int),
-        "events before": chosen["events_before"].astype(int),
-        "events after": chosen["events_after"].astype(int),
+        "events before": chosen["events_before"],
+        "events after": chosen["events_after"],
         "other changes in the model": others.where(others != "", "none"),
         "status": chosen["shortfall"].where(~chosen["evaluated"], "evaluated")})
 
@@ -100,9 +101,8 @@ def show_series(pub: Publication) -> None:
     if chosen.empty:
         style.say("No implemented change was selected, so no series was built.")
         return
-    tables.table(_series_table(chosen), ["events before", "events after"],
-                 min_cell=pub.context["min_cell"], caption="Series built for each change",
-                 plain_cols=["months before", "months after"])
+    _table(pub, _series_table(chosen), ["events before", "events after"],
+           caption="Series built for each change", plain_cols=["months before", "months after"])
 
 
 def show_timeline(pub: Publication) -> None:
@@ -154,11 +154,14 @@ def show_spc(pub: Publication, change_id: str) -> None:
     c = change(pub, change_id)
     points, summ = pub[f"spc/{change_id}"], pub[f"spc_limits/{change_id}"]
     if points is None:
-        style.say(f"Too few months of data around {c['name']} to draw a run chart.")
+        style.say(f"Too few months or events around {c['name']} to draw a run chart: it needs "
+                  "4 months and, for a count, 3 or more events a month on average (with rarer "
+                  "events the rules flag chance), and no month's count may be confidential (the "
+                  "chart's limits would give it away).")
         return
     outcome = pub.context["outcome"]
     words, _, chart, _ = OUTCOMES[outcome]
-    y, hidden = _chart_values(pub[f"series/{change_id}"], outcome, pub.context["min_cell"])
+    y, hidden = _chart_values(pub[f"series/{change_id}"], outcome)
     scale = 100 if chart == "p_prime" else 1
     fig, ax = style.figure()
     flagged = points["point_type"] != "common_cause"
@@ -174,16 +177,19 @@ def show_spc(pub: Publication, change_id: str) -> None:
              f"({', '.join(rules)})" if rules else
              f"{words.capitalize()} among {who(c)}: only common-cause variation")
     style.finish(fig, ax, title=title, subtitle=f"{'p′' if chart == 'p_prime' else 'XmR'} chart, "
-                 f"{pub.context['place']}, {_period(pub)}; limits recalculated "
-                 f"at {c['name']} (dotted line); orange points are special causes."
-                 f"{_not_drawn(hidden, pub)}",
+                 f"{pub.context['place']}, {_period(pub)}; "
+                 + (f"limits recalculated at {c['name']} (dotted line)" if len(summ) > 1 else
+                    f"one set of limits; {c['name']} at the dotted line")
+                 + "; orange points are special causes."
+                 f"{_not_drawn(hidden)}",
                  xlabel="Month", ylabel=words + (" (%)" if scale == 100 else ""))
     means = summ["mean"].to_numpy() * scale
     style.show(fig, f"Run chart of {words} among {who(c)} with process limits. Mean "
                + " then ".join(f"{m:.2f}" for m in means) + f". {int(flagged.sum())} month(s) "
                f"flagged as special cause: {', '.join(rules) or 'none'}.")
     shown = summ.assign(**{c_: summ[c_] * scale for c_ in ("mean", "lpl", "upl")},
-                        period=np.where(summ["rebase_group"] == 0, "before", "after"))
+                        period=np.where(summ["rebase_group"] == 0, "before", "after")
+                       if len(summ) > 1 else "whole series")
     style.table(shown[["period", "n", "mean", "lpl", "upl", "rules"]],
                 labels={"n": "months", "mean": "centre", "lpl": "lower limit",
                         "upl": "upper limit", "rules": "special-cause rules"},
@@ -200,7 +206,7 @@ def show_its(pub: Publication, change_id: str) -> None:
         style.say(f"**{c['change_id']} {c['name']}** was not evaluated: {c['shortfall']}.")
         return
     series, cf, est = (pub[f"{kind}/{change_id}"] for kind in ("series", "its_lines", "its"))
-    y, hidden = _chart_values(series, outcome, pub.context["min_cell"])
+    y, hidden = _chart_values(series, outcome)
     rate = "n" in series and outcome != "setup_days"
     div = series["n"].to_numpy() if rate else 1.0
     scale = 100 if rate else 1
@@ -220,7 +226,7 @@ def show_its(pub: Publication, change_id: str) -> None:
     style.finish(fig, ax, title=its_sentence(pub, change_id).rstrip("."),
                  subtitle=f"{words.capitalize()}, {pub.context['place']}, "
                  f"{_period(pub)}; dashed: the pre-change trend continued (other changes "
-                 f"kept), 95% CI shaded.{_not_drawn(hidden, pub)}", xlabel="Month",
+                 f"kept), 95% CI shaded.{_not_drawn(hidden)}", xlabel="Month",
                  ylabel=words + (" (%)" if scale == 100 else ""))
     style.show(fig, f"Interrupted time series chart of {words} among {who(c)}, with the "
                f"change in {wording.month(c['date'])}. Estimated level change {e['value']:.2f} "
@@ -263,8 +269,8 @@ def _autocorrelation(checks: pd.DataFrame) -> None:
 
 # ---------------------------------------------------------------- controlled comparison
 def show_controlled(pub: Publication, change_id: str) -> None:
-    """Target vs comparison (indexed to the pre-change mean), controlled ITS, DiD and the
-    parallel-trends check, then which estimate to quote."""
+    """Target vs comparison (indexed to the pre-change mean), controlled ITS and the pre-change
+    trend difference, then which estimate to quote."""
     c = change(pub, change_id)
     est = pub[f"controlled_its/{change_id}"]
     if est is None:
@@ -278,9 +284,9 @@ def show_controlled(pub: Publication, change_id: str) -> None:
 
 
 def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None:
-    """Both series as % of their pre-change means, then the parallel-trends check and DiD."""
+    """Both series as % of their pre-change means, then the pre-change trend difference."""
     cid, comparison = c["change_id"], c["comparison"]
-    s, d = pub[f"controlled/{cid}"], pub[f"did/{cid}"].iloc[0]
+    s = pub[f"controlled/{cid}"]
     lvl, tr = term(est, "treated:level_change"), term(est, "treated:trend")
     chart = s.assign(arm=s["arm"].map({"target": who(c), "comparison": comparison}))
     parallel = tr["p_value"] >= pub.context["alpha"]
@@ -294,11 +300,12 @@ def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None
     style.show(fig, f"Line chart of monthly DP starts as a percentage of the pre-change "
                f"mean for {who(c)} and {comparison}. Controlled level change "
                f"{lvl['value']:.2f} (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}).")
-    style.say(f"Parallel-trends check: before the change the target group's trend was "
+    style.say(f"Pre-change trends: before the change the target group's trend was "
               f"{tr['value']:.3f} times the comparison's per month (95% CI {tr['lower']:.3f} to "
-              f"{tr['upper']:.3f}), {'consistent with' if parallel else 'not'} parallel trends. "
-              f"Difference-in-differences: {d['value']:+.1f} percentage points of the pre-change "
-              f"mean (95% CI {d['lower']:.1f} to {d['upper']:.1f}).")
+              f"{tr['upper']:.3f}); "
+              + ("no difference was detected, which does not prove the trends were parallel. "
+                 if parallel else "the trends differed. ")
+              + "The controlled model gives each group its own trend.")
 
 
 def _offers(pub: Publication, c: pd.Series) -> None:
@@ -306,14 +313,11 @@ def _offers(pub: Publication, c: pd.Series) -> None:
     rates, did = pub[f"offers/{c['change_id']}"], pub[f"offers_did/{c['change_id']}"]
     if rates is None:
         return
-    bounds = ("offered", "episodes")
-    tables.table(rates[["team", "period", "trained", "offered", "episodes", "value", "lower",
-                        "upper"]], ["offered", "episodes"], min_cell=pub.context["min_cell"],
-                 rate_cols={"value": bounds, "lower": bounds, "upper": bounds},
-                 percent_cols=["value", "lower", "upper"],
-                 labels={"value": "Offer rate (%)", "lower": "Lower 95%", "upper": "Upper 95%",
-                         "trained": "Received the change"},
-                 caption=f"DP offer rate by team before and after {c['name']}")
+    _table(pub, rates[["team", "period", "trained", "offered", "episodes", "value", "lower",
+                       "upper"]], ["offered", "episodes"], percent_cols=["value", "lower", "upper"],
+           labels={"value": "Offer rate (%)", "lower": "Lower 95%", "upper": "Upper 95%",
+                   "trained": "Received the change"},
+           caption=f"DP offer rate by team before and after {c['name']}")
     if did is not None:
         d = did.iloc[0]
         style.say(f"Offer rate, teams that received the change against the others: "
@@ -333,7 +337,7 @@ def show_experience(pub: Publication, change_id: str) -> None:
                   "experience cannot be compared.")
         return
     shown = shifts.assign(measure=shifts["measure"].map(lambda m: MEASURES[m][0]))
-    _survey_table(shown, "measure", "measure", pub.context["min_cell"],
+    _survey_table(pub, shown, "measure", "measure",
                   f"Survey of {who(c.drop('target_teams'))} before and after "
                   f"{c['name']} ({wording.month(c['date'])})")
     style.say(survey_sentence(shifts, c) + " " + survey_sentence(shifts, c, "info_ease"))
@@ -347,18 +351,18 @@ def show_experience_by(pub: Publication, by: str) -> None:
         style.say(f"No survey data by {by}.")
         return
     first = selected(pub).iloc[0]
-    _survey_table(table[table["measure"] == "scrqol"], "group", by, pub.context["min_cell"],
+    _survey_table(pub, table[table["measure"] == "scrqol"], "group", by,
                   f"Quality of life (0 to 24) by {by}, before and after {first['name']}")
 
 
-def _survey_table(frame: pd.DataFrame, first: str, first_label: str, min_cell: int,
+def _survey_table(pub: Publication, frame: pd.DataFrame, first: str, first_label: str,
                   caption: str) -> None:
-    """Before/after survey means with the difference, its CI and effect size; every figure is
-    suppressed with its respondent counts."""
+    """Before/after survey means with the difference, its CI and effect size (blank where too
+    few answered to publish them), and the protected numbers who answered."""
     values = ("mean_before", "mean_after", "value", "lower", "upper", "effect_size")
     style.table(frame[[first, "n_before", "n_after", *values]],
-                count_cols=["n_before", "n_after"], threshold=min_cell,
-                rate_cols={v: ("n_before", "n_after") for v in values},
+                count_cols=["n_before", "n_after"], threshold=pub.context["min_cell"],
+                footnote=pub.context["disclosure_note"],
                 labels={first: first_label, "n_before": "respondents before",
                         "n_after": "respondents after", "mean_before": "mean before",
                         "mean_after": "mean after", "value": "after - before",
@@ -374,10 +378,9 @@ def show_engagement(pub: Publication) -> None:
         style.say("The council has not supplied an engagement table, so what people told us cannot "
                   "be shown beside the numbers.")
         return
-    tables.table(t, ["people"], min_cell=pub.context["min_cell"],
-                 labels={"period": "Year", "people": "People taking part"},
-                 plain_cols=["sessions"],
-                 caption="What people told the council, by community, theme and year")
+    _table(pub, t, ["people"], labels={"period": "Year", "people": "People taking part"},
+           plain_cols=["sessions"],
+           caption="What people told the council, by community, theme and year")
 
 
 # ---------------------------------------------------------------- power and methods
@@ -434,8 +437,10 @@ for the same people cannot be separated; set-up days are modelled on the whole s
 numbers simply return to normal; the pre-change trend and the run charts help to see this.
 
 **Small numbers.** Series with fewer than {MIN_EVENTS} events before or after a change, or
-fewer than 8 months either side, are not modelled. Counts of 1 to {pub.context['min_cell'] - 1}
-are suppressed in tables and not drawn in charts.
+fewer than 8 months either side, are not modelled. {pub.context['disclosure_note']} Months
+whose figure is not shown are not drawn in charts. Model estimates are shown as fitted, only
+with enough events either side and enough months behind them; the planning and power tables
+are worked out from the rounded counts.
 
 **Changes introduced before their data existed.** {', '.join(early) or 'No change'}
 began before the series starts ({wording.month(start)}); a change with no data before it (for
