@@ -1,6 +1,7 @@
 """Benchmark: raw CLD rows -> ASCOF 3D and the cohort in DuckDB (rows per second, peak memory).
 
     .venv/bin/python benchmarks/bench_cld.py --rows 1000000 10000000 [--work DIR] [--threads 2]
+        [--memory-limit 2GB]
 
 For each size, writes synthetic England raw CLD of about that many rows as Parquet with
 `evalkit synth --format cld` (the England profile at the scale that gives the rows; generation
@@ -35,9 +36,13 @@ ROWS_PER_SCALE = 8.24e6  # England raw CLD rows at scale 1 (165k rows at scale 0
 SNAP, BY = dt.date(2026, 3, 31), dt.date(2026, 4, 30)
 
 
-def measure(path: Path, threads: int) -> dict[str, float]:
-    """Transform one file in this process: rows, seconds, rows/s, peak RSS (MiB)."""
-    con = duckdb.connect(config={"threads": threads})
+def measure(path: Path, threads: int, memory_limit: str | None) -> dict[str, float]:
+    """Transform one file in this process: rows, seconds, rows/s, peak RSS (MiB). With a
+    memory limit DuckDB spills what does not fit to a temporary folder beside the file."""
+    config: dict[str, object] = {"threads": threads}
+    if memory_limit:
+        config |= {"memory_limit": memory_limit, "temp_directory": str(path.parent / "spill")}
+    con = duckdb.connect(config=config)
     start = time.perf_counter()
     done = transform([path], SNAP, BY, con=con)
     seconds = time.perf_counter() - start
@@ -47,14 +52,16 @@ def measure(path: Path, threads: int) -> dict[str, float]:
             "peak_mib": round(peak), "cohort": len(done.cohort)}
 
 
-def bench(rows: int, work: Path, threads: int) -> dict[str, float]:
+def bench(rows: int, work: Path, threads: int, memory_limit: str | None) -> dict[str, float]:
     """Generate about `rows` raw CLD rows (if not there yet) and measure in a fresh process."""
     folder = work / f"england_{rows}"
     if not (folder / "cld.parquet").exists():
         synthesise(folder, profile="england", scale=rows / ROWS_PER_SCALE, fmt="cld",
                    file_format="parquet")
+    limit = ["--memory-limit", memory_limit] if memory_limit else []
     out = subprocess.run([sys.executable, __file__, "--measure", str(folder / "cld.parquet"),
-                          "--threads", str(threads)], check=True, capture_output=True, text=True)
+                          "--threads", str(threads), *limit],
+                         check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
@@ -111,11 +118,13 @@ def main() -> int:
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--work", type=Path, default=None, help="folder for generated data")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default=None,
+                        help="DuckDB memory limit, e.g. 2GB (default: DuckDB's, 80%% of RAM)")
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--disagreements", action="store_true")
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.threads)))
+        print(json.dumps(measure(args.measure, args.threads, args.memory_limit)))
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_cld_"))
     if args.disagreements:
@@ -123,7 +132,7 @@ def main() -> int:
             print(f"{n:>8,}  {name}")
         return 0
     for rows in args.rows:
-        print(json.dumps(bench(rows, work, args.threads)), flush=True)
+        print(json.dumps(bench(rows, work, args.threads, args.memory_limit)), flush=True)
     return 0
 
 

@@ -14,7 +14,7 @@ from evalkit.cli import main as cli
 from evalkit.data import codes
 from evalkit.data.cld.transform import ASCOF_COLUMNS
 from evalkit.data.contract import ContractError
-from evalkit.data.load import load
+from evalkit.data.load import load, read_cache, save_cache
 from evalkit.synth.generator import synthesise
 from tests.helpers.cld_reference import reference
 
@@ -52,7 +52,8 @@ def test_ascof_is_the_planted_one_and_the_reference_agrees(folder: Path, truth: 
         assert (r.denominator, r.numerator) == tuple(counted.loc[r.age_band])
 
 
-def test_load_makes_the_cohort_the_support_episodes(folder: Path, truth: dict) -> None:
+def test_load_makes_the_cohort_the_support_episodes(folder: Path, truth: dict,
+                                                   tmp_path: Path) -> None:
     data = load(folder, extract_date=EXTRACT, period_end=_day(truth["cld"]["snapshot"]))
     cld = data.quality[data.quality["table"] == "cld"]
     assert int(cld["rows"].sum()) == sum(truth["cld"]["rows_by_submission"].values())
@@ -68,6 +69,9 @@ def test_load_makes_the_cohort_the_support_episodes(folder: Path, truth: dict) -
     assert episodes["preferred_language"].notna().mean() > 0.5
     assert episodes["team_id"].notna().all()
     assert not [w for w in data.warnings if "matches no table" in w]
+    # the load cache (evalkit run) keeps the ASCOF table
+    cached = read_cache(save_cache(data, folder, tmp_path), data.files)
+    pd.testing.assert_frame_equal(cached.ascof, data.ascof)
 
 
 def test_council_submission_files_give_the_same_figures(tmp_path: Path, truth: dict) -> None:
