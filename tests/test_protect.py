@@ -87,6 +87,26 @@ def test_rates_and_ratios_use_poisson_limits_of_the_protected_count():
     assert got == pytest.approx([150.0, 0.15])
 
 
+def test_a_share_of_sums_adds_protected_parts_and_blanks_when_one_is_suppressed():
+    df = pd.DataFrame({"dp": [23, 40], "people": [61, 90], "ns_dp": [9, 3], "ns": [30, 30],
+                       "value": 0.0})
+    spec = Spec(counts=("dp", "people", "ns_dp", "ns"),
+                shares=(Share(("dp", "ns_dp"), ("people", "ns"), lower=None, upper=None),))
+    out = protect_frame(df, spec, RULES)
+    assert out["value"].iloc[0] == pytest.approx((25 + 10) / (60 + 30))
+    assert np.isnan(out["value"].iloc[1])  # Not stated DPs suppressed
+
+
+def test_rows_breaking_down_a_suppressed_total_are_left_out():
+    # six rows of one person each: published, a total of [c] (1-7) would be 6 or 7
+    df = pd.DataFrame({"cell": list("abcdefg"), "people": [1, 1, 1, 1, 1, 1, 40],
+                       "dp": [1, 0, 1, 0, 1, 0, 9]})
+    out = protect_frame(df, Spec(counts=("people", "dp"), whole="people"), RULES)
+    assert out["cell"].tolist() == ["g"] and out["dp"].tolist() == [10]
+    with pytest.raises(ValueError, match="not a count"):
+        protect_frame(df, Spec(counts=("dp",), whole="people", keep=("people",)), RULES)
+
+
 def test_model_estimates_kept_as_fitted_only_under_the_acro_rule():
     df = pd.DataFrame({"group": ["a", "b", "c", "d"], "value": [0.5, 0.6, 0.7, 0.8],
                        "lower": 0.4, "upper": 0.9, "dp": [5, 4, 30, 30],

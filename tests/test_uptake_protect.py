@@ -66,11 +66,21 @@ def test_every_published_count_is_zero_suppressed_or_rounded(pub):
 
 def test_parts_and_totals_are_each_rounded_from_their_own_true_value(res, pub):
     b, g = res.bounds.set_index(res.group_col), pub["bounds"].set_index(pub.context["group_col"])
-    for col in ("people", "dp", "no_dp", "dp_if_all", "people_if_all"):
+    for col in ("people", "dp", "no_dp", "not_stated_dp", "not_stated_people"):
         want = np.where((b[col] > 0) & (b[col] < SMALLEST), np.nan, BASE * ((b[col] + 2) // BASE))
         assert np.array_equal(g[col].to_numpy(), want, equal_nan=True), col
     with_parts = g.dropna(subset=["people", "dp", "no_dp"])
     assert (with_parts["people"] != with_parts["dp"] + with_parts["no_dp"]).any() or len(g) < 3
+
+
+def test_a_share_with_all_not_stated_added_is_worked_out_from_protected_parts(pub):
+    """Rounding each group's sum with the Not stated counts would give the attacker one noisy
+    reading of the Not stated count per group; the parts are protected once instead."""
+    b = pub["bounds"]
+    assert not {"dp_if_all", "people_if_all"} & set(b.columns)
+    want = (b["dp"] + b["not_stated_dp"]) / (b["people"] + b["not_stated_people"])
+    ok = (b["people"] + b["not_stated_people"]) >= 50
+    assert np.allclose(b["share_if_all_not_stated"][ok], want[ok], equal_nan=True)
 
 
 def test_no_published_share_times_its_published_n_is_a_small_count(pub):
@@ -81,9 +91,9 @@ def test_no_published_share_times_its_published_n_is_a_small_count(pub):
             continue
         for s in spec.shares:
             rows = f if s.rows is None else f[f[s.rows[0]] == s.rows[1]]
-            if s.n not in spec.counts:
+            if not set(s.parts("n")) <= set(spec.counts):
                 continue
-            x = (rows[s.value] / s.multiplier * rows[s.n]).dropna()
+            x = (rows[s.value] / s.multiplier * rows[list(s.parts("n"))].sum(axis=1)).dropna()
             assert np.allclose(x, np.round(x / BASE) * BASE), (name, s.value)
             assert not x.round(6).between(1, SMALLEST - 1).any(), (name, s.value)
             checked += len(x)

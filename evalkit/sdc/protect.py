@@ -91,8 +91,9 @@ class Rules:
                     "totals may not equal the sum of their parts; shares and rates are worked "
                     "out from the rounded counts." if self.base > 1 else "")
         return (f"{SUPPRESSED} = confidential: counts of 1 to {self.smallest_shown - 1} are not "
-                f"shown.{rounding} A share or rate is not shown (n/a) when a count it needs is "
-                f"confidential or it is from fewer than {self.min_n} people.")
+                f"shown, and rows breaking such a count down are left out.{rounding} A share or "
+                "rate is not shown (n/a) when a count it needs is confidential or it is from "
+                f"fewer than {self.min_n} people.")
 
     def context(self) -> dict[str, object]:
         """What a Publication's context says about the protection (for pages and checks)."""
@@ -107,12 +108,15 @@ class Share:
     kind "proportion": Wilson limits (x' <= n'). kind "rate": Poisson limits of x' divided by n'
     (n may be a count, e.g. people, or a model's expected count, e.g. a standardised ratio).
     rows: (column, value) to recompute only the rows where column == value (a frame holding
-    several measures). A `method` column, when present, is set to the limits used; a `note`
-    column to why a value is blank.
+    several measures). x and n may each be a tuple of count columns, summed after protection:
+    a count that is a published count plus another (a group with all Not stated people added)
+    is never rounded on its own, as several such sums would each narrow the added count. A
+    `method` column, when present, is set to the limits used; a `note` column to why a value
+    is blank.
     """
 
-    x: str
-    n: str
+    x: str | tuple[str, ...]
+    n: str | tuple[str, ...]
     value: str = "value"
     lower: str | None = "lower"
     upper: str | None = "upper"
@@ -123,6 +127,11 @@ class Share:
     def columns(self) -> list[str]:
         """The columns this share writes."""
         return [c for c in (self.value, self.lower, self.upper) if c]
+
+    def parts(self, which: str) -> tuple[str, ...]:
+        """The count columns of the numerator ('x') or denominator ('n')."""
+        cols = self.x if which == "x" else self.n
+        return (cols,) if isinstance(cols, str) else tuple(cols)
 
 
 @dataclass(frozen=True)
@@ -144,12 +153,19 @@ class Model:
 @dataclass(frozen=True)
 class Spec:
     """How one published frame is protected: which columns are counts, shares (recomputed from
-    counts), model estimates, or other numbers that are not counts (`keep`)."""
+    counts), model estimates, or other numbers that are not counts (`keep`).
+
+    whole: a count column holding each row's size, for a frame that breaks a total down into
+    rows (group x age x reason, DPs by who manages them): rows whose size is suppressed are left
+    out. Published, their parts (each suppressed, so at least 1) would narrow the total: six
+    such rows of a suppressed total make it 6 or 7.
+    """
 
     counts: tuple[str, ...] = ()
     shares: tuple[Share, ...] = ()
     models: tuple[Model, ...] = ()
     keep: tuple[str, ...] = field(default=())
+    whole: str | None = None
 
 
 def _rows(df: pd.DataFrame, rows: tuple[str, Hashable] | None) -> np.ndarray:
@@ -162,8 +178,8 @@ def _rows(df: pd.DataFrame, rows: tuple[str, Hashable] | None) -> np.ndarray:
 def _share(out: pd.DataFrame, s: Share, counts: set[str], rules: Rules) -> None:
     """Recompute one Share in `out` (protected counts already in place)."""
     mask = _rows(out, s.rows)
-    x = out.loc[mask, s.x].to_numpy(dtype=float)
-    n = out.loc[mask, s.n].to_numpy(dtype=float)
+    x = out.loc[mask, list(s.parts("x"))].to_numpy(dtype=float).sum(axis=1)  # NaN if any is
+    n = out.loc[mask, list(s.parts("n"))].to_numpy(dtype=float).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         if s.kind == "proportion":
             lo, hi = wilson_limits(np.nan_to_num(x), np.where(n > 0, n, 1.0), rules.conf)
@@ -174,9 +190,11 @@ def _share(out: pd.DataFrame, s: Share, counts: set[str], rules: Rules) -> None:
         else:
             raise ValueError(f"protect: Share kind must be 'proportion' or 'rate', not {s.kind!r}")
         value = x / n
-    small_n = (n < rules.min_n) if s.n in counts else np.zeros(len(n), dtype=bool)
+    small_n = ((n < rules.min_n) if set(s.parts("n")) <= counts
+               else np.zeros(len(n), dtype=bool))
+    xs, ns = " + ".join(s.parts("x")), " + ".join(s.parts("n"))
     why = np.select([np.isnan(x) | np.isnan(n), ~(n > 0), small_n],
-                    [f"{s.x} or {s.n} suppressed", f"{s.n} is 0", f"fewer than {rules.min_n}"],
+                    [f"{xs} or {ns} suppressed", f"{ns} is 0", f"fewer than {rules.min_n}"],
                     "")
     blank = why != ""
     for col, v in ((s.value, value), (s.lower, lo), (s.upper, hi)):
@@ -205,6 +223,11 @@ def _model(out: pd.DataFrame, true: pd.DataFrame, m: Model, rules: Rules) -> Non
 
 def _check_declared(name: str, df: pd.DataFrame, spec: Spec) -> None:
     """Every numeric column is declared once; declared columns exist."""
+    parts = [c for s in spec.shares for w in ("x", "n") for c in s.parts(w)]
+    missing = sorted({c for c in parts if c not in df.columns})
+    if missing:
+        raise ValueError(f"protect: frame {name!r}: shares need column(s) {missing}; it has "
+                         f"{list(df.columns)}")
     declared = [*spec.counts, *spec.keep, *(c for s in spec.shares for c in s.columns()),
                 *(c for m in spec.models for c in m.columns), *(m.df for m in spec.models if m.df)]
     missing = sorted({c for c in declared if c not in df.columns})
@@ -226,7 +249,8 @@ def protect_frame(df: pd.DataFrame | None, spec: Spec, rules: Rules,
     (nothing to publish), stays as it is.
 
     Counts become floats (NaN = suppressed); shares are recomputed from them; model estimates
-    are blanked where the ACRO rule fails; a `df` column of a Model is dropped (not published).
+    are blanked where the ACRO rule fails; a `df` column of a Model is dropped (not published);
+    rows whose `whole` is suppressed are left out.
     """
     if df is None or df.columns.empty:
         return df
@@ -240,7 +264,13 @@ def protect_frame(df: pd.DataFrame | None, spec: Spec, rules: Rules,
     for m in spec.models:
         _model(out, df, m, rules)
     dfs = [m.df for m in spec.models if m.df]
-    return out.drop(columns=dfs)
+    out = out.drop(columns=dfs)
+    if spec.whole:
+        if spec.whole not in counts:
+            raise ValueError(f"protect: frame {name!r}: whole={spec.whole!r} is not a count")
+        size = df[spec.whole].to_numpy(dtype=float)
+        out = out[~((size > 0) & (size < rules.smallest_shown))].reset_index(drop=True)
+    return out
 
 
 def protect_frames(frames: Mapping[str, pd.DataFrame | None], specs: Mapping[str, Spec],

@@ -32,8 +32,8 @@ DAYS_PER_MONTH = 30.44  # months of follow-up -> days (3 -> 91, 6 -> 183, 12 -> 
 def mix(snap: pd.DataFrame, group_col: str, column: str) -> pd.DataFrame | None:
     """Among people with a DP: how many in each group by `column` (dp_managed_by, dp_used_for).
 
-    Wide table, one row per group, one column per value (for a suppressed display); None when the
-    column is absent.
+    Wide table, one row per group, one column per value, and `dp` (the row's total); None when
+    the column is absent.
     """
     if column not in snap:
         return None
@@ -41,6 +41,7 @@ def mix(snap: pd.DataFrame, group_col: str, column: str) -> pd.DataFrame | None:
     values = dp[column].astype("string").fillna(NOT_RECORDED)
     out = pd.crosstab(dp[group_col], values).reset_index()
     out.columns.name = None
+    out.insert(1, "dp", out.iloc[:, 1:].sum(axis=1))
     return out
 
 

@@ -161,18 +161,19 @@ def population_uptake(snap: pd.DataFrame, population: pd.DataFrame, group_col: s
 def not_stated_bounds(snap: pd.DataFrame, group_col: str, conf: float = 0.95) -> pd.DataFrame:
     """Each group's DP share as recorded and if every 'Not stated' person belonged to it.
 
-    The two shares bound what the unrecorded ethnicity could do to each group's uptake. The
-    counts of the second (dp_if_all, people_if_all: the group with every Not stated person) are
-    columns of their own, so the publication step protects each from its own true value.
+    The two shares bound what the unrecorded ethnicity could do to each group's uptake. The Not
+    stated counts are columns of their own (not_stated_dp, not_stated_people, the same on every
+    row), so the publication step works out the second share from the group's and the Not
+    stated protected counts: a sum rounded once per group would narrow the Not stated count.
     """
     c = counts(snap, group_col)
     ns = c[c[group_col] == NOT_STATED][["people", "dp"]].sum()
     known = c[c[group_col] != NOT_STATED]
     rec = stats.proportion(known, "dp", "people", by=group_col, conf=conf)
-    dp_all, people_all = known["dp"] + int(ns["dp"]), known["people"] + int(ns["people"])
     return with_without(known).assign(share_recorded=rec["value"].to_numpy(),
-                                      dp_if_all=dp_all, people_if_all=people_all,
-                                      share_if_all_not_stated=dp_all / people_all,
+                                      share_if_all_not_stated=(known["dp"] + ns["dp"])
+                                      / (known["people"] + ns["people"]),
+                                      not_stated_dp=int(ns["dp"]),
                                       not_stated_people=int(ns["people"]))
 
 

@@ -34,8 +34,7 @@ LABELS = {  # column names -> what a reader sees in a table heading
     "area": "Area", "position": "Position on the funnel plot",
     "share_recorded": "Share with a DP as recorded (%)",
     "share_if_all_not_stated": "Share if all Not stated were in this group (%)",
-    "followed": "DPs followed this long", "dp_if_all": "With a DP, if all Not stated were here",
-    "people_if_all": "People, if all Not stated were here",
+    "followed": "DPs followed this long",
 }
 
 
@@ -156,10 +155,8 @@ def show_sensitivity(pub: Publication) -> None:
     if ns == 0:
         style.say("Everyone in the snapshot has a recorded ethnicity, so no bounds are needed.")
         return
-    t = b[[g, "people", "dp", "no_dp", "share_recorded", "people_if_all", "dp_if_all",
-           "share_if_all_not_stated"]]
-    uptake_table(pub, t.rename(columns={g: "group"}),
-                 ["people", "dp", "no_dp", "people_if_all", "dp_if_all"],
+    t = b[[g, "people", "dp", "no_dp", "share_recorded", "share_if_all_not_stated"]]
+    uptake_table(pub, t.rename(columns={g: "group"}), ["people", "dp", "no_dp"],
                  percent_cols=["share_recorded", "share_if_all_not_stated"],
                  caption=f"Share with a Direct Payment if none or all of the {count(ns)} people "
                          "with ethnicity Not stated belonged to each group")

@@ -36,10 +36,11 @@ ODDS = Spec(counts=("people", "dp", "no_dp"), keep=("conf",),
 RATIO = Spec(counts=("people",), keep=("conf",),
              models=(Model(("value", "lower", "upper", "p_value"), each=("people",),
                            df="df_resid"),))
-OFFERS = Spec(counts=("offered", "recorded", "accepted"), keep=("conf",),
+OFFERS = Spec(counts=("offered", "recorded", "accepted"), keep=("conf",), whole="recorded",
               shares=(Share("offered", "recorded", rows=("measure", "offered")),
                       Share("accepted", "offered", rows=("measure", "accepted"))))
-CARER = Spec(counts=("carer", "people"), shares=(Share("carer", "people"),), keep=("conf",))
+CARER = Spec(counts=("carer", "people"), shares=(Share("carer", "people"),), keep=("conf",),
+             whole="people")
 
 SPECS: Mapping[str, Spec] = {
     "quality": Spec(counts=("rows",)),
@@ -48,33 +49,33 @@ SPECS: Mapping[str, Spec] = {
     "uptake/population": Spec(counts=("dp", "population"), keep=("conf",),
                               shares=(Share("dp", "population"),)),
     "missing": Spec(counts=("people", "total")),
-    "bounds": Spec(counts=("people", "dp", "no_dp", "dp_if_all", "people_if_all",
-                           "not_stated_people"),
+    "bounds": Spec(counts=("people", "dp", "no_dp", "not_stated_dp", "not_stated_people"),
                    shares=(Share("dp", "people", "share_recorded", None, None),
-                           Share("dp_if_all", "people_if_all", "share_if_all_not_stated",
-                                 None, None))),
+                           Share(("dp", "not_stated_dp"), ("people", "not_stated_people"),
+                                 "share_if_all_not_stated", None, None))),
     "isr/group": ISR, "isr/language": ISR, "odds/broad": ODDS, "odds/group": ODDS,
-    "intersection": Spec(counts=("people", "dp", "no_dp"),
+    "intersection": Spec(counts=("people", "dp", "no_dp"), whole="people",
                          shares=(Share("dp", "people", "share", None, None),)),
     "offers/group": OFFERS, "offers/broad": OFFERS,
     "setup/median": Spec(counts=("n", "events"), keep=("conf",), models=(Model(n="n"),)),
     "setup/ratio": RATIO, "setup/ratio_broad": RATIO,
     "plan_size/weekly_budget": RATIO, "plan_size/planned_hours": RATIO,
     "continuation": Spec(counts=("followed", "ended", "running"), keep=("months", "conf"),
-                         shares=(Share("ended", "followed"),)),
+                         shares=(Share("ended", "followed"),), whole="followed"),
     "carer/group": CARER, "carer/broad": CARER,
-    "areas/units": Spec(counts=("dp", "no_dp", "people"), keep=("conf",),
+    "areas/units": Spec(counts=("dp", "no_dp", "people"), keep=("conf",), whole="people",
                         shares=(Share("dp", "people"),)),
-    "trend": Spec(counts=("dp", "people", "starts"), keep=("conf",), shares=(
+    "trend": Spec(counts=("dp", "people", "starts"), keep=("conf",), whole="people", shares=(
         Share("dp", "people", rows=("measure", "uptake")),
         Share("starts", "people", kind="rate", multiplier=1000, rows=("measure", "new_starts")))),
 }
 
 
 def mix_spec(frame: pd.DataFrame | None, group_col: str) -> Spec:
-    """Every column of a mix table but the group is a count of people with a DP."""
+    """Every column of a mix table but the group is a count of people with a DP; `dp`, their
+    total, is the row's size."""
     return Spec(counts=tuple(c for c in (frame.columns if frame is not None else ())
-                             if c != group_col))
+                             if c != group_col), whole="dp")
 
 
 def funnel_frames(shown: Mapping[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame | None]:
