@@ -130,3 +130,13 @@ def test_folder_of_quarterly_files_any_format(tmp_path: Path,
     out = capsys.readouterr().out
     assert "Raw CLD rows: 3 read" in out
     assert "E06000016      18+    3D2a          2            2    100.0" in out
+
+
+def test_unreadable_file_is_named_without_its_contents(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "cld.csv").write_bytes("LA_Code,Der_NHS_Number_Traced_Pseudo\nE06000016,Zo\xe9\n"
+                                     .encode("cp1252"))
+    with pytest.raises(ContractError) as err:
+        load(folder, extract_date=EXTRACT)
+    assert "cld.csv" in str(err.value) and "Zo" not in str(err.value)

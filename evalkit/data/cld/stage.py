@@ -93,6 +93,14 @@ def _relation(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
     return f"cld_xlsx_{index}"
 
 
+def _unreadable(path: Path) -> ContractError:
+    """A file the readers cannot read, described without quoting its contents."""
+    what = {".csv": "CSV text in UTF-8 with a header row and one delimiter",
+            ".parquet": "a Parquet file", ".xlsx": "an Excel workbook with the table on its "
+            "first sheet"}[path.suffix.lower()]
+    return ContractError(f"{path.name}: cannot be read; expected {what}")
+
+
 def _text(heading: str | None) -> str:
     """A file column as text, blank (or spaces only) as NULL; absent: NULL."""
     if heading is None:
@@ -114,10 +122,13 @@ def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int, offset: int
     """One file as the layout's text columns (defaults for LA_Name, ImportDate and the record
     id when the file lacks them), its name, row numbers and row ids from `offset`; and its
     number of rows."""
-    relation = _relation(con, path, index)
-    headings = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    try:
+        relation = _relation(con, path, index)
+        headings = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        (rows,) = con.execute(f"SELECT COUNT(*) FROM {relation}").fetchall()[0]
+    except (duckdb.Error, ValueError, OSError) as err:  # the reader's text may quote a row
+        raise _unreadable(path) from err
     found = match_headings(headings, path.name)
-    (rows,) = con.execute(f"SELECT COUNT(*) FROM {relation}").fetchall()[0]
     first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
     name = path.name.replace("'", "''")
     cols = {c: _text(found.get(c)) for c in L.COLUMNS}
@@ -173,7 +184,12 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
         parts.append(select)
         offset += rows
     union = "\nUNION ALL\n".join(parts)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cld_raw AS {_typed(union)}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cld_raw AS {_typed(union)}")
+    except duckdb.InvalidInputException as err:  # a CSV row the sniffer did not expect
+        raise ContractError(f"{', '.join(p.name for p in files)}: a row cannot be read (more "
+                            "or fewer values than the header, or a stray quote); expected CSV "
+                            "text in UTF-8 with one delimiter") from err
     (rows,) = con.execute("SELECT COUNT(*) FROM cld_raw").fetchall()[0]
     if rows == 0:
         raise ContractError(f"{', '.join(p.name for p in files)}: no rows under the header; "
