@@ -108,7 +108,7 @@ def test_composition_shares_by_source():
     assert get.loc[("Active PAs", "Asian"), "count"] == 2
     assert get.loc[("Active PAs", "Asian"), "value"] == pytest.approx(2 / 3)
     assert get.loc[("DP recipients employing PAs", "White"), "value"] == pytest.approx(0.5)
-    assert get.loc[("Adult population", "Black"), "value"] == pytest.approx(0.1)
+    assert get.loc[("Working-age population (18-64)", "Black"), "value"] == pytest.approx(0.1)
     assert (comp["lower"] <= comp["value"]).all() and (comp["value"] <= comp["upper"]).all()
 
 
@@ -263,7 +263,7 @@ def test_dissimilarity_by_hand():
     want = 0.5 * (abs(2 / 3 - 0.3) + 0.2 + abs(1 / 3 - 0.5))
     assert d.loc["Active PAs vs DP recipients employing PAs", "value"] == pytest.approx(want)
     pop = 0.5 * (abs(2 / 3 - 0.3) + 0.1 + abs(1 / 3 - 0.6))
-    assert d.loc["Active PAs vs Adult population", "value"] == pytest.approx(pop)
+    assert d.loc["Active PAs vs Working-age population (18-64)", "value"] == pytest.approx(pop)
     assert (d["lower"] <= d["upper"]).all()
 
 
@@ -279,7 +279,7 @@ def test_representation_ratio_and_relative_likelihood_by_hand():
 
 def test_workforce_measures_without_population_or_pas():
     comp = composition_s3()
-    no_pop = comp[comp["source"] != "Adult population"]
+    no_pop = comp[comp["source"] != "Working-age population (18-64)"]
     assert list(pm.dissimilarity(no_pop, n_boot=50)["comparison"]) == [
         "Active PAs vs DP recipients employing PAs"]
     assert set(pm.representation(no_pop)["measure"]) == {"ratio_to_recipients"}

@@ -20,7 +20,8 @@ from evalkit.stats.workforce import dissimilarity_index
 
 NOT_RECORDED = codes.NOT_RECORDED
 SOURCES = {"pas": "Active PAs", "recipients": "DP recipients employing PAs",
-           "population": "Adult population"}
+           "population": "Working-age population (18-64)"}
+WORKING_AGE = (18, 64)  # PAs are of working age: the WRES denominator (issue 17)
 
 
 # --------------------------------------------------------------------------- who the PAs are
@@ -58,8 +59,9 @@ def composition(pas: pd.DataFrame, recipients: pd.DataFrame, population: pd.Data
                 n = frame.groupby(by).size().rename("count").reset_index()
                 parts.append(n.assign(source=SOURCES[name], total=len(frame)))
         if population is not None and by in population and len(population):
-            # whole people: an age band straddling 18 gives a fractional adult population
-            n = population.groupby(by)["population"].sum().round().rename("count").reset_index()
+            # whole people: an age band straddling 18 or 64 gives a fractional population
+            n = (working_age(population).groupby(by)["population"].sum().round()
+                 .rename("count").reset_index())
             parts.append(n.assign(source=SOURCES["population"], total=n["count"].sum()))
     if not parts:
         return pd.DataFrame(columns=[key, "source", "count", "total", "value", "lower", "upper"])
@@ -67,6 +69,23 @@ def composition(pas: pd.DataFrame, recipients: pd.DataFrame, population: pd.Data
     counts[["count", "total"]] = counts[["count", "total"]].astype("int64")
     out = proportion(counts, "count", "total", by=["source", key], conf=conf)
     return out.rename(columns={key: "group"}).assign(dimension=by)
+
+
+def working_age(population: pd.DataFrame) -> pd.DataFrame:
+    """The population aged 18-64: each row's population times the share of its age band in
+    WORKING_AGE, assuming even ages within a band ("60-69" -> 0.5; "65+", "Under 18" -> 0).
+    Without age_band, the rows as they are. Against all adults, the relative likelihood of being
+    a PA confounded ethnicity with age (groups with more older adults looked under-represented:
+    mean 1.08-1.17 where PAs mirrored the working-age mix exactly)."""
+    if "age_band" not in population:
+        return population
+    band = population["age_band"].astype(str).str.strip()
+    lo = pd.to_numeric(band.str.extract(r"^(\d+)")[0], errors="coerce")
+    hi = pd.to_numeric(band.str.extract(r"^\d+\s*-\s*(\d+)")[0], errors="coerce")
+    hi = hi.where(hi.notna(), lo.where(lo > WORKING_AGE[1], WORKING_AGE[1] + 1))
+    inside = (hi.clip(upper=WORKING_AGE[1]) - lo.clip(lower=WORKING_AGE[0]) + 1).clip(lower=0)
+    share = (inside / (hi - lo + 1)).where(~band.str.lower().str.startswith("under"), 0.0)
+    return population.assign(population=population["population"] * share.fillna(0.0))
 
 
 def _wide_counts(comp: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
