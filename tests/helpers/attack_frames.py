@@ -151,6 +151,11 @@ def _uptake_other(prefix: str) -> Handler:
     return handle
 
 
+def _population(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """uptake/population: DP recipients per adult of the group (ONS population, public)."""
+    _share(sink, df, label, "dp", "population", name("01:dp[{g}]"), name("01:population[{g}]"))
+
+
 def _overall(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     _share(sink, df, label, "dp", "people", lambda r: "01:dp[All]", lambda r: "01:people[All]")
 
@@ -285,7 +290,8 @@ def _quality(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 UPTAKE: dict[str, Handler] = {
     "quality": _quality, "overall": _overall, "missing": _missing, "bounds": _bounds,
     "uptake/group": _uptake_groups, "uptake/broad": _uptake_groups,
-    "uptake/language": _uptake_other("lang"), "uptake/interpreter": _uptake_other("int"),
+    "uptake/population": _population, "uptake/language": _uptake_other("lang"),
+    "uptake/interpreter": _uptake_other("int"),
     "isr/group": _uptake_groups, "isr/language": _uptake_other("lang"), "odds": _odds,
     "intersection": _intersection, "offers": _offers, "setup": _setup,
     "continuation": _continuation, "mix": _mix, "plan_size": _plan, "carer": _carer,
@@ -322,6 +328,13 @@ def _composition(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     if suffix == "ethnic_group":
         _sum_rows(sink, df, label, cell,
                   lambda r: f"02:comp[ethnic_group_broad|{r['source']}|{broad_of(r['group'])}]")
+
+
+def _dissimilarity(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """dissimilarity: the totals of the two sources it compares ("Active PAs vs <source>")."""
+    _cells(sink, df, label, {
+        "pas": lambda r: "02:total[Active PAs]",
+        "other": lambda r: f"02:total[{str(r['comparison']).split(' vs ', 1)[-1]}]"})
 
 
 def _representation(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -427,7 +440,8 @@ def _change(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 PA_MARKET: dict[str, Handler] = {
     "quality": _quality, "snapshots": _snapshots, "returns": _returns,
-    "composition": _composition, "representation": _representation, "coverage": _coverage,
+    "composition": _composition, "dissimilarity": _dissimilarity,
+    "representation": _representation, "coverage": _coverage,
     "grid": _grid, "curves": _curves, "medians": _medians, "filled": _filled,
     "waiting": _filled, "cox": _cox,
     "match": _match, "sources": _sources, "change": _change,
