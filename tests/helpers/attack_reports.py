@@ -236,20 +236,34 @@ class Finding:
 ANALYSES = ("uptake", "pa_market", "outcomes")
 
 
+SHARED = "all reports"  # counts that are the same in every report (rows of the input tables)
+
+
+def _owner(name: str, notebooks: Mapping[str, str]) -> str:
+    """The report a variable (or relation label) belongs to: by its prefix ("01:", "01_uptake:")."""
+    return next((nb for prefix, nb in notebooks.items() if name.startswith(prefix)), SHARED)
+
+
 def attack_data(data: Any, folder: Path, min_cell: int = 5, base: int = 5,
                 exact: bool = True, analyses: Iterable[str] = ANALYSES) -> list[Finding]:
     """Run the analyses (default all three) on loaded `data` as their notebooks do (defaults,
-    `min_cell`) and attack each report; results.json and key_findings.md are written under
-    `folder`."""
-    out = []
+    `min_cell`), then attack everything they publish together (a reader holds every report of a
+    run); results.json and key_findings.md are written under `folder`. One Finding per report,
+    and one for the counts every report shares."""
+    system, truth, sentences = System(), {}, {}
     for name in analyses:
         analysis = importlib.import_module(f"evalkit.analyses.{name}")
         res = analysis.analyse(data, la_code=None, min_cell=min_cell)
-        raw = true_frames(analysis, res)
         report = reader_outputs(analysis, res, folder / name)
-        system, truth = attack_report(raw, report, base, min_cell)
-        targets, leaks, contradictions = attack(system, truth, min_cell, exact)
-        out.append(Finding(report.notebook, targets, leaks,
-                           sentence_counts(report.key_findings, min_cell),
-                           system.violated(truth), contradictions))
-    return out
+        one, true = attack_report(true_frames(analysis, res), report, base, min_cell)
+        system.relations += one.relations
+        truth |= true
+        sentences[report.notebook] = sentence_counts(report.key_findings, min_cell)
+    targets, leaks, contradictions = attack(system, truth, min_cell, exact)
+    wrong = system.violated(truth)
+    owners = {f"{nb[:2]}:": nb for nb in sentences} | {f"{nb}:": nb for nb in sentences}
+    return [Finding(nb, [t for t in targets if _owner(t, owners) == nb],
+                    [x for x in leaks if _owner(x.name, owners) == nb], sentences.get(nb, []),
+                    [w for w in wrong if _owner(w, owners) == nb],
+                    contradictions if nb == SHARED else [])
+            for nb in [*sentences, SHARED]]
