@@ -105,12 +105,9 @@ def _band(label: str, lo: int | None, hi: int | None) -> str:
             f"WHERE {' AND '.join(cond)}")
 
 
-def steps(period_end: dt.date, submitted_by: dt.date) -> list[tuple[str, str]]:
-    """The transformation: (view name, SELECT) in order, for a snapshot at `period_end` and
-    submissions imported up to `submitted_by` (inclusive, by date)."""
+def _submission_steps(period_end: dt.date, submitted_by: dt.date) -> list[tuple[str, str]]:
+    """Text keys as SQL Server compares them; each council's latest submission in the window."""
     snap = f"DATE '{period_end.isoformat()}'"
-    snap_days = (period_end - EPOCH).days
-    carers = tuple(c for c in L.CLIENT_TYPES if c != L.SERVICE_USER)
     keyed = f"""
 SELECT r.*, {ci('LA_Name')} AS la_name_key, {ci('LA_Code')} AS la_code_key,
   {ci(L.NHS_NUMBER)} AS nhs_key, {ci(L.LA_PERSON_ID)} AS la_id_key,
@@ -135,6 +132,15 @@ SELECT DISTINCT la_name_key, ImportDate FROM (
     PARTITION BY la_name_key, la_code_key ORDER BY ImportDate DESC) AS rn
   FROM cld_in_window) s
 WHERE rn = 1"""
+    return [("cld_keyed", keyed), ("cld_submissions", submissions),
+            ("cld_in_window", in_window), ("cld_latest", latest)]
+
+
+def _row_steps(period_end: dt.date) -> list[tuple[str, str]]:
+    """Per raw row: the first filter it fails, age, the person id, mechanism and rank."""
+    snap = f"DATE '{period_end.isoformat()}'"
+    snap_days = (period_end - EPOCH).days
+    carers = tuple(c for c in L.CLIENT_TYPES if c != L.SERVICE_USER)
     flags = f"""
 SELECT k.*,
   CASE WHEN k.unreadable IS NOT NULL THEN 'unreadable_value'
@@ -175,6 +181,12 @@ FROM (
       WHEN n.la_id_key IS NULL THEN f.la_id_key END AS person_key,
     COALESCE({_valid_mechanism()}, FALSE) AS dm_valid
   FROM cld_flags f LEFT JOIN cld_nhs_la_ids n ON f.la_id_key = n.la_id_key) v"""
+    return [("cld_flags", flags), ("cld_nhs_la_ids", nhs_la_ids), ("cld_ids", ids)]
+
+
+def _count_steps() -> list[tuple[str, str]]:
+    """Per age band the highest setting of each person, the ASCOF counts, and each row's
+    reason (the 18+ band decides the cohort)."""
     band_rows = "\nUNION ALL\n".join(_band(*b) for b in L.AGE_BANDS)
     band_min = """
 SELECT age_band, la_code_key, person_key, MIN(rank) AS min_rank
@@ -203,8 +215,13 @@ SELECT i.*, CASE WHEN i.reason_pre IS NOT NULL THEN i.reason_pre
     WHEN i.st_key = {lit(L.PRISON)} THEN 'prison_setting'
     ELSE 'kept' END AS reason
 FROM cld_ids i LEFT JOIN cld_picked p ON i.row_id = p.row_id"""
-    return [("cld_keyed", keyed), ("cld_submissions", submissions),
-            ("cld_in_window", in_window), ("cld_latest", latest), ("cld_flags", flags),
-            ("cld_nhs_la_ids", nhs_la_ids), ("cld_ids", ids), ("cld_band_rows", band_rows),
-            ("cld_band_min", band_min), ("cld_band_kept", band_kept), ("cld_ascof", ascof),
-            ("cld_picked", picked), ("cld_reasons", reasons)]
+    return [("cld_band_rows", band_rows), ("cld_band_min", band_min),
+            ("cld_band_kept", band_kept), ("cld_ascof", ascof), ("cld_picked", picked),
+            ("cld_reasons", reasons)]
+
+
+def steps(period_end: dt.date, submitted_by: dt.date) -> list[tuple[str, str]]:
+    """The transformation: (view name, SELECT) in order, for a snapshot at `period_end` and
+    submissions imported up to `submitted_by` (inclusive, by date)."""
+    return [*_submission_steps(period_end, submitted_by), *_row_steps(period_end),
+            *_count_steps()]
