@@ -14,6 +14,7 @@ from scipy import stats as st
 
 import evalkit
 from evalkit.analyses import outcomes as o
+from evalkit.analyses.outcomes.compute_power import change_power
 from evalkit.analyses.outcomes.findings import quote
 from evalkit.report import style
 from evalkit.stats import its as itsm
@@ -295,3 +296,14 @@ def test_survey_shift_of_a_change_for_everyone_adjusts_for_another_changes_shift
     assert "X2" in adjusted["compared"] and "unadjusted" in plain["compared"]
     x2 = o.survey_shifts(survey, log.iloc[0], log=log).set_index("measure").loc["satisfaction"]
     assert x2["lower"] < 2.0 < x2["upper"]
+
+
+def test_power_of_a_change_uses_its_fitted_model(data):
+    # C4 shares its series with C1 and C2: the fitted SE, not a single-series design (issue 17)
+    fit = _fit(data, "C4")
+    got = change_power(fit)
+    se = float(fit.estimate("level_change")["se"])
+    assert got["se"] == se and got["mde"] == pytest.approx(power.mde_from_se(se))
+    simple = power.its_mde(got["baseline"], fit.result.n_pre, fit.result.n_post,
+                           dispersion=got["dispersion"])
+    assert got["mde"] > simple

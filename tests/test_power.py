@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as st
 
 from evalkit.stats.its import its
 from evalkit.stats.power import (
     its_mde,
     its_months_needed,
     its_power,
+    mde_from_se,
     mean_difference_mde,
     mean_difference_n,
 )
@@ -67,3 +69,11 @@ def test_survey_mde_matches_cohen():
     assert mean_difference_mde(96, sd=1.0, design_effect=1.5) == pytest.approx(0.5, abs=0.002)
     with pytest.raises(ValueError, match="power must lie strictly between 0 and 1"):
         mean_difference_n(0.5, sd=1.0, power=80)
+
+
+def test_mde_from_se_is_the_normal_approximation():
+    z = st.norm.ppf(0.975) + st.norm.ppf(0.8)
+    assert mde_from_se(0.1) == pytest.approx(np.exp(z * 0.1))
+    assert mde_from_se(0.1, direction="decrease") == pytest.approx(np.exp(-z * 0.1))
+    with pytest.raises(ValueError, match="se must be positive"):
+        mde_from_se(0.0)

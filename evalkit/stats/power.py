@@ -68,6 +68,25 @@ def its_mde(baseline: float, n_pre: int, n_post: int, *, direction: str = "incre
     return math.exp(sign * optimize.brentq(gap, 1e-9, top, xtol=1e-10))
 
 
+def mde_from_se(se: float, *, power: float = 0.8, alpha: float = 0.05,
+                direction: str = "increase") -> float:
+    """Smallest level-change rate ratio detected with `power` by a fitted model whose log level
+    change has standard error `se`: exp(+/-(z_{1-alpha/2} + z_power) se) (the far tail ignored).
+
+    Use it with the SE of the model actually fitted (stacked cells, other changes' terms, the
+    estimated dispersion): `its_mde`'s single-series design gave 0.68 of that SE for a change
+    sharing its series with others (issue 17).
+    """
+    if direction not in ("increase", "decrease"):
+        raise ValueError(f"mde_from_se: direction must be 'increase' or 'decrease', not "
+                         f"{direction!r}")
+    _check_power(power, "mde_from_se")
+    if not se > 0:
+        raise ValueError(f"mde_from_se: se must be positive, not {se}")
+    sign = 1 if direction == "increase" else -1
+    return math.exp(sign * (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se)
+
+
 def its_months_needed(rate_ratio: float, baseline: float, n_pre: int, *, power: float = 0.8,
                       max_post: int = 120, dispersion: float = 1.0, slope_change: bool = True,
                       harmonics: int = 2, period: int = 12, trend: float = 0.0,

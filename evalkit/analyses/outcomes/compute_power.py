@@ -12,7 +12,7 @@ from evalkit.data import codes
 from evalkit.stats import power
 
 MAX_POST = 120  # months: beyond ten years of post-change data a design is not worth planning
-POWER_COLUMNS = ["group", "mde", "baseline", "n_pre", "n_post", "dispersion"]
+POWER_COLUMNS = ["group", "mde", "baseline", "n_pre", "n_post", "dispersion", "se"]
 
 
 def planning(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *,
@@ -61,19 +61,17 @@ def months_needed(rate_ratio: float, baseline: float, n_pre: int, *, alpha: floa
 
 
 def change_power(fit: ChangeFit, alpha: float = 0.05) -> dict:
-    """Smallest level change the change's own data could detect with 80% power."""
+    """Smallest level change the change's own fitted model could detect with 80% power: from the
+    standard error of its level change (`power.mde_from_se`), so the stacked cells, the other
+    changes' terms and the dispersion all count. `se` is that standard error (log scale)."""
     r = fit.result
-    if r is None or fit.outcome == "setup_days":
+    level = fit.estimate("level_change")
+    if r is None or fit.outcome == "setup_days" or level is None:
         return {"group": fit.group, "mde": np.nan}
     pre = fit.series[fit.series["post"] == 0]
-    base = float(pre["y"].mean())
-    disp = max(1.0, r.pearson_dispersion)
-    try:
-        mde = power.its_mde(base, r.n_pre, r.n_post, dispersion=disp, alpha=alpha)
-    except ValueError:
-        mde = np.nan
-    return {"group": fit.group, "mde": mde, "baseline": base, "n_pre": r.n_pre,
-            "n_post": r.n_post, "dispersion": disp}
+    return {"group": fit.group, "mde": power.mde_from_se(float(level["se"]), alpha=alpha),
+            "baseline": float(pre["y"].mean()), "n_pre": r.n_pre, "n_post": r.n_post,
+            "dispersion": max(1.0, r.pearson_dispersion), "se": float(level["se"])}
 
 
 def changes_power(fits: list[ChangeFit], alpha: float = 0.05) -> pd.DataFrame:
