@@ -90,7 +90,7 @@ def _check(raw: pd.DataFrame, folder: Path) -> None:
     assert len(done.ascof) == 2 * len(counts)
 
 
-@settings(max_examples=20, deadline=None, derandomize=True,
+@settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ROW, min_size=1, max_size=30))
 def test_agrees_with_the_reference_and_accounts_for_every_row(rows: list[dict]) -> None:
