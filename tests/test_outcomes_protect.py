@@ -5,6 +5,7 @@ charts, whose limits are worked out from the exact months, only when no month is
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -14,6 +15,7 @@ import pytest
 import evalkit
 from evalkit.analyses import outcomes as o
 from evalkit.analyses.outcomes.publish import worded
+from evalkit.report import style
 from evalkit.report.publication import default_rules
 from evalkit.synth.generator import synthesise
 
@@ -105,3 +107,14 @@ def test_results_and_key_findings_hold_only_protected_counts(pub, tmp_path):
     assert rows and _rounded([r["n"] for r in rows if r.get("n") is not None])
     findings = (tmp_path / "key_findings.md").read_text()
     assert not re.search(r"\b[1-7] (events )?(before|after)\b", findings)
+
+
+def test_an_estimate_held_back_is_said_not_drawn(pub, monkeypatch):
+    """When the ACRO rule blanks a model estimate (too few events or months), the section says
+    so instead of printing 'nan'."""
+    shown: list[str] = []
+    monkeypatch.setattr(style, "display", lambda obj: shown.append(str(getattr(obj, "data", obj))))
+    blank = pub["its/C2"].assign(value=np.nan, lower=np.nan, upper=np.nan)
+    held = dataclasses.replace(pub, frames={**pub.frames, "its/C2": blank})
+    o.show_its(held, "C2")
+    assert len(shown) == 1 and "is not shown: too few events" in shown[0] and "nan" not in shown[0]

@@ -206,6 +206,8 @@ def show_its(pub: Publication, change_id: str) -> None:
         style.say(f"**{c['change_id']} {c['name']}** was not evaluated: {c['shortfall']}.")
         return
     series, cf, est = (pub[f"{kind}/{change_id}"] for kind in ("series", "its_lines", "its"))
+    if _held_back(term(est, "level_change"), c):
+        return
     y, hidden = _chart_values(series, outcome)
     rate = "n" in series and outcome != "setup_days"
     div = series["n"].to_numpy() if rate else 1.0
@@ -242,6 +244,16 @@ def show_its(pub: Publication, change_id: str) -> None:
     for note in pub[f"its_notes/{change_id}"]["note"]:
         style.say(f"_Other change not separated: {note}._")
     _autocorrelation(pub[f"its_checks/{change_id}"])
+
+
+def _held_back(estimate: pd.Series, c: pd.Series) -> bool:
+    """Say so and answer True when disclosure control held an estimate back (too few events or
+    months behind the model, the ACRO rule)."""
+    if pd.notna(estimate["value"]):
+        return False
+    style.say(f"The estimate for **{c['change_id']} {c['name']}** is not shown: too few events "
+              "or months behind the model to publish it safely.")
+    return True
 
 
 def _term_words(term_name: str) -> str:
@@ -288,6 +300,8 @@ def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None
     cid, comparison = c["change_id"], c["comparison"]
     s = pub[f"controlled/{cid}"]
     lvl, tr = term(est, "treated:level_change"), term(est, "treated:trend")
+    if _held_back(lvl, c):
+        return
     chart = s.assign(arm=s["arm"].map({"target": who(c), "comparison": comparison}))
     parallel = tr["p_value"] >= pub.context["alpha"]
     title = (f"Against {comparison}, DP starts among {who(c)} were {lvl['value']:.2f} "
