@@ -11,7 +11,9 @@ publications, with the SACRO/ACRO rule for model outputs:
   others rounded to the nearest 5"). Then a published r always means "somewhere in that whole
   interval", never a truncated one, so differencing a total and its shown parts leaves a hidden
   count of 1 to min_cell - 1 anywhere in 1 to 4 at least (with suppression at min_cell alone,
-  a total of 8 shown as 10 with two hidden parts would pin both at 4);
+  a total of 8 shown as 10 with two hidden parts would pin both at 4); rows breaking a
+  suppressed count down are left out (`Spec.whole`), and a count that is one count plus
+  another is not rounded on its own but summed from the protected parts (`Share` over tuples);
 - shares and rates (`Share`): recomputed from the protected counts, x' / n' with Wilson limits
   (proportions) or Poisson limits (rates, standardised ratios: exact below 10, Byar's from 10);
   blank when x' or n' is suppressed, or when n' (a count) is below `Rules.min_n`;
