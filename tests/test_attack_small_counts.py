@@ -138,6 +138,7 @@ def test_broad_minus_detailed_groups() -> None:
     PA_MARKET["composition"](obs, BROAD, "ethnic_group_broad", "02:composition/broad")
     PA_MARKET["composition"](obs, COMPOSITION, "ethnic_group",
                              "02:composition/ethnic_group")
+    obs.finish()
     chinese = "02:comp[ethnic_group|Active PAs|Asian or Asian British: Chinese]"
     assert bounds(obs.system, {chinese: 3}, chinese) == (3, 3)
 
@@ -149,9 +150,11 @@ def test_share_of_published_counts_adds_nothing() -> None:
                           "value": [0.5]})
     obs = Observer(base=5, smallest=8)
     UPTAKE["uptake/group"](obs, frame, "group", "01:uptake/group")
+    obs.finish()
     assert not [r for r in obs.system.relations if "value" in r.label]
     obs = Observer(base=5, smallest=8)
     UPTAKE["uptake/group"](obs, frame.assign(value=9 / 21), "group", "01:uptake/group")
+    obs.finish()
     assert [r for r in obs.system.relations if "value" in r.label]
 
 

@@ -34,6 +34,9 @@ class Sink:
     def order(self, smaller: str, larger: str, label: str) -> None:
         """smaller <= larger (a cumulative count and a later one)."""
 
+    def covers(self, total: str, parts: Iterable[str], label: str) -> None:
+        """total >= sum(parts) (the parts shown of a total)."""
+
 
 Handler = Callable[[Sink, pd.DataFrame, str, str], None]
 
@@ -63,15 +66,19 @@ def _cells(sink: Sink, df: pd.DataFrame, label: str,
 
 
 def _sum_rows(sink: Sink, df: pd.DataFrame, label: str, part: Callable[[dict], str | None],
-              total: Callable[[dict], str | None]) -> None:
-    """Rows whose `part` variables share a `total` variable sum to it."""
+              total: Callable[[dict], str | None], some: bool = False) -> None:
+    """Rows whose `part` variables share a `total` variable sum to it (`some`: the rows shown
+    sum to at most it, rows of suppressed size being left out)."""
     groups: dict[str, list[str]] = {}
     for row in _rows(df):
         p, t = part(row), total(row)
         if p is not None and t is not None:
             groups.setdefault(t, []).append(p)
     for t, parts in groups.items():
-        sink.margin(t, parts, f"{label}: {t} = sum of its rows")
+        if some:
+            sink.covers(t, parts, f"{label}: {t} >= sum of its rows shown")
+        else:
+            sink.margin(t, parts, f"{label}: {t} = sum of its rows")
 
 
 def km_steps(sink: Sink, df: pd.DataFrame, label: str, prefix: str, start: str) -> None:
@@ -180,9 +187,11 @@ def _bounds(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
         for c, whole in (("dp_if_all", "dp"), ("people_if_all", "people")):
             sink.margin(combined[c](r), [f"01:{whole}[{g}]", f"01:{whole}[Not stated]"],
                         f"{label} {g} {c}")
-        if "dp_if_all" not in r:  # the share of the true counts, none shown
-            sink.ratio([f"01:dp_if_all[{g}]"], [f"01:people_if_all[{g}]"],
-                       float(r["share_if_all_not_stated"]), f"{label} {g} if all Not stated")
+        share = r.get("share_if_all_not_stated")
+        if "dp_if_all" not in r and isinstance(share, float):  # a share of sums, no sum shown
+            sink.ratio([f"01:dp[{g}]", "01:dp[Not stated]"],
+                       [f"01:people[{g}]", "01:people[Not stated]"], share,
+                       f"{label} {g} if all Not stated")
 
 
 def _odds(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -201,8 +210,8 @@ def _intersection(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None
     _cells(sink, df, label, v, [("share", ["dp"], ["people"], 1.0)])
     for r in df.to_dict("records"):
         sink.margin(v["people"](r), [v["dp"](r), v["no_dp"](r)], f"{label} {v['people'](r)}")
-    _sum_rows(sink, df, label, v["people"], name("01:people[{g}]"))
-    _sum_rows(sink, df, label, v["dp"], name("01:dp[{g}]"))
+    _sum_rows(sink, df, label, v["people"], name("01:people[{g}]"), some=True)
+    _sum_rows(sink, df, label, v["dp"], name("01:dp[{g}]"), some=True)
 
 
 def _offers(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -240,8 +249,9 @@ def _continuation(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None
 
 def _mix(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     """mix/<field>: DP recipients of each group by category (wide); a row sums to the group's
-    recipients."""
-    cats = [c for c in df.columns if c not in ("ethnic_group_broad", "ethnic_group")]
+    recipients (its `dp` column, when shown)."""
+    _cells(sink, df, label, {"dp": name("01:dp[{g}]")})
+    cats = [c for c in df.columns if c not in ("ethnic_group_broad", "ethnic_group", "dp")]
     v = {c: name(f"01:{suffix}[{{g}}|{c}]") for c in cats}
     _cells(sink, df, label, v)
     for r in df.to_dict("records"):
@@ -258,7 +268,7 @@ def _carer(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
         people = lambda r: f"01:{status[r['dp_status']]}[{_g(r)}]"  # noqa: E731
         carer = name("01:carer[{g}|{dp_status}]")
         _share(sink, df, label, "carer", "people", carer, people)
-        _sum_rows(sink, df, label, carer, name("01:carer[{g}]"))
+        _sum_rows(sink, df, label, carer, name("01:carer[{g}]"), some=True)
     else:
         _share(sink, df, label, "carer", "people", name("01:carer[{g}]"), name("01:people[{g}]"))
 
@@ -331,10 +341,9 @@ def _composition(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 
 def _dissimilarity(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    """dissimilarity: the totals of the two sources it compares ("Active PAs vs <source>")."""
-    _cells(sink, df, label, {
-        "pas": lambda r: "02:total[Active PAs]",
-        "other": lambda r: f"02:total[{str(r['comparison']).split(' vs ', 1)[-1]}]"})
+    """dissimilarity: the people of the two sources it compares (those of known group)."""
+    _cells(sink, df, label, {"pas": name("02:dis_pas[{comparison}]"),
+                             "other": name("02:dis_other[{comparison}]")})
 
 
 def _representation(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -474,25 +483,50 @@ def _spc(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 def _rate(sink: Sink, df: pd.DataFrame, label: str, rate: str, months: str,
           events: Callable[[Row], str]) -> None:
     """A rate per month with its months (known exactly): rate x months = the events."""
+    if rate not in df.columns or months not in df.columns:
+        return
     period = name(f"03:months[{label}|{{{months}}}|{{rowid}}]")
     for i, r in enumerate(df.to_dict("records")):
         r = {**r, "rowid": i}
         sink.count(period(r), r[months], f"{label} months")
-        sink.ratio([events(r)], [period(r)], float(r[rate]), f"{label} {rate} x {months}")
+        if isinstance(r[rate], float):
+            sink.ratio([events(r)], [period(r)], r[rate], f"{label} {rate} x {months}")
 
 
 def _spc_limits(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     _rate(sink, df, label, "mean", "n", name(f"03:spc_events[{suffix}|{{rebase_group}}]"))
 
 
+def _change_of(row: Row) -> str:
+    """The change id of a power/planning row ("C1:all" -> "C1")."""
+    return str(row["group"]).split(":")[0]
+
+
 def _power(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    """power: the baseline rate per month before a change over its months before."""
-    _rate(sink, df, label, "baseline", "n_pre",
-          lambda r: f"03:events[{str(r['group']).split(':')[0]}|0]")
+    """power (and power/counts): the DP starts before a change, and their rate per month over
+    the months before."""
+    before = lambda r: f"03:events[{_change_of(r)}|0]"  # noqa: E731
+    _cells(sink, df, label, {"starts": before})
+    _rate(sink, df, label, "baseline", "n_pre", before)
 
 
 def _planning(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """planning (and planning/counts): each group's DP starts and their rate per month."""
+    _cells(sink, df, label, {"starts": name("03:plan_events[{group}]")})
     _rate(sink, df, label, "baseline", "months_before", name("03:plan_events[{group}]"))
+
+
+def _its(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """its/<id>: the events before and after the change the model was fitted to."""
+    _cells(sink, df, label, {"events_before": lambda r: f"03:events[{suffix}|0]",
+                             "events_after": lambda r: f"03:events[{suffix}|1]"})
+
+
+def _controlled_its(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """controlled_its/<id>: each arm's events before and after."""
+    _cells(sink, df, label, {f"{arm}_{when}": lambda r, a=arm, p=post: f"03:ctl[{suffix}|{a}|{p}]"
+                             for arm in ("target", "comparison")
+                             for when, post in (("before", 0), ("after", 1))})
 
 
 def _offers03(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -501,7 +535,18 @@ def _offers03(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 
 
 def _controlled(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
-    _cells(sink, df, label, {"y": name(f"03:ctl[{suffix}|{{arm}}|{{month}}]")})
+    """controlled/<id>: each arm's events per month, summing to the arm's before and after;
+    the index is the month's events over the arm's mean month before (pre_total/pre_months)."""
+    month = name(f"03:ctl[{suffix}|{{arm}}|{{month}}]")
+    _cells(sink, df, label, {"y": month,
+                             "pre_total": name(f"03:ctl[{suffix}|{{arm}}|0]")})
+    if "post" in df.columns:
+        _sum_rows(sink, df, label, month, name(f"03:ctl[{suffix}|{{arm}}|{{post}}]"))
+    if {"index", "pre_total", "pre_months"} <= set(df.columns):
+        for r in df.to_dict("records"):
+            if isinstance(r["index"], float) and isinstance(r["pre_months"], int | float):
+                sink.ratio([month(r)], [f"03:ctl[{suffix}|{_key(r['arm'])}|0]"], r["index"],
+                           f"{label} index {r['month']}", scale=100.0 * r["pre_months"])
 
 
 def _survey(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -521,6 +566,7 @@ def _engagement(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 OUTCOMES: dict[str, Handler] = {
     "quality": _quality, "changes": _changes, "series": _series, "its_lines": _series,
     "spc": _spc, "spc_limits": _spc_limits, "power": _power, "planning": _planning,
+    "its": _its, "controlled_its": _controlled_its,
     "controlled": _controlled, "offers": _offers03, "survey": _survey,
     "survey_by": _survey, "engagement": _engagement,
 }

@@ -110,6 +110,7 @@ class Observer(Sink):
     shown: dict[str, float] = field(default_factory=dict)
     #: (frame, share value) -> the share's denominators, for results.json rows repeating it
     denominators: dict[tuple[str, float], set[str]] = field(default_factory=dict)
+    pending: list[tuple[list[str], list[str], float, str, float]] = field(default_factory=list)
 
     def count(self, name: str, value: object, label: str) -> None:
         interval = count_interval(value, self.base, self.smallest)
@@ -126,6 +127,17 @@ class Observer(Sink):
         if len(ns) == 1 and 0 < value < 1:
             frame = label.split(" ", 1)[0].split(":", 1)[-1]
             self.denominators.setdefault((frame, value), set()).add(ns[0])
+        self.pending.append((xs, ns, value, label, scale))
+
+    def finish(self) -> None:
+        """Ratios are judged once every count is read (a count may be shown in a later
+        frame than its ratio)."""
+        for args in self.pending:
+            self._ratio(*args)
+        self.pending.clear()
+
+    def _ratio(self, xs: list[str], ns: list[str], value: float, label: str,
+               scale: float) -> None:
         if all(k in self.shown for k in xs + ns):
             den = sum(self.shown[k] for k in ns)
             if den and abs(scale * sum(self.shown[k] for k in xs) / den - value) <= RATIO_TOL:
@@ -139,6 +151,9 @@ class Observer(Sink):
 
     def order(self, smaller: str, larger: str, label: str) -> None:
         self.system.add({smaller: 1, larger: -1}, -np.inf, 0, label)
+
+    def covers(self, total: str, parts: Iterable[str], label: str) -> None:
+        self.system.add({**{p: 1 for p in parts}, total: -1}, -np.inf, 0, label)
 
 
 def extract(sink: Sink, out_frames: Mapping[str, pd.DataFrame | None], notebook: str,
@@ -215,6 +230,7 @@ def attack_report(raw: Mapping[str, pd.DataFrame | None], out: Outputs, base: in
                    smallest=int(ctx.get("smallest_shown", min_cell)))
     extract(obs, marked(raw, out.frames), out.notebook, out.context)
     results_relations(obs, out.results, out.notebook)
+    obs.finish()
     return obs.system, truth.values
 
 
