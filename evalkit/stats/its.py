@@ -5,7 +5,8 @@ correction: the slope-change term counts months from the last pre-change month).
 fitted as Poisson, quasi-Poisson (Pearson X2/df scale, as R's `quasipoisson`) or negative binomial
 GLMs with an optional log-exposure offset and Fourier seasonality; continuous series by OLS with
 Newey-West (HAC) standard errors. Intervals are Wald intervals, exp(b +/- z se) for count models,
-as `Epi::ci.lin` gives.
+as `Epi::ci.lin` gives, with t on the residual df in place of z for quasi-Poisson (its scale is
+estimated; as R's summary.glm for quasi families).
 """
 
 from __future__ import annotations
@@ -388,7 +389,9 @@ def _fit(y: pd.Series, design: pd.DataFrame, offset: np.ndarray | None, family: 
     model = GLM(endog, design, family=Poisson(), offset=offset)
     if hac:
         return model.fit(**hac)
-    return model.fit(scale="X2" if family == "quasipoisson" else None)
+    if family == "quasipoisson":  # the scale is estimated: t with the residual df, as R's
+        return model.fit(scale="X2", use_t=True)  # summary.glm for quasi families
+    return model.fit()
 
 
 def _linear_predictor(fit: Any, x: pd.DataFrame, offset: np.ndarray | None
@@ -405,7 +408,7 @@ def _linear_predictor(fit: Any, x: pd.DataFrame, offset: np.ndarray | None
 def _counterfactual(fit: Any, design: pd.DataFrame, offset: np.ndarray | None, zero: list[str],
                     family: str, conf: float) -> pd.DataFrame:
     """Fitted values and the prediction with the intervention terms set to zero."""
-    z = stats.norm.ppf(0.5 + conf / 2)
+    z = _critical(fit, conf)
     link = np.exp if family in COUNT_FAMILIES else (lambda v: v)
     eta, _ = _linear_predictor(fit, design, offset)
     eta_cf, se_cf = _linear_predictor(fit, design.assign(**{c: 0.0 for c in zero}), offset)
@@ -414,11 +417,19 @@ def _counterfactual(fit: Any, design: pd.DataFrame, offset: np.ndarray | None, z
                          "conf": conf})
 
 
+def _critical(fit: Any, conf: float) -> float:
+    """The interval's critical value: t with the residual df where the fit uses t (quasi-Poisson:
+    the scale is estimated), otherwise normal."""
+    if getattr(fit, "use_t", False):
+        return float(stats.t.ppf(0.5 + conf / 2, fit.df_resid))
+    return float(stats.norm.ppf(0.5 + conf / 2))
+
+
 def _summed_counterfactual(fit: Any, design: pd.DataFrame, offset: np.ndarray | None,
                            zero: list[str], conf: float, times: pd.Series) -> pd.DataFrame:
     """Per time, the fitted and counterfactual counts summed over cells (count families); the
     interval is exp(log S +/- z se), se of log S by the delta method (gradient sum mu_i x_i / S)."""
-    z = stats.norm.ppf(0.5 + conf / 2)
+    z = _critical(fit, conf)
     cols = list(design.columns)
     beta = np.asarray(fit.params.loc[cols])
     cov = np.asarray(fit.cov_params().loc[cols, cols])
