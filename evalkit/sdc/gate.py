@@ -468,14 +468,13 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
     its HTML outputs, and images displayed as such (a figure shown by matplotlib itself rather
     than `evalkit.report.style.show`, whose labels no one checked)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    raw = [c.get("outputs", []) for c in nb.get("cells", [])]
-    cells = [{**c, "outputs": [_without_images(o) for o in outputs]}
-             for c, outputs in zip(nb.get("cells", []), raw, strict=True)]
+    cells = [{**c, "outputs": [_without_images(o) for o in c.get("outputs", [])]}
+             for c in nb.get("cells", [])]
     findings = list(_id_findings(_json_texts({**nb, "cells": cells}), ids, name))
     findings += [Finding(name, "image", f"cell {i} output {j}: an image ({kind}) not drawn by "
                                         "evalkit.report.style.show; its labels cannot be checked")
-                 for i, outputs in enumerate(raw) for j, output in enumerate(outputs)
-                 for kind in _images(output)]
+                 for i, cell in enumerate(nb.get("cells", []))
+                 for j, output in enumerate(cell.get("outputs", [])) for kind in _images(output)]
     for i, cell in enumerate(cells):
         for j, output in enumerate(cell["outputs"]):
             if text := _output_text(output, "text"):
