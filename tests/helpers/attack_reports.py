@@ -219,6 +219,18 @@ def marked(raw: Mapping[str, pd.DataFrame | None], shown: Mapping[str, pd.DataFr
     return out
 
 
+def texts(out: Outputs) -> list[str]:
+    """Every text a reader gets: the key findings, the words in the frames (notes, reasons a
+    figure is not shown) and in results.json."""
+    words = [out.key_findings]
+    for df in out.frames.values():
+        if df is not None:
+            for c in df.columns:
+                words += [v for v in df[c].unique() if isinstance(v, str) and " " in v]
+    words += [v for r in out.results for v in r.values() if isinstance(v, str) and " " in v]
+    return words
+
+
 def attack_report(raw: Mapping[str, pd.DataFrame | None], out: Outputs, base: int = 5,
                   min_cell: int = 5) -> tuple[System, dict[str, float]]:
     """The attacker's System for one published report and the true value of its variables."""
@@ -274,7 +286,8 @@ def attack_data(data: Any, folder: Path, min_cell: int = 5, base: int = 5,
         one, true = attack_report(true_frames(analysis, res), report, base, min_cell)
         system.relations += one.relations
         truth |= true
-        sentences[report.notebook] = sentence_counts(report.key_findings, min_cell)
+        sentences[report.notebook] = [c for t in texts(report)
+                                      for c in sentence_counts(t, min_cell)]
     targets, leaks, contradictions = attack(system, truth, min_cell, exact)
     wrong = system.violated(truth)
     owners = {f"{nb[:2]}:": nb for nb in sentences} | {f"{nb}:": nb for nb in sentences}
