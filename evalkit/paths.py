@@ -38,5 +38,17 @@ def demo_dir() -> Path:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
-    """A notebook's `data_dir` parameter as a Path; None means the default data folder."""
-    return Path(data_dir) if data_dir else demo_dir()
+    """A notebook's `data_dir` parameter as a Path; None means the default data folder, which
+    must exist (a notebook opened before `make report` is told how to make it)."""
+    if data_dir:
+        return Path(data_dir)
+    folder = demo_dir()
+    if not folder.is_dir():
+        where = ("$EVALKIT_DATA_DIR" if os.environ.get("EVALKIT_DATA_DIR")
+                 else "the demo data folder")
+        raise FileNotFoundError(
+            f"data_dir is None, so the notebook reads {where}, {folder}, which does not exist. "
+            "Make the demo data with `make report` (in the repository) or "
+            "`evalkit synth --out data/demo --profile leicester --seed 1`, or set data_dir to "
+            "your council's data folder.")
+    return folder

@@ -60,7 +60,7 @@ SUCCEEDED = "succeeded"  # a manifest entry's status when the notebook ran and p
 #: The defaults every notebook's parameters cell gives (docs/interfaces.md, notebook conventions):
 #: with them, a researcher's copy reads the folder named by $EVALKIT_DATA_DIR, else data/demo.
 NOTEBOOK_DEFAULTS = {"data_dir": None, "la_code": None, "min_cell": 5,
-                     "results_path": "results.json"}
+                     "results_path": "outputs/results.json"}
 LOAD_CALL = "evalkit.load(evalkit.paths.resolve_data_dir(data_dir))"
 IMAGE_DATA = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import stat
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit.report.findings import write_key_findings
 from evalkit.report.record import read_results, record
 
 
@@ -92,3 +94,11 @@ def test_read_rejects_other_json(tmp_path):
     path.write_text(json.dumps({"effects": []}))
     with pytest.raises(ValueError, match="missing key"):
         read_results(path)
+
+
+def test_results_and_key_findings_are_readable_by_everyone(tmp_path):
+    """Published outputs are mode 644 whatever the process umask (mkstemp alone gives 600)."""
+    path = record(_frame(), notebook="01_uptake", parameters={}, path=tmp_path / "results.json")
+    findings = write_key_findings(["A finding."], tmp_path / "key_findings.md")
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (path, findings)} == {0o644}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key_findings.md", "results.json"]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
+from evalkit.report.record import write_published
+
 MIN_N = 10  # fewer people than this in a group: say so rather than quote a number
 MAX_WORDS = 45
 MAX_FINDINGS = 6
@@ -213,11 +215,9 @@ def key_findings(sentences: list[str]) -> list[str]:
 def write_key_findings(sentences: list[str], path: str | os.PathLike[str], *,
                        title: str = "Key findings") -> Path:
     """Write the findings (checked as `key_findings` checks them) to `path` as a Markdown list
-    under `title`: the plain-text copy for translation or reading aloud. Returns the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(f"# {title}\n\n{_bullets(sentences)}\n", encoding="utf-8")
-    return target
+    under `title`: the plain-text copy for translation or reading aloud (mode 644, as
+    `write_published` writes). Returns the path."""
+    return write_published(path, f"# {title}\n\n{_bullets(sentences)}\n")
 
 
 def _bullets(sentences: list[str]) -> str:

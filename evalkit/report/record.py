@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 ESTIMATE_KEYS = ("name", "group", "reference", "value", "lower", "upper", "conf", "n")
+#: Published outputs are readable by everyone who can read the report folder.
+PUBLISHED_MODE = 0o644
 
 
 def to_json_value(obj: Any) -> Any:
@@ -78,7 +80,7 @@ def record(estimates: pd.DataFrame | Sequence[Mapping[str, Any]], *, notebook: s
 
     `estimates` is a DataFrame or a list of dicts with keys name, group, reference, value, lower,
     upper, conf, n; extra keys are kept. NaN becomes null and numpy types plain Python. The file is
-    written to a temporary name first and then moved into place, so a reader never sees half a file.
+    written as `write_published` writes (whole, mode 644).
     """
     if not isinstance(notebook, str) or not notebook.strip():
         raise ValueError(f"record: notebook must be a non-empty name such as '01_uptake', "
@@ -86,12 +88,20 @@ def record(estimates: pd.DataFrame | Sequence[Mapping[str, Any]], *, notebook: s
     doc = {"notebook": notebook, "parameters": to_json_value(dict(parameters)),
            "estimates": _estimate_rows(estimates)}
     text = json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    return write_published(path, text)
+
+
+def write_published(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` to `path` (folders made as needed) readable by everyone (mode 644), as a
+    published output is: written to a temporary name first and then moved into place, so a
+    reader never sees half a file. Returns the path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, PUBLISHED_MODE)  # mkstemp makes the file readable by its owner only
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,10 +1,11 @@
 """Notebook 01_uptake: who gets a Direct Payment, and who does not.
 
-`analyse` (compute) -> `publish` (the frames the report shows) -> `show_*` (display, one per
-notebook cell) and `record` (results.json and key_findings.md, findings).
+`analyse` (params.py: checks the parameters, then compute) -> `publish` (the frames the report
+shows) -> `show_*` (display, one per notebook cell) and `record` (results.json and
+key_findings.md, findings).
 """
 
-from evalkit.analyses.uptake.compute import Uptake, analyse
+from evalkit.analyses.uptake.compute import Uptake
 from evalkit.analyses.uptake.compute_dp import (
     area_unit,
     carer_share,
@@ -56,13 +57,16 @@ from evalkit.analyses.uptake.display_dp import (
     show_trend,
 )
 from evalkit.analyses.uptake.findings import estimates, key_findings, record
+from evalkit.analyses.uptake.params import analyse, check, reference_groups
 from evalkit.analyses.uptake.publish import publish
 
 __all__ = [
     "GROUP_COLUMNS", "NOT_RECORDED", "NOT_STATED", "OTHER_LANGUAGE", "Uptake",
-    "adjusted_odds_ratios", "analyse", "area_unit", "carer_share", "choose_reference", "counts",
+    "adjusted_odds_ratios", "analyse", "area_unit", "carer_share", "check", "choose_reference",
+    "counts",
     "estimates", "geometric_mean_ratio", "interpreter_group", "key_findings", "language_group",
     "model_frame", "not_stated_bounds", "offer_rates", "publish", "quarter_ends", "record",
+    "reference_groups",
     "setup_days", "show_areas_outside", "show_carer", "show_continuation", "show_coverage",
     "show_ended", "show_funnel", "show_interpreter", "show_intersection", "show_isr",
     "show_key_findings", "show_language", "show_methods", "show_missing", "show_mix", "show_odds",

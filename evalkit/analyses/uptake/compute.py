@@ -42,6 +42,7 @@ from evalkit.analyses.uptake.compute_snapshot import (
     uptake,
 )
 from evalkit.cohorts import council, for_council, snapshot
+from evalkit.data import codes
 from evalkit.stats.glm import ODDS_COLUMNS
 
 #: Fields of support_episodes the analysis uses when a council records them.
@@ -117,7 +118,8 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
     snap = snapshot(ep, end)
     broad = GROUP_COLUMNS["broad"]
     ref = choose_reference(snap[gcol], reference_group) if len(snap) else reference_group
-    ref_broad = choose_reference(snap[broad], reference_group) if len(snap) else reference_group
+    wanted_broad = codes.ETHNIC_GROUPS.get(reference_group, reference_group)
+    ref_broad = choose_reference(snap[broad], wanted_broad) if len(snap) else wanted_broad
     odds = adjusted_odds_ratios(snap, broad, ref_broad, conf) if len(snap) else _empty_odds()
     setup = setup_days(ep, gcol, end, since)
     setup_broad = setup_days(ep, broad, end, since) if gcol != broad else setup
