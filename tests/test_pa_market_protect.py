@@ -145,3 +145,11 @@ def test_representation_is_recomputed_from_protected_counts(market):
     comp = pub["composition/ethnic_group_broad"]
     hidden = set(comp.loc[comp["count"].isna() & (comp["source"] == "Active PAs"), "group"])
     assert hidden and not hidden & set(rep["group"])
+
+
+def test_a_group_whose_filled_requests_are_suppressed_is_not_broken_down_by_source(market):
+    """Its sources, each suppressed and so at least 1, would narrow its total."""
+    sources = pm.publish(market)["sources"]
+    true = market.sources.groupby("group")["total"].first()
+    small = set(true[true.between(1, 7)].index)
+    assert small and not small & set(sources["group"])

@@ -59,8 +59,9 @@ SPECS = {
                               df="df"),), keep=("conf",)),
     "match": Spec(counts=("filled", "checked", "not_on_register", "matched"),
                   shares=(Share("matched", "checked"),), keep=("conf",)),
+    # a group's rows by source break its filled requests down: left out when that is suppressed
     "sources": Spec(counts=("requests", "total"), shares=(Share("requests", "total"),),
-                    keep=("conf",)),
+                    keep=("conf",), whole="total"),
     "change": CHANGE,
 }
 
