@@ -94,3 +94,30 @@ def test_inputs_are_checked(aml):
         kaplan_meier(blank, "time", "status")
     with pytest.raises(ValueError, match="status must be 0/1"):
         kaplan_meier(aml.assign(status=2), "time", "status")
+
+
+def _exponential(n: int, seed: int, crossing: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, n)
+    t = rng.exponential(1 / np.where(x == 1, 2.0, 1.0))
+    if crossing:  # group 1: fast early, then never (hazards cross)
+        t = np.where(x == 1, np.where(rng.random(n) < 0.5, rng.exponential(0.1, n), 5 + t), t)
+    return pd.DataFrame({"time": t, "status": 1, "x": x, "person": np.arange(n)})
+
+
+def test_cox_clustered_errors_count_a_person_once():
+    # each person's request twice: naive errors shrink by sqrt(2), clustered ones do not
+    one = _exponential(300, 1)
+    twice = pd.concat([one, one], ignore_index=True)
+    base = cox(one, "time", "status", "x").iloc[0]
+    naive = cox(twice, "time", "status", "x").iloc[0]
+    clustered = cox(twice, "time", "status", "x", cluster="person").iloc[0]
+    assert naive["se"] == pytest.approx(base["se"] / np.sqrt(2), rel=0.05)
+    assert clustered["se"] == pytest.approx(base["se"], rel=0.15)
+    assert "clustered by person" in clustered["method"]
+
+
+def test_cox_reports_the_proportional_hazards_check():
+    assert cox(_exponential(400, 2), "time", "status", "x")["ph_p_value"].iloc[0] > 0.05
+    crossing = cox(_exponential(400, 3, crossing=True), "time", "status", "x")
+    assert crossing["ph_p_value"].iloc[0] < 0.001
