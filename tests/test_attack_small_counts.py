@@ -216,7 +216,7 @@ def test_no_small_count_recovered_or_narrowed(attacked, scale: float, seed: int)
     failures = [f"{f.notebook}: {len(f.leaks)} of {len(f.targets)} small counts leak "
                 f"({sum(x.exact for x in f.leaks)} exactly), e.g. {_examples(f)}"
                 for f in found if f.leaks]
-    failures += [f"{f.notebook}: key findings write {f.sentences}" for f in found if f.sentences]
+    failures += [f"{f.notebook}: its texts write {f.sentences}" for f in found if f.sentences]
     assert not failures, "\n".join(failures)
 
 
