@@ -206,9 +206,9 @@ def _examples(f: Finding, n: int = 5) -> str:
 @pytest.mark.parametrize(("scale", "seed"), RUNS)
 def test_no_small_count_recovered_or_narrowed(attacked, scale: float, seed: int) -> None:
     """No count of 1..4 pinned or narrowed below the protection interval, in any report, nor
-    written in a key finding. First, every relation the attacker assumes holds for the true
-    counts (else its bounds would mean nothing): none broken, no contradiction. One test per
-    run, so a run is attacked once per test process."""
+    written in a text (key findings, notes, results.json). First, every relation the attacker
+    assumes holds for the true counts (else its bounds would mean nothing): none broken, no
+    contradiction. One test per run, so a run is attacked once per test process."""
     found = attacked(scale, seed)
     for f in found:
         assert not f.wrong, f"{f.notebook}: the attacker assumes wrongly: {f.wrong[:5]}"
