@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 from scipy import stats as st
 
 from evalkit import stats
+from evalkit.stats import glm
 
 TIDY = ["value", "lower", "upper", "conf", "method", "note"]
 
@@ -383,3 +384,13 @@ def test_vectorised_across_many_groups_matches_single_rows():
     single = stats.proportion(sums.iloc[[7]], "x", "n")
     assert_allclose(grouped.loc[7, ["value", "lower", "upper"]].to_numpy(float),
                     single[["value", "lower", "upper"]].to_numpy(float)[0])
+
+
+def test_odds_ratio_of_a_sparse_group_is_too_few_to_estimate():
+    # Cantonese-like: 3 people, 2 with a DP; the Wald interval would run from 1 to 100 (issue 17)
+    cells = pd.DataFrame({"group": ["White", "Asian", "Sparse"], "people": [400, 200, 3],
+                          "dp": [100, 60, 2]})
+    got = glm.odds_ratios(cells, ["group"], {"group": "White"}).set_index("group")
+    assert np.isnan(got.loc["Sparse", "value"]) and "too few" in got.loc["Sparse", "note"]
+    assert got.loc["Sparse", "people"] == 3
+    assert got.loc["Asian", "value"] == pytest.approx((60 / 140) / (100 / 300))

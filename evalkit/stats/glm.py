@@ -14,6 +14,9 @@ from scipy.stats import norm
 
 ODDS_COLUMNS = ["factor", "group", "reference", "value", "lower", "upper", "conf", "p_value",
                 "people", "dp", "note"]
+#: People with and without a DP a level needs before its odds ratio is shown: with fewer, the
+#: Wald interval is absurd (Cantonese 10.5, 95% CI 1.1 to 100, issue 17).
+MIN_EACH = 5
 
 
 def drop_separated(cells: pd.DataFrame,
@@ -107,7 +110,8 @@ def odds_ratios(cells: pd.DataFrame, factors: list[str], references: dict[str, s
     as treatment-coded dummies against `references[factor]` (default: its largest level).
     Returns one row per non-reference level: factor, group, reference, value (odds ratio),
     lower, upper (Wald, log scale), conf, p_value, people, dp, note. Factors with one level are
-    left out; levels with no variation in DP are reported with a note and no estimate.
+    left out; levels with no variation in DP, or fewer than MIN_EACH people with or without a
+    DP, are reported with a note and no estimate (they stay in the model).
     """
     cells, notes = drop_separated(cells, factors)
     used = [f for f in factors if cells[f].nunique() > 1]
@@ -122,10 +126,14 @@ def odds_ratios(cells: pd.DataFrame, factors: list[str], references: dict[str, s
         z = norm.ppf(0.5 + conf / 2)
         for (f, lvl), b, s_ in zip(names, beta[1:], se, strict=True):
             n = sizes[f].loc[sizes[f].index.astype(str) == lvl].sum()
-            rows.append({"factor": f, "group": lvl, "reference": refs[f], "value": np.exp(b),
-                         "lower": np.exp(b - z * s_), "upper": np.exp(b + z * s_), "conf": conf,
-                         "p_value": 2 * norm.sf(abs(b / s_)), "people": int(n["people"]),
-                         "dp": int(n["dp"]), "note": ""})
+            few = min(n["dp"], n["people"] - n["dp"]) < MIN_EACH
+            est = (np.nan,) * 4 if few else (np.exp(b), np.exp(b - z * s_), np.exp(b + z * s_),
+                                              2 * norm.sf(abs(b / s_)))
+            rows.append({"factor": f, "group": lvl, "reference": refs[f], "value": est[0],
+                         "lower": est[1], "upper": est[2], "conf": conf, "p_value": est[3],
+                         "people": int(n["people"]), "dp": int(n["dp"]),
+                         "note": f"too few to estimate: fewer than {MIN_EACH} people with or "
+                                 "without a DP" if few else ""})
     for f, lvl, note in notes:
         rows.append({"factor": f, "group": lvl, "reference": refs.get(f, ""),
                      "value": np.nan, "lower": np.nan, "upper": np.nan, "conf": conf,
