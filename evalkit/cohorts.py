@@ -69,9 +69,9 @@ def community(episodes: pd.DataFrame, la_code: str | None = None) -> pd.DataFram
 
 def ongoing(comm: pd.DataFrame, at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
     """Positions in `comm` of each person's latest episode ongoing on `at`, and whether any of
-    their ongoing episodes is a DP (start_date <= at; end_date empty or after `at`)."""
+    their ongoing episodes is a DP (start_date <= at; end_date empty or on or after `at`)."""
     start, end = comm["start_date"].to_numpy(), comm["end_date"].to_numpy()
-    pos = np.flatnonzero((start <= at.to_datetime64()) & ~(end <= at.to_datetime64()))
+    pos = np.flatnonzero((start <= at.to_datetime64()) & ~(end < at.to_datetime64()))
     pid = comm["_pid"].to_numpy()[pos]
     dp = comm["has_dp"].fillna(False).to_numpy(bool)[pos]
     by = pd.DataFrame({"pos": pos, "dp": dp}).groupby(pid, sort=False)
@@ -91,12 +91,13 @@ def snapshot(episodes: pd.DataFrame, at: pd.Timestamp | str, *,
              la_code: str | None = None) -> pd.DataFrame:
     """One row per adult with ongoing community long-term support on `at` (never shown).
 
-    Ongoing means start_date <= at and end_date empty or after `at`. A person with several ongoing
+    Ongoing means start_date <= at and end_date empty or on or after `at` (NHS England's
+    convention: an episode ending on the snapshot date is open on it). A person with several ongoing
     community episodes counts once, with a DP if any of them is a DP, other fields from the latest.
     Adds age_band at `at`; drops people under 18. `la_code` None or "all" keeps every council.
     """
     at = pd.Timestamp(at)
-    keep = (episodes["start_date"] <= at) & ~(episodes["end_date"] <= at)  # ongoing rows first
+    keep = (episodes["start_date"] <= at) & ~(episodes["end_date"] < at)  # ongoing rows first
     if la_code not in (None, ALL_COUNCILS):
         keep &= episodes["la_code"] == la_code
     slim = episodes[SNAPSHOT_FIELDS].assign(_row=np.arange(len(episodes)))

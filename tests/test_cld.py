@@ -85,8 +85,11 @@ def test_text_compared_as_sql_server_does(tmp_path: Path) -> None:
     ({L.CLIENT_TYPE: ""}, "not_service_user"),
     ({L.EVENT_START: "2024-04-01"}, "not_open_at_snapshot"),
     ({L.EVENT_START: ""}, "not_open_at_snapshot"),
-    ({L.EVENT_END: "2024-03-30"}, "not_open_at_snapshot"),
-    ({L.DATE_OF_DEATH: "2024-03-30"}, "died_before_snapshot"),
+    ({L.EVENT_END: "2024-03-30"}, "history"),  # ended before: an episode of the history
+    ({L.EVENT_END: "2024-03-30", L.BIRTH_MONTH: ""}, "not_open_at_snapshot"),
+    ({L.DATE_OF_DEATH: "2024-03-30"}, "history"),  # an open event ends at the death
+    ({L.DATE_OF_DEATH: "2024-03-30", L.LA_PERSON_ID: "", L.NHS_NUMBER: ""},
+     "died_before_snapshot"),
     ({L.BIRTH_MONTH: ""}, "no_birth_month"),
     ({L.BIRTH_MONTH: "13"}, "no_birth_month"),
     ({L.EVENT_END: "31st March"}, "unreadable_value"),
@@ -100,6 +103,50 @@ def test_one_rule_each(tmp_path: Path, changes: dict, reason: str) -> None:
     done, reasons = run(tmp_path, [row("1", **changes)])
     assert reasons == [reason]
     assert count(done) == ((1, 1) if reason == "kept" else (0, 0))
+
+
+def episodes(done: Transformed) -> list[tuple[str, str, str, str]]:
+    """(reason, person_id, start, end) of the episodes brought back, in row order."""
+    ep = done.episodes
+    end = pd.to_datetime(ep["end_date"]).dt.strftime("%Y-%m-%d").fillna("")
+    start = pd.to_datetime(ep["start_date"]).dt.strftime("%Y-%m-%d")
+    return list(zip(ep["reason"], ep["person_id"], start, end, strict=True))
+
+
+def test_history_is_the_latest_version_of_each_ended_event(tmp_path: Path) -> None:
+    """Ended episodes come from every accepted submission (the one ASCOF uses and those
+    imported before it), each event (council, person, service type, start) from the latest
+    submission holding it; the cohort stays the ASCOF one."""
+    fy23 = {L.IMPORT_DATE: "2023-04-20", L.PERIOD_START: "2022-04-01",
+            L.PERIOD_END: "2023-03-31"}
+    first = {L.IMPORT_DATE: "2024-04-05"}
+    late = {L.IMPORT_DATE: "2024-05-10"}
+    rows = [row("1", **fy23, **{L.EVENT_START: "2020-01-01", L.EVENT_END: "2022-06-30"}),
+            row("2", **fy23, **{L.EVENT_START: "2021-01-01"}),  # open then...
+            row("2", **first, **{L.EVENT_START: "2021-01-01"}),  # ...and in the first file...
+            row("2", **{L.EVENT_START: "2021-01-01", L.EVENT_END: "2024-01-31"}),  # ...ended
+            row("2", **{L.EVENT_START: "2024-02-01", L.DELIVERY_MECHANISM: L.COMMISSIONED}),
+            row("3", **{L.EVENT_END: "2024-03-31"}),  # ends on the snapshot: open, counted
+            row("4", **late, **{L.EVENT_END: "2024-01-31"}),  # after the window: not used
+            row("5", **fy23, **{L.SERVICE_TYPE: "Short Term Support: ST-Max",
+                                L.EVENT_END: "2022-05-01"})]
+    done, reasons = run(tmp_path, rows)
+    assert reasons == ["history", "outside_window", "superseded_submission", "history",
+                       "kept", "kept", "outside_window", "outside_window"]
+    assert episodes(done) == [("history", "P1", "2020-01-01", "2022-06-30"),
+                              ("history", "P2", "2021-01-01", "2024-01-31"),
+                              ("kept", "P2", "2024-02-01", ""),
+                              ("kept", "P3", "2022-05-01", "2024-03-31")]
+    assert count(done) == (1, 2)
+
+
+def test_person_id_is_the_council_id(tmp_path: Path) -> None:
+    """The episodes carry the council's id (other tables are keyed by it) and the NHS number;
+    without a council id, the NHS number stands in, marked."""
+    rows = [row("1", **{L.LA_PERSON_ID: " abc-1 "}), row("2", **{L.LA_PERSON_ID: ""})]
+    done, _ = run(tmp_path, rows)
+    assert done.episodes["person_id"].tolist() == ["abc-1", "NHS N2"]
+    assert done.episodes["nhs_number"].tolist() == ["N1", "N2"]
 
 
 def test_council_id_only_when_not_seen_with_an_nhs_number(tmp_path: Path) -> None:

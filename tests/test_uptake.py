@@ -42,7 +42,7 @@ def people(n_by_group: dict[str, tuple[int, int]], **extra) -> pd.DataFrame:
 def test_snapshot_keeps_ongoing_adult_community_support_once_per_person():
     ep = episodes([
         {"person_id": "a"},                                     # ongoing: in
-        {"person_id": "b", "end_date": "2026-03-31"},            # ends on the day: out
+        {"person_id": "b", "end_date": "2026-03-31"},            # ends on the day: in (NHS)
         {"person_id": "c", "end_date": "2026-04-01"},            # ends after: in
         {"person_id": "d", "start_date": "2026-04-01"},          # starts after: out
         {"person_id": "e", "service_type": "Long Term Support: Residential"},  # out
@@ -52,10 +52,10 @@ def test_snapshot_keeps_ongoing_adult_community_support_once_per_person():
         {"person_id": "h", "la_code": "E06000017"},              # other council
     ])
     snap = cohorts.snapshot(ep, END, la_code="E06000016")
-    assert sorted(snap["person_id"]) == ["a", "c", "g"]
+    assert sorted(snap["person_id"]) == ["a", "b", "c", "g"]
     assert snap.set_index("person_id").loc["g", "has_dp"]
     assert snap["age_band"].astype(str).eq("65-74").all()
-    assert len(cohorts.snapshot(ep, END, la_code="all")) == 4
+    assert len(cohorts.snapshot(ep, END, la_code="all")) == 5
 
 
 def test_counts_and_uptake_use_wilson():

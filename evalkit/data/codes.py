@@ -175,6 +175,9 @@ PRIMARY_SUPPORT_REASONS: tuple[str, ...] = (
     "Social Support: Asylum seeker support",
     "Social Support: Support for Social Isolation/Other",
 )
+#: Primary support reasons CLD allows beyond SALT's eleven above: kept as categories of their
+#: own, so every breakdown of a CLD cohort adds up to NHS England's ASCOF 3D total.
+PRIMARY_SUPPORT_REASONS_CLD: tuple[str, ...] = ("Social Support: Support to Carer", "Unknown")
 SERVICE_TYPES: tuple[str, ...] = (
     "Long Term Support: Community",
     "Long Term Support: Residential",
@@ -225,7 +228,7 @@ _PSR_SHORT = {
     "Asylum seeker": 9, "Asylum seeker support": 9, "Social Isolation/Other": 10,
     "Support for Social Isolation/Other": 10, "Social isolation": 10,
 }
-PSR_LOOKUP = _lookup(PRIMARY_SUPPORT_REASONS,
+PSR_LOOKUP = _lookup((*PRIMARY_SUPPORT_REASONS, *PRIMARY_SUPPORT_REASONS_CLD),
                      {a: PRIMARY_SUPPORT_REASONS[i] for a, i in _PSR_SHORT.items()})
 SERVICE_TYPE_LOOKUP = _lookup(SERVICE_TYPES, {
     "Community": SERVICE_TYPES[0], "LTS Community": SERVICE_TYPES[0],

@@ -76,6 +76,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
             "Der_NHS_LA_Combined_Person_ID", "Der_Unified_Person_ID",
             "Der_NHS_Number_Traced_Pseudo", "Der_LA_Person_Unique_Identifier_Pseudo",
             "LA_Person_Unique_Identifier", "Person_ID", "Client_ID")),
+        Column("nhs_number", "id", required=False, nullable=True, aliases=("NHS_Number",)),
         _LA,
         Column("area_code", "area_code", required=False, nullable=True,
                aliases=("LSOA_Code", "LSOA21CD", "Ward_Code", "WD_Code", "Der_LSOA_Code")),

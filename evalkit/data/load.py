@@ -146,9 +146,10 @@ def load_cld(cld: list[Path], supplementary: list[Path], extract_date: pd.Timest
 
     done = transform.transform(cld, period_end, submitted_by)
     supp, warnings = episodes.read_supplementary(supplementary)
-    frame = episodes.with_supplementary(episodes.cohort_frame(done.cohort, extract_date), supp)
+    frame = episodes.with_supplementary(episodes.episode_frame(done.episodes, extract_date),
+                                        supp)
     source = cld[0].name if len(cld) == 1 else f"cld/ ({len(cld)} files)"
-    if frame.empty:
+    if not (done.episodes["reason"] == "kept").any():
         raise ContractError(f"{source}: no long-term client is open at the snapshot "
                             f"{done.period_end} in a submission imported by "
                             f"{done.submitted_by}; check --period-end and --submitted-by "

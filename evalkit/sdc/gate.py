@@ -58,7 +58,7 @@ from bs4 import BeautifulSoup, Tag
 from evalkit.sdc import disclosure
 
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
-    "support_episodes": ("person_id",),
+    "support_episodes": ("person_id", "nhs_number"),
     "pa_register": ("pa_id",),
     "pa_requests": ("request_id", "person_id", "pa_id"),
     "survey": ("respondent_id",),

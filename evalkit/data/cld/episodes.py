@@ -1,13 +1,17 @@
-"""The CLD cohort as evalkit's `support_episodes` rows, joined with the supplementary table.
+"""The CLD episodes as evalkit's `support_episodes` rows, joined with the supplementary table.
 
-One row per long-term client at the snapshot (the rows the transformation keeps), in the
-support_episodes contract's columns as text, ready for the same validation a support_episodes
-file gets (`evalkit.data.checks.account`). The Direct Payment flag is exactly ASCOF 3D 2a's:
-`delivery_mechanism` is "Direct Payment only" when 2a counts the person (Delivery_Mechanism or
-Service_Component), "CASSR Managed Personal Budget" when 1a counts them without a DP, and
-"CASSR Commissioned Support only" otherwise (a blank mechanism too: CLD does not require one;
-evalkit's DP share reads only whether it is a DP). The supplementary table adds what CLD does
-not carry (`layout.SUPPLEMENTARY_COLUMNS`), matched on the council's person id.
+One row per long-term client at the snapshot (the ASCOF 3D cohort, the rows the transformation
+keeps) and one per episode that ended before it (history: the latest version of each ended
+long-term service event, docs/cld.md), in the support_episodes contract's columns as text,
+ready for the same validation a support_episodes file gets (`evalkit.data.checks.account`).
+The Direct Payment flag is exactly ASCOF 3D 2a's: `delivery_mechanism` is "Direct Payment
+only" when 2a counts the person (Delivery_Mechanism or Service_Component), "CASSR Managed
+Personal Budget" when 1a counts them without a DP, and "CASSR Commissioned Support only"
+otherwise (a blank mechanism too: CLD does not require one; evalkit's DP share reads only
+whether it is a DP). The supplementary table adds what CLD does not carry
+(`layout.SUPPLEMENTARY_COLUMNS`), matched on the council's person id. `person_id` is the
+council's person id (what pa_requests and the supplementary table use), `nhs_number` the NHS
+number (an identifier the privacy gate checks).
 """
 
 from __future__ import annotations
@@ -46,13 +50,14 @@ def _mechanism(cohort: pd.DataFrame) -> np.ndarray:
                      [_DP, _MPB], _CS)
 
 
-def cohort_frame(cohort: pd.DataFrame, extract_date: pd.Timestamp) -> pd.DataFrame:
-    """The transformation's cohort rows as support_episodes text columns (plus `la_person_id`
+def episode_frame(cohort: pd.DataFrame, extract_date: pd.Timestamp) -> pd.DataFrame:
+    """The transformation's episode rows as support_episodes text columns (plus `la_person_id`
     for the supplementary join, and the row references the validation names rows by). An
     Event_End_Date after the extract date is a planned end: the episode is open."""
     end = pd.to_datetime(cohort["end_date"])
     return pd.DataFrame({
         "person_id": _text(cohort["person_id"]),
+        "nhs_number": _text(cohort["nhs_number"]),
         "la_code": _text(cohort["la_code"]),
         "area_code": _text(cohort["area_code"]),
         "birth_year_month": _birth_year_month(cohort),

@@ -25,6 +25,7 @@ EPOCH = dt.date(1970, 1, 1)
 REASONS: dict[str, str] = {
     "unreadable_value": "set aside, a date or birth year/month that cannot be read",
     "no_council": "set aside, no council name (LA_Name)",
+    "history": "used: an episode that ended before the snapshot (history, not in ASCOF 3D)",
     "outside_window": "set aside, submission outside the window (period or import date)",
     "superseded_submission": "set aside, superseded by the council's later submission",
     "not_long_term_service": "set aside, not a long-term service (Service_Type)",
@@ -44,7 +45,8 @@ REASONS: dict[str, str] = {
 #: Steps worth keeping as tables (each is read by several later steps); the others are views.
 #: `cld_ids` keeps only what later steps need (the cohort's other columns are joined back from
 #: `cld_raw` by row_id), so no wide copy of the raw rows is made after staging.
-MATERIALISED = frozenset({"cld_latest", "cld_nhs_la_ids", "cld_ids", "cld_band_kept"})
+MATERIALISED = frozenset({"cld_latest", "cld_nhs_la_ids", "cld_ids", "cld_history",
+                          "cld_band_kept"})
 
 
 def ci(expr: str) -> str:
@@ -184,9 +186,41 @@ FROM (
     return [("cld_flags", flags), ("cld_nhs_la_ids", nhs_la_ids), ("cld_ids", ids)]
 
 
+def _history_steps(period_end: dt.date, submitted_by: dt.date) -> list[tuple[str, str]]:
+    """The episodes that ended before the snapshot: the latest version of each long-term
+    service event across the council's accepted submissions (the one ASCOF 3D uses and those
+    imported before it; without one in the window, those imported by `submitted_by`). An event
+    is a council's service type for a person (council id, else NHS number) from a start date;
+    its latest version is its row(s) in the latest-imported accepted submission holding it. It
+    ended when its end date, or the person's death, is before the snapshot."""
+    snap = f"DATE '{period_end.isoformat()}'"
+    ended = ("CASE WHEN Date_of_Death < COALESCE(Event_End_Date, Date_of_Death) "
+             "THEN Date_of_Death ELSE COALESCE(Event_End_Date, Date_of_Death) END")
+    events = f"""
+SELECT f.row_id, f.la_name_key, f.la_code_key, f.ImportDate, f.st_key, f.Event_Start_Date,
+  COALESCE(f.la_id_key, 'NHS ' || f.nhs_key) AS event_person, {ended} AS ended
+FROM cld_flags f
+LEFT JOIN (SELECT la_name_key, MAX(ImportDate) AS cutoff FROM cld_latest
+           GROUP BY la_name_key) c ON f.la_name_key = c.la_name_key
+WHERE f.unreadable IS NULL AND f.la_name_key IS NOT NULL
+  AND CAST(f.ImportDate AS DATE) <= DATE '{submitted_by.isoformat()}'
+  AND (c.cutoff IS NULL OR f.ImportDate <= c.cutoff)
+  AND {in_list('f.st_key', (L.NURSING, L.RESIDENTIAL, L.COMMUNITY))}
+  AND f.ct_key = {lit(L.SERVICE_USER)}
+  AND f.Event_Start_Date IS NOT NULL AND f.birth_days IS NOT NULL
+  AND (f.la_id_key IS NOT NULL OR f.nhs_key IS NOT NULL)"""
+    history = f"""
+SELECT row_id, ended FROM (
+  SELECT row_id, ended, ImportDate, MAX(ImportDate) OVER (PARTITION BY la_name_key,
+    la_code_key, event_person, st_key, Event_Start_Date) AS latest
+  FROM cld_events) e
+WHERE ImportDate = latest AND ended < {snap}"""
+    return [("cld_events", events), ("cld_history", history)]
+
+
 def _count_steps() -> list[tuple[str, str]]:
     """Per age band the highest setting of each person, the ASCOF counts, and each row's
-    reason (the 18+ band decides the cohort)."""
+    reason (the 18+ band decides the cohort; rows of ended episodes are `history`)."""
     band_rows = "\nUNION ALL\n".join(_band(*b) for b in L.AGE_BANDS)
     band_min = """
 SELECT age_band, la_code_key, person_key, MIN(rank) AS min_rank
@@ -208,13 +242,15 @@ SELECT row_id, ROW_NUMBER() OVER (PARTITION BY la_code_key, person_key
   ORDER BY rank, CASE WHEN is_dp THEN 0 ELSE 1 END, Event_Start_Date DESC, row_id) AS pick
 FROM cld_band_kept WHERE age_band = '18+'"""
     reasons = f"""
-SELECT i.*, CASE WHEN i.reason_pre IS NOT NULL THEN i.reason_pre
+SELECT i.*, h.ended AS history_end, CASE WHEN h.row_id IS NOT NULL THEN 'history'
+    WHEN i.reason_pre IS NOT NULL THEN i.reason_pre
     WHEN i.person_key IS NULL THEN 'no_usable_id'
     WHEN p.row_id IS NULL THEN 'lower_setting'
     WHEN p.pick > 1 THEN 'another_row_same_person'
     WHEN i.st_key = {lit(L.PRISON)} THEN 'prison_setting'
     ELSE 'kept' END AS reason
-FROM cld_ids i LEFT JOIN cld_picked p ON i.row_id = p.row_id"""
+FROM cld_ids i LEFT JOIN cld_picked p ON i.row_id = p.row_id
+LEFT JOIN cld_history h ON i.row_id = h.row_id"""
     return [("cld_band_rows", band_rows), ("cld_band_min", band_min),
             ("cld_band_kept", band_kept), ("cld_ascof", ascof), ("cld_picked", picked),
             ("cld_reasons", reasons)]
@@ -224,4 +260,4 @@ def steps(period_end: dt.date, submitted_by: dt.date) -> list[tuple[str, str]]:
     """The transformation: (view name, SELECT) in order, for a snapshot at `period_end` and
     submissions imported up to `submitted_by` (inclusive, by date)."""
     return [*_submission_steps(period_end, submitted_by), *_row_steps(period_end),
-            *_count_steps()]
+            *_history_steps(period_end, submitted_by), *_count_steps()]

@@ -1,9 +1,10 @@
 """Run the CLD transformation in DuckDB: raw CLD files -> ASCOF 3D parts 1a and 2a, the
-accounting of every raw row, and the cohort (one row per long-term client at the snapshot).
+accounting of every raw row, and the episodes: the cohort (one row per long-term client at the
+snapshot) and the episodes that ended before it (history).
 
 `transform(files, period_end, submitted_by)` stages the files (`stage`), runs the SQL steps
 (`sql.steps`) as DuckDB temporary tables (DuckDB spills to disk when memory runs short), and
-brings back only reduced data: the ASCOF table, the reasons table and the cohort rows.
+brings back only reduced data: the ASCOF table, the reasons table and the episode rows.
 """
 
 from __future__ import annotations
@@ -20,16 +21,23 @@ from evalkit.data.cld import sql
 from evalkit.data.cld.stage import stage
 
 ASCOF_COLUMNS = ["la_code", "age_band", "measure", "numerator", "denominator", "percent"]
-#: Cohort columns brought back from DuckDB: `cld_reasons` (r) rows with reason "kept", joined
-#: with their raw row (w).
-COHORT_COLUMNS = (
-    "r.row_id", "w.source_file", "w.source_row", "r.person_key AS person_id",
+#: Episode columns brought back from DuckDB: `cld_reasons` (r) rows with reason "kept" (the
+#: cohort) or "history" (ended episodes), joined with their raw row (w). person_id is the
+#: council's person id as written (else "NHS " and the NHS number), so other tables keyed by
+#: the council's id (pa_requests, the supplementary table) link; the de-duplication used the
+#: amalgamated NHS/council id (`person_key`).
+EPISODE_COLUMNS = (
+    "r.row_id", "w.source_file", "w.source_row", "r.reason",
+    f"COALESCE(TRIM(BOTH ' ' FROM w.{L.LA_PERSON_ID}), "
+    f"'NHS ' || TRIM(BOTH ' ' FROM w.{L.NHS_NUMBER})) AS person_id",
+    f"TRIM(BOTH ' ' FROM w.{L.NHS_NUMBER}) AS nhs_number",
     "r.la_code_key AS la_code", "r.la_id_key AS la_person_id",
     f"w.{L.BIRTH_YEAR} AS birth_year", f"w.{L.BIRTH_MONTH} AS birth_month",
     f"w.{L.GENDER} AS gender", f"w.{L.ETHNICITY} AS ethnicity",
     f"w.{L.PRIMARY_SUPPORT_REASON} AS primary_support_reason",
     f"w.{L.SERVICE_TYPE} AS service_type", "r.is_dp", "r.is_sds",
-    f"w.{L.EVENT_START} AS start_date", f"w.{L.EVENT_END} AS end_date",
+    f"w.{L.EVENT_START} AS start_date",
+    f"COALESCE(r.history_end, w.{L.EVENT_END}) AS end_date",
     f"w.{L.HAS_UNPAID_CARER} AS has_unpaid_carer", f"w.{L.LSOA} AS area_code",
 )
 
@@ -37,11 +45,12 @@ COHORT_COLUMNS = (
 @dataclass(frozen=True)
 class Transformed:
     """What the transformation returns: the ASCOF table (`ASCOF_COLUMNS`), the rows per
-    reason (reason, rows; they sum to `rows_read`), the cohort rows, and the parameters."""
+    reason (reason, rows; they sum to `rows_read`), the episode rows (`EPISODE_COLUMNS`: the
+    cohort, reason "kept", and the ended episodes, "history"), and the parameters."""
 
     ascof: pd.DataFrame
     reasons: pd.DataFrame
-    cohort: pd.DataFrame
+    episodes: pd.DataFrame
     rows_read: int
     period_end: dt.date
     submitted_by: dt.date
@@ -95,7 +104,7 @@ def default_period_end(con: duckdb.DuckDBPyConnection) -> dt.date:
 def transform(files: list[Path], period_end: dt.date | None = None,
               submitted_by: dt.date | None = None, *,
               con: duckdb.DuckDBPyConnection | None = None) -> Transformed:
-    """Raw CLD files -> ASCOF 3D 1a/2a, reasons and cohort (see the module docstring).
+    """Raw CLD files -> ASCOF 3D 1a/2a, reasons and episodes (see the module docstring).
     period_end: the snapshot (default: the latest reporting-period end in the files);
     submitted_by: the last import date accepted (default: a month after the snapshot)."""
     con = duckdb.connect() if con is None else con
@@ -108,7 +117,8 @@ def transform(files: list[Path], period_end: dt.date | None = None,
     order = {r: i for i, r in enumerate(sql.REASONS)}
     reasons = (reasons.assign(_k=reasons["reason"].map(order)).sort_values("_k")
                .drop(columns="_k").reset_index(drop=True).astype({"rows": "int64"}))
-    cohort = con.sql(f"SELECT {', '.join(COHORT_COLUMNS)} FROM cld_reasons r JOIN cld_raw w "
-                     "ON r.row_id = w.row_id WHERE r.reason = 'kept' ORDER BY r.row_id").df()
-    return Transformed(ascof_table(counts), reasons, cohort, rows_read, period_end,
+    episodes = con.sql(f"SELECT {', '.join(EPISODE_COLUMNS)} FROM cld_reasons r JOIN cld_raw w "
+                       "ON r.row_id = w.row_id WHERE r.reason IN ('kept', 'history') "
+                       "ORDER BY r.row_id").df()
+    return Transformed(ascof_table(counts), reasons, episodes, rows_read, period_end,
                        submitted_by)
