@@ -16,6 +16,7 @@ and 1, six seeds). `benchmarks/attack.py` runs more seeds and prints the table f
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,10 +25,12 @@ import pytest
 from helpers.attack import SUPPRESSED, System, attack, count_interval, explain
 from helpers.attack_frames import PA_MARKET, UPTAKE
 from helpers.attack_reports import (
+    ANALYSES,
     Finding,
     Observer,
     Truth,
     attack_data,
+    reader_outputs,
     sentence_counts,
     true_frames,
 )
@@ -234,3 +237,17 @@ def test_truth_is_the_data(attack_root: Path) -> None:
                              "ethnic_group_broad", "truth")
     assert {g: truth.values[f"02:comp[ethnic_group_broad|Active PAs|{g}]"]
             for g in expected} == expected
+
+
+@pytest.mark.parametrize("analysis", ANALYSES)
+def test_in_process_outputs_are_the_published_ones(published, demo_like_data: Path,
+                                                   tmp_path: Path, analysis: str) -> None:
+    """The attack reads what `evalkit run` publishes: on the shared run's data (the first run
+    above: leicester, scale 0.2, seed 1), the results.json rows and key findings made in this
+    process are those of the executed notebook."""
+    module = importlib.import_module(f"evalkit.analyses.{analysis}")
+    data = evalkit.load(demo_like_data)
+    out = reader_outputs(module, module.analyse(data, la_code=None, min_cell=MIN_CELL), tmp_path)
+    report = published(out.notebook)
+    assert out.results == report.results["estimates"]
+    assert out.key_findings == report.key_findings
