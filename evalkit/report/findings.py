@@ -201,6 +201,12 @@ def difference_sentence(subject: str, value: object, lower: object, upper: objec
     return check_wording(f"For {subject}, {measure} was {text}.{_chance(lo, hi, 0.0)}")
 
 
+def first_within_limit(*wordings: str) -> str:
+    """The first of `wordings` (the same finding, longest first) of at most MAX_WORDS words; the
+    last when none is: long group names (e.g. detailed ethnic groups) need the shorter ones."""
+    return next((w for w in wordings if len(w.split()) <= MAX_WORDS), wordings[-1])
+
+
 def key_findings(sentences: list[str]) -> list[str]:
     """Show the findings as a Markdown list (each module's `record` writes the same sentences
     to key_findings.md with `write_key_findings`).

@@ -45,13 +45,14 @@ def span(start: pd.Timestamp, end: pd.Timestamp, *, short: bool = False) -> str:
 
 
 def people(group: str) -> str:
-    """'Asian people', 'people from the Mixed ethnic group', 'people in the Indian group'
-    (as GOV.UK Ethnicity facts and figures writes them)."""
+    """'Asian people', 'people from the Mixed ethnic group', 'people in the Indian group',
+    'people in the Other ethnic group: Any other ethnic group' (as GOV.UK Ethnicity facts and
+    figures writes them)."""
     if group in ("Asian", "Black", "White"):
         return f"{group} people"
     if group in codes.BROAD_GROUPS:
         return f"people from the {group} ethnic group"
-    return f"people in the {group} group"
+    return f"people in the {group}" if group.endswith(" group") else f"people in the {group} group"
 
 
 def names(items: Sequence[str]) -> str:

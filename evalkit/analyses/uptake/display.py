@@ -29,7 +29,7 @@ LABELS = {  # column names -> what a reader sees in a table heading
     "PA": "Personal Assistant(s)", "agency care": "Agency care",
     "mixed": "Both PA and agency care", "other": "Something else", "field": "Field",
     "value": "Value",
-    "total": "People in the snapshot", "months": "Within (months)", "started": "DPs started",
+    "total": "People counted", "months": "Within (months)", "started": "DPs started",
     "ended": "Ended (estimated)", "lower": "95% CI lower (%)", "upper": "95% CI upper (%)",
     "area": "Area", "position": "Position on the funnel plot",
     "share_recorded": "Share with a DP as recorded (%)",
@@ -135,9 +135,9 @@ def show_coverage(pub: Publication) -> None:
         style.say(f"There are no support episodes for {place(pub)}.")
         return
     people = count(pub["overall"]["people"].iloc[0])
-    text = (f"Support episodes run from {wording.day(first)} to {when(pub)} (the snapshot date) "
-            f"for {place(pub)}. The snapshot holds {people} adults receiving long-term support "
-            "in the community (rounded to the nearest "
+    text = (f"Support episodes run from {wording.day(first)} to {when(pub)} (the date this "
+            f"report describes) for {place(pub)}. On that date {people} adults were receiving "
+            "long-term support in the community (rounded to the nearest "
             f"{pub.context['rounding_base']}).")
     style.say(text + "".join(f"\n\n_Note: {w}_" for w in pub.context["warnings"]))
 
@@ -153,7 +153,7 @@ def show_sensitivity(pub: Publication) -> None:
     b, g = pub["bounds"], pub.context["group_col"]
     ns = b["not_stated_people"].iloc[0] if len(b) else 0
     if ns == 0:
-        style.say("Everyone in the snapshot has a recorded ethnicity, so no bounds are needed.")
+        style.say("Everyone counted has a recorded ethnicity, so no bounds are needed.")
         return
     t = b[[g, "people", "dp", "no_dp", "share_recorded", "share_if_all_not_stated"]]
     uptake_table(pub, t.rename(columns={g: "group"}), ["people", "dp", "no_dp"],
@@ -169,7 +169,7 @@ def show_uptake(pub: Publication) -> None:
     df = pub["uptake/group"]
     df = df[df[g] != NOT_STATED]
     if df.empty:
-        style.say("No one with a recorded ethnic group is in the snapshot.")
+        style.say("No one counted has a recorded ethnic group.")
         return
     share_chart(pub, df, g, lambda d: gap_title(d, g, ref, "Direct Payment uptake"),
                 "Share of adults on community long-term support with a Direct Payment",
@@ -236,7 +236,7 @@ def show_isr(pub: Publication) -> None:
     """Indirectly standardised uptake ratio by group (observed / expected DPs)."""
     g, df = pub.context["group_col"], pub["isr/group"]
     if df.empty:
-        style.say("No one is in the snapshot, so no standardised ratio can be computed.")
+        style.say("No one is counted on this date, so no standardised ratio can be computed.")
         return
     d, hidden = group_rows(pub, df)
     if d.empty:
@@ -283,21 +283,23 @@ def show_odds(pub: Publication) -> None:
 
 def show_which_measure(pub: Publication) -> None:
     """Which measure to quote, and why (the same for every report)."""
-    style.say("**Which to quote.** Quote the standardised uptake ratio: it says how many times as "
-              "likely a group is to have a Direct Payment as people of the same age, gender and "
-              "support needs, and turns into people (a ratio of 0.8 means 20 in every 100 expected "
-              "Direct Payments are missing). The key findings quote it. Use the adjusted odds "
-              "ratio to compare a group directly with the reference group while also holding "
-              "language and interpreter need equal. When Direct Payments are common (over about "
-              "20%) an odds ratio is further from 1 than the ratio of the shares, so do not read "
-              "an odds ratio of 0.75 as '25% fewer'.")
+    ref = pub.context["reference"]
+    style.say(f"**Which to quote.** The key findings compare each group with {ref} people (the "
+              "reference group) using the adjusted odds ratios above: at the same age, gender, "
+              "support reason, language and interpreter need, a ratio below 1 means less likely "
+              f"to have a Direct Payment than {ref} people. The standardised uptake ratio "
+              "compares a group with everyone of the same age, gender and support needs, and "
+              "turns into people (a ratio of 0.8 means 20 in every 100 expected Direct Payments "
+              "are missing). When Direct Payments are common (over about 20%) an odds ratio is "
+              "further from 1 than the ratio of the shares, so do not read an odds ratio of 0.75 "
+              "as '25% fewer'.")
 
 
 def show_intersection(pub: Publication) -> None:
     """Group x age band x support reason: people, DPs and share, with suppression."""
     t = pub["intersection"].rename(columns={pub.context["group_col"]: "group"})
     if t.empty:
-        style.say("No one is in the snapshot.")
+        style.say("No one is counted on this date.")
         return
     uptake_table(pub, t, ["people", "dp", "no_dp"], percent_cols=["share"],
                  caption="People and Direct Payment share by ethnic group, age band and support "

@@ -257,17 +257,27 @@ def show_areas_outside(pub: Publication) -> None:
 
 
 # ---------------------------------------------------------------- trend
-def _trend_title(change: pd.DataFrame, what: str, ref: str, first: pd.Timestamp,
-                 last: pd.Timestamp) -> str:
-    """A title saying for which groups the gap to the reference group narrowed."""
-    if ref not in change.index or len(change) < 2 or first not in change or last not in change:
+def trend_title(t: pd.DataFrame, group_col: str, what: str) -> str:
+    """A title saying what the lines show: which groups clearly rose or fell from the first
+    quarter to the last (their 95% intervals do not overlap), and whether every group moved the
+    same way in the last quarter."""
+    wide = {c: t.pivot_table(index=group_col, columns="quarter", values=c)
+            for c in ("value", "lower", "upper")}
+    quarters = list(wide["value"].columns)
+    if len(quarters) < 2:
         return f"{what} by quarter"
-    gap = change.sub(change.loc[ref]).drop(index=ref).dropna()
-    closing = gap[last].abs() < gap[first].abs()
-    if closing.any():
-        return (f"{what}: the gap to {ref} people narrowed for "
-                f"{wording.names(closing[closing].index[:3].tolist())} people")
-    return f"{what}: no group's gap to {ref} people narrowed"
+    first, prev, last = quarters[0], quarters[-2], quarters[-1]
+    rose = wide["lower"][last] > wide["upper"][first]
+    fell = wide["upper"][last] < wide["lower"][first]
+    moves = [f"{verb} for {wording.names(list(map(str, who[who].index)))} people"
+             for verb, who in (("rose", rose), ("fell", fell)) if who.any()]
+    since = f"from {first:%b %Y} to {last:%b %Y}"
+    title = (f"{what} {' and '.join(moves)} {since}" if moves
+             else f"{what}: no group clearly rose or fell {since}")
+    step = (wide["value"][last] - wide["value"][prev]).dropna()
+    if len(step) > 1 and ((step < 0).all() or (step > 0).all()):
+        title += f"; every group {'fell' if (step < 0).all() else 'rose'} in the last quarter"
+    return title
 
 
 def show_trend(pub: Publication, measure: str = "uptake") -> None:
@@ -292,7 +302,7 @@ def show_trend(pub: Publication, measure: str = "uptake") -> None:
     quarters = wording.span(first, last, short=True)
     fig = style.line_chart(
         t, "quarter", "value", lower="lower", upper="upper", group=g,
-        title=_trend_title(change, what, pub.context["reference"], first, last),
+        title=trend_title(t, g, what),
         subtitle=(("Share of adults on community long-term support with a Direct Payment, %"
                    if measure == "uptake" else "New Direct Payments per 1,000 adults on "
                    "community long-term support")

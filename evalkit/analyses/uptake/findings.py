@@ -6,13 +6,13 @@ rounded (or missing when suppressed), every share is x' / n' of rounded counts, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from evalkit.analyses.uptake.compute_snapshot import (
-    ENGLISH,
     GROUP_COLUMNS,
     NOT_RECORDED,
     NOT_STATED,
@@ -22,9 +22,9 @@ from evalkit.report import record as rec
 from evalkit.report import wording
 from evalkit.report.findings import (
     MAX_FINDINGS,
+    first_within_limit,
+    fmt_share,
     percent_sentence,
-    ratio_sentence,
-    too_few,
     write_key_findings,
 )
 from evalkit.report.publication import Publication
@@ -71,92 +71,138 @@ def estimates(pub: Publication) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- key findings
-def _small(people: float, min_cell: int) -> bool:
-    """Too few people to estimate a group's gap usefully (or to show it)."""
-    return not np.isfinite(people) or people < wording.min_people(min_cell)
+@dataclass(frozen=True)
+class Finding:
+    """A key finding and the Publication frame its numbers come from (the section it sums up)."""
+
+    text: str
+    source: str
 
 
-def ratio_finding(pub: Publication, row: pd.Series, who: str) -> str:
-    """One Key findings sentence from a standardised uptake ratio row (observed / expected)."""
-    min_cell = pub.context["min_cell"]
-    n = row["people"]
-    if not np.isfinite(row["value"]) or _small(n, min_cell):
-        return too_few(f"{who} on community support",
-                       "how likely they were to have a Direct Payment")
-    return ratio_sentence(
-        f"the {int(n):,} {who} on community support", row["value"], row["lower"], row["upper"],
-        n=n, comparison="people of the same age, gender and support need",
-        outcome="have a Direct Payment", min_n=wording.min_people(min_cell))
+def _quotable(rows: pd.DataFrame, min_cell: int) -> pd.Series:
+    """Rows with a published estimate and enough people to quote it."""
+    return rows["value"].notna() & (rows["people"] >= wording.min_people(min_cell))
 
 
-def _group_findings(pub: Publication) -> list[str]:
-    """Up to three sentences on the groups furthest below the uptake expected for their need
-    (groups too small to quote come last)."""
-    g, ctx = pub.context["group_col"], pub.context
-    isr = pub["isr/group"]
-    isr = isr[isr[g] != NOT_STATED] if len(isr) else isr
-    if isr.empty or isr[g].nunique() < 2:
-        return ["Only one ethnic group has enough recorded people here, so uptake cannot be "
-                "compared between groups."]
-    big = isr["people"] >= wording.min_people(ctx["min_cell"])  # a suppressed count is small
-    isr = isr.assign(_big=big).sort_values(["_big", "value"], ascending=[False, True])
-    return [ratio_finding(pub, r, wording.people(r[g]))
-            for _, r in isr[isr[g] != ctx["reference"]].head(3).iterrows()]
+def _likely(row: pd.Series, who: str, than: str) -> str:
+    """'At the same age, gender and support need, <who> were less likely than <than> to have a
+    Direct Payment (odds ratio 0.62, 95% CI 0.46 to 0.85).' from an adjusted odds ratio row (the
+    odds ratio chart's figures); at most MAX_WORDS words (shorter wordings when names are long)."""
+    v, lo, hi = row["value"], row["lower"], row["upper"]
+    how = ("less likely than" if hi < 1 else "more likely than" if lo > 1
+           else "about as likely as")
+    ratio = (f"(odds ratio {v:.2f}, {int(row['conf'] * 100)}% CI {lo:.2f} to {hi:.2f})."
+             + (" The difference could be due to chance." if lo <= 1 <= hi else ""))
+    who = who[:1].upper() + who[1:]
+    return first_within_limit(
+        f"At the same age, gender and support need, {who[:1].lower()}{who[1:]} were {how} "
+        f"{than} to have a Direct Payment {ratio}",
+        f"{who} were {how} {than} of the same need to have a Direct Payment {ratio}",
+        f"{who} were {how} the reference group of the same need to have a Direct Payment "
+        f"{ratio}")
 
 
-def _language_finding(pub: Publication) -> list[str]:
-    """The language whose speakers are furthest below expected uptake, if any clearly is."""
-    lang = pub["isr/language"]
-    if lang is None:
-        return []
-    lang = lang[~lang["language"].isin([ENGLISH, NOT_RECORDED, OTHER_LANGUAGE])]
-    lang = lang[(lang["upper"] < 1)
-                & (lang["people"] >= wording.min_people(pub.context["min_cell"]))]
+def _group_findings(pub: Publication) -> list[Finding]:
+    """Up to three groups compared with the reference group at the same need (the odds ratio
+    chart): clear gaps first, lowest first; then one sentence naming groups too small to compare."""
+    ctx = pub.context
+    o = pub["odds/group"]
+    o = o[(o["factor"] == "group") & (o["group"] != NOT_STATED)]
+    ok = _quotable(o, ctx["min_cell"])
+    ref = wording.people(ctx["reference"])
+    if not ok.any():
+        return [Finding("Only one ethnic group has enough recorded people here, so uptake cannot "
+                        "be compared between groups.", "odds/group")]
+    shown = o[ok].assign(_clear=(o["upper"] < 1) | (o["lower"] > 1))
+    shown = shown.sort_values(["_clear", "value"], ascending=[False, True]).head(3)
+    out = [Finding(_likely(r, f"the {int(r['people']):,} {wording.people(r['group'])}", ref),
+                   "odds/group") for _, r in shown.iterrows()]
+    small = o[~ok]["group"].astype(str).tolist()
+    if small:
+        more = " and other groups" if len(small) > 2 else ""
+        out.append(Finding(first_within_limit(
+            f"There were too few people in the {wording.names(small[:2])} group"
+            f"{'s' if len(small) > 1 else ''}{more} to compare them with {ref}.",
+            f"There were too few people in other ethnic groups to compare them with {ref}.",
+            "There were too few people in other ethnic groups to compare them with the "
+            "reference group."), "odds/group"))
+    return out
+
+
+def _language_finding(pub: Publication) -> list[Finding]:
+    """The language whose speakers are furthest below the reference language's speakers at the
+    same need, if any clearly is (the odds ratio chart's language rows)."""
+    o = pub["odds/group"]
+    lang = o[(o["factor"] == "language") & ~o["group"].isin([NOT_RECORDED, OTHER_LANGUAGE])]
+    lang = lang[_quotable(lang, pub.context["min_cell"]) & (lang["upper"] < 1)]
     if lang.empty:
         return []
     r = lang.sort_values("value").iloc[0]
-    return [ratio_finding(pub, r, f"{r['language']} speakers")]
+    return [Finding(_likely(r, f"the {int(r['people']):,} {r['group']} speakers",
+                            f"{r['reference']} speakers"), "odds/group")]
 
 
-def _offer_finding(pub: Publication) -> list[str]:
-    """The group with the lowest DP offer rate, when two or more groups can be compared."""
-    g = pub.context["group_col"]
+def _offer_finding(pub: Publication) -> list[Finding]:
+    """The lowest Direct Payment offer rate, with every group whose rate lies within its
+    interval (none is hidden behind 'the lowest'), against the reference group's rate."""
+    g, ctx = pub.context["group_col"], pub.context
     off = pub["offers/group"]
     if off is None:
         return []
-    off = off[(off["measure"] == "offered") & off["value"].notna()]
-    off = off[(off[g] != NOT_STATED)
-              & (off["recorded"] >= wording.min_people(pub.context["min_cell"]))]
+    off = off[(off["measure"] == "offered") & off["value"].notna() & (off[g] != NOT_STATED)]
+    off = off[off["recorded"] >= wording.min_people(ctx["min_cell"])].sort_values("value")
     if len(off) < 2:
         return []
-    low = off.sort_values("value").iloc[0]
-    return [percent_sentence(
-        f"the {int(low['recorded']):,} {wording.people(low[g])} with an offer recorded (the "
-        "lowest rate of any group)", low["value"], low["lower"], low["upper"],
-        outcome="had been offered a Direct Payment")]
+    low = off.iloc[0]
+    near = off[off["value"] <= low["upper"]]
+    ref = off[off[g] == ctx["reference"]]
+
+    def rate(r: pd.Series, ci: bool) -> str:
+        text = f"{fmt_share(r['value'])} of {int(r['recorded']):,} {wording.people(r[g])}"
+        return text + (f" (95% CI {fmt_share(r['lower'])} to {fmt_share(r['upper'])})" if ci
+                       else "")
+
+    def sentence(ci: bool, limit: int, compare: bool = True) -> str:
+        lowest = wording.names([rate(r, ci and i == 0)
+                                for i, (_, r) in enumerate(near.head(limit).iterrows())])
+        if len(near) > limit:
+            lowest += ", and other groups at similar rates,"
+        which = "the lowest rate" if len(near) == 1 else "the lowest, similar rates"
+        against = ("" if not compare or ref.empty or ref.index[0] in near.index[:limit] else
+                   f", against {rate(ref.iloc[0], ci)}")
+        return (f"Of people with an offer recorded, {lowest} had been offered a Direct Payment, "
+                f"{which}{against}.")
+
+    return [Finding(first_within_limit(sentence(True, 3), sentence(False, 3), sentence(False, 1),
+                                       sentence(False, 1, compare=False)), "offers/group")]
 
 
-def key_findings(pub: Publication) -> list[str]:
-    """3 to 6 sentences from the estimates, each with its uncertainty and denominator.
+def sourced_findings(pub: Publication) -> list[Finding]:
+    """3 to 6 findings, each with its uncertainty and denominator and the frame it comes from.
 
-    Group sentences quote standardised uptake ratios (observed / expected DPs at the same age,
-    gender and support reason): unlike an odds ratio they read correctly as 'times as likely'.
-    """
+    Groups are compared with the report's reference group at the same age, gender and support
+    need, with the adjusted odds ratios the report charts ('less likely' below 1: the direction,
+    not 'times as likely', as odds are not risks)."""
     ctx = pub.context
     place, when = ctx["place"], wording.day(ctx["period_end"])
     o = pub["overall"].iloc[0]
     if o["people"] == 0:
-        return [f"No adult was receiving long-term community support in {place} on {when}, so "
-                "there is nothing to report."]
+        return [Finding(f"No adult was receiving long-term community support in {place} on "
+                        f"{when}, so there is nothing to report.", "overall")]
     who = f"adults on long-term community support in {place} on {when}"
-    out = [percent_sentence(
+    out = [Finding(percent_sentence(
         f"the {int(o['people']):,} {who}" if np.isfinite(o["people"]) else who,
         o["value"], o["lower"], o["upper"], outcome="had a Direct Payment", n=o["people"],
-        decimals=1)]
+        decimals=1), "overall")]
     out += _group_findings(pub) + _language_finding(pub)
     if len(out) < MAX_FINDINGS:
         out += _offer_finding(pub)
     return out[:MAX_FINDINGS]
+
+
+def key_findings(pub: Publication) -> list[str]:
+    """The key findings' sentences (`sourced_findings`)."""
+    return [f.text for f in sourced_findings(pub)]
 
 
 def record(pub: Publication, path: str | Path = "results.json") -> Path:
