@@ -176,12 +176,29 @@ RESULTS_FRAMES = {
     "language_gap": "coverage", "pa_match_share": "match", "pa_retention": "change/all"}
 
 
+#: results.json names of 03 whose `n` is a change's events before and after together
+SUM_OF_EVENTS = ("its_level_change", "its_slope_change")
+
+
 def results_relations(obs: Observer, results: list[dict[str, Any]], notebook: str) -> None:
     """results.json rows: a row repeating a share its frame publishes (the same value, of one
     denominator only) gives that denominator as its `n`, a count the attacker adds to what the
     frames say."""
     for r in results:
         v, n = r.get("value"), r.get("n")
+        if r["name"] in SUM_OF_EVENTS and n is not None:  # 03: n is the events before + after
+            cid = str(r["group"]).split(":")[0]
+            total = f"03:events_total[{cid}]"
+            obs.margin(total, [f"03:events[{cid}|0]", f"03:events[{cid}|1]"],
+                       f"{notebook}:results.json {r['name']} {cid} n = before + after")
+            obs.count(total, n, f"{notebook}:results.json {r['name']} {r['group']} n")
+        if r["name"] == "survey_shift" and n is not None:  # n: respondents before + after
+            cid, measure, group = str(r["group"]).split(":", 2)
+            total = f"03:sv_total[{cid}|{group}|{measure}]"
+            obs.margin(total, [f"03:sv[{cid}|{group}|{measure}|{when}]"
+                               for when in ("before", "after")],
+                       f"{notebook}:results.json survey_shift {r['group']} n = before + after")
+            obs.count(total, n, f"{notebook}:results.json survey_shift {r['group']} n")
         dens = obs.denominators.get((RESULTS_FRAMES.get(r["name"], ""), v), set())
         if len(dens) == 1 and n is not None:
             (den,) = dens
