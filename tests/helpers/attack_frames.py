@@ -371,7 +371,7 @@ def _coverage(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 def _grid(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     rec, pas = name("02:grid_rec[{area}|{language}]"), name("02:grid_pa[{area}|{language}]")
     _cells(sink, df, label, {"recipients": rec, "pas": pas})
-    _sum_rows(sink, df, label, rec, name("02:rec_lang_area[{language}]"))
+    _sum_rows(sink, df, label, rec, name("02:rec_lang_area[{language}]"), some=True)
 
 
 def _curves(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
@@ -430,7 +430,7 @@ def _match(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
 def _sources(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     cell, total = name("02:src[{group}|{source}]"), name("02:filled[{group}]")
     _share(sink, df, label, "requests", "total", cell, total)
-    _sum_rows(sink, df, label, cell, total)
+    _sum_rows(sink, df, label, cell, total, some=True)
 
 
 def _change(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:

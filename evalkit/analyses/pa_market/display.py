@@ -273,7 +273,8 @@ def show_language_gap_chart(pub: Publication) -> None:
 
 def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
     """Areas x languages: active PAs living in the area who speak the language, in each area
-    where someone with a DP prefers it (protected counts; suppressed = [c]).
+    where people with a DP prefer it (protected counts; suppressed = [c]; areas where 1 to 7
+    people prefer it are not published, so they are blank like areas where nobody does).
 
     The `top` languages other than English with most speakers. Counts, not PAs per person: a
     rate needs more people than an area-language cell holds before it can be shown.
@@ -282,6 +283,7 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
     by_size = pub["coverage"].sort_values("recipients", ascending=False)
     langs = [x for x in by_size["language"] if x != "English"][:top]
     g = pub["grid"][pub["grid"]["language"].isin(langs)]
+    langs = [x for x in langs if x in set(g["language"])]
     if g.empty:
         style.say("There are not enough people with a recorded area and language for an area "
                   "heatmap.")
@@ -292,14 +294,14 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
     shown = pas.astype(object).where(pas.notna() | ~wanted, SUPPRESSED).where(wanted, np.nan)
     none, cells = int((pas == 0).sum().sum()), int(wanted.sum().sum())
     hidden = int((shown == SUPPRESSED).sum().sum())
-    title = (f"{none} of {cells} areas and languages where people with a DP prefer the language "
-             "have no active PA living there who speaks it" if none else "Every area where "
-             "people with a DP prefer a language has an active PA living there who speaks it")
+    title = (f"{none} of the {cells} areas and languages shown have no active PA living there "
+             "who speaks the language people with a DP prefer" if none else "In every area and "
+             "language shown an active PA living there speaks the language people prefer")
     fig = style.heatmap(shown, title=title,
                         subtitle=f"Active PAs who speak each language, by area, {when(pub)}, "
                         "where people with a DP prefer it; 0 = no active PA there speaks it; "
-                        f"blank = nobody there prefers it; {SUPPRESSED} = 1 to {smallest - 1} "
-                        "PAs; other counts rounded to the nearest "
+                        f"blank = fewer than {smallest} people there prefer it; {SUPPRESSED} = 1 "
+                        f"to {smallest - 1} PAs; other counts rounded to the nearest "
                         f"{pub.context['rounding_base']}",
                         xlabel="Language", ylabel="Area code", fmt="{:,.0f}")
     style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs who "

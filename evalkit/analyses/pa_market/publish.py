@@ -50,7 +50,9 @@ SPECS = {
                              Share("pas", "recipients", value="pas_per_10", lower=None,
                                    upper=None, kind="rate", multiplier=10),
                              Share("no_pa_area", "with_area")), keep=("conf",)),
-    "grid": Spec(counts=("recipients", "pas")),
+    # an area-language row exists only where someone prefers the language: a row of 1 to 7
+    # people is left out, else a language's rows (each at least 1) would narrow its total
+    "grid": Spec(counts=("recipients", "pas"), whole="recipients"),
     "waiting": RECRUITED, "filled": RECRUITED,
     "medians": Spec(counts=("n", "events"), models=(Model(n="n", each=("events",)),),
                     keep=("conf",)),
