@@ -11,6 +11,8 @@ composition counts (`_derived`), as a share is.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute import Market
@@ -68,9 +70,20 @@ SPECS = {
 }
 
 
-def _spec(name: str) -> Spec:
-    """The Spec of a frame: its own, or its family's ("composition/gender" -> "composition")."""
-    return SPECS[name.split("/", 1)[0]]
+#: Estimates the dissimilarity frame may carry besides D and its interval: the index chance
+#: alone would give with these totals (compute_workforce.dissimilarity), estimated like D.
+BY_CHANCE = ("random", "random_upper")
+
+
+def _spec(name: str, frame: pd.DataFrame | None) -> Spec:
+    """The Spec of a frame: its own, or its family's ("composition/gender" -> "composition");
+    the dissimilarity's estimates of the index by chance are kept under D's rule when present."""
+    spec = SPECS[name.split("/", 1)[0]]
+    chance = tuple(c for c in BY_CHANCE if frame is not None and c in frame)
+    if name != "dissimilarity" or not chance:
+        return spec
+    return replace(spec, models=tuple(replace(m, columns=(*m.columns, *chance))
+                                      for m in spec.models))
 
 
 def with_totals(returns: pd.DataFrame) -> pd.DataFrame:
@@ -121,5 +134,5 @@ def publish(m: Market) -> Publication:
                "snapshot_dates": list(m.snapshots), "lacking": list(m.lacking),
                "warnings": list(m.warnings)}
     rules = default_rules(m.params["min_cell"], conf=m.params["conf"])
-    return collect(NOTEBOOK, frames, context, specs={k: _spec(k) for k in frames},
+    return collect(NOTEBOOK, frames, context, specs={k: _spec(k, f) for k, f in frames.items()},
                    rules=rules, derive=_derived)
