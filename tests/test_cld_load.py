@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evalkit import cohorts
 from evalkit.cli import main as cli
-from evalkit.data import codes
 from evalkit.data.cld.transform import ASCOF_COLUMNS
 from evalkit.data.contract import ContractError
 from evalkit.data.load import load, read_cache, save_cache
@@ -57,14 +57,15 @@ def test_load_makes_the_cohort_the_support_episodes(folder: Path, truth: dict,
     data = load(folder, extract_date=EXTRACT, period_end=_day(truth["cld"]["snapshot"]))
     cld = data.quality[data.quality["table"] == "cld"]
     assert int(cld["rows"].sum()) == sum(truth["cld"]["rows_by_submission"].values())
-    used = int(cld.loc[cld["reason"] == "kept", "rows"].iat[0])
+    rows = cld.set_index("reason")["rows"]
     episodes = data.support_episodes
-    assert len(episodes) == used == episodes["person_id"].nunique()
-    # the parts add up to the official total: community clients and their DPs are 3D 2a's
-    comm = episodes[episodes["service_type"] == codes.SERVICE_TYPES[0]]
+    assert len(episodes) == rows["kept"] + rows["history"]
+    # the people open at the snapshot are the ASCOF 3D cohort (an episode ending on the day
+    # is open), so the parts add up to the official total
+    snap = cohorts.snapshot(episodes, truth["cld"]["snapshot"])
     official = data.ascof[(data.ascof["age_band"] == "18+") & (data.ascof["measure"] == "3D2a")]
-    assert len(comm) == int(official["denominator"].iat[0])
-    assert int(comm["has_dp"].sum()) == int(official["numerator"].iat[0])
+    assert len(snap) == int(official["denominator"].iat[0])
+    assert int(snap["has_dp"].sum()) == int(official["numerator"].iat[0])
     # the supplementary table reached the people it describes
     assert episodes["preferred_language"].notna().mean() > 0.5
     assert episodes["team_id"].notna().all()
@@ -72,6 +73,44 @@ def test_load_makes_the_cohort_the_support_episodes(folder: Path, truth: dict,
     # the load cache (evalkit run) keeps the ASCOF table
     cached = read_cache(save_cache(data, folder, tmp_path), data.files)
     pd.testing.assert_frame_equal(cached.ascof, data.ascof)
+
+
+def _by_episode(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Per person and start date: the end and whether it was a DP (a part DP is two CLD
+    rows, one DP and one commissioned)."""
+    return (episodes.groupby(["person_id", "start_date"])
+            .agg(end=("end_date", "max"), dp=("has_dp", "max")).sort_index())
+
+
+def test_history_and_ids_are_those_of_the_contract_format(folder: Path, tmp_path: Path
+                                                         ) -> None:
+    """The same people written as raw CLD and as support_episodes load as the same episodes
+    (start, end, DP: ended ones from earlier submissions, open ones the ASCOF cohort), keyed by
+    the council's person id, so every PA request links as it does in the contract format."""
+    contract = load(synthesise(tmp_path / "contract", scale=0.05), extract_date=EXTRACT)
+    data = load(folder, extract_date=EXTRACT)
+    pd.testing.assert_frame_equal(_by_episode(data.support_episodes),
+                                  _by_episode(contract.support_episodes))
+    linked = data.pa_requests["person_id"].isin(data.support_episodes["person_id"]).mean()
+    want = contract.pa_requests["person_id"].isin(contract.support_episodes["person_id"]).mean()
+    assert linked == want == 1.0
+    assert data.support_episodes["nhs_number"].notna().mean() > 0.9
+
+
+def test_reasons_cld_has_beyond_salt_are_kept_as_their_own_codes(tmp_path: Path) -> None:
+    """CLD's primary support reasons `Unknown` and `Social Support: Support to Carer` are
+    categories of their own, so the cohort is not cut below the official total."""
+    _minimal(tmp_path / "a")
+    raw = pd.read_csv(tmp_path / "a" / "cld.csv", dtype=str)
+    pd.concat([raw.assign(Primary_Support_Reason="Unknown"),
+               raw.assign(Der_NHS_Number_Traced_Pseudo="N2",
+                          Der_LA_Person_Unique_Identifier_Pseudo="P2",
+                          Primary_Support_Reason="Social Support: Support to Carer")]
+              ).to_csv(tmp_path / "a" / "cld.csv", index=False)
+    data = load(tmp_path / "a", extract_date=EXTRACT)
+    assert sorted(data.support_episodes["primary_support_reason"]) == [
+        "Social Support: Support to Carer", "Unknown"]
+    assert data.quality.query("table == 'support_episodes'")["reason"].tolist() == ["kept"]
 
 
 def test_council_submission_files_give_the_same_figures(tmp_path: Path, truth: dict) -> None:

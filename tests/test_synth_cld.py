@@ -29,9 +29,9 @@ CLD_FILES = ("cld.csv", "cld_supplementary.csv")
 #: truth.json's counts -> the transformation's reasons (evalkit.data.cld.sql.REASONS).
 REASON = {"cohort": "kept", "dp_in_service_component_only": "kept",
           "dp_mechanism_spelling": "kept", "invalid_mechanism": "kept",
-          "mechanism_not_expected": "kept", "ended_before_snapshot": "not_open_at_snapshot",
+          "mechanism_not_expected": "kept", "ended_before_snapshot": "history",
           "no_usable_id": "no_usable_id", "two_settings": "lower_setting",
-          "part_dp_second_row": "lower_setting", "died_before_snapshot": "died_before_snapshot",
+          "part_dp_second_row": "lower_setting", "died_before_snapshot": "history",
           "short_term_service": "not_long_term_service", "assessment": "not_long_term_service",
           "review": "not_long_term_service", "carer": "not_long_term_service",
           "carer_long_term_service": "carer", "no_birth_date": "no_birth_month"}
@@ -83,6 +83,12 @@ def _expected_reasons(truth: dict) -> dict[str, int]:
     for part in cld["used_submission"].values():
         for name, rows in part.items():
             out[REASON[name]] = out.get(REASON[name], 0) + rows
+    # every ended row of the submission used is history (an event left open of a person who
+    # died ends at the death); earlier submissions add the ended events they hold last
+    history = cld["history_rows_by_submission"]
+    assert out["history"] == history["used"]
+    out["history"] += history["earlier"]
+    out["outside_window"] -= history["earlier"]
     return {k: v for k, v in out.items() if v}
 
 
@@ -187,10 +193,11 @@ def test_transformation_gives_back_the_cohort_and_sets_aside_each_problem(
         _expected_reasons(truth)
     expected = _ascof(truth)
     pd.testing.assert_frame_equal(_sorted(done.ascof), expected, check_dtype=False)
-    got = pd.DataFrame({"la_person_id": done.cohort["la_person_id"],
-                        "service_type": done.cohort["service_type"],
-                        "dp": done.cohort["is_dp"].astype(bool),
-                        "sds": done.cohort["is_sds"].astype(bool)})
+    kept = done.episodes[done.episodes["reason"] == "kept"]
+    got = pd.DataFrame({"la_person_id": kept["la_person_id"],
+                        "service_type": kept["service_type"],
+                        "dp": kept["is_dp"].astype(bool),
+                        "sds": kept["is_sds"].astype(bool)})
     got = got.sort_values("la_person_id").reset_index(drop=True)
     cohort = _cohort(contract)
     pd.testing.assert_frame_equal(got[["la_person_id", "dp"]], cohort[["la_person_id", "dp"]])
@@ -202,13 +209,11 @@ def test_transformation_gives_back_the_cohort_and_sets_aside_each_problem(
 def test_loading_the_cld_folder_gives_back_the_contract_episodes_of_the_cohort(
         folders: tuple[Path, Path]) -> None:
     """The real path (`evalkit.load`): the cohort's episodes with the supplementary table's
-    fields are the contract format's, person by person."""
+    fields are the contract format's, person by person (keyed by the council's id)."""
     contract, cld = folders
-    raw = pd.read_csv(cld / "cld.csv", dtype=str)
-    la_id = raw.dropna(subset=[L.NHS_NUMBER]).drop_duplicates(L.NHS_NUMBER) \
-        .set_index(L.NHS_NUMBER)[L.LA_PERSON_ID]
     got = evalkit.load(cld).support_episodes
-    got = got.assign(person_id=got["person_id"].map(la_id).fillna(got["person_id"]))
+    snap = pd.Timestamp(SNAPSHOT)
+    got = got[(got["start_date"] <= snap) & ~(got["end_date"] < snap)]
     want = evalkit.load(contract).support_episodes
     want = want[want["person_id"].isin(_cohort(contract)["la_person_id"])]
     fields = ["person_id", "service_type", "has_dp", "preferred_language", "interpreter_required",

@@ -2,11 +2,12 @@
 
 The same people as the contract format (same seed, same planted effects) written as each
 council's stacked quarterly CLD submissions: one year-end submission for each earlier financial
-year since CLD began (2023-24), the four quarters of the last year (each stacking the year to
-date, so earlier ones hold stale versions of events), and for some councils a resubmission
-inside NHS England's window (the one the transformation must use) and a late one after it. The
-problems real submissions have are planted by `evalkit.synth.cld_events`; `write_cld` counts
-them for truth.json.
+year of the synthetic period (from 2021-22, so the loaded history covers the whole period the
+notebooks' time series span; real CLD R1 began with 2023-24), the four quarters of the last
+year (each stacking the year to date, so earlier ones hold stale versions of events), and
+for some councils a resubmission inside NHS England's window (the one the transformation must
+use) and a late one after it. The problems real submissions have are planted by
+`evalkit.synth.cld_events`; `write_cld` counts them for truth.json.
 
 Column names come from `evalkit.data.cld.layout`: the pseudonymised extract by default (one
 file `cld.csv|parquet`), or a council's own submission files (`cld/<council>_<date>.csv`,
@@ -27,12 +28,15 @@ import pyarrow.parquet as pq
 from evalkit.data.cld import layout as L
 from evalkit.synth import cld_events as E
 from evalkit.synth.columns import days, text
+from evalkit.synth.facts import PERIOD_START
 from evalkit.synth.people import DAY_END
 
 LAYOUTS = ("extract", "council")
 SUBMITTED_BY = np.datetime64("2026-04-30")  # NHS England's window: one month after the snapshot
-#: CLD R1 began with 2023-24: the first financial year with submissions.
-FIRST_YEAR = 2023
+#: The first financial year with a (year-end) submission: the synthetic period's first
+#: (facts.PERIOD_START), so every ended episode is in some submission. Real CLD R1 began with
+#: 2023-24; earlier years stand for a council's own history in the CLD layout.
+FIRST_YEAR = int(str(PERIOD_START)[:4])
 #: Councils (by position) with a resubmission inside the window, and with one after it.
 RESUBMIT_EVERY, LATE_EVERY = 2, 3
 #: People per chunk of councils generated and written together (bounds the memory used).
@@ -136,16 +140,37 @@ def _frame(persons: pd.DataFrame, events: pd.DataFrame, written: pd.DataFrame,
     }, columns=list(L.COLUMNS))
 
 
+def history_rows(persons: pd.DataFrame, events: pd.DataFrame, written: pd.DataFrame
+                 ) -> np.ndarray:
+    """Which written rows the loader should use as ended episodes (docs/cld.md): rows of a
+    long-term service event of a service user with a birth month, in the latest accepted
+    submission holding the event (an earlier one or the one used; the superseded first Q4
+    file's events are all in the resubmission), showing it ended, or the person dead, before
+    the snapshot."""
+    role, event = written["role"].to_numpy(), written["event"].to_numpy()
+    e = events.iloc[event]
+    birth = persons["birth"].to_numpy()[e["person"].to_numpy()]
+    eligible = (np.isin(e["stype"].to_numpy(), (E.COMMUNITY, E.RESIDENTIAL, E.NURSING))
+                & (e["client"].to_numpy() == E.SERVICE_USER) & (birth >= 0))
+    accepted = np.isin(role, (EARLIER, USED))
+    imported = np.where(accepted, written["imported"].to_numpy(), -1)
+    latest = imported == pd.Series(imported).groupby(event).transform("max").to_numpy()
+    end, death = written["end"].to_numpy(), written["death"].to_numpy()
+    ended = np.where((death >= 0) & ((end < 0) | (death < end)), death, end)
+    return accepted & eligible & latest & (ended >= 0) & (ended < DAY_END)
+
+
 class Counts:
     """What was written, for truth.json: rows by submission role; the rows of the submission
     used, by what the transformation should do with them (kept: the cohort's own rows and the
-    problems it resolves; set aside: by reason); and the planted changes only other
-    submissions show."""
+    problems it resolves; set aside: by reason); the rows that are ended episodes (history),
+    by submission role; and the planted changes only other submissions show."""
 
     def __init__(self) -> None:
         self.rows = dict.fromkeys(ROLES, 0)
         self.kept = dict.fromkeys(("cohort", *E.RESOLVED), 0)
         self.set_aside = dict.fromkeys(("ended_before_snapshot", *E.SET_ASIDE), 0)
+        self.history = dict.fromkeys(("earlier", "used"), 0)
         self.people_without_nhs_number = 0
         self.stale_open_in_superseded = 0
         self.closed_only_in_late = 0
@@ -155,6 +180,9 @@ class Counts:
         role = written["role"].to_numpy()
         for k, name in enumerate(ROLES):
             self.rows[name] += int((role == k).sum())
+        history = history_rows(persons, events, written)
+        for name in self.history:
+            self.history[name] += int((history & (role == ROLES.index(name))).sum())
         event = written["event"].to_numpy()
         self.stale_open_in_superseded += int(events["stale"].to_numpy()[event[role == SUPERSEDED]]
                                              .sum())
@@ -178,6 +206,7 @@ class Counts:
     def as_dict(self) -> dict:
         return {"rows_by_submission": self.rows,
                 "used_submission": {"kept": self.kept, "set_aside": self.set_aside},
+                "history_rows_by_submission": self.history,
                 "people_without_nhs_number_at_snapshot": self.people_without_nhs_number,
                 "stale_open_events_in_superseded_submission": self.stale_open_in_superseded,
                 "events_closed_only_in_late_submission": self.closed_only_in_late}
