@@ -394,3 +394,11 @@ def test_odds_ratio_of_a_sparse_group_is_too_few_to_estimate():
     assert np.isnan(got.loc["Sparse", "value"]) and "too few" in got.loc["Sparse", "note"]
     assert got.loc["Sparse", "people"] == 3
     assert got.loc["Asian", "value"] == pytest.approx((60 / 140) / (100 / 300))
+
+
+def test_dissimilarity_of_samples_from_one_composition_is_within_chance():
+    # counts [23, 10] against [55, 24]: the same shares; the percentile interval was 0.003-0.21
+    df = counts(group=["a", "b"], pa=[23, 10], dp=[55, 24])
+    out = stats.dissimilarity_index(df, "pa", "dp", n_boot=500, seed=3).iloc[0]
+    assert out["lower"] == 0 and out["value"] <= out["upper"]
+    assert out["value"] < out["random"] < out["random_upper"] < 0.3

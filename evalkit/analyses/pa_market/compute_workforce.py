@@ -101,7 +101,8 @@ def dissimilarity(comp: pd.DataFrame, conf: float = 0.95, n_boot: int = 1000,
     """Index of dissimilarity between active PAs and each comparison population.
 
     `comp` is one dimension of `composition` (e.g. ethnic_group_broad). 'Not stated' is left out
-    (it is not a group the population has). Uses `dissimilarity_index` (bootstrap CI).
+    (it is not a group the population has). Uses `dissimilarity_index` (basic bootstrap CI, and
+    `random` / `random_upper`: the index chance alone gives with these totals).
     """
     comp = comp[comp["group"] != codes.NOT_STATED]
     rows = []
@@ -113,7 +114,7 @@ def dissimilarity(comp: pd.DataFrame, conf: float = 0.95, n_boot: int = 1000,
         est = dissimilarity_index(wide, "pas", "other", conf=conf, n_boot=n_boot, seed=seed)
         rows.append(est.assign(comparison=f"{SOURCES['pas']} vs {other}"))
     cols = ["comparison", "pas", "other", "categories", "value", "lower", "upper", "conf",
-            "method", "note"]
+            "random", "random_upper", "method", "note"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
