@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml setup.py
 	touch $(STAMP)
 
 $(DATA)/truth.json: | $(STAMP)
-	$(BIN)/evalkit synth --out $(DATA) --profile leicester --seed 1
+	$(BIN)/evalkit synth --out $(DATA) --profile leicester --seed 1 --format cld
 
 report: $(STAMP) $(DATA)/truth.json
 	$(BIN)/evalkit run $(DATA) --out $(OUT)

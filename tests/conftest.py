@@ -2,7 +2,7 @@
 
 - `reference_dir`: tests/reference, the published reference cases.
 - `demo_like_data`: a synthetic Leicester folder made as `make report` makes the demo (same
-  profile and seed), at a fifth of its size.
+  profile and seed, raw CLD), at a fifth of its size.
 - `published`: the three notebooks executed once per test run, by `evalkit run` on that folder
   (the path every published number takes); every test that reads a notebook's outputs reads
   this run's.
@@ -54,6 +54,7 @@ settings.load_profile("ci")
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 DEMO_PROFILE, DEMO_SEED = "leicester", 1  # as `make report` makes data/demo
+DEMO_FORMAT = "cld"  # raw CLD, as `make report` makes data/demo
 DEMO_SCALE = 0.2  # a fifth of the demo: every notebook section has data, each runs in seconds
 COUNCIL = "E06000016"  # Leicester, the one council of the leicester profile
 SUCCEEDED = "succeeded"  # a manifest entry's status when the notebook ran and passed the gate
@@ -95,9 +96,10 @@ def shared_folder(factory: pytest.TempPathFactory, name: str,
 
 @pytest.fixture(scope="session")
 def demo_like_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A synthetic data folder like data/demo (profile and seed of `make report`), smaller."""
+    """A synthetic data folder like data/demo (profile, seed and raw CLD format of `make
+    report`), smaller."""
     return shared_folder(tmp_path_factory, "demo_like_data", lambda out: synthesise(
-        out, profile=DEMO_PROFILE, scale=DEMO_SCALE, seed=DEMO_SEED))
+        out, profile=DEMO_PROFILE, scale=DEMO_SCALE, seed=DEMO_SEED, fmt=DEMO_FORMAT))
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,14 @@ def test_history_is_the_latest_version_of_each_ended_event(tmp_path: Path) -> No
     assert count(done) == (1, 2)
 
 
+def test_an_ended_part_direct_payment_is_one_episode_with_a_dp(tmp_path: Path) -> None:
+    ended = {L.EVENT_END: "2023-12-31"}
+    rows = [row("1", **ended, **{L.DELIVERY_MECHANISM: L.COMMISSIONED}), row("1", **ended)]
+    done, reasons = run(tmp_path, rows)
+    assert reasons == ["another_row_same_person", "history"]
+    assert done.episodes["is_dp"].tolist() == [True]
+
+
 def test_person_id_is_the_council_id(tmp_path: Path) -> None:
     """The episodes carry the council's id (other tables are keyed by it) and the NHS number;
     without a council id, the NHS number stands in, marked."""

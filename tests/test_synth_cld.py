@@ -85,10 +85,13 @@ def _expected_reasons(truth: dict) -> dict[str, int]:
             out[REASON[name]] = out.get(REASON[name], 0) + rows
     # every ended row of the submission used is history (an event left open of a person who
     # died ends at the death); earlier submissions add the ended events they hold last
-    history = cld["history_rows_by_submission"]
-    assert out["history"] == history["used"]
+    # (a part DP's two rows are one episode: the other row is merged)
+    history, merged = (cld["history_by_submission"][k] for k in ("episodes", "rows_merged"))
+    assert out["history"] == history["used"] + merged["used"]
+    out["history"] -= merged["used"]
+    out["another_row_same_person"] = sum(merged.values())
     out["history"] += history["earlier"]
-    out["outside_window"] -= history["earlier"]
+    out["outside_window"] -= history["earlier"] + merged["earlier"]
     return {k: v for k, v in out.items() if v}
 
 

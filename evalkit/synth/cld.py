@@ -160,17 +160,30 @@ def history_rows(persons: pd.DataFrame, events: pd.DataFrame, written: pd.DataFr
     return accepted & eligible & latest & (ended >= 0) & (ended < DAY_END)
 
 
+def merged_rows(events: pd.DataFrame, written: pd.DataFrame, history: np.ndarray
+                ) -> np.ndarray:
+    """Of the `history` rows, those another row of the same event stands for (a part Direct
+    Payment's two rows: same person, service type and start, in one submission)."""
+    e = events.iloc[written["event"].to_numpy()]
+    key = pd.DataFrame({"p": e["person"].to_numpy(), "s": e["stype"].to_numpy(),
+                        "d": e["start"].to_numpy(), "i": written["imported"].to_numpy()})
+    return history & key.duplicated().to_numpy() & pd.Series(history).groupby(
+        [key["p"], key["s"], key["d"], key["i"]]).transform("sum").gt(1).to_numpy()
+
+
 class Counts:
     """What was written, for truth.json: rows by submission role; the rows of the submission
     used, by what the transformation should do with them (kept: the cohort's own rows and the
-    problems it resolves; set aside: by reason); the rows that are ended episodes (history),
-    by submission role; and the planted changes only other submissions show."""
+    problems it resolves; set aside: by reason); the ended episodes (history) and the rows
+    merged into them, by submission role; and the planted changes only other submissions
+    show."""
 
     def __init__(self) -> None:
         self.rows = dict.fromkeys(ROLES, 0)
         self.kept = dict.fromkeys(("cohort", *E.RESOLVED), 0)
         self.set_aside = dict.fromkeys(("ended_before_snapshot", *E.SET_ASIDE), 0)
         self.history = dict.fromkeys(("earlier", "used"), 0)
+        self.merged = dict.fromkeys(("earlier", "used"), 0)
         self.people_without_nhs_number = 0
         self.stale_open_in_superseded = 0
         self.closed_only_in_late = 0
@@ -181,8 +194,11 @@ class Counts:
         for k, name in enumerate(ROLES):
             self.rows[name] += int((role == k).sum())
         history = history_rows(persons, events, written)
+        merged = merged_rows(events, written, history)
         for name in self.history:
-            self.history[name] += int((history & (role == ROLES.index(name))).sum())
+            mine = role == ROLES.index(name)
+            self.history[name] += int((history & ~merged & mine).sum())
+            self.merged[name] += int((merged & mine).sum())
         event = written["event"].to_numpy()
         self.stale_open_in_superseded += int(events["stale"].to_numpy()[event[role == SUPERSEDED]]
                                              .sum())
@@ -206,7 +222,8 @@ class Counts:
     def as_dict(self) -> dict:
         return {"rows_by_submission": self.rows,
                 "used_submission": {"kept": self.kept, "set_aside": self.set_aside},
-                "history_rows_by_submission": self.history,
+                "history_by_submission": {"episodes": self.history,
+                                          "rows_merged": self.merged},
                 "people_without_nhs_number_at_snapshot": self.people_without_nhs_number,
                 "stale_open_events_in_superseded_submission": self.stale_open_in_superseded,
                 "events_closed_only_in_late_submission": self.closed_only_in_late}

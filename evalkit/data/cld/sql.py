@@ -169,7 +169,12 @@ SELECT DISTINCT la_id_key FROM cld_flags
 WHERE reason_pre IS NULL AND nhs_key IS NOT NULL AND la_id_key IS NOT NULL"""
     ids = f"""
 SELECT row_id, la_code_key, nhs_key, la_id_key, st_key, dm_key, dm_trim_key, reason_pre, age,
-  Event_Start_Date, Event_End_Date, Date_of_Death, person_key, dm_valid,
+  Event_Start_Date, Event_End_Date, Date_of_Death, person_key, dm_valid, la_name_key,
+  ImportDate, COALESCE(unreadable IS NULL AND la_name_key IS NOT NULL
+    AND {in_list('st_key', (L.NURSING, L.RESIDENTIAL, L.COMMUNITY))}
+    AND ct_key = {lit(L.SERVICE_USER)} AND Event_Start_Date IS NOT NULL
+    AND birth_days IS NOT NULL AND (la_id_key IS NOT NULL OR nhs_key IS NOT NULL), FALSE)
+    AS episode_row,
   {_rank()} AS rank,
   COALESCE(st_key = {lit(L.COMMUNITY)}, FALSE) AS is_community,
   COALESCE((dm_valid AND dm_key = {lit(L.DIRECT_PAYMENT)})
@@ -192,28 +197,26 @@ def _history_steps(period_end: dt.date, submitted_by: dt.date) -> list[tuple[str
     imported before it; without one in the window, those imported by `submitted_by`). An event
     is a council's service type for a person (council id, else NHS number) from a start date;
     its latest version is its row(s) in the latest-imported accepted submission holding it. It
-    ended when its end date, or the person's death, is before the snapshot."""
+    ended when its end date, or the person's death, is before the snapshot. One row stands for
+    the event (`pick` 1: a Direct Payment row first, then a managed budget), so a part Direct
+    Payment written as two rows is one episode with a DP."""
     snap = f"DATE '{period_end.isoformat()}'"
     ended = ("CASE WHEN Date_of_Death < COALESCE(Event_End_Date, Date_of_Death) "
              "THEN Date_of_Death ELSE COALESCE(Event_End_Date, Date_of_Death) END")
+    key = "la_name_key, la_code_key, event_person, st_key, Event_Start_Date"
     events = f"""
-SELECT f.row_id, f.la_name_key, f.la_code_key, f.ImportDate, f.st_key, f.Event_Start_Date,
-  COALESCE(f.la_id_key, 'NHS ' || f.nhs_key) AS event_person, {ended} AS ended
-FROM cld_flags f
+SELECT i.row_id, i.la_name_key, i.la_code_key, i.ImportDate, i.st_key, i.Event_Start_Date,
+  i.is_dp, i.is_sds, COALESCE(i.la_id_key, 'NHS ' || i.nhs_key) AS event_person,
+  {ended} AS ended
+FROM cld_ids i
 LEFT JOIN (SELECT la_name_key, MAX(ImportDate) AS cutoff FROM cld_latest
-           GROUP BY la_name_key) c ON f.la_name_key = c.la_name_key
-WHERE f.unreadable IS NULL AND f.la_name_key IS NOT NULL
-  AND CAST(f.ImportDate AS DATE) <= DATE '{submitted_by.isoformat()}'
-  AND (c.cutoff IS NULL OR f.ImportDate <= c.cutoff)
-  AND {in_list('f.st_key', (L.NURSING, L.RESIDENTIAL, L.COMMUNITY))}
-  AND f.ct_key = {lit(L.SERVICE_USER)}
-  AND f.Event_Start_Date IS NOT NULL AND f.birth_days IS NOT NULL
-  AND (f.la_id_key IS NOT NULL OR f.nhs_key IS NOT NULL)"""
+           GROUP BY la_name_key) c ON i.la_name_key = c.la_name_key
+WHERE i.episode_row AND CAST(i.ImportDate AS DATE) <= DATE '{submitted_by.isoformat()}'
+  AND (c.cutoff IS NULL OR i.ImportDate <= c.cutoff)"""
     history = f"""
-SELECT row_id, ended FROM (
-  SELECT row_id, ended, ImportDate, MAX(ImportDate) OVER (PARTITION BY la_name_key,
-    la_code_key, event_person, st_key, Event_Start_Date) AS latest
-  FROM cld_events) e
+SELECT row_id, ended, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY
+    CASE WHEN is_dp THEN 0 ELSE 1 END, CASE WHEN is_sds THEN 0 ELSE 1 END, row_id) AS pick
+FROM (SELECT *, MAX(ImportDate) OVER (PARTITION BY {key}) AS latest FROM cld_events) e
 WHERE ImportDate = latest AND ended < {snap}"""
     return [("cld_events", events), ("cld_history", history)]
 
@@ -242,7 +245,8 @@ SELECT row_id, ROW_NUMBER() OVER (PARTITION BY la_code_key, person_key
   ORDER BY rank, CASE WHEN is_dp THEN 0 ELSE 1 END, Event_Start_Date DESC, row_id) AS pick
 FROM cld_band_kept WHERE age_band = '18+'"""
     reasons = f"""
-SELECT i.*, h.ended AS history_end, CASE WHEN h.row_id IS NOT NULL THEN 'history'
+SELECT i.*, h.ended AS history_end, CASE WHEN h.pick = 1 THEN 'history'
+    WHEN h.pick > 1 THEN 'another_row_same_person'
     WHEN i.reason_pre IS NOT NULL THEN i.reason_pre
     WHEN i.person_key IS NULL THEN 'no_usable_id'
     WHEN p.row_id IS NULL THEN 'lower_setting'
