@@ -14,7 +14,7 @@ import matplotlib
 import nbformat
 import pytest
 
-from evalkit.paths import NOTEBOOK_DIR
+from evalkit.paths import NOTEBOOK_DIR, resolve_data_dir
 from evalkit.synth.generator import synthesise
 
 matplotlib.use("Agg")
@@ -26,7 +26,7 @@ DOCUMENTED = [
     ("01_uptake", "period_end", "2025-12-31"),
     ("01_uptake", "lookback", 4),
     ("01_uptake", "la_code", "all"),
-    ("02_pa_market", "snapshot_date", "2025-12-31"),
+    ("02_pa_market", "snapshot_date", "2025-04-01"),
     ("02_pa_market", "area_level", "la_code"),
     ("02_pa_market", "target_days", [28]),
     ("02_pa_market", "discharge_target_days", 14),
@@ -76,3 +76,17 @@ def test_documented_value_runs(data_dir, tmp_path, name, parameter, value):
                      parameter: value})
     assert json.loads(results.read_text())["notebook"] == name
     assert (results.parent / "key_findings.md").read_text().startswith("# Key findings")
+
+
+def test_no_demo_folder_says_how_to_make_it(tmp_path, monkeypatch):
+    """A notebook opened before `make report` (data_dir None, no demo folder) is told how to
+    make the demo data, not shown a loader traceback."""
+    monkeypatch.setenv("EVALKIT_DATA_DIR", str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError) as e:
+        resolve_data_dir(None)
+    assert str(tmp_path / "missing") in str(e.value)
+    assert "`make report`" in str(e.value)
+    assert "`evalkit synth --out data/demo --profile leicester --seed 1`" in str(e.value)
+    assert resolve_data_dir(tmp_path / "given") == tmp_path / "given"  # checked by the loader
+    monkeypatch.setenv("EVALKIT_DATA_DIR", str(tmp_path))
+    assert resolve_data_dir(None) == tmp_path
