@@ -362,7 +362,7 @@ def _coverage(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
          "pas": name("02:comp[language|Active PAs|{language}]"),
          "with_area": name("02:rec_lang_area[{language}]"),
          "no_pa_area": name("02:rec_lang_nopa[{language}]"),
-         "all_recipients": lambda r: "01:dp[All]"}  # everyone with a DP, as 01 counts them
+         "all_recipients": lambda r: "02:recipients"}  # everyone with a DP (at 02's date)
     _cells(sink, df, label, v, [("value", ["no_pa_area"], ["with_area"], 1.0),
                                 ("pas_per_10", ["pas"], ["recipients"], 10.0),
                                 ("share_of_recipients", ["recipients"], ["all_recipients"], 1.0)])

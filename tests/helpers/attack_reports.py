@@ -294,7 +294,8 @@ def attack_data(data: Any, folder: Path, min_cell: int = 5, base: int = 5,
     """Run the analyses (default all three) on loaded `data` as their notebooks do (defaults,
     `min_cell`), then attack everything they publish together (a reader holds every report of a
     run); results.json and key_findings.md are written under `folder`. One Finding per report,
-    and one for the counts every report shares."""
+    and one for the counts every report shares (the input tables' rows: a count published by
+    two reports is one variable only when both count the same people on the same date)."""
     system, truth, sentences = System(), {}, {}
     for name in analyses:
         analysis = importlib.import_module(f"evalkit.analyses.{name}")
