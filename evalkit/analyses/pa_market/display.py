@@ -289,6 +289,11 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
                   "heatmap.")
         return
     pas = g.pivot(index="area", columns="language", values="pas").reindex(columns=langs)
+    if pas.isna().all().all():
+        style.say("Every area where enough people with a DP prefer a language has 1 to "
+                  f"{pub.context['smallest_shown'] - 1} active PAs who speak it (confidential), "
+                  "so the area heatmap is not shown.")
+        return
     wanted = g.assign(listed=1).pivot(index="area", columns="language", values="listed").reindex(
         columns=langs).notna()
     shown = pas.astype(object).where(pas.notna() | ~wanted, SUPPRESSED).where(wanted, np.nan)
