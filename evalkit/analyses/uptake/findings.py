@@ -91,7 +91,7 @@ def _likely(row: pd.Series, who: str, than: str) -> str:
     v, lo, hi = row["value"], row["lower"], row["upper"]
     how = ("less likely than" if hi < 1 else "more likely than" if lo > 1
            else "about as likely as")
-    ratio = (f"(odds ratio {v:.2f}, {int(row['conf'] * 100)}% CI {lo:.2f} to {hi:.2f})."
+    ratio = (f"(odds ratio {v:.2f}, {round(row['conf'] * 100)}% CI {lo:.2f} to {hi:.2f})."
              + (" The difference could be due to chance." if lo <= 1 <= hi else ""))
     who = who[:1].upper() + who[1:]
     return first_within_limit(
