@@ -155,7 +155,8 @@ def test_unknown_columns_and_files_warn(tmp_path, clean):
 
 
 def test_missing_preferred_language_warns_and_optional_columns_absent(tmp_path, clean):
-    df = clean["support_episodes"].drop(columns=optional_columns("support_episodes"))
+    df = clean["support_episodes"].drop(columns=optional_columns("support_episodes"),
+                                           errors="ignore")
     data = load(_episodes_only(tmp_path, df), extract_date=EXTRACT)
     assert any("preferred_language" in w and "Somali" in w for w in data.warnings)
     assert "preferred_language" not in data.support_episodes
