@@ -14,6 +14,7 @@ import evalkit
 from evalkit.analyses import uptake as u
 from evalkit.analyses.uptake.display_dp import trend_title
 from evalkit.analyses.uptake.findings import sourced_findings
+from evalkit.report import wording
 from evalkit.report.findings import MAX_WORDS, fmt_share
 from evalkit.report.publication import Publication
 from evalkit.synth.generator import synthesise
@@ -29,7 +30,8 @@ def data(tmp_path_factory):
     return evalkit.load(synthesise(tmp_path_factory.mktemp("leic") / "data", scale=0.3, seed=1))
 
 
-@pytest.fixture(scope="module", params=[{}, {"reference_group": "Asian"}])
+@pytest.fixture(scope="module", params=[{}, {"reference_group": "Asian"},
+                                        {"group_level": "detailed"}])
 def pub(request, data) -> Publication:
     return u.publish(u.analyse(data, lookback=4, **request.param))
 
@@ -58,7 +60,7 @@ def test_groups_are_compared_with_the_stated_reference(pub):
     groups = [f.text for f in sourced_findings(pub)
               if f.source == "odds/group" and "speakers" not in f.text]
     assert groups
-    assert all(f"{ref} people" in t for t in groups), groups
+    assert all(wording.people(ref) in t or "the reference group" in t for t in groups), groups
     odds = pub["odds/group"]
     assert set(odds.loc[odds["factor"] == "group", "reference"]) == {ref}
 
