@@ -108,6 +108,7 @@ def transform(files: list[Path], period_end: dt.date | None = None,
     period_end: the snapshot (default: the latest reporting-period end in the files);
     submitted_by: the last import date accepted (default: a month after the snapshot)."""
     con = duckdb.connect() if con is None else con
+    con.execute("SET enable_progress_bar = false")  # no bar in a notebook's or a log's output
     rows_read = stage(con, files)
     period_end = default_period_end(con) if period_end is None else period_end
     submitted_by = default_submitted_by(period_end) if submitted_by is None else submitted_by
