@@ -49,7 +49,8 @@ def measure(path: Path, threads: int, memory_limit: str | None) -> dict[str, flo
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"rows": done.rows_read, "seconds": round(seconds, 1),
             "rows_per_second": round(done.rows_read / seconds),
-            "peak_mib": round(peak), "cohort": len(done.cohort)}
+            "peak_mib": round(peak), "cohort": int((done.episodes["reason"] == "kept").sum()),
+            "history": int((done.episodes["reason"] == "history").sum())}
 
 
 def bench(rows: int, work: Path, threads: int, memory_limit: str | None) -> dict[str, float]:
@@ -88,11 +89,11 @@ def disagreements(work: Path) -> dict[str, int]:
                  "ON k.row_id = i.row_id WHERE k.age_band = '18+' AND k.is_community "
                  "AND i.age < 18"),
         "no birth month: out of the total too (notes: only the age bands)": _count(
-            con, new + "reason = 'no_birth_month'"),
+            con, new + "reason_pre = 'no_birth_month'"),
         "in-year period (PDF) instead of the snapshot: ended in the year": _count(
-            con, new + f"reason = 'not_open_at_snapshot' AND Event_End_Date >= {fy}"),
+            con, new + f"reason_pre = 'not_open_at_snapshot' AND Event_End_Date >= {fy}"),
         "in-year period (PDF) instead of the snapshot: died in the year": _count(
-            con, new + f"reason = 'died_before_snapshot' AND Date_of_Death >= {fy}"),
+            con, new + f"reason_pre = 'died_before_snapshot' AND Date_of_Death >= {fy}"),
         "invalid mechanism kept (blanked), notes: invalid fields removed": _count(
             con, kept + "is_community AND NOT dm_valid AND dm_key IS NOT NULL"),
         "leading space in Delivery_Mechanism: ranked DP, not counted DP": _count(
