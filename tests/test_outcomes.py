@@ -307,3 +307,11 @@ def test_power_of_a_change_uses_its_fitted_model(data):
     simple = power.its_mde(got["baseline"], fit.result.n_pre, fit.result.n_post,
                            dispersion=got["dispersion"])
     assert got["mde"] > simple
+
+
+def test_survey_shift_of_a_handful_of_respondents_says_too_few(data):
+    log = o.change_log(data.practice_changes)
+    got = o.survey_shifts(data.survey, log[log["change_id"] == "C3"].iloc[0], log=log)
+    few = got[got[["n_before", "n_after"]].min(axis=1) < 10]
+    assert len(few) and few["value"].isna().all()
+    assert few["compared"].str.contains("too few respondents").all()

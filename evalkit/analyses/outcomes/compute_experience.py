@@ -18,6 +18,7 @@ MEASURES = {  # survey measure -> (words, range, higher is better)
     "satisfaction": ("satisfaction with care and support (1 best to 7)", "1-7", False),
     "info_ease": ("ease of finding information (1 best to 4)", "1-4", False),
 }
+MIN_RESPONDENTS = 10  # respondents needed before and after for a shift to be estimated
 ASCOT_ITEMS = ("control", "personal_care", "food_drink", "accommodation", "safety",
                "social_participation", "occupation", "dignity")
 
@@ -94,7 +95,11 @@ def survey_shifts(survey: pd.DataFrame, change: pd.Series, *, by: str | None = N
         for m in MEASURES:
             r = weighted_shift(before_rows, after_rows, m, conf)
             compared = f"{label}: surveyed after vs before the change, unadjusted"
-            if design is not None and np.isfinite(r["value"]):
+            if min(r["n_before"], r["n_after"]) < MIN_RESPONDENTS:
+                r |= {k: np.nan for k in ("value", "lower", "upper", "effect_size", "p_value")}
+                compared = (f"{label}: too few respondents to tell ({r['n_before']} before, "
+                            f"{r['n_after']} after; at least {MIN_RESPONDENTS} each needed)")
+            elif design is not None and np.isfinite(r["value"]):
                 r |= adjusted_shift(values, design, m, conf)
                 compared = (f"{label}: after vs before the change, all respondents in one "
                             "weighted model with each other change's shift among the people it "
@@ -132,11 +137,12 @@ def _change_design(scored: pd.DataFrame, change: pd.Series,
 def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
                    conf: float = 0.95) -> dict:
     """The `shift` coefficient of a weighted least-squares model of `measure` on `design`
-    (survey weights; HC1 sandwich errors, as a weighted survey regression; t interval with the
-    residual df): value, lower, upper, p_value, and effect_size on the residual SD."""
+    (survey weights; HC3 sandwich errors, which stay honest for a small target group with high
+    leverage where HC1 flagged 15% of null shifts; t interval with the residual df): value,
+    lower, upper, p_value, and effect_size on the residual SD."""
     keep = values[measure].notna()
     fit = WLS(values.loc[keep, measure].astype(float), design[keep],
-              weights=values.loc[keep, "w"].astype(float)).fit(cov_type="HC1", use_t=True)
+              weights=values.loc[keep, "w"].astype(float)).fit(cov_type="HC3", use_t=True)
     lo, hi = fit.conf_int(alpha=1 - conf).loc["shift"]
     sd = float(np.sqrt(fit.scale * len(fit.model.endog) / values.loc[keep, "w"].sum()))
     value = float(fit.params["shift"])
