@@ -10,11 +10,12 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import evalkit
 from evalkit.analyses import outcomes as o
-from evalkit.analyses.outcomes.publish import worded
+from evalkit.analyses.outcomes.publish import hidden_sides, without_sides, worded
 from evalkit.report import style
 from evalkit.report.publication import default_rules
 from evalkit.synth.generator import synthesise
@@ -118,3 +119,15 @@ def test_an_estimate_held_back_is_said_not_drawn(pub, monkeypatch):
     held = dataclasses.replace(pub, frames={**pub.frames, "its/C2": blank})
     o.show_its(held, "C2")
     assert len(shown) == 1 and "is not shown: too few events" in shown[0] and "nan" not in shown[0]
+
+
+def test_months_of_a_side_with_a_suppressed_total_are_not_published():
+    """Seven months of 1 DP start after a change (a total of 7, suppressed): shown as [c], each
+    at least 1, they would pin the hidden total and each month at exactly 1."""
+    series = pd.DataFrame({"time": range(12), "post": [0] * 5 + [1] * 7,
+                           "y": [10, 12, 9, 11, 10] + [1] * 7})
+    rules = default_rules(5)
+    assert hidden_sides(series, "new_dp_starts", rules) == [1]
+    shown = without_sides(series, hidden_sides(series, "new_dp_starts", rules))
+    assert shown["post"].eq(0).all() and len(shown) == 5
+    assert hidden_sides(series.assign(y=[10] * 12), "new_dp_starts", rules) == []

@@ -83,6 +83,23 @@ def _series(series: pd.DataFrame, outcome: str) -> pd.DataFrame:
         if OUTCOMES[outcome][2] == "p_prime" else series
 
 
+def hidden_sides(series: pd.DataFrame, outcome: str, rules: Rules) -> list[int]:
+    """The sides of the change (0 before, 1 after) whose total count is suppressed. Their months
+    are not published: shown, each month ([c], so at least 1, or 0) would narrow the hidden
+    total, and seven [c] months of a total of at most 7 would each be exactly 1."""
+    if series.empty or "post" not in series:
+        return []
+    count = "n" if OUTCOMES[outcome][1] == "ols" else "y"
+    totals = series.groupby("post")[count].sum()
+    hidden = np.isnan(rules.protect(totals.to_numpy(dtype=float)))
+    return [int(side) for side, h in zip(totals.index, hidden, strict=True) if h]
+
+
+def without_sides(series: pd.DataFrame, sides: list[int]) -> pd.DataFrame:
+    """The series without the months of `sides` (see `hidden_sides`)."""
+    return series[~series["post"].isin(sides)] if sides else series
+
+
 def _charted(series: pd.DataFrame, outcome: str, rules: Rules) -> bool:
     """Whether the run chart can be published: its centre line and limits are worked out from
     the exact monthly counts (centre x months = the period's total), so they are shown only
@@ -148,13 +165,17 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
     lines = fit.lines()
     controlled = _controlled(ctl.series)
     charted = res.spc[k] is not None and _charted(fit.series, outcome, rules)
+    hidden = hidden_sides(fit.series, outcome, rules)
+    notes = [worded(n, rules) for n in fit.notes] + [
+        f"The months {'after' if side else 'before'} the change are not shown one by one: "
+        f"there were too few (fewer than {rules.smallest_shown}) to show." for side in hidden]
     rates, did = (None, None) if offers is None else offers
     frames = {
-        "series": _series(fit.series, outcome), "its": _its(None if r is None else r.estimates,
-                                                            change, df),
+        "series": without_sides(_series(fit.series, outcome), hidden),
+        "its": _its(None if r is None else r.estimates, change, df),
         "its_lines": None if lines is None else lines.drop(columns="observed"),
         "its_checks": None if r is None else r.checks,
-        "its_notes": pd.DataFrame({"note": [worded(n, rules) for n in fit.notes]}, dtype=str),
+        "its_notes": pd.DataFrame({"note": notes}, dtype=str),
         "spc": res.spc[k].drop(columns=["y", "n", "p"], errors="ignore") if charted else None,
         "spc_limits": res.spc_limits[k] if charted else None,
         "controlled": controlled,
