@@ -92,6 +92,13 @@ def run_steps(con: duckdb.DuckDBPyConnection, period_end: dt.date,
         con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {select}")
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's progress bar off (it prints into a terminal or log). In Jupyter it is off
+    already, and setting it raises when ipywidgets is absent, so it is set only when on."""
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+        con.execute("SET enable_progress_bar = false")
+
+
 def default_period_end(con: duckdb.DuckDBPyConnection) -> dt.date:
     """The latest reporting-period end in the staged files (the latest quarter submitted)."""
     (end,) = con.execute(f"SELECT MAX({L.PERIOD_END}) FROM cld_raw").fetchall()[0]
@@ -108,7 +115,7 @@ def transform(files: list[Path], period_end: dt.date | None = None,
     period_end: the snapshot (default: the latest reporting-period end in the files);
     submitted_by: the last import date accepted (default: a month after the snapshot)."""
     con = duckdb.connect() if con is None else con
-    con.execute("SET enable_progress_bar = false")  # no bar in a notebook's or a log's output
+    quiet(con)
     rows_read = stage(con, files)
     period_end = default_period_end(con) if period_end is None else period_end
     submitted_by = default_submitted_by(period_end) if submitted_by is None else submitted_by
