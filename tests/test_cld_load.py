@@ -15,6 +15,7 @@ from evalkit.cli import main as cli
 from evalkit.data.cld.transform import ASCOF_COLUMNS
 from evalkit.data.contract import ContractError
 from evalkit.data.load import load, read_cache, save_cache
+from evalkit.sdc import gate
 from evalkit.synth.generator import synthesise
 from tests.helpers.cld_reference import reference
 
@@ -95,6 +96,11 @@ def test_history_and_ids_are_those_of_the_contract_format(folder: Path, tmp_path
     want = contract.pa_requests["person_id"].isin(contract.support_episodes["person_id"]).mean()
     assert linked == want == 1.0
     assert data.support_episodes["nhs_number"].notna().mean() > 0.9
+    # the privacy gate checks both the council's id and the NHS number
+    ids = gate.identifiers({name: getattr(data, name) for name in gate.ID_COLUMNS})
+    nhs = data.support_episodes["nhs_number"].dropna().iloc[0]
+    assert ids.by_value[gate.normalise(nhs)] == "nhs_number"
+    assert ids.by_value[gate.normalise(data.pa_requests["person_id"].iloc[0])] == "person_id"
 
 
 def test_reasons_cld_has_beyond_salt_are_kept_as_their_own_codes(tmp_path: Path) -> None:
