@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import evalkit
+from evalkit import stats as st
 from evalkit.analyses import outcomes as o
 from evalkit.analyses.outcomes.publish import hidden_sides, without_sides, worded
 from evalkit.report import style
@@ -86,6 +87,12 @@ def test_rates_come_from_the_rounded_counts(pub):
     power = pub["power"].merge(pub["power/counts"], on=["group", "n_pre", "n_post"])
     assert np.allclose(power["baseline"] * power["n_pre"], power["starts"], equal_nan=True)
     assert _rounded(power["starts"]) and _rounded(counts["starts"])
+    # an evaluated change's detectable ratio is from its fitted model's standard error (issue
+    # 17: the single-series design gave 0.68 of it), not from the baseline alone
+    fitted = power.dropna(subset=["se"])
+    assert len(fitted) and np.allclose(
+        fitted["mde"], [st.power.mde_from_se(se, alpha=pub.context["alpha"])
+                        for se in fitted["se"]])
     ctl = pub["controlled/C2"]
     expected = 100 * ctl["y"] / (ctl["pre_total"] / ctl["pre_months"])
     shown = ctl["index"].notna()

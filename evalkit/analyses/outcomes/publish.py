@@ -220,25 +220,25 @@ def _power(pw: pd.DataFrame) -> pd.DataFrame:
     """Each evaluated change's DP starts before it (the baseline's count) and its months."""
     return pd.DataFrame({"group": pw["group"], "starts": (pw["baseline"] * pw["n_pre"]).round(),
                          "n_pre": pw["n_pre"], "n_post": pw["n_post"],
-                         "dispersion": pw["dispersion"]})
+                         "dispersion": pw["dispersion"], "se": pw["se"]})
 
 
-def _mde(baseline: float, n_pre: float, n_post: float, alpha: float, dispersion: float = 1.0
-         ) -> float:
-    """The smallest detectable ratio (80% power) from a protected baseline; NaN when none (no
-    baseline, or months not known: set-up days have no count model)."""
+def _mde(baseline: float, n_pre: float, n_post: float, alpha: float) -> float:
+    """The smallest detectable ratio (80% power) of a planned change, from a protected baseline;
+    NaN when none (no baseline, or months not known: set-up days have no count model)."""
     if not (baseline > 0 and n_pre > 0 and n_post > 0):
         return np.nan
     try:
-        return power.its_mde(baseline, int(n_pre), int(n_post), dispersion=dispersion,
-                             alpha=alpha)
+        return power.its_mde(baseline, int(n_pre), int(n_post), alpha=alpha)
     except ValueError:
         return np.nan
 
 
 def _derive(alpha: float, ratio: float) -> Callable[[Frames], Frames]:
     """The `derive` step: planning and power recomputed from the protected starts (a baseline
-    is a rate: starts' / months; the detectable change and months needed follow from it)."""
+    is a rate: starts' / months; a planned change's detectable change and months needed follow
+    from it). An evaluated change's detectable change comes from the standard error of the
+    model actually fitted (`power.mde_from_se`: stacked cells, other changes, dispersion)."""
     def derive(shown: Frames) -> Frames:
         plan, pw = shown["planning/counts"], shown["power/counts"]
         base = plan["starts"] / plan["months"]
@@ -256,8 +256,8 @@ def _derive(alpha: float, ratio: float) -> Callable[[Frames], Frames]:
         powered = pd.DataFrame({
             "group": pw["group"], "baseline": pw_base, "n_pre": pw["n_pre"],
             "n_post": pw["n_post"],
-            "mde": [_mde(b, a, p, alpha, d) for b, a, p, d in
-                    zip(pw_base, pw["n_pre"], pw["n_post"], pw["dispersion"], strict=True)]})
+            "mde": [power.mde_from_se(se, alpha=alpha) if se > 0 else np.nan
+                    for se in pw["se"].fillna(0)]})
         return {"planning": planning, "power": powered}
     return derive
 
@@ -279,7 +279,7 @@ def publish(res: Outcomes) -> Publication:
              "quality": Spec(counts=("rows",)),
              "engagement": Spec(counts=("people",), keep=("sessions",)),
              "planning/counts": Spec(counts=("starts",), keep=("months", "months_before")),
-             "power/counts": Spec(counts=("starts",), keep=("n_pre", "n_post", "dispersion")),
+             "power/counts": Spec(counts=("starts",), keep=("n_pre", "n_post", "dispersion", "se")),
              **{f"survey_by/{by}": SURVEY for by in res.survey_by}}
     for k in range(len(res.fits)):
         more, more_specs = _change_frames(res, k, rules)
