@@ -41,7 +41,7 @@ from evalkit.analyses.uptake.compute_snapshot import (
     trend,
     uptake,
 )
-from evalkit.cohorts import council, for_council, snapshot
+from evalkit.cohorts import ALL_COUNCILS, council, for_council, snapshot
 from evalkit.data import codes
 from evalkit.stats.glm import ODDS_COLUMNS
 
@@ -97,6 +97,7 @@ class Uptake:
     hours: pd.DataFrame | None
     carer: pd.DataFrame | None
     carer_share_broad: pd.DataFrame | None
+    ascof: pd.DataFrame | None
 
 
 def default_period_end(episodes: pd.DataFrame) -> pd.Timestamp:
@@ -158,7 +159,26 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
         managed_by=mix(snap, gcol, "dp_managed_by"), used_for=mix(snap, gcol, "dp_used_for"),
         budget=plan_size_ratio(snap, gcol, "weekly_budget", ref, conf),
         hours=plan_size_ratio(snap, gcol, "planned_hours", ref, conf),
-        carer=carer_recorded(snap, gcol, conf), carer_share_broad=carer_share(snap, broad, conf))
+        carer=carer_recorded(snap, gcol, conf), carer_share_broad=carer_share(snap, broad, conf),
+        ascof=council_ascof(data.ascof, la))
+
+
+def council_ascof(ascof: pd.DataFrame | None, la_code: str) -> pd.DataFrame | None:
+    """ASCOF 3D 1a and 2a of the council as NHS England computes them from raw CLD (the
+    loader's `Dataset.ascof`: la_code, age_band, measure, numerator, denominator, percent);
+    for all councils, numerators and denominators summed per age band and measure. None when
+    the data are not raw CLD (the measure needs it)."""
+    if ascof is None:
+        return None
+    if la_code != ALL_COUNCILS:
+        return ascof[ascof["la_code"] == la_code].reset_index(drop=True)
+    from evalkit.data.cld.transform import nhs_round  # raw CLD was loaded: DuckDB is there
+
+    total = (ascof.groupby(["age_band", "measure"], sort=False, as_index=False)
+             [["numerator", "denominator"]].sum())
+    percent = [nhs_round(int(n), int(d))
+               for n, d in zip(total["numerator"], total["denominator"], strict=True)]
+    return total.assign(la_code=ALL_COUNCILS, percent=percent)[list(ascof.columns)]
 
 
 def _quality(quality: pd.DataFrame | None) -> pd.DataFrame | None:

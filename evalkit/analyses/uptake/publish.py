@@ -42,8 +42,14 @@ OFFERS = Spec(counts=("offered", "recorded", "accepted"), keep=("conf",), whole=
 CARER = Spec(counts=("carer", "people"), shares=(Share("carer", "people"),), keep=("conf",),
              whole="people")
 
+#: ASCOF 3D 1a/2a by age band: numerator and denominator are counts like any other (rounded,
+#: 1-7 suppressed; an age band whose denominator is suppressed is left out), and the percent is
+#: worked out from the rounded counts, so it can differ a little from NHS England's
+ASCOF = Spec(counts=("numerator", "denominator"), whole="denominator",
+             shares=(Share("numerator", "denominator", "percent", None, None, multiplier=100),))
+
 SPECS: Mapping[str, Spec] = {
-    "quality": Spec(counts=("rows",)),
+    "quality": Spec(counts=("rows",)), "ascof": ASCOF,
     "overall": UPTAKE, "uptake/group": UPTAKE, "uptake/broad": UPTAKE,
     "uptake/language": UPTAKE, "uptake/interpreter": UPTAKE,
     "uptake/population": Spec(counts=("dp", "population"), keep=("conf",),
@@ -91,7 +97,7 @@ def publish(res: Uptake) -> Publication:
     context: the council, snapshot date and period, grouping, reference group, disclosure
     threshold and rounding, the optional fields present and the loader's warnings."""
     frames = {
-        "quality": res.quality, "overall": res.overall, "missing": res.missing,
+        "quality": res.quality, "ascof": res.ascof, "overall": res.overall, "missing": res.missing,
         "bounds": res.bounds, "uptake/group": res.by_group, "uptake/broad": res.by_broad,
         "uptake/population": res.by_population, "uptake/language": res.by_language,
         "uptake/interpreter": res.by_interpreter, "isr/group": res.isr,
