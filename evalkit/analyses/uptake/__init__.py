@@ -44,6 +44,7 @@ from evalkit.analyses.uptake.display import (
     show_uptake,
     show_which_measure,
 )
+from evalkit.analyses.uptake.display_ascof import show_ascof
 from evalkit.analyses.uptake.display_dp import (
     show_areas_outside,
     show_carer,
@@ -67,7 +68,8 @@ __all__ = [
     "estimates", "geometric_mean_ratio", "interpreter_group", "key_findings", "language_group",
     "model_frame", "not_stated_bounds", "offer_rates", "publish", "quarter_ends", "record",
     "reference_groups",
-    "setup_days", "show_areas_outside", "show_carer", "show_continuation", "show_coverage",
+    "setup_days", "show_areas_outside", "show_ascof", "show_carer", "show_continuation",
+    "show_coverage",
     "show_ended", "show_funnel", "show_interpreter", "show_intersection", "show_isr",
     "show_key_findings", "show_language", "show_methods", "show_missing", "show_mix", "show_odds",
     "show_offers", "show_plan_size", "show_population_uptake", "show_quality", "show_sensitivity",
