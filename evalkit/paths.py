@@ -49,6 +49,6 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
         raise FileNotFoundError(
             f"data_dir is None, so the notebook reads {where}, {folder}, which does not exist. "
             "Make the demo data with `make report` (in the repository) or "
-            "`evalkit synth --out data/demo --profile leicester --seed 1`, or set data_dir to "
-            "your council's data folder.")
+            "`evalkit synth --out data/demo --profile leicester --seed 1 --format cld`, or set "
+            "data_dir to your council's data folder.")
     return folder

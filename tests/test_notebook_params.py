@@ -86,7 +86,8 @@ def test_no_demo_folder_says_how_to_make_it(tmp_path, monkeypatch):
         resolve_data_dir(None)
     assert str(tmp_path / "missing") in str(e.value)
     assert "`make report`" in str(e.value)
-    assert "`evalkit synth --out data/demo --profile leicester --seed 1`" in str(e.value)
+    assert ("`evalkit synth --out data/demo --profile leicester --seed 1 --format cld`"
+            in str(e.value))
     assert resolve_data_dir(tmp_path / "given") == tmp_path / "given"  # checked by the loader
     monkeypatch.setenv("EVALKIT_DATA_DIR", str(tmp_path))
     assert resolve_data_dir(None) == tmp_path
