@@ -297,9 +297,24 @@ def _quality(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
     _cells(sink, df, label, {"rows": name("rows[{table}|{reason}]")})
 
 
+def _ascof(sink: Sink, df: pd.DataFrame, suffix: str, label: str) -> None:
+    """ASCOF 3D by age band: percent = 100 x numerator / denominator; 18-64 and 65+ sum to 18+;
+    DPs (2a) <= self-directed (1a) <= people; 18+ is the cohort (01:people[All], 01:dp[All])."""
+    num, den = name("01:ascof[{measure}|{age_band}]"), name("01:ascof[{age_band}]")
+    _cells(sink, df, label, {"numerator": num, "denominator": den},
+           [("percent", ["numerator"], ["denominator"], 100.0)])
+    for v in ("3D1a|", "3D2a|", ""):
+        sink.margin(f"01:ascof[{v}18+]", [f"01:ascof[{v}18-64]", f"01:ascof[{v}65+]"], label)
+    for band in ("18-64", "65+", "18+"):
+        sink.order(f"01:ascof[3D2a|{band}]", f"01:ascof[3D1a|{band}]", f"{label} 2a <= 1a")
+        sink.order(f"01:ascof[3D1a|{band}]", f"01:ascof[{band}]", f"{label} 1a <= people")
+    sink.margin("01:people[All]", ["01:ascof[18+]"], f"{label}: the cohort")
+    sink.margin("01:dp[All]", ["01:ascof[3D2a|18+]"], f"{label}: the cohort's DPs")
+
+
 UPTAKE: dict[str, Handler] = {
-    "quality": _quality, "overall": _overall, "missing": _missing, "bounds": _bounds,
-    "uptake/group": _uptake_groups, "uptake/broad": _uptake_groups,
+    "quality": _quality, "ascof": _ascof, "overall": _overall, "missing": _missing,
+    "bounds": _bounds, "uptake/group": _uptake_groups, "uptake/broad": _uptake_groups,
     "uptake/population": _population, "uptake/language": _uptake_other("lang"),
     "uptake/interpreter": _uptake_other("int"),
     "isr/group": _uptake_groups, "isr/language": _uptake_other("lang"), "odds": _odds,
