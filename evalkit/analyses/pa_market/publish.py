@@ -59,8 +59,8 @@ SPECS = {
     "medians": Spec(counts=("n", "events"), models=(Model(n="n", each=("events",)),),
                     keep=("conf",)),
     "cox": Spec(counts=("requests_with", "n", "events", *COX_CELLS),
-                models=(Model(columns=("value", "lower", "upper", "p_value"), each=COX_CELLS,
-                              df="df"),), keep=("conf",)),
+                models=(Model(columns=("value", "lower", "upper", "p_value", "ph_p_value"),
+                              each=COX_CELLS, df="df"),), keep=("conf",)),
     "match": Spec(counts=("filled", "checked", "not_on_register", "matched"),
                   shares=(Share("matched", "checked"),), keep=("conf",)),
     # a group's rows by source break its filled requests down: left out when that is suppressed
