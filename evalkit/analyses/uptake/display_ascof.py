@@ -54,8 +54,9 @@ def show_ascof(pub: Publication) -> None:
     CLD, a sentence saying the measure needs it."""
     ascof = pub["ascof"]
     if ascof is None:
-        style.say("ASCOF 3D, the official Direct Payment measure, is worked out from raw Client "
-                  "Level Data (CLD); these data are not raw CLD, so it is not shown.")
+        style.say("ASCOF 3D, the official Direct Payment measure, needs raw Client Level Data "
+                  "(CLD) to be worked out as NHS England does; these data are not raw CLD, so it "
+                  "is not shown.")
         return
     if ascof.empty:
         style.say(f"No age band in {place(pub)} has enough people to show ASCOF 3D without "
