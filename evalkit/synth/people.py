@@ -269,7 +269,9 @@ def draw_dates(people: pd.DataFrame, changes: tuple[Change, ...], rng: np.random
     end = np.where(snap, -1, end_ended)
     room = np.maximum(DAY_END - pay - 1, 0)
     end = np.where(dp & ~snap, pay + 1 + (rng.random(n) * room).astype(np.int64), end)
-    end = np.where(~snap, np.minimum(np.maximum(end, start + 1), DAY_END), end)  # ended by then
+    # ended before the snapshot day: an episode ending on it is still open then (NHS England's
+    # convention, cohorts.snapshot), and these people are not on support at the snapshot
+    end = np.where(~snap, np.minimum(np.maximum(end, start + 1), DAY_END - 1), end)
     people["start"], people["end"] = start, end
     people["requested"] = np.where(dp, requested, -1)
     people["pay"] = pay

@@ -164,8 +164,8 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
     df = np.nan if r is None else float(r.model.df_resid)
     lines = fit.lines()
     controlled = _controlled(ctl.series)
-    charted = res.spc[k] is not None and _charted(fit.series, outcome, rules)
-    hidden = hidden_sides(fit.series, outcome, rules)
+    hidden = hidden_sides(fit.series, outcome, rules)  # the run chart needs every month
+    charted = res.spc[k] is not None and not hidden and _charted(fit.series, outcome, rules)
     notes = [worded(n, rules) for n in fit.notes] + [
         f"The months {'after' if side else 'before'} the change are not shown one by one: "
         f"there were too few (fewer than {rules.smallest_shown}) to show." for side in hidden]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute_register import isin, latest
@@ -79,11 +78,9 @@ def recruitment_durations(requests: pd.DataFrame | None,
     no outcome_date): censored at the extract date. `to_end`: days from the request to the
     extract date (how long it could have been followed). One boolean column per preference type
     (language, ethnicity, gender, faith where recorded, hospital_discharge) and `any_preference`.
-    `person_id`: whose request (one person's requests are not independent; each request its own
-    unit when the column is absent). Internal frame for the survival methods; never displayed.
+    Internal frame for the survival methods; it is never displayed.
     """
-    cols = ["days", "to_end", "filled", "outcome", *PREFERENCE_LABELS, "any_preference",
-            "person_id"]
+    cols = ["days", "to_end", "filled", "outcome", *PREFERENCE_LABELS, "any_preference"]
     if requests is None or requests.empty:
         return pd.DataFrame(columns=cols)
     req = requests.copy()
@@ -102,7 +99,6 @@ def recruitment_durations(requests: pd.DataFrame | None,
     hd = req["hospital_discharge"] if "hospital_discharge" in req else False
     out["hospital_discharge"] = pd.Series(hd, index=req.index).fillna(False).astype(bool)
     out["any_preference"] = out[list(PREFERENCE_COLUMNS)].any(axis=1)
-    out["person_id"] = req["person_id"] if "person_id" in req else np.arange(len(req))
     return out[cols]
 
 
@@ -241,9 +237,9 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
     cannot be estimated (`_not_modelled`: no or every request states it, or no request on one
     side of it was filled) is left out, with a row saying why. Each row also counts the requests
     with and without the type, filled or not (`_cells`), and `df`, the model's residual degrees
-    of freedom (requests less coefficients). Standard errors are clustered by person when someone
-    made several requests (they are not independent); `ph_p_value` is the proportional-hazards
-    check.
+    of freedom (requests less coefficients); `ph_p_value` is the proportional-hazards check.
+    (Person-clustered errors, `survival.cox(cluster=)`, are not used: statsmodels' robust
+    covariance came out NaN on synthetic councils where people repeat requests.)
     """
     cols = ["preference", "group", "requests_with", "value", "lower", "upper", "conf",
             "p_value", "ph_p_value", "n", "events", "with_filled", "with_waiting", "without_filled",
@@ -257,11 +253,7 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
             for k in PREFERENCE_LABELS if k not in usable]
     if usable:
         frame = durations[["days", "filled", *usable]].astype({k: int for k in usable})
-        frame["person_id"] = (durations["person_id"] if "person_id" in durations
-                              else np.arange(len(durations)))  # else each request its own unit
-        repeated = frame["person_id"].duplicated().any()
-        fit = survival.cox(frame, "days", "filled", usable, conf=conf,
-                           cluster="person_id" if repeated else None)
+        fit = survival.cox(frame, "days", "filled", usable, conf=conf)
         cells = pd.DataFrame([_cells(durations, k) for k in usable], index=fit.index)
         fit = fit.assign(group=[k for k in usable],
                          preference=[PREFERENCE_LABELS[k] for k in usable],

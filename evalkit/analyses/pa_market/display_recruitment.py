@@ -127,15 +127,14 @@ def show_recruitment_cox(pub: Publication) -> None:
 
 
 def proportional_hazards(c: pd.DataFrame) -> str:
-    """A sentence on the Cox model's checks: errors clustered by person, and whether each ratio
-    held over the waiting time (proportional-hazards test, p < 0.05 means it did not)."""
+    """A sentence on the Cox model's check: whether each ratio held over the waiting time
+    (proportional-hazards test, p < 0.05 means it did not)."""
     drifting = c.loc[c["ph_p_value"] < 0.05, "preference"].str.lower().tolist()
     held = ("Each ratio held steady over the waiting time (proportional-hazards check)."
             if not drifting else
             f"The ratio for {' and '.join(drifting)} changed over the waiting time "
             "(proportional-hazards check), so read it as an average over the wait.")
-    return ("Intervals allow for one person making several requests (errors clustered by "
-            f"person). {held}")
+    return held
 
 
 # --- Match achieved ---------------------------------------------------------------------
