@@ -297,7 +297,7 @@ def test_unknown_codes_are_listed_with_counts_and_rows(tmp_path, episodes, capsy
     q = data.quality.set_index("reason")["rows"]
     assert q["unknown_code:ethnicity"] == got["rows"].sum() == 6
     code, out, _ = _validate(capsys, tmp_path)
-    assert code == 0 and "excluded, unknown_code:ethnicity" in out
+    assert code == 0 and "excluded: ethnicity is not a known code" in out
     for value, n in [("'WBRI'", 3), ("'AIND'", 2), ("'Gypsy/Roma'", 1)]:
         assert any(value in line and f" {n}  row" in line for line in out.splitlines())
 

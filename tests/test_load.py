@@ -298,10 +298,29 @@ def test_validate_prints_quality_table(tmp_path, clean, capsys):
     assert main(_args(tmp_path, "--extract-date", "2026-03-31")) == 0
     out = capsys.readouterr().out
     assert f"support_episodes: {len(df)} rows read" in out
-    assert "excluded, duplicate_row" in out and "warning:" not in out
+    assert "excluded: the same as an earlier row" in out and "warning:" not in out
+    assert out.rstrip().splitlines()[-1] == (
+        f"Verdict: usable, with 2 of {len(df):,} rows set aside for the reasons above (fix them "
+        "in the source system, or accept that they are left out).")
+
+
+def test_validate_words_every_reason_and_ends_with_a_verdict(tmp_path, clean, capsys):
+    from evalkit.data.load import reason_words
+
+    assert reason_words("unknown_code:gender") == "excluded: gender is not a known code"
+    assert reason_words("future_date:start_date") == (
+        "excluded: start_date is after the extract date")
+    assert reason_words("end_before_start") == "excluded: it ends before it starts"
+    assert reason_words("kept") == "kept"
+    _episodes_only(tmp_path, clean["support_episodes"])
+    assert main(_args(tmp_path, "--extract-date", "2026-03-31")) == 0
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last == f"Verdict: usable. All {len(clean['support_episodes']):,} rows read are kept."
 
 
 def test_validate_exits_1_with_the_error(tmp_path, clean, capsys):
     _episodes_only(tmp_path, clean["support_episodes"].drop(columns="gender"))
     assert main(_args(tmp_path)) == 1
-    assert "missing required column(s) gender" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "missing required column(s) gender" in err
+    assert err.rstrip().splitlines()[-1].startswith("Verdict: not usable")

@@ -316,6 +316,39 @@ REASON_LABELS = {
 }
 
 
+#: What an exclusion code's column part means, in words ("unknown_code:gender" -> "gender is
+#: not a known code"); codes without a column are worded whole.
+EXCLUSION_WORDS = {
+    "blank_required": "{col} is blank, and it is required",
+    "invalid_value": "{col} is not a valid value",
+    "unknown_code": "{col} is not a known code",
+    "future_date": "{col} is after the extract date",
+    "end_before_start": "it ends before it starts",
+    "duplicate_row": "the same as an earlier row (counted once)",
+}
+
+
+def reason_words(reason: str) -> str:
+    """A data-quality reason code in words: 'kept', the named reasons as REASON_LABELS and
+    CLD_REASONS word them, else 'excluded: <what was wrong>' from EXCLUSION_WORDS."""
+    for labels in (REASON_LABELS, CLD_REASONS):
+        if reason in labels:
+            return labels[reason]
+    code, _, col = str(reason).partition(":")
+    words = EXCLUSION_WORDS.get(code, code.replace("_", " ") + (" ({col})" if col else ""))
+    return f"excluded: {words.format(col=col)}"
+
+
+def verdict(quality: pd.DataFrame) -> str:
+    """The last line of `evalkit validate`: usable, and how many rows were set aside."""
+    read, kept = int(quality["rows"].sum()), int(quality.loc[quality["reason"] == "kept",
+                                                             "rows"].sum())
+    aside = read - kept
+    return (f"Verdict: usable. All {read:,} rows read are kept." if not aside else
+            f"Verdict: usable, with {aside:,} of {read:,} rows set aside for the reasons above "
+            "(fix them in the source system, or accept that they are left out).")
+
+
 def format_quality(quality: pd.DataFrame, findings: pd.DataFrame | None = None) -> str:
     """The data-quality table as readable text, with each table's total and, under an
     unknown_code reason, the unknown values from `findings` with their rows."""
@@ -325,10 +358,8 @@ def format_quality(quality: pd.DataFrame, findings: pd.DataFrame | None = None) 
     for table, rows in quality.groupby("table", sort=False):
         total = int(rows["rows"].sum())
         lines.append(f"{table}: {total:,} rows read")
-        labels = CLD_REASONS if table == "cld" else REASON_LABELS
         for reason, n in zip(rows["reason"], rows["rows"], strict=True):
-            label = labels.get(reason, f"excluded, {reason}")
-            lines.append(f"  {label:<56} {n:>10,}")
+            lines.append(f"  {reason_words(reason):<56} {n:>10,}")
             column = reason.partition("unknown_code:")[2]
             values = unknown[(unknown["table"] == table) & (unknown["column"] == column)]
             lines += [f"      {v!r:<52} {k:>10,}  {w}" for v, k, w in
@@ -351,6 +382,8 @@ def main(args: argparse.Namespace) -> int:
         data = load(args.data_dir, extract_date=args.extract_date, date_order=args.date_order)
     except ContractError as err:
         print(f"error: {err}", file=sys.stderr)
+        print("Verdict: not usable: fix the problem above and run evalkit validate again.",
+              file=sys.stderr)
         return 1
     print(f"Data folder {args.data_dir} (extract date {data.extract_date.date()})")
     print(format_quality(data.quality, data.findings))
@@ -361,4 +394,5 @@ def main(args: argparse.Namespace) -> int:
     for warning in data.warnings:
         if warning not in listed:
             print(f"warning: {warning}")
+    print(verdict(data.quality))
     return 0

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.data.load import REASON_LABELS
+from evalkit.data.load import reason_words
 from evalkit.report import style
 from evalkit.report.findings import fmt_share
 
@@ -49,15 +49,6 @@ def table(df: pd.DataFrame, count_cols: Sequence[str], *, min_cell: int,
                 labels={c: heading(c, labels) for c in df.columns}, decimals=1, **options)
 
 
-def reason_label(reason: str) -> str:
-    """The loader's reason code in words: 'future_date:start_date' -> 'excluded: future date
-    (start_date)'; 'kept' and the loader's named reasons as it words them."""
-    if reason in REASON_LABELS:
-        return REASON_LABELS[reason]
-    code, _, col = str(reason).partition(":")
-    return f"excluded: {code.replace('_', ' ')}" + (f" ({col})" if col else "")
-
-
 def quality_table(quality: pd.DataFrame | None, *, min_cell: int,
                   tables: Sequence[str] | None = None, notes: Sequence[str] = (),
                   footnote: str | None = None) -> None:
@@ -70,7 +61,7 @@ def quality_table(quality: pd.DataFrame | None, *, min_cell: int,
     else:
         q = quality if tables is None else quality[quality["table"].isin(tables)]
         q = q.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum(min_count=1)
-        q = q.assign(table=q["table"].str.replace("_", " "), reason=q["reason"].map(reason_label))
+        q = q.assign(table=q["table"].str.replace("_", " "), reason=q["reason"].map(reason_words))
         table(q, ["rows"], min_cell=min_cell,
               labels={"table": "File", "reason": "Rows kept or excluded, and why", "rows": "Rows"},
               caption="Rows read from each file: kept, or excluded and why", footnote=footnote)
