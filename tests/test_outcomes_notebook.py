@@ -3,6 +3,8 @@ run's shared `evalkit run` (conftest `published`)."""
 
 from __future__ import annotations
 
+from evalkit.analyses.outcomes.display import SPC_CAUTION
+
 NOTEBOOK = "03_outcomes"
 SECTIONS = ["Key findings", "Data", "Run charts and SPC", "Interrupted time series",
             "Controlled comparison", "Experience", "What people told us",
@@ -27,3 +29,11 @@ def test_outputs_show_no_identifiers_or_stray_values(published):
     assert report.stray_outputs() == []
     text = report.readable_text()
     assert "person_id" not in text and "BAME" not in text and "Traceback" not in text
+
+
+
+def test_every_drawn_run_chart_says_a_signal_is_not_proof_the_change_worked(published):
+    # issue 17: after a change with no effect planted, most synthetic run charts still signal
+    text = published(NOTEBOOK).readable_text()
+    drawn = text.count("Process limits for")
+    assert text.count(SPC_CAUTION.split(":")[0]) == drawn

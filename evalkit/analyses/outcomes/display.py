@@ -149,6 +149,15 @@ def show_planned(pub: Publication) -> None:
 
 
 # ---------------------------------------------------------------- run charts and ITS
+#: What a run chart can and cannot say about a change (issue 17: after a change with no effect
+#: planted, 79% of synthetic charts still signal, because the series has its own trend and other
+#: changes; Making Data Count reads a signal as "the process changed", not "this worked").
+SPC_CAUTION = ("An unusual month shows that the process changed, not that this change caused "
+               "it: trends and other changes in the same months also give signals. Whether the "
+               "change worked is answered by the interrupted time series below, which allows for "
+               "the trend and the other changes.")
+
+
 def show_spc(pub: Publication, change_id: str) -> None:
     """Run chart with XmR or p' limits and Making Data Count flags for one change's series."""
     c = change(pub, change_id)
@@ -194,6 +203,7 @@ def show_spc(pub: Publication, change_id: str) -> None:
                 labels={"n": "months", "mean": "centre", "lpl": "lower limit",
                         "upl": "upper limit", "rules": "special-cause rules"},
                 plain_cols=["n"], caption=f"Process limits for {change_id}")
+    style.say(SPC_CAUTION)
 
 
 def show_its(pub: Publication, change_id: str) -> None:
