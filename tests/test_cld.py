@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from evalkit.data.cld import layout as L
-from evalkit.data.cld.transform import Transformed, nhs_round, transform
+from evalkit.data.cld.layout import nhs_round
+from evalkit.data.cld.transform import Transformed, transform
 
 SNAP, BY = dt.date(2024, 3, 31), dt.date(2024, 4, 30)
 LA = "E06000016"

@@ -3,8 +3,6 @@ CLD, ASCOF 3D as NHS England's SQL computes it on the people written."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pandas as pd
 
@@ -80,12 +78,6 @@ def sql_age(birth_month: np.ndarray) -> np.ndarray:
     return np.floor((DAY_END - month.astype("datetime64[D]").astype(np.int64)) / 365.25)
 
 
-def percent(numerator: int, denominator: int) -> float:
-    """numerator / denominator * 100 rounded to 1 decimal half away from zero (SQL ROUND)."""
-    tenths = Fraction(numerator * 1000, denominator)
-    return float(int(tenths + Fraction(1, 2))) / 10
-
-
 def ascof_3d(people: pd.DataFrame, episodes: pd.DataFrame, table: pd.DataFrame) -> list[dict]:
     """ASCOF 3D 1a and 2a by council and age band for the people written (rows as `evalkit
     ascof` prints them): community clients open at the period end (start on or before it, end
@@ -110,5 +102,5 @@ def ascof_3d(people: pd.DataFrame, episodes: pd.DataFrame, table: pd.DataFrame) 
                                     strict=True):
                 rows.append({"la_code": code, "age_band": band, "measure": measure,
                              "numerator": num, "denominator": den,
-                             "percent": percent(num, den)})
+                             "percent": L.nhs_round(num, den)})
     return rows

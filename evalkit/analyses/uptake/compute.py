@@ -43,6 +43,7 @@ from evalkit.analyses.uptake.compute_snapshot import (
 )
 from evalkit.cohorts import ALL_COUNCILS, council, for_council, snapshot
 from evalkit.data import codes
+from evalkit.data.cld.layout import nhs_round
 from evalkit.stats.glm import ODDS_COLUMNS
 
 #: Fields of support_episodes the analysis uses when a council records them.
@@ -172,8 +173,6 @@ def council_ascof(ascof: pd.DataFrame | None, la_code: str) -> pd.DataFrame | No
         return None
     if la_code != ALL_COUNCILS:
         return ascof[ascof["la_code"] == la_code].reset_index(drop=True)
-    from evalkit.data.cld.transform import nhs_round  # raw CLD was loaded: DuckDB is there
-
     total = (ascof.groupby(["age_band", "measure"], sort=False, as_index=False)
              [["numerator", "denominator"]].sum())
     percent = [nhs_round(int(n), int(d))

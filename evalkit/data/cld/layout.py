@@ -141,3 +141,11 @@ SUPPLEMENTARY_COLUMNS: tuple[str, ...] = (
     "dp_first_payment_date", "dp_managed_by", "dp_used_for", "weekly_budget",
     "planned_hours", "team_id", "area_code",
 )
+
+
+def nhs_round(numerator: int, denominator: int) -> float:
+    """numerator / denominator * 100 to one decimal, halves away from zero, as NHS England's
+    ASCOF SQL rounds it: SQL Server's ROUND(CAST(n AS Decimal) / CAST(d AS Decimal) * 100, 1),
+    done in exact integers (Python's round would give 6.2 for 1/16; the SQL gives 6.3)."""
+    tenths = (2000 * numerator + denominator) // (2 * denominator)
+    return tenths / 10

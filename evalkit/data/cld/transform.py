@@ -56,13 +56,6 @@ class Transformed:
     submitted_by: dt.date
 
 
-def nhs_round(numerator: int, denominator: int) -> float:
-    """numerator / denominator * 100 to one decimal, halves away from zero: SQL Server's
-    ROUND(CAST(n AS Decimal) / CAST(d AS Decimal) * 100, 1), done in exact integers."""
-    tenths = (2000 * numerator + denominator) // (2 * denominator)
-    return tenths / 10
-
-
 def default_submitted_by(period_end: dt.date) -> dt.date:
     """One month after the snapshot (NHS England's submission window)."""
     return (pd.Timestamp(period_end) + pd.DateOffset(months=1)).date()
@@ -76,7 +69,7 @@ def ascof_table(counts: pd.DataFrame) -> pd.DataFrame:
     for r in counts.itertuples(index=False):
         for measure, num in zip(L.MEASURES, (r.num_1a, r.num_2a), strict=True):
             rows.append((r.la_code, r.age_band, measure, int(num), int(r.denominator),
-                         nhs_round(int(num), int(r.denominator))))
+                         L.nhs_round(int(num), int(r.denominator))))
     out = pd.DataFrame(rows, columns=ASCOF_COLUMNS)
     key = out["age_band"].map(order)
     return (out.assign(_k=key).sort_values(["la_code", "_k", "measure"])
