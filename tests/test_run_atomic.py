@@ -381,3 +381,30 @@ def test_index_shows_the_run_of_each_council(tmp_path: Path) -> None:
         ("Leicester (E06000016)", "runs/20250101-020000-aaaaaa/E06000016/01_x/01_x.html")]
     assert "run 20250101-020000-aaaaaa" in rows[1].get_text(" ")
     assert sorted(os.listdir(out / "runs")) == ["20250101-020000-aaaaaa", "20250401-020000-bbbbbb"]
+
+
+def test_libraries_with_compiled_parts_are_imported_before_signals_become_stopped(
+        tmp_path: Path) -> None:
+    """A SIGTERM that arrived while DuckDB's bindings initialised aborted the run ("Critical
+    nanobind error", exit -6, its cache left behind): `evalkit run` imports such libraries
+    before it turns signals into Stopped. Checked in a fresh process, where nothing else has
+    imported them."""
+    probe = f"""
+import sys
+from contextlib import contextmanager
+from evalkit.run import runner, stop
+from evalkit.cli import build_parser
+
+@contextmanager
+def record():
+    missing = [n for n in runner.NATIVE_LIBRARIES if n not in sys.modules]
+    print("missing:", missing)
+    yield
+
+stop.on_signals = record
+runner.main(build_parser().parse_args(["run", {str(tmp_path / "none")!r}, "--out",
+                                       {str(tmp_path / "out")!r}]))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=TIMEOUT, check=False)
+    assert "missing: []" in done.stdout, done.stdout + done.stderr

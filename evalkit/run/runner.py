@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import shutil
 import sys
@@ -65,6 +66,11 @@ from evalkit.run.preload import start_forkserver
 from evalkit.sdc import gate as privacy
 
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
+#: Libraries with compiled parts that loading the data imports when it first needs them. They
+#: are imported before SIGTERM and SIGINT become `stop.Stopped`: an exception raised while such a
+#: library initialises can abort the whole process instead of stopping the run cleanly (DuckDB's
+#: bindings do: "Critical nanobind error", exit -6, the staging folder and cache left behind).
+NATIVE_LIBRARIES = ("duckdb", "pyarrow.parquet", "pandera.pandas", "openpyxl")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,6 +122,8 @@ def main(args: argparse.Namespace) -> int:
     started, t0 = now(), time.perf_counter()
     run_id = reportdir.new_run_id(started)
     published: dict[str, Path] = {}
+    for name in NATIVE_LIBRARIES:
+        importlib.import_module(name)
     with stop.on_signals():
         try:
             return _run(args, run_id, started, t0, published)
