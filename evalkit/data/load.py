@@ -31,12 +31,12 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
-from evalkit.data import codes
+from evalkit.data import codes, synthetic
 from evalkit.data.checks import FINDING_COLUMNS, FINDINGS, account
 from evalkit.data.cld.sql import REASONS as CLD_REASONS
 from evalkit.data.contract import TABLES, ContractError, column_key, schema
@@ -51,7 +51,8 @@ class Dataset:
     """Validated tables (None when the file is absent), the data-quality table, the findings,
     the files read per table, warnings, the extract date used for the future-date check, the
     date order stated (None: day first unless the data show otherwise, see `load`) and, when
-    the folder holds raw CLD, ASCOF 3D 1a/2a as NHS England computes them (`evalkit ascof`)."""
+    the folder holds raw CLD, ASCOF 3D 1a/2a as NHS England computes them (`evalkit ascof`); and,
+    for a folder `evalkit synth` wrote, its marker (`evalkit.data.synthetic`)."""
 
     support_episodes: pd.DataFrame | None
     population: pd.DataFrame | None
@@ -67,6 +68,7 @@ class Dataset:
     extract_date: pd.Timestamp
     date_order: str | None = None
     ascof: pd.DataFrame | None = None
+    synthetic: dict | None = None  # the marker of `evalkit synth` (`data.synthetic`), or None
 
 
 # ----------------------------------------------------------------------------- load
@@ -209,7 +211,7 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
     if cache:
         cached = read_cache(Path(cache) / cache_key(data_dir, files, extract), files, date_order)
         if cached is not None:
-            return cached
+            return replace(cached, synthetic=synthetic.read_marker(data_dir))
     tables, qualities, found, ascof = {}, [], [], None
     if cld:
         tables["support_episodes"], quality, findings, warn, ascof = load_cld(
@@ -229,7 +231,7 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
     return Dataset(**{t: tables.get(t) for t in TABLES},
                    quality=pd.concat(qualities, ignore_index=True), findings=findings,
                    files=files, warnings=warnings, extract_date=extract, date_order=date_order,
-                   ascof=ascof)
+                   ascof=ascof, synthetic=synthetic.read_marker(data_dir))
 
 
 # ----------------------------------------------------------------------------- cache

@@ -66,6 +66,7 @@ class Task:
     details: list[str]
     parameters: dict[str, Any] = field(default_factory=dict)
     environ: dict[str, str] = field(default_factory=dict)  # for the kernel, e.g. the load cache
+    notice: str | None = None  # the synthetic-data notice (`render.synthetic_notice`), if any
 
     @property
     def stem(self) -> str:
@@ -196,11 +197,12 @@ def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str 
     if outputs["notebook"] and entry["status"] == SUCCEEDED:
         try:
             entry["warnings"] += render.render(executed, page, title=task.title,
-                                               details=task.details)
+                                               details=task.details, notice=task.notice)
             outputs["html"] = page.relative_to(council).as_posix()
         except Exception as err:  # a page that cannot be rendered fails the notebook
             entry["status"] = FAILED
             entry["error"] = entry["error"] or f"rendering failed: {type(err).__name__}: {err}"
+    render.mark_key_findings(task.out_dir / "key_findings.md", task.notice)
     for key, name in (("results", "results.json"), ("key_findings", "key_findings.md")):
         if (task.out_dir / name).is_file():
             outputs[key] = (task.out_dir / name).relative_to(council).as_posix()

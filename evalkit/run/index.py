@@ -23,6 +23,7 @@ INDEX = """<!DOCTYPE html>
 <a class="evalkit-skip" href="#content">Skip to content</a>
 <main id="content">
 <h1>Direct Payments: reports by council</h1>
+{notice}
 <p>Only reports whose status is <strong>succeeded</strong> are finished and published. Notebooks
 that failed or that the privacy gate blocked are listed, with nothing of them published, so the
 problem can be fixed: the manifest says why.</p>
@@ -76,7 +77,8 @@ def _run(run: Mapping[str, Any]) -> str:
 def index_page(councils: Mapping[str, tuple[str, Mapping[str, Any]]]) -> str:
     """The index page: a row per council (all councils first, then by code) from `councils`,
     code -> (its folder relative to REPORT_DIR, its manifest), with relative links; only
-    succeeded notebooks are linked as reports."""
+    succeeded notebooks are linked as reports; a council whose data came from `evalkit synth`
+    puts its synthetic-data banner at the top."""
     rows = []
     for la in sorted(councils, key=lambda c: (c != "all", c)):
         folder, man = councils[la]
@@ -88,4 +90,7 @@ def index_page(councils: Mapping[str, tuple[str, Mapping[str, Any]]]) -> str:
             f"<td>{html.escape(man.get('status', '?'))}</td>"
             f"<td><ul>{_links(folder, man.get('notebooks', []))}</ul></td>"
             f'<td><a href="{html.escape(folder)}/manifest.json">manifest</a></td></tr>')
-    return INDEX.format(css=render.CSS.read_text(), rows="\n".join(rows))
+    notices = {render.synthetic_notice(man.get("data", {}).get("synthetic"))
+               for _, man in councils.values()} - {None}
+    return INDEX.format(css=render.CSS.read_text(), rows="\n".join(rows),
+                        notice="".join(render.notice_html(n) for n in sorted(notices)))

@@ -78,8 +78,10 @@ def versions() -> dict[str, str | None]:
 
 def describe_data(p: Plan, dataset: loader.Dataset, sums: Mapping[str, str]) -> dict[str, Any]:
     """What the manifest says about the input (per council: "period"), taken before the
-    notebooks run so the runner need not hold the tables while they do."""
+    notebooks run so the runner need not hold the tables while they do; "synthetic" is the
+    marker of `evalkit synth` (None for real data)."""
     return {"data_dir": str(p.data_dir), "extract_date": dataset.extract_date.date(),
+            "synthetic": dataset.synthetic,
             "periods": {la: data_period(dataset.support_episodes, la) for la in p.las},
             "inputs": input_files(dataset.files, p.data_dir, sums),
             "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)}

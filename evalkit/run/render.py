@@ -10,10 +10,12 @@ finished are rendered (`evalkit.run.execute`).
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bs4 import BeautifulSoup, Tag
 
@@ -24,6 +26,37 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 CSS = HERE / "report.css"
 TOC_LEVELS = ("h1", "h2", "h3")
+SYNTHETIC_TITLE = "Synthetic demonstration data."
+
+
+def synthetic_notice(marker: Mapping[str, Any] | None) -> str | None:
+    """What every page, manifest and key_findings.md of a run on `evalkit synth` data says
+    (`marker`: the folder's `evalkit.data.synthetic` marker); None for real data."""
+    if marker is None:
+        return None
+    made = ", ".join(f"{k} {marker[k]}" for k in ("profile", "seed") if k in marker)
+    return (f"{SYNTHETIC_TITLE} These figures were made up by "
+            f"{marker.get('generator', 'a generator')}{f' ({made})' if made else ''} to show "
+            "how the reports work: they "
+            "describe no real council or person, and no decision should rest on them.")
+
+
+def notice_html(notice: str | None) -> str:
+    """The notice as the banner at the top of a page ("" for real data)."""
+    if notice is None:
+        return ""
+    rest = html.escape(notice.removeprefix(SYNTHETIC_TITLE).strip())
+    return (f'<p class="evalkit-synthetic"><strong>{html.escape(SYNTHETIC_TITLE)}</strong> '
+            f"{rest}</p>")
+
+
+def mark_key_findings(path: Path, notice: str | None) -> None:
+    """Put the notice under the title of a key_findings.md (nothing for real data)."""
+    if notice is None or not path.is_file():
+        return
+    title, _, rest = path.read_text(encoding="utf-8").partition("\n")
+    path.write_text(f"{title}\n\n> **{SYNTHETIC_TITLE}** "
+                    f"{notice.removeprefix(SYNTHETIC_TITLE).strip()}\n{rest}", encoding="utf-8")
 
 
 class _Collect(logging.Handler):
@@ -105,9 +138,9 @@ def _contents(soup: BeautifulSoup, main: Tag) -> Tag | None:
     return nav
 
 
-def decorate(page: str, *, title: str, details: list[str]) -> str:
-    """Remove scripts, add the stylesheet, a header (title and run details), a contents list and
-    a skip link; returns the HTML."""
+def decorate(page: str, *, title: str, details: list[str], notice: str | None = None) -> str:
+    """Remove scripts, add the stylesheet, a header (title, run details and the synthetic-data
+    `notice`, if any), a contents list and a skip link; returns the HTML."""
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main")
     if main is None:
@@ -127,6 +160,8 @@ def decorate(page: str, *, title: str, details: list[str]) -> str:
         para = soup.new_tag("p")
         para.string = line
         header.append(para)
+    if notice is not None:
+        header.append(BeautifulSoup(notice_html(notice), "html.parser"))
     blocks: list[Tag] = [header]
     if nav is not None:
         blocks.append(nav)
@@ -138,11 +173,14 @@ def decorate(page: str, *, title: str, details: list[str]) -> str:
     return str(soup)
 
 
-def render(notebook: Path, out: Path, *, title: str, details: list[str]) -> list[str]:
-    """Write the report page for the executed `notebook` to `out`; returns nbconvert warnings."""
+def render(notebook: Path, out: Path, *, title: str, details: list[str],
+           notice: str | None = None) -> list[str]:
+    """Write the report page for the executed `notebook` to `out` (with the synthetic-data
+    `notice`, if any); returns nbconvert warnings."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
     page, warnings = export_html(nb, title)
-    out.write_text(decorate(page, title=title, details=details), encoding="utf-8")
+    out.write_text(decorate(page, title=title, details=details, notice=notice),
+                   encoding="utf-8")
     return warnings

@@ -63,6 +63,7 @@ from evalkit.run.plan import (
 )
 from evalkit.run.pool import run_tasks
 from evalkit.run.preload import start_forkserver
+from evalkit.run.render import synthetic_notice
 from evalkit.sdc import gate as privacy
 
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
@@ -103,16 +104,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "finished (default: stop at once, exit 2)")
 
 
-def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str]) -> list[Task]:
+def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str],
+              notice: str | None = None) -> list[Task]:
     """One task per council per notebook, each writing into `staging`/<la>/<NN_name>/, its
-    kernel given `environ`."""
+    kernel given `environ`, its page and key findings the synthetic-data `notice` (if any)."""
     details = [f"Run on {dt.date.today().isoformat()} with evalkit {__version__} "
                f"(run {p.run_id})",
                f"Disclosure threshold: counts below {p.min_cell} are suppressed"]
     return [Task(la, nb, staging / la / nb.stem, f"{nb.stem} — {council_label(la)}", details,
                  {**p.params, "data_dir": str(p.data_dir), "la_code": la,
                   "results_path": "results.json",  # in the notebook's folder, where it runs
-                  "min_cell": p.min_cell}, dict(environ))
+                  "min_cell": p.min_cell}, dict(environ), notice)
             for la in p.las for nb in p.notebooks]
 
 
@@ -164,7 +166,8 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
                    privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids"))}
-        by_la = _execute(tasks_for(p, staging, environ), p, ids, cleanups)
+        notice = synthetic_notice(data["synthetic"])
+        by_la = _execute(tasks_for(p, staging, environ, notice), p, ids, cleanups)
         statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
         page = index_page(reportdir.listed_after(out, run_id, statuses))
         if findings := _scan_page(page, cache / reportdir.INDEX, ids, p.min_cell):

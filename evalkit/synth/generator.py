@@ -1,9 +1,11 @@
 """Synthetic council data with planted effects: `evalkit synth`.
 
 `synthesise` writes one data folder in the contract (data/README.md) plus `truth.json`, the
-effects it planted (names as docs/planted_effects.md). The steps live beside this module: people
-(councils, population, people, uptake, dates), tables, pa, survey and truth; calibration
-constants are in `evalkit.synth.facts`, each citing its row of docs/calibration_facts.md.
+effects it planted (names as docs/planted_effects.md), and the marker that makes every report
+from the folder say its data are synthetic (`evalkit.data.synthetic`). The steps live beside this
+module: people (councils, population, people, uptake, dates), tables, pa, survey and truth;
+calibration constants are in `evalkit.synth.facts`, each citing its row of
+docs/calibration_facts.md.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from evalkit.data import synthetic
 from evalkit.data.cld.layout import CLD_NAME, SUPPLEMENTARY_NAME
 from evalkit.data.councils import councils as _all_councils
 from evalkit.synth import facts as F
@@ -116,6 +119,7 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
         files, defects = _inject(files, rng)
     _write_tables(files, out, large=large, text=dirty, file_format=file_format)
     (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    synthetic.write_marker(out, profile=profile, seed=seed, scale=scale)
     if defects is not None:
         (out / "defects.json").write_text(json.dumps(defects, indent=1, sort_keys=True) + "\n")
     step("write")

@@ -1,0 +1,73 @@
+"""Data made by `evalkit synth` are marked (a file it writes, recorded by the loader) and every
+page, key_findings.md and the index of a run on them say they are synthetic; real data are not
+marked. The published run's pages, manifest and findings are checked in test_browser.py."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers.tables import EXTRACT, make_clean_tables, write_tables
+
+from evalkit.data import load as loader
+from evalkit.data import synthetic
+from evalkit.run import render
+from evalkit.run.index import index_page
+
+MARKER = {"generator": "evalkit synth", "profile": "leicester", "seed": 1, "scale": 0.2}
+PAGE = "<html><head></head><body><main><h1>Key findings</h1></main></body></html>"
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return make_clean_tables(seed=0, n=40)
+
+
+def test_marker_round_trip_and_unreadable_marker_still_marks(tmp_path):
+    assert synthetic.read_marker(tmp_path) is None
+    synthetic.write_marker(tmp_path, profile="leicester", seed=1, scale=0.2)
+    assert synthetic.read_marker(tmp_path) == MARKER
+    (tmp_path / synthetic.MARKER).write_text("not json")
+    assert synthetic.read_marker(tmp_path) == {"generator": "unknown"}
+
+
+def test_loader_records_the_marker_also_from_its_cache(tmp_path, tables, monkeypatch):
+    folder = write_tables(tables, tmp_path / "data")
+    assert loader.load(folder, extract_date=EXTRACT).synthetic is None
+    synthetic.write_marker(folder, profile="leicester", seed=1, scale=0.2)
+    fresh = loader.load(folder, extract_date=EXTRACT)
+    assert fresh.synthetic == MARKER
+    loader.save_cache(fresh, folder, tmp_path / "cache")
+    monkeypatch.setenv(loader.CACHE_ENV, str(tmp_path / "cache"))
+    (folder / synthetic.MARKER).unlink()  # the marker is read from the folder, not the cache
+    assert loader.load(folder, extract_date=EXTRACT).synthetic is None
+
+
+def test_notice_names_the_generator_and_says_no_real_council():
+    assert render.synthetic_notice(None) is None
+    notice = render.synthetic_notice(MARKER)
+    assert notice.startswith("Synthetic demonstration data.")
+    assert "evalkit synth (profile leicester, seed 1)" in notice
+    assert "no real council or person" in notice
+
+
+def test_page_and_key_findings_carry_the_notice_only_for_synthetic_data(tmp_path):
+    notice = render.synthetic_notice(MARKER)
+    page = render.decorate(PAGE, title="01_uptake", details=[], notice=notice)
+    assert '<p class="evalkit-synthetic"><strong>Synthetic demonstration data.</strong>' in page
+    assert "evalkit-synthetic" not in render.decorate(PAGE, title="01_uptake", details=[])
+    findings = tmp_path / "key_findings.md"
+    findings.write_text("# Key findings\n\n- A finding.\n")
+    render.mark_key_findings(findings, None)
+    assert "Synthetic" not in findings.read_text()
+    render.mark_key_findings(findings, notice)
+    lines = findings.read_text().splitlines()
+    assert lines[0] == "# Key findings"
+    assert lines[2].startswith("> **Synthetic demonstration data.** These figures were made up")
+    assert lines[-1] == "- A finding."
+
+
+@pytest.mark.parametrize("marker", [MARKER, None])
+def test_index_has_the_banner_when_a_council_used_synthetic_data(marker):
+    man = {"status": "succeeded", "data": {"synthetic": marker, "period": {}}, "notebooks": []}
+    page = index_page({"E06000016": ("E06000016", man)})
+    assert ("Synthetic demonstration data." in page) is (marker is not None)
