@@ -1,4 +1,4 @@
-"""Statistical process control: XmR and p' (Laney) charts with NHS Making Data Count rules.
+"""Statistical process control: XmR, p' (Laney) and t charts with NHS Making Data Count rules.
 
 Limits and rules behave as the R package NHSRplotthedots 0.2.2 (`ptd_spc_standard`,
 `ptd_calculate_point_type`): centre = mean of the baseline points, limits = mean +/- 2.66 mR-bar,
@@ -10,6 +10,10 @@ side of the mean; only those beyond are flagged); a shift of `shift_length` poin
 the mean. Both lengths default to 7 as in NHSRplotthedots (the MDC Excel tool allows 6).
 point_type follows the direction of the special cause (above the mean or increasing = high)
 against `improvement_direction`: improvement, concern, or neutral_high / neutral_low.
+
+Rare events (a few a month) put most monthly counts at 0 or 1, where those rules flag chance; NHS
+Making Data Count suggests a chart of the time between events instead: `t_chart` (Nelson 1994,
+as Montgomery's Introduction to Statistical Quality Control, Example 7.6, and qicharts2's 't').
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ SCREEN = 3.267  # D4 for n = 2: moving ranges at or above 3.267 mR-bar are scree
 D2 = 1.128
 DIRECTIONS = {"increase": 1, "decrease": -1, "neutral": 0}
 RESERVED = ("i", "y", "p", "rebase_group", "mean", "lpl", "upl")
+WEIBULL = 3.6  # t charts: times between events to the power 1/3.6 are nearly symmetric (Nelson)
+SAME_DAY = 0.5  # days between two events on the same day (a zero has no power transform)
 
 
 def xmr(df: pd.DataFrame, y: str, *, x: str | None = None, rebase: Iterable | None = None,
@@ -87,6 +93,43 @@ def p_prime(df: pd.DataFrame, numerator: str, denominator: str, *, x: str | None
     out = _finish(pd.concat(parts), improvement_direction, trend_length, shift_length,
                   screen_outliers, fix_after_n_points)
     return out.rename(columns={"y": "p", "count": numerator, "n": denominator})
+
+
+def t_chart(df: pd.DataFrame, y: str, *, x: str | None = None, rebase: Iterable | None = None,
+            fix_after_n_points: int | None = None, screen_outliers: bool = True,
+            improvement_direction: str = "decrease", trend_length: int = 7,
+            shift_length: int = 7) -> pd.DataFrame:
+    """t chart of the times between rare events `y` (all > 0), one row per event, same columns
+    as `xmr`.
+
+    Times between events of a steady process are exponential, far from symmetric; y^(1/3.6) is
+    nearly symmetric (Nelson 1994, J Qual Technol 26:239-40), so the XmR chart and its rules are
+    worked out on y^(1/3.6) and the points, centre and limits are raised back to the power 3.6
+    (a negative lower limit becomes 0). A long time between events means fewer events, so the
+    default improvement direction is `decrease` (events are wanted: pass `increase` when they
+    are not).
+    """
+    data = _prepare(df, [y], x, "t_chart")
+    short = data[y] <= 0
+    if short.any():
+        raise ValueError(f"t_chart: times between events must be above 0; {int(short.sum())} "
+                         f"row(s) of {y!r} are not (give same-day events {SAME_DAY} days, as "
+                         "`between_events` does)")
+    points = xmr(data.assign(**{y: data[y] ** (1 / WEIBULL)}), y, x=x, rebase=rebase,
+                 fix_after_n_points=fix_after_n_points, screen_outliers=screen_outliers,
+                 improvement_direction=improvement_direction, trend_length=trend_length,
+                 shift_length=shift_length)
+    scaled = ("y", "mean", "lpl", "upl", "near_lpl", "near_upl")
+    return points.assign(**{c: points[c].clip(lower=0) ** WEIBULL for c in scaled})
+
+
+def between_events(dates: pd.Series) -> pd.DataFrame:
+    """Days from each event to the one before it (the first event has none): columns date and
+    days, in date order; two events on the same day are SAME_DAY days apart."""
+    when = pd.to_datetime(pd.Series(dates)).dropna().sort_values(kind="stable")
+    days = when.diff().dt.days.to_numpy(dtype=float)[1:]
+    return pd.DataFrame({"date": when.to_numpy()[1:],
+                         "days": np.where(days > 0, days, SAME_DAY)})
 
 
 def summary(points: pd.DataFrame) -> pd.DataFrame:
