@@ -19,7 +19,9 @@ from evalkit.data.contract import TABLES
 
 RESERVED = ("data_dir", "la_code", "results_path", "min_cell")
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_\w+\.ipynb$")
-LA_PATTERN = re.compile(r"^(all|[A-Za-z0-9]+)$")
+LA_PATTERN = re.compile(r"^(all|all-councils|[A-Za-z0-9]+)$")
+#: --la value meaning every council in the data, each with its own reports
+EACH_COUNCIL = "all-councils"
 #: Default --jobs keeps the estimated peak memory of the whole run under this (issue 8's target).
 MEMORY_BUDGET = 4 * 2**30
 #: A notebook's estimated peak: a kernel with the libraries imported, plus twice the validated
@@ -110,13 +112,16 @@ def load_data(data_dir: Path, date_order: str | None = None) -> loader.Dataset:
 
 def councils(dataset: loader.Dataset, requested: list[str] | None) -> list[str]:
     """Council codes to run, each chosen as the notebooks choose it (`cohorts.council`): those
-    asked for (each must be in the data, or 'all'), else the only council in the data, else
-    'all'."""
+    asked for (each must be in the data, or 'all'; 'all-councils' is every council in the
+    data, one by one), else the only council in the data, else 'all'."""
     episodes = dataset.support_episodes
     bad = [c for c in requested or [] if not LA_PATTERN.match(c)]
     if bad:
-        raise RunError(f"--la: {bad} are not council codes (letters and digits, e.g. E06000016) "
-                       "or 'all'")
+        raise RunError(f"--la: {bad} are not council codes (letters and digits, e.g. E06000016), "
+                       f"'all' or '{EACH_COUNCIL}'")
+    if requested and EACH_COUNCIL in requested and "la_code" in episodes:
+        every = sorted(episodes["la_code"].dropna().astype(str).unique())
+        requested = [c for c in requested if c != EACH_COUNCIL] + every
     try:
         return list(dict.fromkeys(cohorts.council(episodes, c, where="--la")
                                   for c in requested or [None]))

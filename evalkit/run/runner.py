@@ -79,8 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data_dir", type=Path, help="data folder in the evalkit data contract")
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
     parser.add_argument("--la", nargs="+", action="extend", metavar="CODE",
-                        help="council code(s), or 'all' for all councils together; default: the "
-                             "only council in the data, or all")
+                        help="council code(s); 'all' for all councils together; 'all-councils' "
+                             "for every council in the data, each with its own reports (the "
+                             "national data are read and reduced once, England and region "
+                             "comparators added, and an England page, england.html, lists "
+                             "them); default: the only council in the data, or all")
     parser.add_argument("--notebooks", default=None, metavar="01,02,03",
                         help="comma-separated notebook numbers to run (default: all)")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",

@@ -1,0 +1,106 @@
+"""The national reduction of `evalkit run`: every council's counts for the comparator measures
+(`evalkit.analyses.comparators`), worked out once per run from the national data, with the same
+definitions the reports use, then summed to regions and England.
+
+It lives in the run layer because it calls two analyses' own functions (01's snapshot and 02's
+language coverage and time to recruit) for every council: the comparator of a report is the
+same calculation as the report's own figure, never a second copy of it. The table holds exact
+counts and stays in the run's private cache; what a report or the England page shows of it goes
+through the publication step.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evalkit.analyses.comparators import compute as comparators
+from evalkit.analyses.pa_market import (
+    ALL_REQUESTS,
+    active_pas,
+    choose_snapshot,
+    council_register,
+    extract_date,
+    language_coverage,
+    recruitment_durations,
+)
+from evalkit.analyses.pa_market.compute import with_language
+from evalkit.analyses.pa_market.compute_recruitment import council_requests, filled_within
+from evalkit.analyses.uptake.compute import default_period_end
+from evalkit.cohorts import dp_recipients, snapshot
+from evalkit.data import load as loader
+from evalkit.data.codes import NOT_RECORDED
+
+#: a language whose speakers are not counted in the language gap (02 shows it, but a PA who
+#: speaks English is not what is missing)
+ENGLISH = "English"
+
+
+def reduce(dataset: loader.Dataset) -> pd.DataFrame:
+    """The comparator table of `dataset`: council rows (`comparators.COLUMNS`) for every measure
+    the data allow, with region and England rows added (`comparators.with_totals`)."""
+    episodes = dataset.support_episodes
+    councils = sorted(episodes["la_code"].dropna().astype(str).unique())
+    frames = [_uptake_counts(dataset), _ascof_counts(dataset)]
+    frames += [_market_counts(dataset, la) for la in councils]
+    table = pd.concat([f for f in frames if f is not None and len(f)], ignore_index=True)
+    return comparators.with_totals(table)
+
+
+def _rows(la: pd.Series | str, measure: str, group: pd.Series | str, numerator: pd.Series | int,
+          denominator: pd.Series | int) -> pd.DataFrame:
+    """Council rows of one measure in the table's columns."""
+    frame = pd.DataFrame({"area_code": la, "measure": measure, "group": group,
+                          "numerator": numerator, "denominator": denominator},
+                         index=[0] if isinstance(la, str) else None)
+    return frame.assign(area_type=comparators.COUNCIL)[comparators.COLUMNS]
+
+
+def _uptake_counts(dataset: loader.Dataset) -> pd.DataFrame:
+    """01's snapshot on its default date: adults with a DP of all adults on community long-term
+    support, per council (`dp_share`) and per council and broad ethnic group
+    (`dp_share_group`)."""
+    episodes = dataset.support_episodes
+    snap = snapshot(episodes, default_period_end(episodes))
+    whole = snap.groupby("la_code", observed=True)["has_dp"].agg(["sum", "size"]).reset_index()
+    groups = (snap.groupby(["la_code", "ethnic_group_broad"], observed=True)["has_dp"]
+              .agg(["sum", "size"]).reset_index())
+    return pd.concat([
+        _rows(whole["la_code"], "dp_share", comparators.EVERYONE, whole["sum"], whole["size"]),
+        _rows(groups["la_code"], "dp_share_group", groups["ethnic_group_broad"], groups["sum"],
+              groups["size"])], ignore_index=True)
+
+
+def _ascof_counts(dataset: loader.Dataset) -> pd.DataFrame | None:
+    """ASCOF 3D part 2a for adults (18+) per council, when the data are raw CLD."""
+    ascof = dataset.ascof
+    if ascof is None:
+        return None
+    adults = ascof[(ascof["measure"] == "3D2a") & (ascof["age_band"] == "18+")]
+    return _rows(adults["la_code"], "ascof_3d2a", comparators.EVERYONE, adults["numerator"],
+                 adults["denominator"])
+
+
+def _market_counts(dataset: loader.Dataset, la: str) -> pd.DataFrame:
+    """02's headline counts for one council: people with a DP (and a recorded area) whose
+    preferred language other than English no active PA in their area speaks (`language_gap`),
+    and PA requests followed for the first target days and filled within them (`filled`)."""
+    episodes = dataset.support_episodes
+    eps = episodes[episodes["la_code"] == la].reset_index(drop=True)
+    register = council_register(dataset.pa_register, episodes, dataset.population, la)
+    requests = council_requests(dataset.pa_requests, eps, la)
+    frames = []
+    if register is not None and len(register):
+        snap = choose_snapshot(register, None)
+        pas = active_pas(register, snap)
+        recipients = with_language(dp_recipients(eps, extract_date(eps, register, requests)))
+        cover = language_coverage(pas, recipients, "area_code")
+        other = cover[~cover["language"].isin([ENGLISH, NOT_RECORDED])]
+        frames.append(_rows(la, "language_gap", comparators.EVERYONE,
+                            int(other["no_pa_area"].sum()), int(other["with_area"].sum())))
+    if requests is not None and len(requests):
+        durations = recruitment_durations(requests, extract_date(eps, register, requests))
+        filled = filled_within(durations, [comparators.FILL_DAYS])
+        everyone = filled[filled["group"] == ALL_REQUESTS]
+        frames.append(_rows(la, "filled", comparators.EVERYONE, int(everyone["filled"].sum()),
+                            int(everyone["followed"].sum())))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
