@@ -303,8 +303,9 @@ def test_language_gap_finding_stays_short_enough_for_long_language_names(tmp_pat
     from evalkit.report import findings
 
     row = pd.Series({"language": "British Sign Language", "areas": 12, "areas_without": 7,
-                     "share_of_recipients": 0.006, "value": 0.64, "lower": 0.51, "upper": 0.75,
-                     "conf": 0.95})
+                     "share_of_recipients": 0.006, "value": 0.64, "no_pa_area": 1280,
+                     "with_area": 2000})
     sentence = pm.gap_sentence(row)
-    assert "British Sign Language" in sentence and "64%" in sentence and "7 of the 12" in sentence
+    assert "British Sign Language" in sentence and "64% (1,280 of the 2,000" in sentence
+    assert "7 of the 12" in sentence
     findings.write_key_findings([sentence], tmp_path / "key_findings.md")  # checks its length

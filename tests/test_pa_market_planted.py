@@ -3,7 +3,7 @@
 Hazard ratios (language, ethnicity, gender, hospital discharge): the planted value lies inside
 the reported 95% CI in at least 90% of (seed, preference) cases, over 20 seeds. Language gaps:
 the planted gap languages rank first in the gap table, and every language's gap equals the
-generator's own figure (same definition) and lies in its CI.
+generator's own figure (same definition: an exact count, shown with no interval).
 """
 
 from __future__ import annotations
@@ -70,6 +70,6 @@ def test_planted_gap_languages_rank_first_and_gaps_match_truth(tmp_path):
         got = cov.set_index("language")
         for lang, e in gaps.items():
             row = got.loc[lang]
+            # an exact count of everyone: the generator's own figure, with no interval
             assert row["value"] == pytest.approx(e["value"], abs=1e-4), (seed, lang)
-            # Wilson limits at 0 or 1 can miss by a rounding error (0.9999999999999999)
-            assert row["lower"] - 1e-9 <= e["value"] <= row["upper"] + 1e-9, (seed, lang)
+        assert not {"lower", "upper"} & set(cov.columns)

@@ -116,7 +116,7 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
         recipients=recipients, employers=employers, composition=comp,
         dissimilarity=workforce.dissimilarity(broad, conf=conf, n_boot=n_boot, seed=seed),
         representation=workforce.representation(broad, conf=conf),
-        coverage=workforce.language_coverage(pas, recipients, area_level, conf=conf),
+        coverage=workforce.language_coverage(pas, recipients, area_level),
         grid=workforce.area_language_grid(pas, recipients, area_level),
         durations=durations, waiting=recruitment.recruitment_waiting(durations, conf=conf),
         medians=recruitment.recruitment_medians(durations, conf=conf),

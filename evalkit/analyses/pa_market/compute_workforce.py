@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute_register import split_languages
@@ -179,18 +180,21 @@ def area_language_grid(pas: pd.DataFrame, recipients: pd.DataFrame,
 
 
 def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
-                      area_level: str = "area_code", conf: float = 0.95) -> pd.DataFrame:
+                      area_level: str = "area_code") -> pd.DataFrame:
     """For each language recipients prefer: the gap between speakers and PAs who speak it.
 
     Columns: language, recipients, pas (active PAs speaking it anywhere), pas_per_10,
     with_area (recipients whose area is known), no_pa_area (of those, living in an area where
     no active PA speaks it), areas (areas where its speakers live), areas_without, and the gap
-    share no_pa_area / with_area with a Wilson interval (value, lower, upper). Ranked by the lower
-    confidence limit of the gap (large gaps backed by enough people first), then the gap, then
-    recipients. 'Not recorded' is not a language and is left out.
+    share `value` = no_pa_area / with_area. Every person with a DP and every active PA is
+    counted, so the gap is an exact count of this council's people, not an estimate from a
+    sample: it has no confidence interval (a Wilson interval around it carried no information;
+    issue 17). Ranked by the share, then the people living where no PA speaks their language
+    (of two complete gaps, the one of more people first), then recipients. 'Not recorded' is
+    not a language and is left out.
     """
     cols = ["language", "recipients", "share_of_recipients", "pas", "pas_per_10", "with_area",
-            "no_pa_area", "areas", "areas_without", "value", "lower", "upper", "conf", "note"]
+            "no_pa_area", "areas", "areas_without", "value", "note"]
     rec = recipients[recipients["preferred_language"].notna()
                      & (recipients["preferred_language"] != NOT_RECORDED)] \
         if len(recipients) else recipients
@@ -213,10 +217,9 @@ def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
                                              "areas", "areas_without"]})
     out["share_of_recipients"] = out["recipients"] / len(recipients)
     out["pas_per_10"] = 10 * out["pas"] / out["recipients"]
-    known = out[out["with_area"] > 0]
-    gap = proportion(known, "no_pa_area", "with_area", by="language", conf=conf)
-    out = out.merge(gap[["language", "value", "lower", "upper", "conf", "note"]],
-                    on="language", how="left")
-    out["note"] = out["note"].where(out["with_area"] > 0, "no recipient has a recorded area")
-    out = out.sort_values(["lower", "value", "recipients"], ascending=False, na_position="last")
+    known = out["with_area"] > 0
+    out["value"] = (out["no_pa_area"] / out["with_area"]).where(known)
+    out["note"] = np.where(known, "", "no recipient has a recorded area")
+    out = out.sort_values(["value", "no_pa_area", "recipients"], ascending=False,
+                          na_position="last")
     return out.reset_index(drop=True)[cols]

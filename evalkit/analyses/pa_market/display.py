@@ -230,7 +230,8 @@ def show_language_supply(pub: Publication) -> None:
 
 
 def show_language_gaps(pub: Publication) -> None:
-    """Ranked gap table: people living where no active PA speaks their language (Wilson CI)."""
+    """Ranked gap table: people living where no active PA speaks their language. Every person
+    with a DP is counted, so the shares are exact: no confidence interval."""
     c = pub["coverage"]
     c = c[c["with_area"] > 0]
     if c.empty:
@@ -238,36 +239,40 @@ def show_language_gaps(pub: Publication) -> None:
                   "so the gap by area cannot be measured.")
         return
     t = pd.DataFrame({"language": c["language"], "no_pa_area": c["no_pa_area"],
-                      "with_area": c["with_area"], "value": c["value"], "ci": interval_text(c),
+                      "with_area": c["with_area"], "value": c["value"],
                       "areas": c["areas"], "areas_without": c["areas_without"]})
     table(pub, t, ["no_pa_area", "with_area", "areas", "areas_without"], share_cols=["value"],
                  labels={"no_pa_area": "Living where no PA speaks it",
                          "with_area": "People (area known)",
-                         "value": "% living where no PA speaks it", "ci": "95% CI",
+                         "value": "% living where no PA speaks it",
                          "areas": "Areas where they live",
                          "areas_without": "Areas with no PA speaking it"},
-                 caption="Language gaps, largest first (ranked by the lower end of the 95% CI): "
-                 f"people with a DP living in an area where no active PA ({when(pub)}) speaks "
-                 "their language")
+                 caption="Language gaps, most people first: people with a DP living in an area "
+                 f"where no active PA ({when(pub)}) speaks their language. Everyone is counted, "
+                 "so these are exact figures, not estimates, and have no confidence interval")
 
 
 def show_language_gap_chart(pub: Publication) -> None:
-    """Share of each language's speakers living where no active PA speaks it (dots, CIs)."""
+    """Share of each language's speakers living where no active PA speaks it: dots without
+    intervals, as every person is counted (an exact share, not an estimate)."""
     c = pub["coverage"]
     ok = c[c["value"].notna()]
     if ok.empty:
         style.say("No language has enough speakers to chart its coverage without risking "
                   "disclosure.")
         return
-    top = ok.iloc[0]
-    what = "the share of people with a DP living where no active PA speaks their language"
-    charts.ci_dots(ok, "language", title=f"{fmt_share(top['value'])} of {top['language']} "
-                   f"speakers with a DP live where no active PA speaks {top['language']}",
+    top = ok.sort_values("value", ascending=False).iloc[0]
+    title = (f"{fmt_share(top['value'])} of {top['language']} speakers with a DP live where "
+             f"no active PA speaks {top['language']}")
+    alt = ("Dot chart: the share of people with a DP living where no active PA speaks their "
+           "language, exact (everyone counted). " + "; ".join(
+               f"{r.language} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
+    style.say(f"**{title}.**")
+    charts.ci_dots(ok.assign(lower=np.nan, upper=np.nan), "language", title=title,
                    subtitle="Share of each language's DP recipients living in an area with no "
-                   f"active PA who speaks it, {when(pub)}, 95% CIs."
-                   + charts.left_out(len(c) - len(ok), "language(s)"),
-                   xlabel="% living where no active PA speaks their language",
-                   alt=charts.alt_text("Dot chart", what, ok, "language"),
+                   f"active PA who speaks it, {when(pub)}; everyone is counted, so there is no "
+                   "confidence interval." + charts.left_out(len(c) - len(ok), "language(s)"),
+                   xlabel="% living where no active PA speaks their language", alt=alt,
                    ylabel="Preferred language", sort=False)
 
 

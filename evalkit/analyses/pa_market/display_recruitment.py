@@ -236,7 +236,9 @@ def show_methods(pub: Publication) -> None:
         f"preferred language, against active PAs at the {when(pub)} snapshot who list the "
         f"language. An area ({area}) counts as having no PA who speaks it when no active PA "
         "living in it lists it. PAs may travel beyond their area, so this is a measure of local "
-        "supply. 'Not recorded' is not treated as English.",
+        "supply. 'Not recorded' is not treated as English. Everyone with a Direct Payment is "
+        "counted, so the gaps are exact figures, not estimates from a sample, and have no "
+        "confidence interval.",
         "- **Time to recruit.** Kaplan-Meier from request to filled; withdrawn requests are "
         f"censored at withdrawal and open ones at the end of the data{end}; none is dropped. "
         "Medians with log-transformed CIs (as R's survfit). The share filled within N days is "

@@ -50,6 +50,8 @@ LACKING = {
 #: The results.json group of each request group.
 GROUP_KEYS = {ALL_REQUESTS: "all", NO_PREFERENCE_GROUP: "no_preference",
               **{label: key for key, label in PREFERENCE_LABELS.items()}}
+#: Why a language gap has no interval in results.json: it counts everyone, it is not sampled.
+EXACT = "exact count of every person with a DP: no confidence interval"
 COMPARISON_KEYS = {f"{SOURCES['pas']} vs {SOURCES['recipients']}": "recipients",
                    f"{SOURCES['pas']} vs {SOURCES['population']}": "population"}
 
@@ -85,18 +87,22 @@ def data_notes(pub: Publication) -> list[str]:
 
 
 def gap_sentence(row: pd.Series) -> str:
-    """'Somali speakers (3.1% of people with a Direct Payment): 64% of them (95% CI ...) live
-    where no active PA speaks Somali, in 5 of the 10 areas they live in.' from one protected
-    coverage row (short enough for key findings with a language name of several words); the
-    parts whose figures are not shown (a share or area count held back) are left out."""
+    """'Somali speakers (3.1% of people with a Direct Payment): 64% (320 of the 500 with a
+    recorded area) live where no active PA speaks Somali, in 5 of the 10 areas they live in.' from
+    one protected coverage row (short enough for key findings with a language name of several
+    words). Every person is counted, so the gap is exact and has no interval; the parts whose
+    figures are not shown (a count, share or area count held back) are left out."""
     lang, n, without = row["language"], row["areas"], row["areas_without"]
     where = ("" if pd.isna(n) or pd.isna(without) else
              f", in all {n:.0f} areas they live in" if without == n else
              f", in {without:.0f} of the {n:.0f} areas they live in")
     share = ("" if pd.isna(row["share_of_recipients"]) else
              f" ({fmt_share(row['share_of_recipients'])} of people with a Direct Payment)")
-    return (f"{lang} speakers{share}: {fmt_share(row['value'])} of them ({ci_text(row)}) live "
-            f"where no active PA speaks {lang}{where}.")
+    counted = ("" if pd.isna(row["no_pa_area"]) or pd.isna(row["with_area"]) else
+               f" ({count_text(row['no_pa_area'])} of the {count_text(row['with_area'])} with "
+               "a recorded area)")
+    return (f"{lang} speakers{share}: {fmt_share(row['value'])}{counted} live where no active "
+            f"PA speaks {lang}{where}.")
 
 
 # --------------------------------------------------------------------------- key findings
@@ -155,7 +161,8 @@ def estimates(pub: Publication) -> pd.DataFrame:
     rl = rep[rep["measure"] == "relative_likelihood"]
     parts = [
         cox.assign(name="recruitment_hazard_ratio", reference="no such preference"),
-        cov.assign(name="language_gap", group=cov["language"], reference="", n=cov["with_area"]),
+        cov.assign(name="language_gap", group=cov["language"], reference="", n=cov["with_area"],
+                   note=EXACT),
         med.assign(name="recruitment_median_days", group=med["group"].map(GROUP_KEYS),
                    reference=""),
         fb.assign(name="recruitment_filled_share", reference="", n=fb["followed"],

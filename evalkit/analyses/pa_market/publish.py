@@ -44,14 +44,15 @@ SPECS = {
     # populations it compares are large enough to quote
     "dissimilarity": Spec(counts=("pas", "other"), keep=("categories", "conf"),
                           models=(Model(n="pas"), Model(n="other"))),
-    # shares written last so `note` says why the gap share is blank
+    # shares written last so `note` says why the gap share is blank; the gap counts every
+    # person with a DP, so it is exact: no interval (issue 17)
     "coverage": Spec(counts=("recipients", "all_recipients", "pas", "with_area", "no_pa_area",
                              "areas", "areas_without"),
                      shares=(Share("recipients", "all_recipients", value="share_of_recipients",
                                    lower=None, upper=None),
                              Share("pas", "recipients", value="pas_per_10", lower=None,
                                    upper=None, kind="rate", multiplier=10),
-                             Share("no_pa_area", "with_area")), keep=("conf",)),
+                             Share("no_pa_area", "with_area", lower=None, upper=None))),
     # an area-language row exists only where someone prefers the language: a row of 1 to 7
     # people is left out, else a language's rows (each at least 1) would narrow its total
     "grid": Spec(counts=("recipients", "pas"), whole="recipients"),
