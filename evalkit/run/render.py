@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from bs4 import BeautifulSoup, Tag
 
+from evalkit.report import downloads
+
 if TYPE_CHECKING:
     import nbformat
     from nbconvert import HTMLExporter
 
 HERE = Path(__file__).resolve().parent
 CSS = HERE / "report.css"
+SOURCE = ("Source: the council's social care records, analysed by evalkit; every figure as the "
+          "report page shows it, after the same disclosure control.")
 TOC_LEVELS = ("h1", "h2", "h3")
 SYNTHETIC_TITLE = "Synthetic demonstration data."
 
@@ -138,9 +142,12 @@ def _contents(soup: BeautifulSoup, main: Tag) -> Tag | None:
     return nav
 
 
-def decorate(page: str, *, title: str, details: list[str], notice: str | None = None) -> str:
+def decorate(page: str, *, title: str, details: list[str], notice: str | None = None,
+             out: Path | None = None) -> str:
     """Remove scripts, add the stylesheet, a header (title, run details and the synthetic-data
-    `notice`, if any), a contents list and a skip link; returns the HTML."""
+    `notice`, if any), a contents list and a skip link; returns the HTML. With `out`, the page's
+    path, its tables are also written as downloads beside it and linked
+    (`evalkit.report.downloads`)."""
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main")
     if main is None:
@@ -151,6 +158,9 @@ def decorate(page: str, *, title: str, details: list[str], notice: str | None = 
     style.string = CSS.read_text()
     soup.head.append(style)
     main["id"] = "content"
+    if out is not None:
+        downloads.publish(soup, main, out.parent / downloads.FOLDER, out.stem, title=title,
+                          about=[*details, SOURCE])
     nav = _contents(soup, main)
     header = soup.new_tag("header", attrs={"class": "evalkit-header"})
     name = soup.new_tag("p")
@@ -181,6 +191,6 @@ def render(notebook: Path, out: Path, *, title: str, details: list[str],
 
     nb = nbformat.read(notebook, as_version=4)
     page, warnings = export_html(nb, title)
-    out.write_text(decorate(page, title=title, details=details, notice=notice),
+    out.write_text(decorate(page, title=title, details=details, notice=notice, out=out),
                    encoding="utf-8")
     return warnings

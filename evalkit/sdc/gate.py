@@ -9,8 +9,9 @@ the same for a list of files. What is looked for:
   removed) and looked for, normalised the same way, as a whole token, as a run of up to
   MAX_PARTS tokens joined by separators (`943 476 5919`, `LA/000123`) and as a whole table cell
   or short text, in: HTML text, attributes (alt, title...) and `<title>`; every JSON key and
-  value; Markdown and other text; every CSV field; every source, output and metadata of an
-  executed `.ipynb`; and file names. Embedded `data:` images are skipped.
+  value; Markdown and other text; every CSV field and every cell, comment, sheet name and
+  property of a spreadsheet (`sheets.read`); every source, output and metadata of an executed
+  `.ipynb`; and file names. Embedded `data:` images are skipped.
 - Short identifiers: a value with no letter and fewer than MIN_PLAIN characters, or letters only
   (e.g. `42`, `0815`, `AB`) cannot be told apart from a count, a year or a code in a published
   table; matching them would block every report, not matching them would let them through.
@@ -25,7 +26,8 @@ the same for a list of files. What is looked for:
   dates, birth month, area, ethnicity, gender, language...), even without an identifier column.
 - Small counts: in every HTML table, a cell marked as a count (`class="count"` or `data-count`
   on it or its column's header, as `evalkit.report.style.table` marks them) holding 1 to
-  `min_cell - 1`; suppressed cells (`[c]`) and 0 pass.
+  `min_cell - 1`; suppressed cells (`[c]`) and 0 pass. The same in the tables of CSV files
+  and spreadsheets (downloads), whose count columns are headed "... (count)".
 - What the gate cannot read: image and binary files, and images a notebook displayed itself
   (not through `evalkit.report.style.show`, which checked the labels).
 
@@ -42,7 +44,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import io
 import json
 import os
 import re
@@ -55,7 +56,7 @@ import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup, Tag
 
-from evalkit.sdc import disclosure
+from evalkit.sdc import disclosure, sheets
 
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "support_episodes": ("person_id", "nhs_number"),
@@ -487,12 +488,20 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
     return findings
 
 
-def scan_csv(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
-    """Findings in a CSV file: every field, and person-level rows."""
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    texts = ((f"row {r}, column {c}", v) for r, row in enumerate(rows, 1)
-             for c, v in enumerate(row, 1))
-    return [*_id_findings(texts, ids, name), *_person_findings(rows, ids, name, "the table")]
+def scan_table(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
+    """Findings in a CSV file or spreadsheet (`sheets.read`): every field, person-level rows,
+    and counts of 1 to min_cell - 1 in columns headed as counts (`sheets.small_counts`)."""
+    findings = []
+    for sheet, rows in sheets.read(path):
+        at = redact(f"{sheet}, ", ids) if sheet else ""
+        texts = ((f"{at}row {r}, column {c}", v) for r, row in enumerate(rows, 1)
+                 for c, v in enumerate(row, 1))
+        findings += [*_id_findings(texts, ids, name),
+                     *_person_findings(rows, ids, name, sheet or "the table"),
+                     *(Finding(name, "small_count", f"{at}row {r}, column {c}: a count below "
+                                                    f"{min_cell}")
+                       for r, c in sheets.small_counts(rows, min_cell))]
+    return findings
 
 
 def scan_text(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
@@ -518,10 +527,10 @@ def scan_file(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list
             return found + scan_notebook(path, ids, min_cell, name=name)
         if suffix == ".json":
             return found + scan_json(path, ids, name=name)
-        if suffix == ".csv":
-            return found + scan_csv(path, ids, name=name)
+        if suffix in (".csv", *sheets.SPREADSHEETS):
+            return found + scan_table(path, ids, min_cell, name=name)
         return found + scan_text(path, ids, name=name)
-    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error):
+    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error, ValueError):
         return [*found, Finding(redact(name, ids), "unreadable",
                                 f"cannot be read as {suffix or 'text'}")]
 
