@@ -46,10 +46,11 @@ from typing import Any
 from tqdm import tqdm
 
 from evalkit import __version__
+from evalkit.analyses import comparators
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
+from evalkit.run import england, reportdir, stop, summary
 from evalkit.run import manifest as record
-from evalkit.run import reportdir, stop
 from evalkit.run.execute import SUCCEEDED, Task, now
 from evalkit.run.index import council_label, index_page
 from evalkit.run.plan import (
@@ -114,7 +115,8 @@ def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str],
     details = [f"Run on {dt.date.today().isoformat()} with evalkit {__version__} "
                f"(run {p.run_id})",
                f"Disclosure threshold: counts below {p.min_cell} are suppressed"]
-    return [Task(la, nb, staging / la / nb.stem, f"{nb.stem} — {council_label(la)}", details,
+    return [Task(la, nb, staging / la / nb.stem,
+                 f"{summary.report_title(nb) or nb.stem} — {council_label(la)}", details,
                  {**p.params, "data_dir": str(p.data_dir), "la_code": la,
                   "results_path": "results.json",  # in the notebook's folder, where it runs
                   "min_cell": p.min_cell}, dict(environ), notice)
@@ -166,19 +168,25 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         sums = loader.checksums(dataset.files)
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)
+        table = england.national_table(dataset, cache)  # comparators: reduced once, here
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
-                   privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids"))}
+                   privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids")),
+                   **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])
         by_la = _execute(tasks_for(p, staging, environ, notice), p, ids, cleanups)
         statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
-        page = index_page(reportdir.listed_after(out, run_id, statuses))
+        pages = _england(table, cache, ids, p.min_cell)
+        page = england.with_link(index_page(reportdir.listed_after(out, run_id, statuses)), out,
+                                 bool(pages))
         if findings := _scan_page(page, cache / reportdir.INDEX, ids, p.min_cell):
             print(f"evalkit run: the index page did not pass the privacy gate ({findings} "
                   "finding(s)); nothing was published", file=sys.stderr)
             return EXIT_FAILED
         with stop.held():
             reportdir.publish(out, run_id, list(statuses), page)
+            for made in pages:
+                os.replace(made, out / made.name)
             published["index"] = out / reportdir.INDEX
     _summary(statuses, published["index"])
     ok = len(statuses) == len(p.las) and all(m["status"] == SUCCEEDED for m in statuses.values())
@@ -200,12 +208,14 @@ def checkable_identifiers(dataset: loader.Dataset) -> privacy.Identifiers:
 def _manifests(p: Plan, by_la: Mapping[str, list[dict[str, Any]]], data: dict[str, Any],
                ids: privacy.Identifiers, times: tuple[str, float], staging: Path
                ) -> dict[str, dict[str, Any]]:
-    """Write each council's manifest (redacted) and scan it; returns the manifests of the
+    """Write each council's summary page (`evalkit.run.summary`) and manifest (redacted) and
+    scan them; returns the manifests of the
     councils that may be published. A council whose manifest still has a finding is withheld
     whole (its staging folder removed, a message on stderr)."""
     statuses = {}
     for la, entries in by_la.items():
-        man = record.manifest(p, la, data, entries, ids, *times)
+        page = summary.publish(staging / la, la, entries, data, ids, p.min_cell)
+        man = {**record.manifest(p, la, data, entries, ids, *times), "summary": page}
         if findings := record.publishable(staging / la / reportdir.MANIFEST, man, ids,
                                           p.min_cell):
             shutil.rmtree(staging / la)
@@ -242,6 +252,20 @@ def _execute(tasks: list[Task], p: Plan, ids: privacy.Identifiers, cleanups: Exi
         if not waiting[task.la]:  # the council's last notebook: gate it while others run
             record.gate(task.out_dir.parent, by_la[task.la], ids, p.min_cell)
     return by_la
+
+
+def _england(table: Path | None, cache: Path, ids: privacy.Identifiers, min_cell: int
+             ) -> list[Path]:
+    """The England page and its CSV (in `cache`) when the run reduced national data, if they
+    pass the privacy gate; else none, with a message."""
+    if table is None:
+        return []
+    made = england.write(table, cache, min_cell)
+    if findings := privacy.scan(made, ids, min_cell, cache):
+        print(f"evalkit run: the England page did not pass the privacy gate ({len(findings)} "
+              "finding(s)); it was not published", file=sys.stderr)
+        return []
+    return made
 
 
 def _workspace(p: Plan, cleanups: ExitStack) -> tuple[Path, Path]:
