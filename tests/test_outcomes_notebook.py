@@ -3,10 +3,10 @@ run's shared `evalkit run` (conftest `published`)."""
 
 from __future__ import annotations
 
-from evalkit.analyses.outcomes.display import SPC_CAUTION
+from evalkit.analyses.outcomes.display_series import SPC_CAUTION
 
 NOTEBOOK = "03_outcomes"
-SECTIONS = ["Key findings", "Data", "Run charts and SPC", "Interrupted time series",
+SECTIONS = ["Key findings", "Data", "Run charts", "Interrupted time series",
             "Controlled comparison", "Experience", "What people told us",
             "How long until we would know", "Methods and caveats"]
 
@@ -35,5 +35,5 @@ def test_outputs_show_no_identifiers_or_stray_values(published):
 def test_every_drawn_run_chart_says_a_signal_is_not_proof_the_change_worked(published):
     # issue 17: after a change with no effect planted, most synthetic run charts still signal
     text = published(NOTEBOOK).readable_text()
-    drawn = text.count("Process limits for")
+    drawn = text.count("Run chart limits around")
     assert text.count(SPC_CAUTION.split(":")[0]) == drawn

@@ -11,7 +11,7 @@ from evalkit.analyses.outcomes.compute_experience import (
     survey_shifts,
     weighted_shift,
 )
-from evalkit.analyses.outcomes.compute_its import ChangeFit, fit_change, spc_points
+from evalkit.analyses.outcomes.compute_its import ChangeFit, fit_change, rare_points, spc_points
 from evalkit.analyses.outcomes.compute_power import months_needed, planning
 from evalkit.analyses.outcomes.compute_series import (
     OUTCOMES,
@@ -27,16 +27,15 @@ from evalkit.analyses.outcomes.display import (
     show_engagement,
     show_experience,
     show_experience_by,
-    show_its,
     show_key_findings,
     show_methods,
     show_planned,
     show_power,
     show_quality,
     show_series,
-    show_spc,
     show_timeline,
 )
+from evalkit.analyses.outcomes.display_series import show_its, show_spc
 from evalkit.analyses.outcomes.findings import estimates, key_findings, record, who
 from evalkit.analyses.outcomes.publish import publish
 
@@ -47,5 +46,6 @@ __all__ = [
     "series_bounds", "show_controlled", "show_each", "show_engagement", "show_experience",
     "show_experience_by", "show_its", "show_key_findings", "show_methods", "show_planned",
     "show_power", "show_quality", "show_series", "show_spc", "show_timeline", "spc_points",
+    "rare_points",
     "survey_scores", "survey_shifts", "target_mask", "team_offers", "weighted_shift", "who",
 ]

@@ -21,7 +21,13 @@ from evalkit.analyses.outcomes.compute_controlled import (
     team_offers,
 )
 from evalkit.analyses.outcomes.compute_experience import engagement_themes, survey_shifts
-from evalkit.analyses.outcomes.compute_its import ChangeFit, fit_change, spc_points
+from evalkit.analyses.outcomes.compute_its import (
+    ChangeFit,
+    fit_change,
+    rare_points,
+    rare_summary,
+    spc_points,
+)
 from evalkit.analyses.outcomes.compute_power import changes_power, planning
 from evalkit.analyses.outcomes.compute_series import (
     OUTCOMES,
@@ -48,8 +54,9 @@ class Outcomes:
     """Everything notebook 03 shows, computed once by `analyse`.
 
     changes: the practice-change log with, for each change selected, its series and fit in
-    numbers (`change_table`); fits, controls, spc, spc_limits, offers and survey: one entry per
-    selected change, in the order of `changes`. Person-level rows are not kept.
+    numbers (`change_table`); fits, controls, spc, spc_limits, rare, offers and survey: one
+    entry per selected change, in the order of `changes`. Person-level rows are not kept (a
+    fit's `event_dates` are never published; `rare` holds only the t chart's verdicts).
     """
 
     params: dict
@@ -61,6 +68,7 @@ class Outcomes:
     controls: list[Controlled]
     spc: list[pd.DataFrame | None]
     spc_limits: list[pd.DataFrame | None]
+    rare: list[pd.DataFrame | None]  # t chart verdicts of series too rare for a monthly chart
     offers: list[tuple[pd.DataFrame, pd.DataFrame | None] | None]
     survey: list[pd.DataFrame | None]
     survey_by: dict[str, pd.DataFrame]
@@ -172,6 +180,8 @@ def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | No
         params=params, la_code=la, start=start, end=end,
         changes=change_table(log, fits, controls), fits=fits, controls=controls, spc=points,
         spc_limits=[None if p is None else spc.summary(p) for p in points],
+        rare=[rare_summary(rare_points(f, trend_length=trend_length, shift_length=shift_length))
+              for f in fits],
         offers=[team_offers(ep, c, conf) for c in changes], survey=shifts,
         survey_by=_survey_by(survey, chosen, conf), engagement=engagement_themes(data.engagement),
         plan=planning(ep, start, end, detect_ratio=detect_ratio, alpha=alpha, groups=plan_groups),

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from evalkit.analyses.outcomes.compute_series import (
+    DP_START,
     MIN_EVENTS,
     OUTCOMES,
+    dp_starts,
     first_post,
     missing_fields,
     monthly_series,
@@ -47,6 +49,9 @@ class ChangeFit:
     events: tuple[float, float] = (0.0, 0.0)  # outcome events (or months) before / after
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # the stacked series fitted
     notes: list[str] = field(default_factory=list)  # other changes that could not be separated
+    #: new_dp_starts: the day of each DP start in the series' months (for `rare_points`; never
+    #: published: a gap between two starts is a fact about two people)
+    event_dates: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[ns]"))
 
     @property
     def group(self) -> str:
@@ -202,8 +207,10 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
     if not shortfall and family != "ols" and min(before, after) < MIN_EVENTS:
         shortfall = (f"there were {before:.0f} events before and {after:.0f} after; at least "
                      f"{MIN_EVENTS} are needed on each side to estimate a change")
+    dates = _start_days(episodes, mask, lo, hi) if outcome == "new_dp_starts" else None
     if shortfall:
-        return ChangeFit(change, outcome, series, None, shortfall, events=(before, after))
+        return ChangeFit(change, outcome, series, None, shortfall, events=(before, after),
+                         **({} if dates is None else {"event_dates": dates}))
     others = co_changes(log, change, episodes, mask)
     split = family != "ols"
     cells = cells_of(episodes, mask, others if split else [])
@@ -219,7 +226,16 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
                       stratum="cell" if stacked["cell"].nunique() > 1 else None)
     return ChangeFit(change, outcome, series, result, "",
                      [n.split(":")[0] for n in names if n.endswith("level_change")],
-                     events=(before, after), cells=stacked, notes=notes)
+                     events=(before, after), cells=stacked, notes=notes,
+                     **({} if dates is None else {"event_dates": dates}))
+
+
+def _start_days(episodes: pd.DataFrame, mask: pd.Series, lo: pd.Timestamp,
+                hi: pd.Timestamp) -> pd.Series:
+    """The day of each DP start among `mask` from month `lo` to the end of month `hi`."""
+    inside = mask.reindex(episodes.index, fill_value=False).to_numpy(bool)
+    days = dp_starts(episodes.loc[inside, [c for c in DP_START if c in episodes]])["dp_start"]
+    return days[(days >= lo) & (days < hi + pd.offsets.MonthBegin(1))].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- SPC
@@ -250,3 +266,33 @@ def spc_points(fit: ChangeFit, *, recalculate: bool = False, trend_length: int =
     if chart == "p_prime":
         return spc.p_prime(s, "y", "n", **opts)
     return spc.xmr(s, "y", **opts)
+
+
+def rare_points(fit: ChangeFit, *, trend_length: int = 7, shift_length: int = 7
+                ) -> pd.DataFrame | None:
+    """t chart of the days between DP starts (`spc.t_chart`), one row per start after the first,
+    with `post` (on or after the change's first whole month). Making Data Count's chart for rare
+    events: the report shows its verdict (`rare_summary`) where the monthly run chart cannot be
+    shown (a mean under RARE_EVENTS starts a month, where its rules flag chance, or months too
+    small to publish). None for other outcomes or fewer than MIN_EVENTS starts. Person-level:
+    never published as it is."""
+    if fit.outcome != "new_dp_starts" or len(fit.event_dates) < MIN_EVENTS:
+        return None
+    gaps = spc.between_events(fit.event_dates)
+    points = spc.t_chart(gaps, "days", x="date", trend_length=trend_length,
+                         shift_length=shift_length)
+    return points.assign(post=(points["date"] >= first_post(fit.change["date"])).astype(int))
+
+
+def rare_summary(points: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per period (before, after the change): whether any gap between DP starts was unusually
+    long (fewer starts than usual) or short (more), in the t chart's rules. No counts, dates or
+    days: a gap is a fact about two people."""
+    if points is None:
+        return None
+    special = points["point_type"] != "common_cause"
+    high = points["special_cause_type"].str.contains("Above|Increasing")
+    return pd.DataFrame([{"period": period, "longer": bool((special & high & side).any()),
+                          "shorter": bool((special & ~high & side).any())}
+                         for period, side in (("before", points["post"] == 0),
+                                              ("after", points["post"] == 1))])

@@ -14,9 +14,10 @@ import pandas as pd
 
 from evalkit.analyses.outcomes.compute_experience import MEASURES
 from evalkit.analyses.outcomes.compute_series import MIN_EVENTS, OUTCOMES
+from evalkit.analyses.outcomes.display_series import headline, held_back, period_words
 from evalkit.analyses.outcomes.findings import (
     change,
-    its_sentence,
+    controlled_sentence,
     key_findings,
     quote,
     selected,
@@ -24,26 +25,8 @@ from evalkit.analyses.outcomes.findings import (
     term,
     who,
 )
-from evalkit.report import charts, findings, style, tables, wording
+from evalkit.report import findings, style, tables, wording
 from evalkit.report.publication import Publication
-
-LAGS_SHOWN = (1, 3, 6, 12)  # residual autocorrelation lags shown under each ITS
-
-
-def _period(pub: Publication) -> str:
-    return wording.span(pub.context["start"], pub.context["end"], short=True)
-
-
-def _chart_values(series: pd.DataFrame, outcome: str) -> tuple[pd.Series, int]:
-    """The published monthly values (the protected count, the share of protected counts, or the
-    mean days) and how many months have none to draw (suppressed or held back)."""
-    y = series["share"] if OUTCOMES[outcome][2] == "p_prime" else series["y"]
-    return y, int(y.isna().sum())
-
-
-def _not_drawn(hidden: int) -> str:
-    """The subtitle's note on months left out of a chart by disclosure control ("" if none)."""
-    return charts.left_out(hidden, "month(s)")
 
 
 def _table(pub: Publication, df: pd.DataFrame, count_cols: list[str], **options: Any) -> None:
@@ -94,7 +77,7 @@ def _series_table(chosen: pd.DataFrame) -> pd.DataFrame:
 def show_series(pub: Publication) -> None:
     """The series built for each change: months and events either side (counts suppressed)."""
     words = OUTCOMES[pub.context["outcome"]][0]
-    style.say(f"Outcome: **{words}**, {pub.context['place']}, {_period(pub)}. "
+    style.say(f"Outcome: **{words}**, {pub.context['place']}, {period_words(pub)}. "
               "The series starts when the extract first holds episodes that ended as well as "
               "ongoing ones.")
     chosen = selected(pub)
@@ -129,10 +112,10 @@ def show_timeline(pub: Publication) -> None:
              f"and {wording.month(log['date'].max())}; {n_impl} implemented, "
              f"{len(log) - n_impl} planned")
     style.finish(fig, ax, title=title, subtitle=f"What changed when; the grey band is the data "
-                 f"({_period(pub)}); hollow markers are planned changes", xlabel="", ylabel="")
-    style.show(fig, "Timeline of the practice-change log: " + "; ".join(
+                 f"({period_words(pub)}); hollow markers are planned changes", xlabel="", ylabel="")
+    headline(fig, title, "Timeline of the practice-change log: " + "; ".join(
         f"{c['change_id']} {c['name']}, {wording.month(c['date'])}, {c['status']}, for {who(c)}"
-        for _, c in log.iterrows()) + f". Data cover {_period(pub)}.")
+        for _, c in log.iterrows()) + f". Data cover {period_words(pub)}.")
 
 
 def show_planned(pub: Publication) -> None:
@@ -146,147 +129,6 @@ def show_planned(pub: Publication) -> None:
                           "planned date": planned["date"].dt.strftime("%b %Y"),
                           "for": [who(c) for _, c in planned.iterrows()]})
     style.table(table, caption="Planned changes (listed, not evaluated)")
-
-
-# ---------------------------------------------------------------- run charts and ITS
-#: What a run chart can and cannot say about a change (issue 17: after a change with no effect
-#: planted, 79% of synthetic charts still signal, because the series has its own trend and other
-#: changes; Making Data Count reads a signal as "the process changed", not "this worked").
-SPC_CAUTION = ("An unusual month shows that the process changed, not that this change caused "
-               "it: trends and other changes in the same months also give signals. Whether the "
-               "change worked is answered by the interrupted time series below, which allows for "
-               "the trend and the other changes.")
-
-
-def show_spc(pub: Publication, change_id: str) -> None:
-    """Run chart with XmR or p' limits and Making Data Count flags for one change's series."""
-    c = change(pub, change_id)
-    points, summ = pub[f"spc/{change_id}"], pub[f"spc_limits/{change_id}"]
-    if points is None:
-        style.say(f"Too few months or events around {c['name']} to draw a run chart: it needs "
-                  "4 months and, for a count, 3 or more events a month on average (with rarer "
-                  "events the rules flag chance), and no month's count may be confidential (the "
-                  "chart's limits would give it away).")
-        return
-    outcome = pub.context["outcome"]
-    words, _, chart, _ = OUTCOMES[outcome]
-    y, hidden = _chart_values(pub[f"series/{change_id}"], outcome)
-    scale = 100 if chart == "p_prime" else 1
-    fig, ax = style.figure()
-    flagged = points["point_type"] != "common_cause"
-    ax.plot(points["month"], y * scale, "-o", color=style.DARK_BLUE, markersize=3, linewidth=1)
-    special = flagged & y.notna().to_numpy()
-    ax.plot(points["month"][special], y[special] * scale, "o", color=style.ORANGE, markersize=6)
-    for line, dash in (("mean", "-"), ("lpl", "--"), ("upl", "--")):
-        for _, part in points.groupby("rebase_group"):
-            ax.plot(part["month"], part[line] * scale, dash, color=style.DARK_GREY, linewidth=1)
-    ax.axvline(c["first_month"], color=style.TURQUOISE, linestyle=":")
-    rules = sorted({r for rs in summ["rules"] for r in rs.split(";") if r})
-    title = (f"{words.capitalize()} among {who(c)}: special-cause variation "
-             f"({', '.join(rules)})" if rules else
-             f"{words.capitalize()} among {who(c)}: only common-cause variation")
-    style.finish(fig, ax, title=title, subtitle=f"{'p′' if chart == 'p_prime' else 'XmR'} chart, "
-                 f"{pub.context['place']}, {_period(pub)}; "
-                 + (f"limits recalculated at {c['name']} (dotted line)" if len(summ) > 1 else
-                    f"one set of limits; {c['name']} at the dotted line")
-                 + "; orange points are special causes."
-                 f"{_not_drawn(hidden)}",
-                 xlabel="Month", ylabel=words + (" (%)" if scale == 100 else ""))
-    means = summ["mean"].to_numpy() * scale
-    style.show(fig, f"Run chart of {words} among {who(c)} with process limits. Mean "
-               + " then ".join(f"{m:.2f}" for m in means) + f". {int(flagged.sum())} month(s) "
-               f"flagged as special cause: {', '.join(rules) or 'none'}.")
-    shown = summ.assign(**{c_: summ[c_] * scale for c_ in ("mean", "lpl", "upl")},
-                        period=np.where(summ["rebase_group"] == 0, "before", "after")
-                       if len(summ) > 1 else "whole series")
-    style.table(shown[["period", "n", "mean", "lpl", "upl", "rules"]],
-                labels={"n": "months", "mean": "centre", "lpl": "lower limit",
-                        "upl": "upper limit", "rules": "special-cause rules"},
-                plain_cols=["n"], caption=f"Process limits for {change_id}")
-    style.say(SPC_CAUTION)
-
-
-def show_its(pub: Publication, change_id: str) -> None:
-    """The ITS chart (observed, fitted, counterfactual with CI), estimates and autocorrelation,
-    or the statement of what is missing."""
-    c = change(pub, change_id)
-    outcome = pub.context["outcome"]
-    words = OUTCOMES[outcome][0]
-    if not c["evaluated"]:
-        style.say(f"**{c['change_id']} {c['name']}** was not evaluated: {c['shortfall']}.")
-        return
-    series, cf, est = (pub[f"{kind}/{change_id}"] for kind in ("series", "its_lines", "its"))
-    if _held_back(term(est, "level_change"), c):
-        return
-    y, hidden = _chart_values(series, outcome)
-    rate = "n" in series and outcome != "setup_days"
-    div = series["n"].to_numpy() if rate else 1.0
-    scale = 100 if rate else 1
-    fig, ax = style.figure()
-    months = cf["month"]
-    ax.plot(months, y * scale, "o", color=style.DARK_BLUE, markersize=4, label="observed")
-    ax.plot(months, cf["fitted"] / div * scale, "-", color=style.DARK_BLUE, label="model")
-    post = cf["post"] == 1
-    ax.plot(months[post], (cf["counterfactual"] / div * scale)[post], "--", color=style.ORANGE,
-            label="without the change")
-    ax.fill_between(months[post], (cf["lower"] / div * scale)[post],
-                    (cf["upper"] / div * scale)[post], color=style.ORANGE, alpha=0.2,
-                    linewidth=0)
-    ax.axvline(c["first_month"], color=style.DARK_GREY, linestyle=":")
-    ax.legend(loc="upper left")
-    e = term(est, "level_change")
-    style.finish(fig, ax, title=its_sentence(pub, change_id).rstrip("."),
-                 subtitle=f"{words.capitalize()}, {pub.context['place']}, "
-                 f"{_period(pub)}; dashed: the pre-change trend continued (other changes "
-                 f"kept), 95% CI shaded.{_not_drawn(hidden)}", xlabel="Month",
-                 ylabel=words + (" (%)" if scale == 100 else ""))
-    style.show(fig, f"Interrupted time series chart of {words} among {who(c)}, with the "
-               f"change in {wording.month(c['date'])}. Estimated level change {e['value']:.2f} "
-               f"(95% CI {e['lower']:.2f} to {e['upper']:.2f}); the dashed counterfactual line "
-               "shows the pre-change trend continued.")
-    shown = est[["term", "value", "lower", "upper", "p_value"]].assign(
-        term=est["term"].map(_term_words))
-    style.table(shown, labels={"term": "Term", "value": "Estimate", "lower": "Lower 95%",
-                               "upper": "Upper 95%", "p_value": "p"},
-                decimals={"value": 3, "lower": 3, "upper": 3, "p_value": 3},
-                caption=f"{est['method'].iloc[0]}; {int(c['n_pre'])} months before, "
-                        f"{int(c['n_post'])} after; dispersion {c['dispersion']:.2f}")
-    for note in pub[f"its_notes/{change_id}"]["note"]:
-        style.say(f"_Other change not separated: {note}._")
-    _autocorrelation(pub[f"its_checks/{change_id}"])
-
-
-def _held_back(estimate: pd.Series, c: pd.Series) -> bool:
-    """Say so and answer True when disclosure control held an estimate back (too few events or
-    months behind the model, the ACRO rule)."""
-    if pd.notna(estimate["value"]):
-        return False
-    style.say(f"The estimate for **{c['change_id']} {c['name']}** is not shown: too few events "
-              "or months behind the model to publish it safely.")
-    return True
-
-
-def _term_words(term_name: str) -> str:
-    base = {"trend": "trend per month before the change", "level_change": "level change",
-            "slope_change": "change in trend per month after"}
-    if term_name in base:
-        return base[term_name]
-    cid, kind = term_name.split(":", 1)
-    return f"{cid} (other change): {base[kind]}"
-
-
-def _autocorrelation(checks: pd.DataFrame) -> None:
-    """Residual autocorrelation (Ljung-Box) at a few lags, with a plain sentence."""
-    shown = checks[checks["lag"].isin(LAGS_SHOWN)]
-    last = checks.iloc[-1]
-    verdict = ("no sign of leftover autocorrelation" if not last["p_value"] < 0.05 else
-               "some leftover autocorrelation: the intervals may be too narrow")
-    style.say(f"Model check: {verdict} (Ljung-Box test over {int(last['lag'])} lags, "
-              f"p = {last['p_value']:.2f}).")
-    style.table(shown[["lag", "acf", "ljung_box", "p_value"]],
-                labels={"lag": "Lag (months)", "acf": "Autocorrelation",
-                        "ljung_box": "Ljung-Box", "p_value": "p"}, plain_cols=["lag"],
-                caption="Residual autocorrelation")
 
 
 # ---------------------------------------------------------------- controlled comparison
@@ -310,18 +152,17 @@ def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None
     cid, comparison = c["change_id"], c["comparison"]
     s = pub[f"controlled/{cid}"]
     lvl, tr = term(est, "treated:level_change"), term(est, "treated:trend")
-    if _held_back(lvl, c):
+    if held_back(lvl, c):
         return
     chart = s.assign(arm=s["arm"].map({"target": who(c), "comparison": comparison}))
     parallel = tr["p_value"] >= pub.context["alpha"]
-    title = (f"Against {comparison}, DP starts among {who(c)} were {lvl['value']:.2f} "
-             f"times (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}) the expected level")
+    title = controlled_sentence(pub, cid).rstrip(".")
     fig = style.line_chart(chart, "month", "index", group="arm", title=title,
                            subtitle="Monthly DP starts as % of each group's mean before the "
                            f"change, {pub.context['place']}", xlabel="Month",
                            ylabel="% of pre-change mean")
     fig.axes[0].axvline(c["first_month"], color=style.DARK_GREY, linestyle=":")
-    style.show(fig, f"Line chart of monthly DP starts as a percentage of the pre-change "
+    headline(fig, title, f"Line chart of monthly DP starts as a percentage of the pre-change "
                f"mean for {who(c)} and {comparison}. Controlled level change "
                f"{lvl['value']:.2f} (95% CI {lvl['lower']:.2f} to {lvl['upper']:.2f}).")
     style.say(f"Pre-change trends: before the change the target group's trend was "

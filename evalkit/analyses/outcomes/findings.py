@@ -63,14 +63,13 @@ def term(estimates: pd.DataFrame | None, name: str) -> pd.Series | None:
 
 
 # ---------------------------------------------------------------- sentences
-def _ratio_words(e: pd.Series) -> str:
+def _ratio_words(e: pd.Series, expected: str = "the level the pre-change trend predicted") -> str:
     ci = f"95% CI {e['lower']:.2f} to {e['upper']:.2f}"
     if e["lower"] > 1:
-        return f"rose to {e['value']:.2f} times the level the pre-change trend predicted ({ci})"
+        return f"rose to {e['value']:.2f} times {expected} ({ci})"
     if e["upper"] < 1:
-        return f"fell to {e['value']:.2f} times the level the pre-change trend predicted ({ci})"
-    return (f"were {e['value']:.2f} times the level the pre-change trend predicted ({ci}), "
-            "which could be chance")
+        return f"fell to {e['value']:.2f} times {expected} ({ci})"
+    return f"were {e['value']:.2f} times {expected} ({ci}), which could be chance"
 
 
 def its_sentence(pub: Publication, change_id: str) -> str:
@@ -90,6 +89,23 @@ def its_sentence(pub: Publication, change_id: str) -> str:
             "pre-change trend.")
     return findings.check_wording(f"After {c['name']} ({when}), {words} among {who(c)} "
                                   f"{_ratio_words(e)}.")
+
+
+def controlled_sentence(pub: Publication, change_id: str) -> str:
+    """One sentence: the controlled level change (against the comparison group's own trend)."""
+    c = change(pub, change_id)
+    e = term(pub[f"controlled_its/{change_id}"], "treated:level_change")
+    expected = f"the level expected from {c['comparison']}"
+    return findings.check_wording(f"After {c['name']} ({wording.month(c['date'])}), DP starts "
+                                  f"among {who(c)} {_ratio_words(e, expected)}.")
+
+
+def recommended_sentence(pub: Publication, change_id: str) -> str:
+    """The sentence of the estimate the report says to quote (`quote`): the controlled
+    comparison's when it is the one to quote, else the interrupted time series'."""
+    kind, _ = quote(pub, change_id)
+    return controlled_sentence(pub, change_id) if kind == "controlled" else its_sentence(
+        pub, change_id)
 
 
 def survey_sentence(shifts: pd.DataFrame, change: pd.Series, measure: str = "scrqol") -> str:
@@ -124,8 +140,9 @@ def quote(pub: Publication, change_id: str) -> tuple[str, str]:
 
 def key_findings(pub: Publication) -> list[str]:
     """One to six sentences generated from the estimates: each evaluated change's level change
-    against the pre-change trend (at most five), the changes that could not be evaluated, and
-    survey shifts in quality of life whose interval excludes no change."""
+    (at most five), the changes that could not be evaluated, and
+    survey shifts in quality of life whose interval excludes no change. A change's sentence is
+    the estimate the report says to quote (`recommended_sentence`), never a run chart's signal."""
     chosen = selected(pub)
     if not len(chosen):
         changes = pub["changes"]
@@ -133,7 +150,7 @@ def key_findings(pub: Publication) -> list[str]:
         return [f"No implemented practice change is logged for {pub.context['place']}"
                 + (f"; {planned} planned change(s) are listed." if planned else ".")]
     done = chosen[chosen["evaluated"]]
-    out = [its_sentence(pub, cid) for cid in done["change_id"]][:5]
+    out = [recommended_sentence(pub, cid) for cid in done["change_id"]][:5]
     skipped = chosen.loc[~chosen["evaluated"], "change_id"].tolist()
     if skipped:
         out.append(f"{', '.join(skipped)} could not be evaluated, mainly because of too few "

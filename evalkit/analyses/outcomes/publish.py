@@ -4,7 +4,9 @@ protected once (evalkit.sdc.protect) as declared here.
 Per selected change `<id>` (e.g. C1): series/<id> (monthly counts of the outcome), its/<id>
 (coefficients), its_lines/<id> (fitted and counterfactual with its interval per month),
 its_checks/<id> (residual autocorrelation), its_notes/<id> (other changes that could not be
-separated), spc/<id> and spc_limits/<id> (run chart points and process limits), controlled/<id>
+separated), spc/<id> and spc_limits/<id> (run chart points and process limits), spc_rare/<id>
+(when the run chart cannot be shown, the t chart's verdict: whether any gap between DP starts
+was unusually long or short before and after, no numbers), controlled/<id>
 (target and comparison series, indexed to their pre-change totals), controlled_its/<id> (its
 estimates), offers/<id> and offers_did/<id> (offer rates by team), survey/<id> (survey shifts).
 Then: changes (the log with each change's series and fit in numbers), survey_by/<ethnic
@@ -178,6 +180,7 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
         "its_notes": pd.DataFrame({"note": notes}, dtype=str),
         "spc": res.spc[k].drop(columns=["y", "n", "p"], errors="ignore") if charted else None,
         "spc_limits": res.spc_limits[k] if charted else None,
+        "spc_rare": None if charted else res.rare[k],
         "controlled": controlled,
         "controlled_its": None if ctl.result is None else ctl.result.estimates.assign(
             df=float(ctl.result.model.df_resid), **_sides(ctl.series)),
@@ -192,6 +195,7 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
         "spc": Spec(keep=("i", "rebase_group", "mean", "lpl", "upl", "near_lpl", "near_upl",
                           "relative_to_mean", "trend_length", "shift_length")),
         "spc_limits": Spec(keep=("rebase_group", "n", "mean", "lpl", "upl")),
+        "spc_rare": Spec(),
         "controlled": _controlled_spec(controlled),
         "controlled_its": Spec(counts=arms, keep=("conf",),
                                models=(Model(columns=ESTIMATES, each=arms, df="df"),)),
