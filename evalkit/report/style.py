@@ -196,7 +196,10 @@ def table(df: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
     out = out.rename(columns=dict(labels or {}))
     if labels and out.index.name in labels:
         out.index.name = labels[out.index.name]
-    show_index = not isinstance(df.index, pd.RangeIndex)
+    # an unnamed whole-number index is the row numbers a filter left, not data: shown, it would
+    # be a column of numbers under an empty header cell
+    show_index = not (isinstance(df.index, pd.RangeIndex) or (
+        df.index.name is None and pd.api.types.is_integer_dtype(df.index)))
     body = out.to_html(index=show_index, border=0, escape=True, classes="evalkit-table")
     count_labels = {dict(labels or {}).get(c, c) for c in [*counts, total_col] if c}
     body = _mark_count_headers(body, count_labels)

@@ -142,6 +142,16 @@ def _contents(soup: BeautifulSoup, main: Tag) -> Tag | None:
     return nav
 
 
+def _scroll_tables(soup: BeautifulSoup, main: Tag) -> None:
+    """Put each table in a box of its own that scrolls sideways on a narrow screen (the page
+    itself never does), focusable so a keyboard can scroll it, named by the table's caption."""
+    for tab in main.find_all("table"):
+        caption = tab.find("caption")
+        name = " ".join(caption.get_text().split()) if caption else "Table"
+        tab.wrap(soup.new_tag("div", attrs={"class": "evalkit-scroll", "tabindex": "0",
+                                            "role": "group", "aria-label": name}))
+
+
 def decorate(page: str, *, title: str, details: list[str], notice: str | None = None,
              out: Path | None = None) -> str:
     """Remove scripts, add the stylesheet, a header (title, run details and the synthetic-data
@@ -161,6 +171,7 @@ def decorate(page: str, *, title: str, details: list[str], notice: str | None = 
     if out is not None:
         downloads.publish(soup, main, out.parent / downloads.FOLDER, out.stem, title=title,
                           about=[*details, SOURCE])
+    _scroll_tables(soup, main)
     nav = _contents(soup, main)
     header = soup.new_tag("header", attrs={"class": "evalkit-header"})
     name = soup.new_tag("p")

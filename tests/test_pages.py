@@ -1,0 +1,34 @@
+"""How a report page is built for every reader (render.decorate, style.table): tables in boxes
+that scroll on their own on a phone, named for screen readers; no empty header cells. The
+published pages themselves are checked in Chromium by test_browser.py (axe-core, 390 px, A4)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from bs4 import BeautifulSoup
+
+from evalkit.report import style
+from evalkit.run import render
+
+PAGE = ("<html><head></head><body><main><h2>Data</h2><table><caption>Rows read\n from each file"
+        "</caption><tr><td>1</td></tr></table><table><tr><td>2</td></tr></table></main></body>"
+        "</html>")
+
+
+def test_each_table_scrolls_in_its_own_focusable_named_box():
+    soup = BeautifulSoup(render.decorate(PAGE, title="01_uptake", details=[]), "html.parser")
+    boxes = soup.select("main div.evalkit-scroll")
+    assert [b.find("table") is not None for b in boxes] == [True, True]
+    assert [b["aria-label"] for b in boxes] == ["Rows read from each file", "Table"]
+    assert all(b["tabindex"] == "0" and b["role"] == "group" for b in boxes)
+
+
+def test_table_of_filtered_rows_shows_no_row_numbers_under_an_empty_header(monkeypatch):
+    shown: list = []
+    monkeypatch.setattr(style, "display", shown.append)
+    df = pd.DataFrame({"lag": [1, 2, 3, 6], "p": [0.5, 0.4, 0.3, 0.2]})
+    style.table(df[df["lag"].isin([1, 6])], caption="Residual autocorrelation")
+    style.table(df.set_index("lag"), caption="By lag")
+    filtered, named = (BeautifulSoup(h.data, "html.parser") for h in shown)
+    assert [th.get_text() for th in filtered.select("thead th")] == ["lag", "p"]
+    assert "lag" in [th.get_text() for th in named.select("thead th")]  # a named index is data
