@@ -1,5 +1,6 @@
-"""`REPORT_DIR/index.html`: every council's reports with the run that produced them (start and
-run id), data period and status; and how a council is named on the pages (`council_label`)."""
+"""`REPORT_DIR/index.html`: every council (name and code, a link to its summary page) with its
+reports (titles in words, each with its headline), the run that produced them (start and run
+id), data period and status; and how a council is named on the pages (`council_label`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ problem can be fixed: the manifest says why.</p>
 <table>
 <caption>Reports by council, with the run that produced them and the period the data cover</caption>
 <thead><tr><th scope="col">Council</th><th scope="col">Run</th><th scope="col">Data period</th>
-<th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Details</th></tr></thead>
+<th scope="col">Status</th><th scope="col">Reports and their headlines</th>
+<th scope="col">Details</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -56,14 +58,24 @@ def _links(folder: str, notebooks: list[dict[str, Any]]) -> str:
     items = []
     for nb in notebooks:
         page = nb.get("outputs", {}).get("html")
-        name = html.escape(nb["notebook"])
+        name = html.escape(nb.get("title") or nb["notebook"])
         if nb["status"] == SUCCEEDED and page:
-            items.append(f'<li><a href="{html.escape(f"{folder}/{page}")}">{name}</a></li>')
+            headline = f"<br>{html.escape(nb['headline'])}" if nb.get("headline") else ""
+            items.append(f'<li><a href="{html.escape(f"{folder}/{page}")}">{name}</a>'
+                         f"{headline}</li>")
         else:
             why = nb.get("withheld") or "not published"
             items.append(f"<li>{name}: <strong>{html.escape(nb['status'])}</strong> "
                          f"({html.escape(why)})</li>")
     return "".join(items)
+
+
+def _council(la: str, folder: str, man: Mapping[str, Any]) -> str:
+    """A council's name and code, with a link to its summary page when it has one."""
+    name = html.escape(council_label(la))
+    summary = man.get("summary")
+    return name + (f'<br><a href="{html.escape(f"{folder}/{summary}")}">Summary of its '
+                   "reports</a>" if summary else "")
 
 
 def _run(run: Mapping[str, Any]) -> str:
@@ -84,12 +96,13 @@ def index_page(councils: Mapping[str, tuple[str, Mapping[str, Any]]]) -> str:
         folder, man = councils[la]
         period = man.get("data", {}).get("period", {})
         rows.append(
-            f"<tr><th scope=\"row\">{html.escape(council_label(la))}</th>"
+            f"<tr><th scope=\"row\">{_council(la, folder, man)}</th>"
             f"<td>{_run(man.get('run', {}))}</td>"
             f"<td>{period.get('start') or '?'} to {period.get('end') or '?'}</td>"
             f"<td>{html.escape(man.get('status', '?'))}</td>"
             f"<td><ul>{_links(folder, man.get('notebooks', []))}</ul></td>"
-            f'<td><a href="{html.escape(folder)}/manifest.json">manifest</a></td></tr>')
+            f'<td><a href="{html.escape(folder)}/manifest.json">run record (manifest, JSON)'
+            "</a></td></tr>")
     notices = {render.synthetic_notice(man.get("data", {}).get("synthetic"))
                for _, man in councils.values()} - {None}
     return INDEX.format(css=render.CSS.read_text(), rows="\n".join(rows),
