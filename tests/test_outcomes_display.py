@@ -140,3 +140,15 @@ def test_its_and_controlled_chart_headlines_are_page_text_and_alt_text(pub, said
     for title in (its_sentence(pub, "C5").rstrip("."), controlled_sentence(pub, "C5")
                   .rstrip(".")):
         assert f"**{title}.**" in text and f'alt="{html.escape(title)}.' in text
+
+
+def test_changes_are_named_by_name_not_id(pub, said):
+    changes = pub["changes"]
+    skipped = _with(pub, changes=changes.assign(evaluated=changes["evaluated"]
+                                                & changes["change_id"].ne("C5")))
+    findings = o.key_findings(skipped)
+    placebo = changes.set_index("change_id").loc["C5", "name"]
+    assert any(f.startswith(f"{placebo}: could not be evaluated") for f in findings)
+    assert not any(re.search(r"\bC\d\b", f) for f in findings)
+    o.show_controlled(pub, "C5")
+    assert f"Estimate to quote for {placebo}:" in " ".join(said)

@@ -138,13 +138,13 @@ def show_controlled(pub: Publication, change_id: str) -> None:
     c = change(pub, change_id)
     est = pub[f"controlled_its/{change_id}"]
     if est is None:
-        style.say(f"No controlled comparison for **{c['change_id']} {c['name']}**: "
+        style.say(f"No controlled comparison for **{c['name']}**: "
                   f"{c['controlled_reason'] or 'the change could not be evaluated'}.")
     else:
         _controlled_chart(pub, c, est)
     _offers(pub, c)
     _, why = quote(pub, change_id)
-    style.say(f"**Estimate to quote for {change_id}:** {why}.")
+    style.say(f"**Estimate to quote for {c['name']}:** {why}.")
 
 
 def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None:

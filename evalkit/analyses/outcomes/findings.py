@@ -151,9 +151,9 @@ def key_findings(pub: Publication) -> list[str]:
                 + (f"; {planned} planned change(s) are listed." if planned else ".")]
     done = chosen[chosen["evaluated"]]
     out = [recommended_sentence(pub, cid) for cid in done["change_id"]][:5]
-    skipped = chosen.loc[~chosen["evaluated"], "change_id"].tolist()
+    skipped = chosen.loc[~chosen["evaluated"], "name"].tolist()
     if skipped:
-        out.append(f"{', '.join(skipped)} could not be evaluated, mainly because of too few "
+        out.append(f"{'; '.join(skipped)}: could not be evaluated, mainly because of too few "
                    "months or DP starts before or after; the sections below say what is missing.")
     for _, c in chosen.iterrows():
         shifts = pub[f"survey/{c['change_id']}"]
