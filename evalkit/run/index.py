@@ -28,6 +28,7 @@ INDEX = """<!DOCTYPE html>
 <p>Only reports whose status is <strong>succeeded</strong> are finished and published. Notebooks
 that failed or that the privacy gate blocked are listed, with nothing of them published, so the
 problem can be fixed: the manifest says why.</p>
+<div class="evalkit-scroll" tabindex="0" role="group" aria-label="Reports by council">
 <table>
 <caption>Reports by council, with the run that produced them and the period the data cover</caption>
 <thead><tr><th scope="col">Council</th><th scope="col">Run</th><th scope="col">Data period</th>
@@ -37,6 +38,7 @@ problem can be fixed: the manifest says why.</p>
 {rows}
 </tbody>
 </table>
+</div>
 </main>
 </body>
 </html>
