@@ -111,3 +111,24 @@ def test_the_page_says_how_the_cox_model_was_checked():
     text = proportional_hazards(c)
     assert "language changed over the waiting time" in text
     assert "held steady" in proportional_hazards(c.assign(ph_p_value=0.5))
+
+
+def test_cox_errors_clustered_by_person_even_with_a_request_withdrawn_before_any_fill(
+        aml_durations):
+    """Person-clustered errors when people repeat requests. A request withdrawn on day 2, before
+    the first was filled (day 5), is in no risk set: statsmodels gave it a NaN score residual and
+    every clustered interval came out NaN (synthetic seeds 6, 12, 15, 19). It carries no
+    information, so the hazard ratio is the same with or without it."""
+    paired = aml_durations.assign(person_id=[f"p{i // 2}" for i in range(len(aml_durations))])
+    early = paired.iloc[[0]].assign(days=2.0, filled=False, outcome="withdrawn")
+    got = pm.recruitment_cox(pd.concat([paired, early], ignore_index=True))
+    got = got.set_index("group").loc["language"]
+    assert np.isfinite(got[["lower", "upper", "p_value"]].astype(float)).all()
+    assert "clustered by person_id" in got["method"]
+    clustered = pm.recruitment_cox(paired).set_index("group").loc["language"]
+    assert float(got["value"]) == pytest.approx(float(clustered["value"]), rel=1e-9)
+    assert float(got["upper"]) == pytest.approx(float(clustered["upper"]), rel=1e-9)
+    alone = pm.recruitment_cox(aml_durations).set_index("group").loc["language"]
+    assert "clustered" not in alone["method"]  # one request each: model-based errors
+    assert float(clustered["upper"]) != pytest.approx(float(alone["upper"]))
+    assert proportional_hazards(got.to_frame().T).startswith("Intervals allow for one person")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute_register import isin, latest
@@ -78,9 +79,11 @@ def recruitment_durations(requests: pd.DataFrame | None,
     no outcome_date): censored at the extract date. `to_end`: days from the request to the
     extract date (how long it could have been followed). One boolean column per preference type
     (language, ethnicity, gender, faith where recorded, hospital_discharge) and `any_preference`.
-    Internal frame for the survival methods; it is never displayed.
+    `person_id`: whose request (one person's requests are not independent; each request its own
+    unit when the column is absent). Internal frame for the survival methods; never displayed.
     """
-    cols = ["days", "to_end", "filled", "outcome", *PREFERENCE_LABELS, "any_preference"]
+    cols = ["days", "to_end", "filled", "outcome", *PREFERENCE_LABELS, "any_preference",
+            "person_id"]
     if requests is None or requests.empty:
         return pd.DataFrame(columns=cols)
     req = requests.copy()
@@ -99,6 +102,7 @@ def recruitment_durations(requests: pd.DataFrame | None,
     hd = req["hospital_discharge"] if "hospital_discharge" in req else False
     out["hospital_discharge"] = pd.Series(hd, index=req.index).fillna(False).astype(bool)
     out["any_preference"] = out[list(PREFERENCE_COLUMNS)].any(axis=1)
+    out["person_id"] = req["person_id"] if "person_id" in req else np.arange(len(req))
     return out[cols]
 
 
@@ -237,13 +241,13 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
     cannot be estimated (`_not_modelled`: no or every request states it, or no request on one
     side of it was filled) is left out, with a row saying why. Each row also counts the requests
     with and without the type, filled or not (`_cells`), and `df`, the model's residual degrees
-    of freedom (requests less coefficients); `ph_p_value` is the proportional-hazards check.
-    (Person-clustered errors, `survival.cox(cluster=)`, are not used: statsmodels' robust
-    covariance came out NaN on synthetic councils where people repeat requests.)
+    of freedom (requests less coefficients). Standard errors are clustered by person when someone
+    made several requests (they are not independent; `method` says which errors were used);
+    `ph_p_value` is the proportional-hazards check.
     """
     cols = ["preference", "group", "requests_with", "value", "lower", "upper", "conf",
             "p_value", "ph_p_value", "n", "events", "with_filled", "with_waiting", "without_filled",
-            "without_waiting", "df", "note"]
+            "without_waiting", "df", "method", "note"]
     if durations.empty or not durations["filled"].any():
         return pd.DataFrame(columns=cols)
     why = {k: _not_modelled(durations, k) for k in PREFERENCE_LABELS}
@@ -253,7 +257,11 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
             for k in PREFERENCE_LABELS if k not in usable]
     if usable:
         frame = durations[["days", "filled", *usable]].astype({k: int for k in usable})
-        fit = survival.cox(frame, "days", "filled", usable, conf=conf)
+        frame["person_id"] = (durations["person_id"] if "person_id" in durations
+                              else np.arange(len(durations)))  # else each request its own unit
+        repeated = frame["person_id"].duplicated().any()
+        fit = survival.cox(frame, "days", "filled", usable, conf=conf,
+                           cluster="person_id" if repeated else None)
         cells = pd.DataFrame([_cells(durations, k) for k in usable], index=fit.index)
         fit = fit.assign(group=[k for k in usable],
                          preference=[PREFERENCE_LABELS[k] for k in usable],

@@ -127,14 +127,17 @@ def show_recruitment_cox(pub: Publication) -> None:
 
 
 def proportional_hazards(c: pd.DataFrame) -> str:
-    """A sentence on the Cox model's check: whether each ratio held over the waiting time
+    """A sentence on the Cox model's checks: whether errors were clustered by person (when
+    someone made several requests), and whether each ratio held over the waiting time
     (proportional-hazards test, p < 0.05 means it did not)."""
     drifting = c.loc[c["ph_p_value"] < 0.05, "preference"].str.lower().tolist()
     held = ("Each ratio held steady over the waiting time (proportional-hazards check)."
             if not drifting else
             f"The ratio for {' and '.join(drifting)} changed over the waiting time "
             "(proportional-hazards check), so read it as an average over the wait.")
-    return held
+    clustered = "method" in c and c["method"].fillna("").str.contains("clustered").any()
+    return ("Intervals allow for one person making several requests (errors clustered by "
+            f"person). {held}" if clustered else held)
 
 
 # --- Match achieved ---------------------------------------------------------------------
@@ -245,7 +248,10 @@ def show_methods(pub: Publication) -> None:
         "counted among the requests followed for N days (made at least N days before the end "
         "of the data and not withdrawn sooner), so it can be worked out from rounded counts. "
         "A Cox proportional-hazards model (Efron ties) with one indicator per preference type "
-        "gives hazard ratios: below 1 means such requests are filled more slowly.",
+        "gives hazard ratios: below 1 means such requests are filled more slowly. When a "
+        "person made several requests, its standard errors are robust and clustered by person; "
+        "a proportional-hazards check (Schoenfeld residuals against the rank of time) says "
+        "whether each ratio held over the wait.",
         "- **Match achieved.** The PA who filled a request is looked up on the register by "
         "their PA number; PAs not on the register are counted apart and left out of the share.",
         "- **Councils.** The register has no council column, so when the data hold several "
