@@ -95,8 +95,8 @@ def _section(council: Path, entry: Mapping[str, Any], findings: list[str]) -> st
     book = Path(page).parent / downloads.FOLDER / downloads.workbook_name(entry["notebook"])
     links = [f'<a href="{html.escape(page)}">Read the report: {title}</a>']
     if (council / book).is_file():
-        links.append(f'<a href="{html.escape(book.as_posix())}">its tables as a spreadsheet '
-                     "(xlsx)</a>")
+        links.append(f'<a href="{html.escape(book.as_posix())}">Download the tables of '
+                     f"{title} (spreadsheet, xlsx)</a>")
     return (f"<section><h2>{title}</h2><p><strong>Headline:</strong> {first}</p>"
             + (f"<p>Also found:</p><ul>{others}</ul>" if others else "")
             + f"<p>{' &middot; '.join(links)}</p></section>")
