@@ -10,7 +10,9 @@ and a placebo (C5, no effect), fit every method 03 reports and compare with trut
   estimand, planted or null.
 
 Rows are appended to a CSV per seed, so a run can be stopped and resumed, and the table rebuilt
-from the rows alone. Long: not part of `make test`. Documented command (`make simulate`):
+from the rows alone; processes run on separate ranges of seeds, each with its own rows file, are
+put together with `--table-only --merge`. Long: not part of `make test`. Documented command
+(`make simulate`):
 
     nice python benchmarks/simulate_changes.py --seeds 1-200 --scale 1 \
         --rows benchmarks/out/simulate_rows.csv --table benchmarks/out/calibration_table.md
@@ -110,6 +112,19 @@ def table(rows: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merged(paths: list[Path]) -> pd.DataFrame:
+    """The rows of several runs (e.g. one process per range of seeds); a seed in two files is
+    an error, as it would count twice."""
+    parts = [pd.read_csv(p) for p in paths]
+    seen: dict[int, Path] = {}
+    for path, part in zip(paths, parts, strict=True):
+        for seed in sorted(set(part["seed"])):
+            if seed in seen:
+                raise ValueError(f"seed {seed} is in both {seen[seed]} and {path}")
+            seen[seed] = path
+    return pd.concat(parts, ignore_index=True)
+
+
 def _seeds(text: str) -> list[int]:
     first, _, last = text.partition("-")
     return list(range(int(first), int(last or first) + 1))
@@ -122,6 +137,8 @@ def main() -> None:
     ap.add_argument("--rows", type=Path, default=Path("benchmarks/out/simulate_rows.csv"))
     ap.add_argument("--table", type=Path, help="write the markdown tables here")
     ap.add_argument("--table-only", action="store_true", help="rebuild the tables from --rows")
+    ap.add_argument("--merge", type=Path, nargs="*", default=[],
+                    help="rows files of other processes (other seeds) to add to the tables")
     args = ap.parse_args()
     args.rows.parent.mkdir(parents=True, exist_ok=True)
     if not args.table_only:
@@ -131,7 +148,7 @@ def main() -> None:
                 got = seed_rows(seed, args.scale, Path(tmp))
                 got.to_csv(args.rows, mode="a", header=not args.rows.exists(), index=False)
                 print(f"seed {seed}: {len(got)} rows", flush=True)
-    text = table(pd.read_csv(args.rows))
+    text = table(merged([args.rows, *args.merge]))
     if args.table:
         args.table.write_text(text)
     print(text)
