@@ -126,13 +126,18 @@ def merged(paths: list[Path]) -> pd.DataFrame:
 
 
 def _seeds(text: str) -> list[int]:
-    first, _, last = text.partition("-")
-    return list(range(int(first), int(last or first) + 1))
+    """'1-200', '7' or several joined by commas ('11-40,53-60')."""
+    out = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        out += range(int(first), int(last or first) + 1)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", default="1-20", help="first-last seed, e.g. 1-200")
+    ap.add_argument("--seeds", default="1-20",
+                    help="first-last seed, e.g. 1-200, or several ranges: 1-50,101-150")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--rows", type=Path, default=Path("benchmarks/out/simulate_rows.csv"))
     ap.add_argument("--table", type=Path, help="write the markdown tables here")
