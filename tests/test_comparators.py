@@ -166,3 +166,12 @@ def test_all_councils_is_every_council_in_the_data() -> None:
     data = SimpleNamespace(support_episodes=episodes)
     assert plan_councils(data, ["all-councils"]) == [DERBY, LEICESTER, BIRMINGHAM]
     assert plan_councils(data, [BIRMINGHAM, "all-councils"]) == [BIRMINGHAM, DERBY, LEICESTER]
+
+
+def test_a_measure_without_direction_is_shown_alone(table_file: Path) -> None:
+    """Group shares have no better direction: the table words them higher or lower (once
+    failed when every row shown was such a measure: None became NaN)."""
+    pub = comparators.publish(comparators.analyse(LEICESTER, table_file), 5)
+    table = display.comparison_table(pub, ["dp_share_group"])
+    assert table["vs_england"].tolist() == ["higher than England (beyond the 99.8% limit)"]
+    display.show_comparators(pub, ["dp_share_group"])

@@ -38,8 +38,9 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, closing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ from evalkit import __version__
 from evalkit.analyses import comparators
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.run import england, reportdir, stop, summary
+from evalkit.run import councilcache, england, reportdir, stop, summary
 from evalkit.run import manifest as record
 from evalkit.run.execute import SUCCEEDED, Task, now
 from evalkit.run.index import council_label, index_page
@@ -169,12 +170,16 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)
         table = england.national_table(dataset, cache)  # comparators: reduced once, here
+        own = councilcache.write(dataset, p.data_dir, cache, sums, p.las)
+        own_jobs = args.jobs or default_jobs(len(own) * len(notebooks), os.cpu_count(),
+                                             councilcache.table_bytes(dataset))
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
                    privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids")),
                    **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])
-        by_la = _execute(tasks_for(p, staging, environ, notice), p, ids, cleanups)
+        phases = _phases(tasks_for(p, staging, environ, notice), own, own_jobs, p.jobs)
+        by_la = _execute(phases, p, ids, cleanups)
         statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
         pages = _england(table, cache, ids, p.min_cell)
         page = england.with_link(index_page(reportdir.listed_after(out, run_id, statuses)), out,
@@ -234,14 +239,36 @@ def _scan_page(page: str, path: Path, ids: privacy.Identifiers, min_cell: int) -
     return len(privacy.scan([path], ids, min_cell, path.parent))
 
 
-def _execute(tasks: list[Task], p: Plan, ids: privacy.Identifiers, cleanups: ExitStack
-             ) -> dict[str, list[dict[str, Any]]]:
+def _phases(tasks: list[Task], own: dict[str, Path], own_jobs: int, jobs: int
+            ) -> list[tuple[list[Task], int]]:
+    """The tasks in two phases: first the notebooks that load their council's own cache
+    (`evalkit.run.councilcache`), `own_jobs` at a time, then those loading the national data,
+    `jobs` at a time (as many as fit in memory)."""
+    national = Path(tasks[0].environ[loader.CACHE_ENV]) if tasks else Path()
+    light, heavy = [], []
+    for task in tasks:
+        folder = councilcache.cache_for(task.la, task.stem, own, national)
+        (light if folder != national else heavy).append(
+            replace(task, environ={**task.environ, loader.CACHE_ENV: str(folder)}))
+    return [(group, n) for group, n in ((light, own_jobs), (heavy, jobs)) if group]
+
+
+def _in_phases(phases: list[tuple[list[Task], int]]
+               ) -> Iterator[tuple[Task, dict[str, Any]]]:
+    """`run_tasks` of each phase in turn (closing this closes the phase running)."""
+    for tasks, jobs in phases:
+        yield from run_tasks(tasks, jobs)
+
+
+def _execute(phases: list[tuple[list[Task], int]], p: Plan, ids: privacy.Identifiers,
+             cleanups: ExitStack) -> dict[str, list[dict[str, Any]]]:
     """Run the tasks with a progress bar, each notebook gated as it finishes; returns each
     council's manifest entries. The workers are stopped (if any still runs) before the other
     `cleanups` (staging folder, cache, lock) are."""
+    tasks = [task for group, _ in phases for task in group]
     bar = cleanups.enter_context(tqdm(total=len(tasks), desc="evalkit run", unit="notebook",
                                       file=sys.stderr))
-    results = cleanups.enter_context(closing(run_tasks(tasks, p.jobs)))
+    results = cleanups.enter_context(closing(_in_phases(phases)))
     by_la: dict[str, list[dict[str, Any]]] = {la: [] for la in p.las}
     waiting = Counter(task.la for task in tasks)
     for task, entry in results:

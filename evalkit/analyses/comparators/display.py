@@ -34,7 +34,7 @@ def comparison_table(pub: Publication, measures: Sequence[str]) -> pd.DataFrame:
     cmp = pub["comparisons"]
     region = pub.context["region"] or "the region"
     cmp = cmp[cmp["measure"].isin(measures)]
-    better = cmp["measure"].map(lambda m: MEASURES[m].better)
+    better = [MEASURES[m].better for m in cmp["measure"]]  # a list: None stays None
     return pd.DataFrame({
         "measure": cmp["measure"].map(lambda m: MEASURES[m].label), "group": cmp["group"],
         "numerator": cmp["numerator"], "denominator": cmp["denominator"], "value": cmp["value"],

@@ -1,0 +1,79 @@
+"""Per-council caches of a national run: each council's own rows, validated once, so a notebook
+that reads only its council's rows loads those and not the whole country.
+
+`evalkit run` caches the validated national data once (`evalkit.data.load.save_cache`); every
+kernel then loaded all of it (2.4M rows of the synthetic England folder) to keep one council's.
+Notebooks 01 and 02 read only their council's rows, with two exceptions that depend on the
+national data: 01's default snapshot is the quarter end after the latest date in the whole
+folder, and 02 keeps the whole PA register when it cannot be split by council. A council gets
+its own cache only when neither applies (its default snapshot is the national one; the register
+has la_code, or is split by its area codes, or is absent), so its reports are the same figures
+either way; otherwise, and for every other notebook (03 compares with other councils), the
+national cache is used. The quality table, findings and warnings stay the national ones, as in
+every report of the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.analyses.pa_market import council_register
+from evalkit.analyses.pa_market.compute_recruitment import council_requests
+from evalkit.analyses.uptake.compute import default_period_end
+from evalkit.cohorts import for_council
+from evalkit.data import load as loader
+
+#: the notebooks whose analyses read only their council's rows (see the module docstring)
+OWN_ROWS = ("01_uptake", "02_pa_market")
+
+
+def council_dataset(dataset: loader.Dataset, la: str, snapshot: pd.Timestamp
+                    ) -> loader.Dataset | None:
+    """The council's rows of `dataset` (episodes, population, survey, ASCOF, its PA register and
+    requests), or None when 01 or 02 would read national rows for it (see the module docstring).
+    """
+    episodes = dataset.support_episodes
+    own = episodes[episodes["la_code"] == la].reset_index(drop=True)
+    register = council_register(dataset.pa_register, episodes, dataset.population, la)
+    if default_period_end(own) != snapshot or (
+            register is dataset.pa_register and register is not None):
+        return None
+    return dataclasses.replace(
+        dataset, support_episodes=own, population=for_council(dataset.population, la),
+        survey=for_council(dataset.survey, la), ascof=for_council(dataset.ascof, la),
+        pa_register=register, pa_requests=council_requests(dataset.pa_requests, own, la))
+
+
+def write(dataset: loader.Dataset, data_dir: Path, cache: Path, sums: dict[str, str],
+          las: Iterable[str]) -> dict[str, Path]:
+    """Save each council's own cache under `cache`/councils/<la>; returns the council -> cache
+    folder of those that have one (the others use the national cache)."""
+    episodes = dataset.support_episodes
+    if "la_code" not in episodes or episodes["la_code"].nunique() < 2:
+        return {}
+    snapshot = default_period_end(episodes)
+    folders = {}
+    for la in las:
+        own = council_dataset(dataset, la, snapshot) if la != "all" else None
+        if own is not None:
+            folders[la] = cache / "councils" / la
+            loader.save_cache(own, data_dir, folders[la], sums)
+    return folders
+
+
+def cache_for(la: str, notebook: str, folders: dict[str, Path], national: Path) -> Path:
+    """The cache a notebook's kernel loads: its council's own, or the national one."""
+    return folders.get(la, national) if notebook in OWN_ROWS else national
+
+
+def table_bytes(dataset: loader.Dataset) -> int:
+    """Memory held by one council's validated episodes at most (the largest council): what a
+    notebook reading its own council's rows holds, for the memory estimate of --jobs."""
+    episodes = dataset.support_episodes
+    per_row = episodes.memory_usage(deep=True).sum() / max(len(episodes), 1)
+    largest = episodes["la_code"].value_counts().max() if len(episodes) else 0
+    return int(per_row * largest)
