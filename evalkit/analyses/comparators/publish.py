@@ -39,10 +39,19 @@ def position(x: np.ndarray, n: np.ndarray, baseline: np.ndarray, conf: float) ->
     return out
 
 
+def against(wide: pd.DataFrame, name: str) -> pd.DataFrame:
+    """`wide` (protected numerator, denominator and share `value` per row, the comparator's
+    share in column `name`) with the row's position against it at each funnel level, in
+    `<name>_950` and `<name>_998`; a share that is not shown is not compared."""
+    x, n = wide["numerator"].to_numpy(float), wide["denominator"].to_numpy(float)
+    base = np.where(wide["value"].notna(), wide[name].to_numpy(float), np.nan)
+    return wide.assign(**{f"{name}_{round(conf * 1000)}": position(x, n, base, conf)
+                          for conf in FUNNEL_CONF})
+
+
 def compared(shown: Frames) -> dict[str, pd.DataFrame | None]:
     """'comparisons': per measure and group, the council's share beside its region's and
-    England's, and its position against each at 95% and 99.8%, from the protected counts; a
-    share that is not shown (too few, suppressed) is not compared."""
+    England's, and its position against each at 95% and 99.8%, from the protected counts."""
     rows = shown["areas"]
     if rows is None or rows.empty:
         return {"comparisons": None}
@@ -50,13 +59,8 @@ def compared(shown: Frames) -> dict[str, pd.DataFrame | None]:
     wide = rows[rows["area_type"] == COUNCIL][[*keys, "numerator", "denominator", "value"]]
     for kind, name in ((REGION, "region"), (ENGLAND, "england")):
         other = rows[rows["area_type"] == kind][[*keys, "value"]]
-        wide = wide.merge(other.rename(columns={"value": name}), on=keys, how="left")
-    x, n = wide["numerator"].to_numpy(float), wide["denominator"].to_numpy(float)
-    shown_share = wide["value"].notna().to_numpy()
-    for name in ("region", "england"):
-        base = np.where(shown_share, wide[name].to_numpy(float), np.nan)
-        for conf in FUNNEL_CONF:
-            wide[f"{name}_{round(conf * 1000)}"] = position(x, n, base, conf)
+        wide = against(wide.merge(other.rename(columns={"value": name}), on=keys, how="left"),
+                       name)
     return {"comparisons": wide}
 
 
