@@ -323,10 +323,18 @@ def _series(df: pd.DataFrame, cols: Sequence[str], group: str | None, value: str
     return _numeric(df, cols, where), keys, _colours(keys, where)
 
 
+#: Share of an Axes' height left to it once the constrained layout has made room for the title,
+#: subtitle and labels (a floor: end labels spaced for it never overlap; 0.7 let six collide).
+LAID_OUT_HEIGHT = 0.55
+
+
 def _label_ends(ax: Axes, ends: Mapping[str, tuple[object, float]], colours: Mapping) -> None:
-    """Label each series at its last point (label directly, no legend), nudged apart."""
+    """Label each series at its last point (label directly, no legend), nudged apart by at
+    least a line of label text, so labels never overlap however close the lines end."""
     lo, hi = ax.get_ylim()
-    gap, last = 0.05 * (hi - lo), -np.inf
+    points = ax.get_position().height * ax.figure.get_figheight() * 72 * LAID_OUT_HEIGHT
+    line = 1.25 * mpl.rcParams["font.size"]
+    gap, last = (hi - lo) * line / points, -np.inf
     for name, (x, y) in sorted(ends.items(), key=lambda kv: kv[1][1]):
         last = max(y, last + gap)
         ax.annotate(str(name), xy=(x, last), xytext=(6, 0), textcoords="offset points",

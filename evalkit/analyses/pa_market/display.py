@@ -44,6 +44,13 @@ def share_rule(pub: Publication) -> str:
             f"{wording.min_people(pub.context['min_cell'])} people have no share shown")
 
 
+def headline(title: str, alt: str) -> str:
+    """Say a chart's headline (its title: the finding) as page text, where screen readers and
+    search find it (inside the image they cannot), and return the alt text led by it."""
+    style.say(f"**{title}.**")
+    return f"{title}. {alt}"
+
+
 def interval_text(df: pd.DataFrame) -> pd.Series:
     """'a to b' percentage strings for a frame's lower/upper (blank where missing)."""
     return df.apply(lambda r: "" if pd.isna(r["lower"]) else
@@ -173,7 +180,7 @@ def show_composition_chart(pub: Publication) -> None:
     alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
            "who employ PAs and adults: " + "; ".join(
                f"{r.group} {r.source} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
-    style.show(fig, alt)
+    style.show(fig, headline(title, alt))
 
 
 def show_dissimilarity(pub: Publication) -> None:
@@ -203,11 +210,13 @@ def show_representation(pub: Publication) -> None:
     title = (f"Adults from {len(low)} ethnic group(s) are less likely than White adults to "
              "work as a PA" if len(low) else
              "No ethnic group is clearly less likely than White adults to work as a PA")
-    charts.ratio_dots(rl, "group", what="the relative likelihood of adults in each broad ethnic "
-                      "group being an active PA compared with White adults", title=title,
-                      subtitle=f"Relative likelihood (SC-WRES) vs White adults, {when(pub)}, "
-                      "95% CIs; 1 = equally likely", xlabel="Relative likelihood (log scale)",
-                      ylabel="Ethnic group (broad)", sort=False)
+    what = ("the relative likelihood of adults in each broad ethnic group being an active PA "
+            "compared with White adults")
+    alt = headline(title, charts.alt_text("Dot chart", what, rl, "group", pct=False))
+    charts.ci_dots(rl, "group", title=title, alt=alt, pct=False, ref=1.0, log=True,
+                   subtitle=f"Relative likelihood (SC-WRES) vs White adults, {when(pub)}, "
+                   "95% CIs; 1 = equally likely", xlabel="Relative likelihood (log scale)",
+                   ylabel="Ethnic group (broad)", sort=False)
 
 
 # --- Language coverage ------------------------------------------------------------------
@@ -261,13 +270,13 @@ def show_language_gap_chart(pub: Publication) -> None:
         style.say("No language has enough speakers to chart its coverage without risking "
                   "disclosure.")
         return
-    top = ok.sort_values("value", ascending=False).iloc[0]
+    top = worst_gap(ok, list(ok["language"]))
     title = (f"{fmt_share(top['value'])} of {top['language']} speakers with a DP live where "
-             f"no active PA speaks {top['language']}")
-    alt = ("Dot chart: the share of people with a DP living where no active PA speaks their "
-           "language, exact (everyone counted). " + "; ".join(
-               f"{r.language} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
-    style.say(f"**{title}.**")
+             f"no active PA speaks {top['language']}" if top is not None else
+             "Every language shown has an active PA who speaks it wherever its speakers live")
+    alt = headline(title, "Dot chart: the share of people with a DP living where no active PA "
+                   "speaks their language, exact (everyone counted). " + "; ".join(
+                       f"{r.language} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
     charts.ci_dots(ok.assign(lower=np.nan, upper=np.nan), "language", title=title,
                    subtitle="Share of each language's DP recipients living in an area with no "
                    f"active PA who speaks it, {when(pub)}; everyone is counted, so there is no "
@@ -304,9 +313,9 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
     shown = pas.astype(object).where(pas.notna() | ~wanted, SUPPRESSED).where(wanted, np.nan)
     none, cells = int((pas == 0).sum().sum()), int(wanted.sum().sum())
     hidden = int((shown == SUPPRESSED).sum().sum())
-    title = (f"{none} of the {cells} areas and languages shown have no active PA living there "
-             "who speaks the language people with a DP prefer" if none else "In every area and "
-             "language shown an active PA living there speaks the language people prefer")
+    cov = pub["coverage"][pub["coverage"]["language"].isin(langs)]
+    unseen = bool((cov["no_pa_area"].isna() | (cov["no_pa_area"] > 0)).any())
+    title = heatmap_title(none, cells, worst_gap(cov, langs), unseen)
     fig = style.heatmap(shown, title=title,
                         subtitle=f"Active PAs who speak each language, by area, {when(pub)}, "
                         "where people with a DP prefer it; 0 = no active PA there speaks it; "
@@ -314,6 +323,34 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
                         f"to {smallest - 1} PAs; other counts rounded to the nearest "
                         f"{pub.context['rounding_base']}",
                         xlabel="Language", ylabel="Area code", fmt="{:,.0f}")
-    style.show(fig, f"Heatmap of {len(shown)} areas by {len(langs)} languages: active PAs who "
-               f"speak each language where people with a DP prefer it; {none} of {cells} such "
-               f"cells have no PA who speaks it; {hidden} cells are suppressed.")
+    style.show(fig, headline(title, f"Heatmap of {len(shown)} areas by {len(langs)} languages: "
+                             "active PAs who speak each language where people with a DP prefer "
+                             f"it; {none} of {cells} such cells have no PA who speaks it; "
+                             f"{hidden} cells are suppressed."))
+
+
+def worst_gap(coverage: pd.DataFrame, languages: list[str]) -> pd.Series | None:
+    """The published coverage row of the language (of `languages`) with the largest share of
+    speakers living where no active PA speaks it; None when no such share is shown above 0."""
+    gaps = coverage[coverage["language"].isin(languages) & (coverage["value"] > 0)]
+    return gaps.sort_values("value", ascending=False).iloc[0] if len(gaps) else None
+
+
+def heatmap_title(none: int, cells: int, worst: pd.Series | None, unseen: bool) -> str:
+    """The heatmap's finding in words: how many cells shown have no PA who speaks the language,
+    and the language worst served (from the gap table, so the title agrees with the findings
+    even when its gap cells are too small to show). `unseen`: some people of these languages
+    live where no PA speaks theirs (or their count is confidential), so a title never says
+    every area is served when the gaps are only too small to show."""
+    served = ("" if worst is None else f"{worst['language']} speakers are the worst served: "
+              f"{fmt_share(worst['value'])} live where no active PA speaks {worst['language']}")
+    if none:
+        shown = (f"{none} of the {cells} areas and languages shown have no active PA who speaks "
+                 "the language")
+        return f"{shown}; {served[0].lower()}{served[1:]}" if served else shown
+    if served or unseen:
+        return (f"{served or 'Some people live where no active PA speaks their language'}, in "
+                "areas where too few people prefer it to show; every area shown has an active PA "
+                "who speaks each language")
+    return ("In every area and language shown an active PA living there speaks the language "
+            "people prefer")
