@@ -324,7 +324,7 @@ def _series(df: pd.DataFrame, cols: Sequence[str], group: str | None, value: str
 
 
 #: Share of an Axes' height left to it once the constrained layout has made room for the title,
-#: subtitle and labels (a floor: end labels spaced for it never overlap; 0.7 let six collide).
+#: subtitle and labels (an underestimate, so end labels spaced for it do not overlap).
 LAID_OUT_HEIGHT = 0.55
 
 
