@@ -10,6 +10,14 @@ import pandas as pd
 
 from evalkit.data import load as loader
 from evalkit.run import councilcache
+from evalkit.run.national import Areas
+
+
+def own_data(data: loader.Dataset, la: str, snapshot: str) -> loader.Dataset | None:
+    """`council_dataset` of council `la`."""
+    episodes = data.support_episodes
+    own = episodes[episodes["la_code"] == la].reset_index(drop=True)
+    return councilcache.council_dataset(data, la, own, pd.Timestamp(snapshot), Areas.of(data))
 
 
 def dataset(ends: dict[str, str], register: pd.DataFrame | None = None) -> loader.Dataset:
@@ -28,20 +36,19 @@ def dataset(ends: dict[str, str], register: pd.DataFrame | None = None) -> loade
 
 def test_a_council_whose_own_snapshot_is_the_national_one_gets_its_rows() -> None:
     data = dataset({"E1": "2024-03-10", "E2": "2024-02-01", "E3": "2023-06-01"})
-    snapshot = pd.Timestamp("2024-03-31")
-    own = councilcache.council_dataset(data, "E2", snapshot)
+    own = own_data(data, "E2", "2024-03-31")
     assert own is not None and set(own.support_episodes["la_code"]) == {"E2"}
     assert own.quality is data.quality  # the national data-quality table, as in every report
-    assert councilcache.council_dataset(data, "E3", snapshot) is None  # 01 would differ
+    assert own_data(data, "E3", "2024-03-31") is None  # 01's snapshot would differ
 
 
 def test_a_register_that_cannot_be_split_keeps_the_council_on_national_data() -> None:
     whole = pd.DataFrame({"pa_id": ["A", "B"], "snapshot_date": ["2024-01-01"] * 2})
     data = dataset({"E1": "2024-03-10", "E2": "2024-03-01"}, register=whole)
-    assert councilcache.council_dataset(data, "E1", pd.Timestamp("2024-03-31")) is None
+    assert own_data(data, "E1", "2024-03-31") is None
     split = whole.assign(area_code=["E1A", "E2A"])
     data = dataset({"E1": "2024-03-10", "E2": "2024-03-01"}, register=split)
-    own = councilcache.council_dataset(data, "E1", pd.Timestamp("2024-03-31"))
+    own = own_data(data, "E1", "2024-03-31")
     assert own.pa_register["pa_id"].tolist() == ["A"]
 
 

@@ -21,24 +21,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit.analyses.pa_market import council_register
 from evalkit.analyses.pa_market.compute_recruitment import council_requests
 from evalkit.analyses.uptake.compute import default_period_end
 from evalkit.cohorts import for_council
 from evalkit.data import load as loader
+from evalkit.run.national import Areas, by_council
 
 #: the notebooks whose analyses read only their council's rows (see the module docstring)
 OWN_ROWS = ("01_uptake", "02_pa_market")
 
 
-def council_dataset(dataset: loader.Dataset, la: str, snapshot: pd.Timestamp
-                    ) -> loader.Dataset | None:
-    """The council's rows of `dataset` (episodes, population, survey, ASCOF, its PA register and
-    requests), or None when 01 or 02 would read national rows for it (see the module docstring).
-    """
-    episodes = dataset.support_episodes
-    own = episodes[episodes["la_code"] == la].reset_index(drop=True)
-    register = council_register(dataset.pa_register, episodes, dataset.population, la)
+def council_dataset(dataset: loader.Dataset, la: str, own: pd.DataFrame,
+                    snapshot: pd.Timestamp, areas: Areas) -> loader.Dataset | None:
+    """The council's rows of `dataset` (its episodes `own`, population, survey, ASCOF, PA
+    register and requests), or None when 01 or 02 would read national rows for it (see the
+    module docstring)."""
+    register = areas.register(dataset.pa_register, la)
     if default_period_end(own) != snapshot or (
             register is dataset.pa_register and register is not None):
         return None
@@ -55,13 +53,13 @@ def write(dataset: loader.Dataset, data_dir: Path, cache: Path, sums: dict[str, 
     episodes = dataset.support_episodes
     if "la_code" not in episodes or episodes["la_code"].nunique() < 2:
         return {}
-    snapshot = default_period_end(episodes)
+    snapshot, areas, wanted = default_period_end(episodes), Areas.of(dataset), set(las)
     folders = {}
-    for la in las:
-        own = council_dataset(dataset, la, snapshot) if la != "all" else None
-        if own is not None:
+    for la, own in by_council(dataset):
+        data = council_dataset(dataset, la, own, snapshot, areas) if la in wanted else None
+        if data is not None:
             folders[la] = cache / "councils" / la
-            loader.save_cache(own, data_dir, folders[la], sums)
+            loader.save_cache(data, data_dir, folders[la], sums)
     return folders
 
 

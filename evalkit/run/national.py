@@ -11,6 +11,9 @@ through the publication step.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import pandas as pd
 
 from evalkit.analyses.comparators import compute as comparators
@@ -38,12 +41,37 @@ ENGLISH = "English"
 def reduce(dataset: loader.Dataset) -> pd.DataFrame:
     """The comparator table of `dataset`: council rows (`comparators.COLUMNS`) for every measure
     the data allow, with region and England rows added (`comparators.with_totals`)."""
-    episodes = dataset.support_episodes
-    councils = sorted(episodes["la_code"].dropna().astype(str).unique())
+    areas = Areas.of(dataset)
     frames = [_uptake_counts(dataset), _ascof_counts(dataset)]
-    frames += [_market_counts(dataset, la) for la in councils]
+    frames += [_market_counts(dataset, la, own, areas) for la, own in by_council(dataset)]
     table = pd.concat([f for f in frames if f is not None and len(f)], ignore_index=True)
     return comparators.with_totals(table)
+
+
+def by_council(dataset: loader.Dataset) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each council's episodes (in the data's order), one council at a time."""
+    for la, own in dataset.support_episodes.groupby("la_code", sort=True, observed=True):
+        yield str(la), own.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Areas:
+    """The council and area codes of the episodes and population, one row each: what
+    `council_register` reads of them to split the PA register, without the national rows."""
+
+    episodes: pd.DataFrame | None
+    population: pd.DataFrame | None
+
+    @classmethod
+    def of(cls, dataset: loader.Dataset) -> Areas:
+        def slim(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+            cols = [c for c in ("la_code", "area_code") if frame is not None and c in frame]
+            return None if frame is None else frame[cols].drop_duplicates()
+        return cls(slim(dataset.support_episodes), slim(dataset.population))
+
+    def register(self, register: pd.DataFrame | None, la: str) -> pd.DataFrame | None:
+        """The council's PA register rows (`council_register`)."""
+        return council_register(register, self.episodes, self.population, la)
 
 
 def _rows(la: pd.Series | str, measure: str, group: pd.Series | str, numerator: pd.Series | int,
@@ -80,13 +108,13 @@ def _ascof_counts(dataset: loader.Dataset) -> pd.DataFrame | None:
                  adults["denominator"])
 
 
-def _market_counts(dataset: loader.Dataset, la: str) -> pd.DataFrame:
-    """02's headline counts for one council: people with a DP (and a recorded area) whose
-    preferred language other than English no active PA in their area speaks (`language_gap`),
-    and PA requests followed for the first target days and filled within them (`filled`)."""
-    episodes = dataset.support_episodes
-    eps = episodes[episodes["la_code"] == la].reset_index(drop=True)
-    register = council_register(dataset.pa_register, episodes, dataset.population, la)
+def _market_counts(dataset: loader.Dataset, la: str, eps: pd.DataFrame, areas: Areas
+                   ) -> pd.DataFrame:
+    """02's headline counts for council `la` (its episodes `eps`): people with a DP (and a
+    recorded area) whose preferred language other than English no active PA in their area
+    speaks (`language_gap`), and PA requests followed for FILL_DAYS and filled within them
+    (`filled`)."""
+    register = areas.register(dataset.pa_register, la)
     requests = council_requests(dataset.pa_requests, eps, la)
     frames = []
     if register is not None and len(register):
