@@ -8,7 +8,7 @@ import pandas as pd
 from bs4 import BeautifulSoup
 
 from evalkit.report import style
-from evalkit.run import render
+from evalkit.run import glossary, render
 
 PAGE = ("<html><head></head><body><main><h2>Data</h2><table><caption>Rows read\n from each file"
         "</caption><tr><td>1</td></tr></table><table><tr><td>2</td></tr></table></main></body>"
@@ -32,3 +32,21 @@ def test_table_of_filtered_rows_shows_no_row_numbers_under_an_empty_header(monke
     filtered, named = (BeautifulSoup(h.data, "html.parser") for h in shown)
     assert [th.get_text() for th in filtered.select("thead th")] == ["lag", "p"]
     assert "lag" in [th.get_text() for th in named.select("thead th")]  # a named index is data
+
+
+def test_glossary_defines_the_terms_the_page_uses_and_is_in_the_contents():
+    page = PAGE.replace("<h2>Data</h2>", "<h2>Data</h2><p>Direct Payments by group: odds ratio "
+                        "0.62 (95% CI 0.46 to 0.85); [c] = confidential.</p>")
+    soup = BeautifulSoup(render.decorate(page, title="01_uptake", details=[]), "html.parser")
+    section = soup.select_one("main section.evalkit-glossary")
+    terms = [dt.get_text() for dt in section.select("dt")]
+    assert terms == ["Direct Payment", "Odds ratio", "Confidence interval (CI)", "Suppressed [c]"]
+    assert all(dd.get_text().strip() for dd in section.select("dd"))
+    assert soup.select_one(f"nav.evalkit-toc a[href='#{glossary.ANCHOR}']") is not None
+    assert section is soup.select("main > *")[-1]  # at the end, after the report
+
+
+def test_every_term_is_found_by_its_own_name_and_a_page_without_terms_has_no_glossary():
+    assert all(term.used_in(term.name) for term in glossary.TERMS)
+    soup = BeautifulSoup(render.decorate(PAGE, title="t", details=[]), "html.parser")
+    assert soup.select_one(".evalkit-glossary") is None

@@ -1,11 +1,14 @@
 """Data made by `evalkit synth` are marked (a file it writes, recorded by the loader) and every
 page, key_findings.md and the index of a run on them say they are synthetic; real data are not
-marked. The published run's pages, manifest and findings are checked in test_browser.py."""
+marked; the test run's shared `evalkit run` (on `evalkit synth` data) shows the banner."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 from helpers.tables import EXTRACT, make_clean_tables, write_tables
 
 from evalkit.data import load as loader
@@ -54,7 +57,7 @@ def test_page_and_key_findings_carry_the_notice_only_for_synthetic_data(tmp_path
     notice = render.synthetic_notice(MARKER)
     page = render.decorate(PAGE, title="01_uptake", details=[], notice=notice)
     assert '<p class="evalkit-synthetic"><strong>Synthetic demonstration data.</strong>' in page
-    assert "evalkit-synthetic" not in render.decorate(PAGE, title="01_uptake", details=[])
+    assert "class=\"evalkit-synthetic\"" not in render.decorate(PAGE, title="01_uptake", details=[])
     findings = tmp_path / "key_findings.md"
     findings.write_text("# Key findings\n\n- A finding.\n")
     render.mark_key_findings(findings, None)
@@ -71,3 +74,15 @@ def test_index_has_the_banner_when_a_council_used_synthetic_data(marker):
     man = {"status": "succeeded", "data": {"synthetic": marker, "period": {}}, "notebooks": []}
     page = index_page({"E06000016": ("E06000016", man)})
     assert ("Synthetic demonstration data." in page) is (marker is not None)
+
+
+def test_published_run_on_synth_data_says_so_everywhere(published, published_dir):
+    reports = [published(nb) for nb in ("01_uptake", "02_pa_market", "03_outcomes")]
+    manifest = json.loads((reports[0].folder.parent / "manifest.json").read_text())
+    assert manifest["data"]["synthetic"]["generator"] == "evalkit synth"
+    pages = [r.page for r in reports] + [published_dir / "index.html"]
+    for page in pages:
+        banner = BeautifulSoup(page.read_text(), "html.parser").select(".evalkit-synthetic")
+        assert len(banner) == 1 and "Synthetic demonstration data." in banner[0].get_text()
+    for report in reports:
+        assert "> **Synthetic demonstration data.**" in report.key_findings.splitlines()[2]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bs4 import BeautifulSoup, Tag
 
 from evalkit.report import downloads
+from evalkit.run import glossary
 
 if TYPE_CHECKING:
     import nbformat
@@ -155,7 +156,9 @@ def _scroll_tables(soup: BeautifulSoup, main: Tag) -> None:
 def decorate(page: str, *, title: str, details: list[str], notice: str | None = None,
              out: Path | None = None) -> str:
     """Remove scripts, add the stylesheet, a header (title, run details and the synthetic-data
-    `notice`, if any), a contents list and a skip link; returns the HTML. With `out`, the page's
+    `notice`, if any), a contents list, a skip link and a glossary of the words the page uses
+    (`evalkit.run.glossary`); put each table in a box that scrolls on its own; returns the
+    HTML. With `out`, the page's
     path, its tables are also written as downloads beside it and linked
     (`evalkit.report.downloads`)."""
     soup = BeautifulSoup(page, "html.parser")
@@ -172,6 +175,8 @@ def decorate(page: str, *, title: str, details: list[str], notice: str | None = 
         downloads.publish(soup, main, out.parent / downloads.FOLDER, out.stem, title=title,
                           about=[*details, SOURCE])
     _scroll_tables(soup, main)
+    if (terms := glossary.section(soup, main)) is not None:
+        main.append(terms)
     nav = _contents(soup, main)
     header = soup.new_tag("header", attrs={"class": "evalkit-header"})
     name = soup.new_tag("p")
