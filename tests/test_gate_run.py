@@ -146,7 +146,11 @@ def test_a_clean_notebook_is_published_and_linked(attacked: Result) -> None:
     index = BeautifulSoup((attacked.out / "index.html").read_text(), "html.parser")
     pages = [a["href"] for a in index.find_all("a") if a["href"].endswith(".html")]
     run = attacked.manifest()["run"]["id"]
-    assert pages == [f"runs/{run}/{COUNCIL}/01_clean/01_clean.html"]
+    assert pages == [f"runs/{run}/{COUNCIL}/summary.html",
+                     f"runs/{run}/{COUNCIL}/01_clean/01_clean.html"]
+    summary = BeautifulSoup((attacked.council / "summary.html").read_text(), "html.parser")
+    assert [a["href"] for a in summary.find_all("a") if a["href"].endswith(".html")] == [
+        "01_clean/01_clean.html"]  # the withheld notebooks are named, never linked
 
 
 @pytest.mark.parametrize("name, status, kinds", [

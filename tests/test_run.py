@@ -189,8 +189,10 @@ def test_failing_notebook_fails_the_run_and_index_says_so(data_dir: Path, tmp_pa
     assert not stale.exists()  # no earlier page left to be mistaken for this run's report
     index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
     row = index.find("tbody").find("tr")
-    assert row.li.get_text() == f"01_broken: failed ({record.WITHHELD['failed']})"
-    assert [a.get_text() for a in row.find_all("a")] == ["manifest"]
+    assert row.li.get_text() == (f"Fixture report 01_broken: failed "
+                                 f"({record.WITHHELD['failed']})")  # its title, in words
+    assert [a.get_text() for a in row.find_all("a")] == [
+        "Summary of the reports for Leicester (E06000016)", "run record (manifest, JSON)"]
 
 
 def test_a_kernel_that_dies_fails_its_notebook_and_is_reaped(tmp_path: Path) -> None:

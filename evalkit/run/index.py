@@ -72,12 +72,11 @@ def _links(folder: str, notebooks: list[dict[str, Any]]) -> str:
     return "".join(items)
 
 
-def _council(la: str, folder: str, man: Mapping[str, Any]) -> str:
-    """A council's name and code, with a link to its summary page when it has one."""
-    name = html.escape(council_label(la))
+def _summary(la: str, folder: str, man: Mapping[str, Any]) -> str:
+    """A link to the council's summary page when it has one."""
     summary = man.get("summary")
-    return name + (f'<br><a href="{html.escape(f"{folder}/{summary}")}">Summary of its '
-                   "reports</a>" if summary else "")
+    return (f'<p><a href="{html.escape(f"{folder}/{summary}")}">Summary of the reports for '
+            f"{html.escape(council_label(la))}</a></p>" if summary else "")
 
 
 def _run(run: Mapping[str, Any]) -> str:
@@ -98,11 +97,12 @@ def index_page(councils: Mapping[str, tuple[str, Mapping[str, Any]]]) -> str:
         folder, man = councils[la]
         period = man.get("data", {}).get("period", {})
         rows.append(
-            f"<tr><th scope=\"row\">{_council(la, folder, man)}</th>"
+            f"<tr><th scope=\"row\">{html.escape(council_label(la))}</th>"
             f"<td>{_run(man.get('run', {}))}</td>"
             f"<td>{period.get('start') or '?'} to {period.get('end') or '?'}</td>"
             f"<td>{html.escape(man.get('status', '?'))}</td>"
-            f"<td><ul>{_links(folder, man.get('notebooks', []))}</ul></td>"
+            f"<td>{_summary(la, folder, man)}<ul>{_links(folder, man.get('notebooks', []))}</ul>"
+            "</td>"
             f'<td><a href="{html.escape(folder)}/manifest.json">run record (manifest, JSON)'
             "</a></td></tr>")
     notices = {render.synthetic_notice(man.get("data", {}).get("synthetic"))
