@@ -1,15 +1,21 @@
-"""Open the published reports (the test run's shared `evalkit run` of the three notebooks,
-conftest `published`) in headless Chromium: no console errors, alt text, no code.
+"""Open the published pages (the test run's shared `evalkit run` of the three notebooks,
+conftest `published`) in headless Chromium: no console errors, alt text, no code; axe-core finds
+no accessibility problem (WCAG 2.2 A and AA and axe's best practices); on a 390 px phone nothing
+but a table's own box scrolls sideways; printed on A4 (Chromium's print to PDF), 01 takes at most
+12 pages, no page ends with a heading, and table rows and charts are never split.
 
 Chromium is driven over the DevTools protocol (websocket-client, installed with Jupyter) so that
 console errors, uncaught exceptions and failed loads are seen with their level. A screenshot of
-each page is kept in test-artifacts/. With CI=true a missing Chromium fails the test; elsewhere
-(a researcher's machine without Debian's chromium package) it skips, saying why, as issue 8 allows.
+each page (desktop and 390 px) and each report's PDF are kept in test-artifacts/; a page is
+checked everywhere by adding it to PAGES. With CI=true a missing Chromium fails the test;
+elsewhere (a researcher's machine without Debian's chromium package) it skips, saying why, as
+issue 8 allows.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import shutil
@@ -18,10 +24,12 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from pypdf import PdfReader
 
 from evalkit.paths import REPO_DIR
 
@@ -34,6 +42,23 @@ ARTIFACTS = REPO_DIR / "test-artifacts"
 WAIT_S = 60  # guards against a hung browser; not a performance limit
 POLL_S = 0.1  # how often to look for Chromium's DevTools port file
 NOTEBOOKS = ["01_uptake", "02_pa_market", "03_outcomes"]
+COUNCIL = "E06000016"  # the one council of the shared run (conftest)
+#: Every published page, by name -> its path in REPORT_DIR: each is checked with axe-core, at
+#: 390 px and (reports) on A4. A new page is one line here.
+PAGES = {"index": "index.html",
+         **{nb: f"{COUNCIL}/{nb}/{nb}.html" for nb in NOTEBOOKS}}
+#: axe-core rule sets run: WCAG 2.0-2.2 A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+A4_IN = (8.27, 11.69)  # width, height
+A4_BODY_PX = 1000  # a little under A4's height less the stylesheet's margins, in CSS pixels
+MAX_PRINTED_PAGES = {"01_uptake": 12}
+#: Elements wider than the page that are not inside a box of their own that scrolls.
+OVERFLOW = """(() => { const w = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter(el =>
+    !el.closest('.evalkit-scroll') && el.getBoundingClientRect().right > w + 1);
+  return {page: document.documentElement.scrollWidth, view: w,
+          wide: wide.slice(0, 5).map(el => el.tagName + '.' + el.className)}; })()"""
 
 
 def chromium() -> str:
@@ -112,6 +137,28 @@ class Browser:
         return self.call("Runtime.evaluate", expression=expression,
                          returnByValue=True)["result"].get("value")
 
+    def axe(self) -> list[dict]:
+        """axe-core's violations on the open page: rule, impact and the first elements."""
+        self.evaluate(files("axe_playwright_python").joinpath("axe.min.js").read_text())
+        run = (f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(AXE_TAGS)}}}}})"
+               ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
+               "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))")
+        return self.call("Runtime.evaluate", expression=run, awaitPromise=True,
+                         returnByValue=True)["result"]["value"]
+
+    def width(self, metrics: dict | None) -> None:
+        """Emulate a screen (e.g. PHONE), or none (the window's own size)."""
+        if metrics is None:
+            self.call("Emulation.clearDeviceMetricsOverride")
+        else:
+            self.call("Emulation.setDeviceMetricsOverride", **metrics)
+
+    def pdf(self) -> bytes:
+        """The open page printed to A4 as Chromium prints it (its print stylesheet)."""
+        data = self.call("Page.printToPDF", paperWidth=A4_IN[0], paperHeight=A4_IN[1],
+                         preferCSSPageSize=True)["data"]
+        return base64.b64decode(data)
+
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
@@ -141,6 +188,34 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
+@pytest.fixture()
+def page(request: pytest.FixtureRequest, published, published_dir: Path) -> Path:
+    """The published page named by the test's `name` parameter (a report that did not succeed
+    fails the test with its error)."""
+    name = request.node.callspec.params["name"]
+    if name in NOTEBOOKS:
+        published(name)
+    return published_dir / PAGES[name]
+
+
+def stranded_headings(pdf: bytes, headings: set[str]) -> list[int]:
+    """The pages (from 1) whose last line of text is a heading, every page but the last."""
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    out = []
+    for number, sheet in enumerate(pages[:-1], start=1):
+        lines = [line.strip() for line in sheet.extract_text().splitlines() if line.strip()]
+        if lines and any(h.endswith(lines[-1]) for h in headings):
+            out.append(number)
+    return out
+
+
+def heading_texts(browser: Browser) -> set[str]:
+    """The open page's headings and table captions, as printed (no pilcrow links)."""
+    return set(browser.evaluate(
+        "[...document.querySelectorAll('h1, h2, h3, h4, caption')].map(h => "
+        "h.innerText.replace('\u00b6', '').replace(/\\s+/g, ' ').trim()).filter(t => t)"))
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_report_page_loads_cleanly_with_alt_text_and_no_code(browser: Browser, published,
                                                              notebook: str) -> None:
@@ -166,6 +241,70 @@ def test_index_page_loads_cleanly_and_links_resolve(browser: Browser,
     files = [h for h in hrefs if h.startswith("file://") and "#" not in h]
     assert files and all(Path(urllib.request.url2pathname(h[7:])).is_file() for h in files)
     browser.screenshot(ARTIFACTS / "report_index.png")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_has_no_accessibility_violations(browser: Browser, page: Path, name: str) -> None:
+    browser.width(None)
+    browser.open(page)
+    assert browser.axe() == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_reads_on_a_390px_phone(browser: Browser, page: Path, name: str) -> None:
+    browser.width(PHONE)
+    try:
+        browser.open(page)
+        wide = browser.evaluate(OVERFLOW)
+        browser.screenshot(ARTIFACTS / f"phone_{name}.png")
+    finally:
+        browser.width(None)
+    assert wide["page"] <= wide["view"] and wide["wide"] == [], wide
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_report_prints_on_a4_without_stranded_headings_or_split_rows(
+        browser: Browser, page: Path, name: str) -> None:
+    browser.width(None)
+    browser.open(page)
+    pdf = browser.pdf()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"print_{name}.pdf").write_bytes(pdf)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    (ARTIFACTS / f"print_{name}.pages").write_text(f"{pages}\n")
+    assert pages <= MAX_PRINTED_PAGES.get(name, pages), f"{name} prints on {pages} A4 pages"
+    assert stranded_headings(pdf, heading_texts(browser)) == []
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        kept = browser.evaluate(
+            "[...document.querySelectorAll('tr, img')].filter(e => "
+            "getComputedStyle(e).breakInside !== 'avoid' || "
+            f"e.getBoundingClientRect().height > {A4_BODY_PX}).length")
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")
+    assert kept == 0, "table rows and charts must be kept whole and fit a printed page"
+
+
+def test_checks_see_accessibility_overflow_and_stranded_headings(browser: Browser,
+                                                                  tmp_path: Path) -> None:
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><head><meta name='viewport' content='width=device-width'></head>"
+                   "<body><main><h1>Only</h1><table><tr><th></th><td>1</td></tr></table>"
+                   "<p style='width:900px'>wide text</p></main></body></html>")
+    browser.width(PHONE)
+    try:
+        browser.open(bad)
+        wide = browser.evaluate(OVERFLOW)
+    finally:
+        browser.width(None)
+    assert wide["page"] > wide["view"] and "P." in wide["wide"]
+    found = {v["id"] for v in browser.axe()}
+    assert {"html-has-lang", "document-title", "empty-table-header"} <= found
+    long_page = tmp_path / "long.html"
+    long_page.write_text("<html><body><p style='height:900px'>a</p><h2>Stranded</h2>"
+                         "<div style='height:300px; break-inside:avoid'>b</div></body></html>")
+    browser.open(long_page)
+    assert stranded_headings(browser.pdf(), heading_texts(browser)) == [1]
 
 
 def test_check_sees_console_errors_and_broken_images(browser: Browser, tmp_path: Path) -> None:
