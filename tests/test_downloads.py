@@ -172,3 +172,14 @@ def test_a_planted_identifier_or_small_count_in_a_download_blocks_the_notebook(
 def test_clean_downloads_pass_the_gate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _, out = published(monkeypatch, tmp_path)
     assert gate.scan_folder(out.parent, IDS, 5) == []
+
+
+def test_spreadsheet_of_synthetic_data_says_so_on_its_cover(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    page = page_html(monkeypatch, lambda: tables.table(
+        RAW[["group", "people"]], ["people"], min_cell=5, caption="People", footnote="note"))
+    out = tmp_path / "01_test.html"
+    notice = render.synthetic_notice({"generator": "evalkit synth", "seed": 1})
+    render.decorate(page, title="Uptake", details=[], notice=notice, out=out)
+    cover = load_workbook(tmp_path / "downloads" / "01_test-tables.xlsx")["Cover"]
+    assert cover["A2"].value == notice

@@ -12,7 +12,7 @@ import pandas as pd
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from evalkit.run import summary
+from evalkit.run import render, summary
 from evalkit.run.execute import BLOCKED, SUCCEEDED
 from evalkit.run.index import index_page
 from evalkit.sdc import gate
@@ -110,3 +110,12 @@ def test_index_of_an_earlier_run_without_titles_still_names_each_report() -> Non
     soup = BeautifulSoup(index_page({COUNCIL: (COUNCIL, man)}), "html.parser")
     assert soup.find("tbody").find("ul").a.get_text() == "01_uptake"
     assert "Summary" not in soup.find("tbody").get_text()
+
+
+def test_summary_page_of_synthetic_data_has_the_banner(tmp_path: Path) -> None:
+    folder, entries = council(tmp_path)
+    marker = {"generator": "evalkit synth", "seed": 1}
+    summary.publish(folder, COUNCIL, entries, {**DATA, "synthetic": marker}, IDS, 5)
+    soup = BeautifulSoup((folder / "summary.html").read_text(), "html.parser")
+    assert soup.find(class_="evalkit-synthetic") is not None
+    assert render.synthetic_notice(marker).split(". ")[1] in soup.get_text(" ")

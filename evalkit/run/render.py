@@ -173,7 +173,7 @@ def decorate(page: str, *, title: str, details: list[str], notice: str | None = 
     main["id"] = "content"
     if out is not None:
         downloads.publish(soup, main, out.parent / downloads.FOLDER, out.stem, title=title,
-                          about=[*details, SOURCE])
+                          about=[*([notice] if notice else []), *details, SOURCE])
     _scroll_tables(soup, main)
     if (terms := glossary.section(soup, main)) is not None:
         main.append(terms)

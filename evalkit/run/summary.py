@@ -108,7 +108,7 @@ def page(council: Path, la: str, entries: list[dict[str, Any]],
     run's `data` description from `evalkit.run.manifest.describe_data`)."""
     period = data.get("periods", {}).get(la) or {}
     return PAGE.format(
-        title=html.escape(f"Direct Payments in {council_label(la)}: summary of the reports"),
+        title=html.escape(f"Direct Payments: summary of the reports for {council_label(la)}"),
         css=render.CSS.read_text(),
         notice=render.notice_html(render.synthetic_notice(data.get("synthetic"))),
         period=html.escape(f"Data from {period.get('start') or '?'} to "
