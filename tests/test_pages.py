@@ -1,14 +1,22 @@
 """How a report page is built for every reader (render.decorate, style.table): tables in boxes
-that scroll on their own on a phone, named for screen readers; no empty header cells. The
-published pages themselves are checked in Chromium by test_browser.py (axe-core, 390 px, A4)."""
+that scroll on their own on a phone, named for screen readers; no empty header cells; a
+glossary. Executed notebooks keep the same metadata on every run and machine, and their kernels
+run encrypted (no ipykernel TCP warning). The published pages themselves are checked in Chromium
+by test_browser.py (axe-core, 390 px, A4)."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+import nbformat
 import pandas as pd
+import pytest
+import zmq
 from bs4 import BeautifulSoup
 
 from evalkit.report import style
-from evalkit.run import glossary, render
+from evalkit.run import execute, glossary, render
 
 PAGE = ("<html><head></head><body><main><h2>Data</h2><table><caption>Rows read\n from each file"
         "</caption><tr><td>1</td></tr></table><table><tr><td>2</td></tr></table></main></body>"
@@ -50,3 +58,47 @@ def test_every_term_is_found_by_its_own_name_and_a_page_without_terms_has_no_glo
     assert all(term.used_in(term.name) for term in glossary.TERMS)
     soup = BeautifulSoup(render.decorate(PAGE, title="t", details=[]), "html.parser")
     assert soup.select_one(".evalkit-glossary") is None
+
+
+def test_executed_notebook_metadata_is_the_same_on_every_run_and_machine():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")], metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python", "version": "3.11.7", "pygments_lexer": "ipython3"},
+        "papermill": {"parameters": {"min_cell": 5}, "default_parameters": {}, "duration": 4.2,
+                      "input_path": "/home/someone/nb.ipynb", "version": "2.7.0"}})
+    nb.cells[0].metadata.update({"tags": ["parameters"], "papermill": {"duration": 1.0},
+                                 "execution": {"iopub.status.busy": "2026-12-03T19:04:05Z"}})
+    meta = render.stable_metadata(nb).metadata
+    assert meta == {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                   "name": "python3"}, "language_info": {"name": "python"},
+                    "papermill": {"parameters": {"min_cell": 5}, "default_parameters": {}}}
+    assert nb.cells[0].metadata == {"tags": ["parameters"]}
+
+
+def test_published_notebooks_have_stable_metadata(published):
+    for name in ("01_uptake", "02_pa_market", "03_outcomes"):
+        nb = published(name).notebook
+        assert nb.metadata["language_info"] == {"name": "python"}
+        assert set(nb.metadata["papermill"]) == set(render.STABLE_PAPERMILL)
+        assert not any({"execution", "papermill"} & set(c.metadata) for c in nb.cells)
+
+
+def test_run_kernels_talk_encrypted_so_ipykernel_gives_no_tcp_warning(tmp_path):
+    if not zmq.has("curve"):
+        pytest.skip("this pyzmq has no CurveZMQ: the kernel cannot be given keys")
+
+    async def start_and_stop(log: Path) -> None:
+        km = execute.tracked_kernel_manager()(kernel_name="python3")
+        with log.open("w") as err:
+            await km.start_kernel(stderr=err)
+            try:
+                client = km.client()
+                client.start_channels()
+                await client.wait_for_ready(timeout=60)
+                client.stop_channels()
+            finally:
+                await km.shutdown_kernel(now=True)
+
+    log = tmp_path / "kernel.err"
+    asyncio.run(start_and_stop(log))
+    assert "without encryption" not in log.read_text()

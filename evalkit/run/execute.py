@@ -31,10 +31,11 @@ from evalkit.run import render
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 BLOCKED = "blocked by privacy gate"
-#: Kernel options: log only critical messages, so the runner's output is not filled with
-#: ipykernel's "Kernel is running over TCP without encryption" warning (the kernel listens on
-#: localhost only) or the "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown
-#: can cause; cell errors still reach the notebook and a dead kernel still fails it.
+#: Kernel options: log only critical messages, so the runner's output is not filled with the
+#: "KeyboardInterrupt caught" that jupyter_client's interrupt-then-shutdown can cause (nor, where
+#: pyzmq has no CurveZMQ, with ipykernel's "Kernel is running over TCP without encryption": the
+#: kernel listens on localhost only); cell errors still reach the notebook and a dead kernel
+#: still fails it.
 QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 #: Times a notebook is started when its kernel fails before running any cell. jupyter_client picks
 #: the kernel's TCP ports and the new kernel binds them a moment later; another process can take
@@ -212,12 +213,19 @@ def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str 
 @functools.cache
 def tracked_kernel_manager() -> type:
     """The kernel manager class nbclient is given: jupyter_client's AsyncKernelManager that
+    gives a kernel whose spec supports it CurveZMQ keys (transport_encryption "auto"), and
     enters itself in _KERNELS, under _STARTING, as it starts its kernel (imported here, not
     at the top, so the runner, which only imports this module for its names, does not pay for
     jupyter_client)."""
+    import zmq
     from jupyter_client.manager import AsyncKernelManager
 
     class TrackedKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            if zmq.has("curve"):  # the kernel's channels encrypted, so ipykernel does not warn
+                self.transport_encryption = "auto"  # that they are not
+
         async def start_kernel(self, **kw: Any) -> None:
             with _STARTING:
                 _KERNELS.add(self)

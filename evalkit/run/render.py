@@ -32,6 +32,8 @@ SOURCE = ("Source: the council's social care records, analysed by evalkit; every
           "report page shows it, after the same disclosure control.")
 TOC_LEVELS = ("h1", "h2", "h3")
 SYNTHETIC_TITLE = "Synthetic demonstration data."
+#: What papermill records in an executed notebook that does not change from run to run.
+STABLE_PAPERMILL = ("parameters", "default_parameters")
 
 
 def synthetic_notice(marker: Mapping[str, Any] | None) -> str | None:
@@ -199,13 +201,29 @@ def decorate(page: str, *, title: str, details: list[str], notice: str | None = 
     return str(soup)
 
 
+def stable_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """`nb` with metadata that are the same on every run and machine: the language without its
+    version, papermill's parameters without times, paths or versions, and cells without
+    execution times (the manifest records times, paths and versions)."""
+    meta = nb.metadata
+    meta["language_info"] = {"name": meta.get("language_info", {}).get("name", "python")}
+    if "papermill" in meta:
+        meta["papermill"] = {k: v for k, v in meta["papermill"].items() if k in STABLE_PAPERMILL}
+    for cell in nb.cells:
+        for key in ("execution", "papermill"):
+            cell.metadata.pop(key, None)
+    return nb
+
+
 def render(notebook: Path, out: Path, *, title: str, details: list[str],
            notice: str | None = None) -> list[str]:
     """Write the report page for the executed `notebook` to `out` (with the synthetic-data
-    `notice`, if any); returns nbconvert warnings."""
+    `notice`, if any), and give the notebook, which is published too, `stable_metadata`;
+    returns nbconvert warnings."""
     import nbformat
 
-    nb = nbformat.read(notebook, as_version=4)
+    nb = stable_metadata(nbformat.read(notebook, as_version=4))
+    nbformat.write(nb, notebook)
     page, warnings = export_html(nb, title)
     out.write_text(decorate(page, title=title, details=details, notice=notice, out=out),
                    encoding="utf-8")
