@@ -280,7 +280,7 @@ def test_empty_folder_is_an_error(tmp_path):
 
 def test_contract_lists_every_design_table():
     assert set(TABLES) == {"support_episodes", "population", "pa_register", "pa_requests",
-                           "survey", "practice_changes", "engagement"}
+                           "survey", "practice_changes", "engagement", "areas"}
     assert "preferred_language" in optional_columns("support_episodes")
     assert "ethnicity" in required_columns("support_episodes")
 

@@ -176,6 +176,13 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("theme", "text"),
         Column("summary", "text", nullable=True),
     ),
+    # optional lookup: a name for each area code (data/areas.py checks it and names areas)
+    "areas": (
+        Column("area_code", "area_code", aliases=(
+            "LSOA21CD", "LSOA11CD", "WD22CD", "WD23CD", "WD24CD", "Ward_Code", "LSOA_Code")),
+        Column("area_name", "text", aliases=(
+            "LSOA21NM", "LSOA11NM", "WD22NM", "WD23NM", "WD24NM", "Ward_Name", "LSOA_Name")),
+    ),
 }
 
 #: Pairs (start, end) whose end may not precede its start (reason `end_before_start`).

@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.data import codes, synthetic
+from evalkit.data.areas import area_warnings, check_areas
 from evalkit.data.checks import FINDING_COLUMNS, FINDINGS, account
 from evalkit.data.cld.sql import REASONS as CLD_REASONS
 from evalkit.data.contract import TABLES, ContractError, column_key, schema
@@ -69,6 +70,10 @@ class Dataset:
     date_order: str | None = None
     ascof: pd.DataFrame | None = None
     synthetic: dict | None = None  # the marker of `evalkit synth` (`data.synthetic`), or None
+    #: Where the excluded rows are, per table and reason ("rows 2, 5, 9 and 12 more"), for
+    #: `evalkit validate`; kept out of `quality`, which reports publish.
+    exclusions: pd.DataFrame | None = None
+    areas: pd.DataFrame | None = None  # the optional lookup area_code -> area_name (data.areas)
 
 
 # ----------------------------------------------------------------------------- load
@@ -97,6 +102,8 @@ def load_table(table: str, files: list[Path], extract_date: pd.Timestamp,
         raise ContractError(f"{source}: no rows: there is a header but no {table} row under "
                             "it; expected at least one row (remove the file if there is "
                             "nothing to give)")
+    if table == "areas":
+        check_areas(df, source)
     return (*validate_frame(df, table, extract_date, source, date_order), warnings)
 
 
@@ -227,11 +234,22 @@ def load(data_dir: str | Path, *, extract_date: str | pd.Timestamp | None = None
             found.append(findings)
             warnings.extend(warn)
     findings = pd.concat(found, ignore_index=True)
-    warnings += _warnings(tables) + finding_warnings(findings)
+    warnings += (_warnings(tables) + finding_warnings(findings)
+                 + area_warnings(tables.get("areas"), tables))
+    quality = pd.concat(qualities, ignore_index=True)
     return Dataset(**{t: tables.get(t) for t in TABLES},
-                   quality=pd.concat(qualities, ignore_index=True), findings=findings,
+                   quality=quality.drop(columns="where", errors="ignore"), findings=findings,
                    files=files, warnings=warnings, extract_date=extract, date_order=date_order,
-                   ascof=ascof, synthetic=synthetic.read_marker(data_dir))
+                   ascof=ascof, synthetic=synthetic.read_marker(data_dir),
+                   exclusions=excluded_rows(quality))
+
+
+def excluded_rows(quality: pd.DataFrame) -> pd.DataFrame:
+    """Table, reason and where (row numbers) of each exclusion in `quality` that knows them."""
+    if "where" not in quality:
+        return pd.DataFrame(columns=["table", "reason", "where"])
+    rows = quality[(quality["reason"] != "kept") & quality["where"].notna()]
+    return rows[["table", "reason", "where"]].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- cache
@@ -351,11 +369,17 @@ def verdict(quality: pd.DataFrame) -> str:
             "(fix them in the source system, or accept that they are left out).")
 
 
-def format_quality(quality: pd.DataFrame, findings: pd.DataFrame | None = None) -> str:
-    """The data-quality table as readable text, with each table's total and, under an
-    unknown_code reason, the unknown values from `findings` with their rows."""
+def format_quality(quality: pd.DataFrame, findings: pd.DataFrame | None = None,
+                   exclusions: pd.DataFrame | None = None) -> str:
+    """The data-quality table as readable text, with each table's total and, under each
+    exclusion, the rows excluded (from `exclusions`) or, for an unknown_code reason, the
+    unknown values from `findings` with their rows. No value of a person's row is quoted
+    except an unknown code."""
     unknown = (findings[findings["finding"] == "unknown_code"] if findings is not None
                else pd.DataFrame(columns=FINDING_COLUMNS))
+    where = ({} if exclusions is None else
+             {(t, r): w for t, r, w in exclusions[["table", "reason", "where"]]
+              .itertuples(index=False)})
     lines = []
     for table, rows in quality.groupby("table", sort=False):
         total = int(rows["rows"].sum())
@@ -364,6 +388,8 @@ def format_quality(quality: pd.DataFrame, findings: pd.DataFrame | None = None) 
             lines.append(f"  {reason_words(reason):<56} {n:>10,}")
             column = reason.partition("unknown_code:")[2]
             values = unknown[(unknown["table"] == table) & (unknown["column"] == column)]
+            if (table, reason) in where and values.empty:
+                lines.append(f"      {where[table, reason]}")
             lines += [f"      {v!r:<52} {k:>10,}  {w}" for v, k, w in
                       values[["value", "rows", "where"]].itertuples(index=False)]
     return "\n".join(lines)
@@ -388,7 +414,7 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     print(f"Data folder {args.data_dir} (extract date {data.extract_date.date()})")
-    print(format_quality(data.quality, data.findings))
+    print(format_quality(data.quality, data.findings, data.exclusions))
     found = format_findings(data.findings)
     if found:
         print(f"Findings (rows kept):\n{found}")

@@ -50,3 +50,11 @@ def area_codes(council: np.ndarray, area: np.ndarray, n_councils: int) -> pd.Ser
     names = [f"E05{900_000 + k}" for k in range(n_councils * F.N_AREAS)]
     return text(names, council * F.N_AREAS + area)
 
+
+def areas_table(n_councils: int) -> pd.DataFrame:
+    """The optional areas lookup for `area_codes`: "Ward 3" for each council's third area, so
+    the demo reports show names ("Ward 3 (E05900002)"); plainly not real ward names."""
+    k = np.arange(n_councils * F.N_AREAS)
+    return pd.DataFrame({"area_code": [f"E05{900_000 + i}" for i in k],
+                         "area_name": [f"Ward {i % F.N_AREAS + 1}" for i in k]})
+

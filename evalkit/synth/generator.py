@@ -24,6 +24,7 @@ from evalkit.data.councils import councils as _all_councils
 from evalkit.synth import facts as F
 from evalkit.synth.changes import CHANGES
 from evalkit.synth.cld import LAYOUTS, write_cld
+from evalkit.synth.columns import areas_table
 from evalkit.synth.pa import pa_register, pa_requests
 from evalkit.synth.people import (
     age_ethnic,
@@ -117,6 +118,7 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
     defects = None
     if dirty:
         files, defects = _inject(files, rng)
+    files["areas"] = areas_table(len(table))  # a clean lookup, never given defects
     _write_tables(files, out, large=large, text=dirty, file_format=file_format)
     (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     synthetic.write_marker(out, profile=profile, seed=seed, scale=scale)

@@ -21,6 +21,7 @@ from evalkit.analyses.pa_market import compute_workforce as workforce
 from evalkit.cohorts import ALL_COUNCILS, adult_population, dp_recipients, for_council
 from evalkit.cohorts import council as choose_council
 from evalkit.data import codes
+from evalkit.data.areas import area_names
 
 #: The register columns (and `language`) whose composition is described.
 DIMENSIONS = ("ethnic_group_broad", "ethnic_group", "gender", "language", "religion")
@@ -39,7 +40,8 @@ class Market:
 
     Frames are tidy, except `register`, `pas`, `recipients`, `employers` and `durations` (one row
     per PA, person or request), which `publish` leaves out. `lacking` names what the data folder
-    lacks (codes that findings.LACKING words); `warnings` are the loader's about these files.
+    lacks (codes that findings.LACKING words); `warnings` are the loader's about these files;
+    `area_names` names area codes when the data folder has an areas lookup.
     """
 
     params: dict
@@ -69,6 +71,7 @@ class Market:
     change: dict[str, pd.DataFrame]
     lacking: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    area_names: dict[str, str] = field(default_factory=dict)  # from the optional areas lookup
 
 
 def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = None,
@@ -127,7 +130,9 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
         sources=recruitment.match_sources(requests, eps, conf=conf),
         change={by: pa_register.snapshot_change(register, by, conf=conf) for by in CHANGE_BY},
         lacking=lacking(data, eps, register, requests, area_level, la_code),
-        warnings=[w for w in getattr(data, "warnings", []) if any(t in w for t in TABLES)])
+        warnings=[w for w in getattr(data, "warnings", []) if any(t in w for t in TABLES)],
+        area_names=(area_names(getattr(data, "areas", None)) if area_level == "area_code"
+                    else {}))
 
 
 def with_language(people: pd.DataFrame) -> pd.DataFrame:

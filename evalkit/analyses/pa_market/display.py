@@ -15,6 +15,7 @@ from evalkit.analyses.pa_market.compute_workforce import SOURCES
 from evalkit.analyses.pa_market.findings import data_notes, key_findings
 from evalkit.analyses.pa_market.publish import TOTAL
 from evalkit.data import codes
+from evalkit.data.areas import area_label
 from evalkit.report import charts, findings, style, tables, wording
 from evalkit.report.findings import fmt_share
 from evalkit.report.publication import Publication
@@ -302,6 +303,8 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
         style.say("There are not enough people with a recorded area and language for an area "
                   "heatmap.")
         return
+    names = pub.context.get("area_names", {})
+    g = g.assign(area=[area_label(a, names) for a in g["area"]])
     pas = g.pivot(index="area", columns="language", values="pas").reindex(columns=langs)
     if pas.isna().all().all():
         style.say("Every area where enough people with a DP prefer a language has 1 to "
@@ -322,7 +325,8 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
                         f"blank = fewer than {smallest} people there prefer it; {SUPPRESSED} = 1 "
                         f"to {smallest - 1} PAs; other counts rounded to the nearest "
                         f"{pub.context['rounding_base']}",
-                        xlabel="Language", ylabel="Area code", fmt="{:,.0f}")
+                        xlabel="Language", ylabel="Area (name and code)" if names else
+                        "Area code", fmt="{:,.0f}")
     style.show(fig, headline(title, f"Heatmap of {len(shown)} areas by {len(langs)} languages: "
                              "active PAs who speak each language where people with a DP prefer "
                              f"it; {none} of {cells} such cells have no PA who speaks it; "

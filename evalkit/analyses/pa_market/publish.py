@@ -133,7 +133,7 @@ def publish(m: Market) -> Publication:
     context = {**m.params, "place": wording.place(m.params["la_code"]),
                "snapshot": m.snapshot, "as_at": m.as_at, "extract": m.extract,
                "snapshot_dates": list(m.snapshots), "lacking": list(m.lacking),
-               "warnings": list(m.warnings)}
+               "warnings": list(m.warnings), "area_names": dict(m.area_names)}
     rules = default_rules(m.params["min_cell"], conf=m.params["conf"])
     return collect(NOTEBOOK, frames, context, specs={k: _spec(k, f) for k, f in frames.items()},
                    rules=rules, derive=_derived)
