@@ -15,6 +15,7 @@ import yaml
 
 from evalkit import cohorts
 from evalkit.data import load as loader
+from evalkit.data.cld.engine import chosen
 from evalkit.data.contract import TABLES
 
 RESERVED = ("data_dir", "la_code", "results_path", "min_cell")
@@ -95,13 +96,16 @@ def check_options(args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]
     return discover(args.notebook_dir, args.notebooks), parse_params(args.param, args.params_file)
 
 
-def load_data(data_dir: Path, date_order: str | None = None) -> loader.Dataset:
+def load_data(data_dir: Path, date_order: str | None = None,
+              engine: str | None = None) -> loader.Dataset:
     """The validated Dataset, or RunError with the validation message. `date_order` ("dmy",
-    "mdy" or None) is how dates written with the day and month as numbers are read."""
+    "mdy" or None) is how dates written with the day and month as numbers are read; `engine`
+    (duckdb, spark; None: EVALKIT_CLD_ENGINE or duckdb) where raw CLD is reduced."""
     if not data_dir.is_dir():
         raise RunError(f"DATA_DIR {data_dir} is not a folder")
     try:
-        dataset = loader.load(data_dir, date_order=date_order)
+        with chosen(engine):
+            dataset = loader.load(data_dir, date_order=date_order)
     except loader.ContractError as err:
         raise RunError(f"the data in {data_dir} cannot be used:\n{err}") from err
     if dataset.support_episodes is None:

@@ -32,6 +32,8 @@ from evalkit.synth.facts import PERIOD_START
 from evalkit.synth.people import DAY_END
 
 LAYOUTS = ("extract", "council")
+#: Parquet timestamps in microseconds: Spark cannot read nanosecond ones (pyarrow's default).
+TIMESTAMPS = "us"
 SUBMITTED_BY = np.datetime64("2026-04-30")  # NHS England's window: one month after the snapshot
 #: The first financial year with a (year-end) submission: the synthetic period's first
 #: (facts.PERIOD_START), so every ended episode is in some submission. Real CLD R1 began with
@@ -255,12 +257,14 @@ class _Sink:
             return
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.out / f"{L.CLD_NAME}.parquet", table.schema)
+            self.writer = pq.ParquetWriter(self.out / f"{L.CLD_NAME}.parquet", table.schema,
+                                           coerce_timestamps=TIMESTAMPS)
         self.writer.write_table(table.cast(self.writer.schema))
 
     def _one(self, frame: pd.DataFrame, stem: Path) -> None:
         if self.parquet:
-            frame.to_parquet(stem.with_suffix(".parquet"), index=False)
+            frame.to_parquet(stem.with_suffix(".parquet"), index=False,
+                             coerce_timestamps=TIMESTAMPS)
         else:
             frame.to_csv(stem.with_suffix(".csv"), index=False, date_format="%Y-%m-%d")
 

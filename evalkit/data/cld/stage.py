@@ -1,12 +1,14 @@
-"""Read raw CLD files into DuckDB as the typed table `cld_raw` the transformation starts from.
+"""Raw CLD files as the typed relation `cld_raw` the transformation starts from (a view over
+the files: nothing is copied, so memory does not grow with the raw rows).
 
-This is the engine-specific part (DuckDB's readers and date parsing); the transformation itself
-(`evalkit.data.cld.sql`) is engine-neutral. A data folder holds `cld.csv`, `cld.parquet` or
-`cld.xlsx`, or a folder `cld/` of such files (say one per quarterly submission). Headings are
-matched to `layout.COLUMNS` case-, space- and punctuation-insensitively, with a council's own
-names (`layout.COUNCIL_ALIASES`). Every value is read as text, then typed: dates as
-YYYY-MM-DD (with or without a time) or DD/MM/YYYY; a value that cannot be read marks its row
-`unreadable` (it is set aside with that reason, never silently dropped).
+The engine (`evalkit.data.cld.engine`) reads each file; the rest is SQL written once in
+DuckDB's dialect, which the Spark engine transpiles with SQLGlot. A data folder holds
+`cld.csv`, `cld.parquet` or `cld.xlsx`, or a folder `cld/` of such files (say one per quarterly
+submission). Headings are matched to `layout.COLUMNS` case-, space- and
+punctuation-insensitively, with a council's own names (`layout.COUNCIL_ALIASES`). Every value
+is read as text, then typed: dates as YYYY-MM-DD (with or without a time) or DD/MM/YYYY; a
+value that cannot be read marks its row `unreadable` (it is set aside with that reason, never
+silently dropped).
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from evalkit.data.cld import layout as L
+from evalkit.data.cld.engine import Engine, value
 from evalkit.data.contract import ContractError, column_key
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 DATES = (L.PERIOD_START, L.PERIOD_END, L.DATE_OF_DEATH, L.EVENT_START, L.EVENT_END)
-DATE_FORMATS = "['%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S']"
+#: Day-first formats tried after ISO (DuckDB's strptime codes; SQLGlot gives Spark's).
+DATE_FORMATS = ('%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S')
 
 
 def _table_files(data_dir: Path, name: str) -> list[Path]:
@@ -81,26 +84,6 @@ def match_headings(headings: list[str], label: str) -> dict[str, str]:
     return found
 
 
-def _relation(con: duckdb.DuckDBPyConnection, path: Path, index: int) -> str:
-    """SQL naming the file's rows as text (an xlsx workbook is read with pandas)."""
-    quoted = str(path).replace("'", "''")
-    if path.suffix.lower() == ".csv":
-        return f"read_csv('{quoted}', all_varchar = true, header = true)"
-    if path.suffix.lower() == ".parquet":
-        return f"read_parquet('{quoted}')"
-    frame = pd.read_excel(path, dtype=str)
-    con.register(f"cld_xlsx_{index}", frame)
-    return f"cld_xlsx_{index}"
-
-
-def _unreadable(path: Path) -> ContractError:
-    """A file the readers cannot read, described without quoting its contents."""
-    what = {".csv": "CSV text in UTF-8 with a header row and one delimiter",
-            ".parquet": "a Parquet file", ".xlsx": "an Excel workbook with the table on its "
-            "first sheet"}[path.suffix.lower()]
-    return ContractError(f"{path.name}: cannot be read; expected {what}")
-
-
 def _text(heading: str | None) -> str:
     """A file column as text, blank (or spaces only) as NULL; absent: NULL."""
     if heading is None:
@@ -109,26 +92,23 @@ def _text(heading: str | None) -> str:
     return f"CASE WHEN TRIM(CAST({col} AS VARCHAR)) = '' THEN NULL ELSE CAST({col} AS VARCHAR) END"
 
 
-def _default_import(con: duckdb.DuckDBPyConnection, relation: str, heading: str) -> str:
+def _default_import(engine: Engine, view: str, heading: str) -> str:
     """A file without ImportDate is one submission imported the day after its latest
     reporting-period end: that date as a text literal (NULL when the file gives none)."""
-    (end,) = con.execute(f"SELECT CAST(MAX({_timestamp(_text(heading))}) AS DATE) "
-                         f"FROM {relation}").fetchall()[0]
-    return "CAST(NULL AS VARCHAR)" if end is None else f"'{end + dt.timedelta(days=1)}'"
+    end = value(engine, f"SELECT CAST(MAX({_timestamp(_text(heading))}) AS DATE) FROM {view}")
+    if end is None or pd.isna(end):
+        return "CAST(NULL AS VARCHAR)"
+    return f"'{pd.Timestamp(end).date() + dt.timedelta(days=1)}'"
 
 
-def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int, offset: int
-            ) -> tuple[str, int]:
+def _select(engine: Engine, path: Path, index: int, offset: int) -> tuple[str, int]:
     """One file as the layout's text columns (defaults for LA_Name, ImportDate and the record
     id when the file lacks them), its name, row numbers and row ids from `offset`; and its
     number of rows."""
-    try:
-        relation = _relation(con, path, index)
-        headings = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        (rows,) = con.execute(f"SELECT COUNT(*) FROM {relation}").fetchall()[0]
-    except (duckdb.Error, ValueError, OSError) as err:  # the reader's text may quote a row
-        raise _unreadable(path) from err
+    view = f"cld_file_{index}"
+    headings = engine.read(path, view)
     found = match_headings(headings, path.name)
+    rows = int(value(engine, f"SELECT COUNT(*) FROM {view}"))
     first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
     name = path.name.replace("'", "''")
     cols = {c: _text(found.get(c)) for c in L.COLUMNS}
@@ -138,15 +118,16 @@ def _select(con: duckdb.DuckDBPyConnection, path: Path, index: int, offset: int
     if L.RECORD_ID not in found:
         cols[L.RECORD_ID] = f"'{name}:' || CAST(n + {first - 1} AS VARCHAR)"
     if L.IMPORT_DATE not in found:
-        cols[L.IMPORT_DATE] = _default_import(con, relation, found[L.PERIOD_END])
+        cols[L.IMPORT_DATE] = _default_import(engine, view, found[L.PERIOD_END])
     return (f"SELECT n + {offset - 1} AS row_id, '{name}' AS source_file, "
             f"n + {first - 1} AS source_row, "
-            f"{', '.join(f'{e} AS {c}' for c, e in cols.items())} "
-            f"FROM (SELECT *, ROW_NUMBER() OVER () AS n FROM {relation}) f"), int(rows)
+            f"{', '.join(f'{e} AS {c}' for c, e in cols.items())} FROM {view}"), rows
 
 
 def _timestamp(col: str) -> str:
-    return f"COALESCE(TRY_CAST({col} AS TIMESTAMP), TRY_STRPTIME({col}, {DATE_FORMATS}))"
+    """A text date or date and time as a TIMESTAMP; NULL when it cannot be read."""
+    days = ", ".join(f"TRY_STRPTIME({col}, '{f}')" for f in DATE_FORMATS)
+    return f"COALESCE(TRY_CAST({col} AS TIMESTAMP), {days})"
 
 
 def _integer(col: str) -> str:
@@ -176,22 +157,16 @@ SELECT row_id, source_file, source_row, {', '.join(text)}, {L.LA_NAME}, {L.RECOR
 FROM ({union}) cld_text"""
 
 
-def stage(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
-    """Create `cld_raw` from the files; returns the number of rows read."""
+def stage(engine: Engine, files: list[Path]) -> int:
+    """Create `cld_raw` over the files (in DuckDB a view: nothing is copied, each step reads
+    the files); returns the number of rows read."""
     parts, offset = [], 0
     for i, path in enumerate(files):
-        select, rows = _select(con, path, i, offset)
+        select, rows = _select(engine, path, i, offset)
         parts.append(select)
         offset += rows
-    union = "\nUNION ALL\n".join(parts)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cld_raw AS {_typed(union)}")
-    except duckdb.InvalidInputException as err:  # a CSV row the sniffer did not expect
-        raise ContractError(f"{', '.join(p.name for p in files)}: a row cannot be read (more "
-                            "or fewer values than the header, or a stray quote); expected CSV "
-                            "text in UTF-8 with one delimiter") from err
-    (rows,) = con.execute("SELECT COUNT(*) FROM cld_raw").fetchall()[0]
-    if rows == 0:
+    if offset == 0:
         raise ContractError(f"{', '.join(p.name for p in files)}: no rows under the header; "
                             "expected raw CLD rows")
-    return int(rows)
+    engine.create("cld_raw", _typed("\nUNION ALL\n".join(parts)), engine.materialise_raw)
+    return offset

@@ -1,10 +1,11 @@
-"""Run the CLD transformation in DuckDB: raw CLD files -> ASCOF 3D parts 1a and 2a, the
-accounting of every raw row, and the episodes: the cohort (one row per long-term client at the
-snapshot) and the episodes that ended before it (history).
+"""Run the CLD transformation: raw CLD files -> ASCOF 3D parts 1a and 2a, the accounting of
+every raw row, and the episodes: the cohort (one row per long-term client at the snapshot) and
+the episodes that ended before it (history).
 
-`transform(files, period_end, submitted_by)` stages the files (`stage`), runs the SQL steps
-(`sql.steps`) as DuckDB temporary tables (DuckDB spills to disk when memory runs short), and
-brings back only reduced data: the ASCOF table, the reasons table and the episode rows.
+`transform(files, period_end, submitted_by)` stages the files (`stage`: a view over them),
+runs the SQL steps (`sql.steps`) in an engine (`engine.DuckDB`, out-of-core, by default; or
+`spark.Spark`), and brings back only reduced data: the ASCOF table, the reasons table and the
+episode rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from evalkit.data.cld import layout as L
 from evalkit.data.cld import sql
+from evalkit.data.cld.engine import DuckDB, Engine, default_engine, value
 from evalkit.data.cld.stage import stage
 
 ASCOF_COLUMNS = ["la_code", "age_band", "measure", "numerator", "denominator", "percent"]
@@ -76,50 +78,44 @@ def ascof_table(counts: pd.DataFrame) -> pd.DataFrame:
             .drop(columns="_k").reset_index(drop=True))
 
 
-def run_steps(con: duckdb.DuckDBPyConnection, period_end: dt.date,
-              submitted_by: dt.date) -> None:
-    """Create the SQL steps over `cld_raw` in `con`: views, and tables for the steps read
-    more than once downstream (`sql.MATERIALISED`)."""
+def run_steps(engine: Engine, period_end: dt.date, submitted_by: dt.date) -> None:
+    """Create the SQL steps over `cld_raw`: views, and tables for the steps read more than
+    once downstream (`sql.MATERIALISED`)."""
     for name, select in sql.steps(period_end, submitted_by):
-        kind = "TABLE" if name in sql.MATERIALISED else "VIEW"
-        con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {select}")
+        engine.create(name, select, name in sql.MATERIALISED)
 
 
-def quiet(con: duckdb.DuckDBPyConnection) -> None:
-    """DuckDB's progress bar off (it prints into a terminal or log). In Jupyter it is off
-    already, and setting it raises when ipywidgets is absent, so it is set only when on."""
-    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
-        con.execute("SET enable_progress_bar = false")
-
-
-def default_period_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+def default_period_end(engine: Engine) -> dt.date:
     """The latest reporting-period end in the staged files (the latest quarter submitted)."""
-    (end,) = con.execute(f"SELECT MAX({L.PERIOD_END}) FROM cld_raw").fetchall()[0]
-    if end is None:
+    end = value(engine, f"SELECT MAX({L.PERIOD_END}) FROM cld_raw")
+    if end is None or pd.isna(end):
         raise ValueError("the CLD files give no Reporting_Period_End_Date; give the snapshot "
                          "date (--period-end)")
-    return end
+    return pd.Timestamp(end).date()
 
 
 def transform(files: list[Path], period_end: dt.date | None = None,
               submitted_by: dt.date | None = None, *,
-              con: duckdb.DuckDBPyConnection | None = None) -> Transformed:
+              con: duckdb.DuckDBPyConnection | None = None,
+              engine: Engine | None = None) -> Transformed:
     """Raw CLD files -> ASCOF 3D 1a/2a, reasons and episodes (see the module docstring).
     period_end: the snapshot (default: the latest reporting-period end in the files);
-    submitted_by: the last import date accepted (default: a month after the snapshot)."""
-    con = duckdb.connect() if con is None else con
-    quiet(con)
-    rows_read = stage(con, files)
-    period_end = default_period_end(con) if period_end is None else period_end
+    submitted_by: the last import date accepted (default: a month after the snapshot);
+    engine: where it runs (default: DuckDB on `con` when given, else `engine.default_engine()`,
+    DuckDB unless EVALKIT_CLD_ENGINE says spark)."""
+    if engine is None:
+        engine = DuckDB(con) if con is not None else default_engine()
+    rows_read = stage(engine, files)
+    period_end = default_period_end(engine) if period_end is None else period_end
     submitted_by = default_submitted_by(period_end) if submitted_by is None else submitted_by
-    run_steps(con, period_end, submitted_by)
-    counts = con.sql("SELECT * FROM cld_ascof").df()
-    reasons = con.sql("SELECT reason, COUNT(*) AS rows FROM cld_reasons GROUP BY reason").df()
+    run_steps(engine, period_end, submitted_by)
+    counts = engine.frame("SELECT * FROM cld_ascof")
+    reasons = engine.frame("SELECT reason, COUNT(*) AS rows FROM cld_reasons GROUP BY reason")
     order = {r: i for i, r in enumerate(sql.REASONS)}
     reasons = (reasons.assign(_k=reasons["reason"].map(order)).sort_values("_k")
                .drop(columns="_k").reset_index(drop=True).astype({"rows": "int64"}))
-    episodes = con.sql(f"SELECT {', '.join(EPISODE_COLUMNS)} FROM cld_reasons r JOIN cld_raw w "
-                       "ON r.row_id = w.row_id WHERE r.reason IN ('kept', 'history') "
-                       "ORDER BY r.row_id").df()
+    episodes = engine.frame(f"SELECT {', '.join(EPISODE_COLUMNS)} FROM cld_reasons r "
+                            "JOIN cld_raw w ON r.row_id = w.row_id "
+                            "WHERE r.reason IN ('kept', 'history') ORDER BY r.row_id")
     return Transformed(ascof_table(counts), reasons, episodes, rows_read, period_end,
                        submitted_by)
