@@ -2,7 +2,7 @@
 
     evalkit run DATA_DIR --out REPORT_DIR [--la CODE ...] [--notebooks 01,02,03]
                 [--param key=value ...] [--params-file FILE.yaml] [--jobs N] [--min-cell N]
-                [--notebook-dir DIR] [--wait]
+                [--notebook-dir DIR] [--wait] [--engine duckdb|spark]
 
 Steps: start the forkserver that imports papermill and nbconvert once for the workers
 (`evalkit.run.preload`); take REPORT_DIR's lock, or stop (exit 2) if another run holds it
@@ -49,6 +49,7 @@ from tqdm import tqdm
 from evalkit import __version__
 from evalkit.analyses import comparators
 from evalkit.data import load as loader
+from evalkit.data.cld.engine import ENGINE_ENV, ENGINES
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.run import councilcache, england, reportdir, stop, summary
 from evalkit.run import manifest as record
@@ -107,6 +108,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", action="store_true",
                         help="if another evalkit run is writing to REPORT_DIR, wait until it has "
                              "finished (default: stop at once, exit 2)")
+    parser.add_argument("--engine", choices=ENGINES, default="duckdb",
+                        help="where raw CLD is reduced: duckdb (default, on this machine, "
+                             "out-of-core) or spark (the SparkSession of the standard Spark "
+                             "configuration: local, or a cluster via spark-defaults.conf)")
 
 
 def tasks_for(p: Plan, staging: Path, environ: Mapping[str, str],
@@ -155,7 +160,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
     out = args.out.resolve()
     with stop.cleanups() as cleanups:
         cleanups.enter_context(reportdir.locked(out, args.wait))
-        dataset = load_data(args.data_dir, args.date_order)
+        dataset = load_data(args.data_dir, args.date_order, args.engine)
         las = councils(dataset, args.la)
         jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),
                                          table_bytes(dataset))
@@ -176,6 +181,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
                    privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids")),
+                   ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
                    **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])
         phases = _phases(tasks_for(p, staging, environ, notice), own, own_jobs, p.jobs)
