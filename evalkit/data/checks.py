@@ -259,7 +259,8 @@ def _kept_findings(table: str, kept: pd.DataFrame, status: dict[str, np.ndarray]
 
 def account(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: str,
             date_order: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Validate and normalise one table's raw rows: (kept rows, quality rows, findings)."""
+    """Validate and normalise one table's raw rows: (kept rows, quality rows, findings); a
+    quality row's "where" names the rows excluded for its reason (row numbers only)."""
     cols = [c for c in TABLES[table] if c.name in df.columns]
     refs = RowRefs(df[ROW].to_numpy(), df[FILE].reset_index(drop=True))
     parsed, status = {}, {}
@@ -269,6 +270,7 @@ def account(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: st
         check_wrong_type(col, df[col.name], status[col.name], refs, source)
     alive = np.ones(len(df), dtype=bool)  # not excluded yet
     counts: dict[str, int] = {}
+    where: dict[str, str] = {}
     found: list[dict[str, object]] = []
 
     def assign(mask: np.ndarray, name: str) -> np.ndarray:
@@ -276,6 +278,7 @@ def account(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: st
         if new.any():
             alive[new] = False
             counts[name] = int(new.sum())
+            where[name] = refs.describe(new)
         return new
 
     for col in cols:
@@ -305,7 +308,8 @@ def account(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, source: st
         assign(by_other, "duplicate_pa_listing")
     keep = alive
     quality = pd.DataFrame({"table": table, "reason": ["kept", *counts],
-                            "rows": [int(keep.sum()), *counts.values()]})
+                            "rows": [int(keep.sum()), *counts.values()],
+                            "where": [None, *where.values()]})
     kept = out if keep.all() else out.loc[keep]
     if table in ETHNICITY_TABLES:  # keep the code as given; the group is derived
         kept = kept.assign(ethnic_group=kept["ethnicity"],
