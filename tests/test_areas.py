@@ -89,3 +89,17 @@ def test_02_heatmap_shows_name_and_code_with_the_lookup_and_codes_without(demo, 
     assert named and all(re.fullmatch(r"Ward \d+ \(E059\d{5}\)", r) for r in named), named
     bare = heatmap_rows(evalkit.load(with_areas(demo, tmp_path, None)), monkeypatch)
     assert all(re.fullmatch(r"E059\d{5}", r) for r in bare), bare
+
+
+def test_01_funnel_and_areas_table_show_name_and_code(demo, monkeypatch):
+    from evalkit.analyses import uptake as up
+
+    said, figs = [], []
+    monkeypatch.setattr(style, "display", lambda obj: said.append(str(getattr(obj, "data", obj))))
+    monkeypatch.setattr(style, "show", lambda fig, alt: figs.append(fig))
+    pub = up.publish(up.analyse(evalkit.load(demo)))
+    up.show_funnel(pub)
+    up.show_areas_outside(pub)
+    labels = [t.get_text() for ax in figs[0].axes for t in ax.texts]
+    assert labels and all(re.fullmatch(r"Ward \d+ \(E059\d{5}\)", t) for t in labels), labels
+    assert re.search(r"Ward \d+ \(E059\d{5}\)", "\n".join(said))

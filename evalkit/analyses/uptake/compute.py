@@ -9,7 +9,7 @@ delivery mechanism is "Direct Payment only" or "Part Direct Payment".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -43,6 +43,7 @@ from evalkit.analyses.uptake.compute_snapshot import (
 )
 from evalkit.cohorts import ALL_COUNCILS, council, for_council, snapshot
 from evalkit.data import codes
+from evalkit.data.areas import area_names as named_areas
 from evalkit.data.cld.layout import nhs_round
 from evalkit.stats.glm import ODDS_COLUMNS
 
@@ -99,6 +100,7 @@ class Uptake:
     carer: pd.DataFrame | None
     carer_share_broad: pd.DataFrame | None
     ascof: pd.DataFrame | None
+    area_names: dict[str, str] = field(default_factory=dict)  # the optional areas lookup
 
 
 def default_period_end(episodes: pd.DataFrame) -> pd.Timestamp:
@@ -161,7 +163,8 @@ def analyse(data, *, la_code: str | None = None, period_end: str | None = None,
         budget=plan_size_ratio(snap, gcol, "weekly_budget", ref, conf),
         hours=plan_size_ratio(snap, gcol, "planned_hours", ref, conf),
         carer=carer_recorded(snap, gcol, conf), carer_share_broad=carer_share(snap, broad, conf),
-        ascof=council_ascof(data.ascof, la))
+        ascof=council_ascof(data.ascof, la),
+        area_names=named_areas(getattr(data, "areas", None)))
 
 
 def council_ascof(ascof: pd.DataFrame | None, la_code: str) -> pd.DataFrame | None:

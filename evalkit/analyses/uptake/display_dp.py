@@ -15,6 +15,7 @@ from evalkit.analyses.uptake.display import (
     uptake_table,
     when,
 )
+from evalkit.data.areas import area_label
 from evalkit.report import charts, style, wording
 from evalkit.report.findings import fmt_percent, fmt_share
 from evalkit.report.publication import Publication
@@ -207,6 +208,12 @@ def _funnel_limits(limits: pd.DataFrame) -> pd.DataFrame:
                          "baseline": limits["baseline"].iloc[0] * 100})
 
 
+def named(pub: Publication, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with each area shown as 'Name (code)' when the data have an areas lookup."""
+    names = pub.context.get("area_names", {})
+    return frame.assign(area=[area_label(a, names) for a in frame["area"]])
+
+
 def show_funnel(pub: Publication) -> None:
     """Funnel plot of DP share by area with 95% and 99.8% limits."""
     units, d, limits = pub["areas/units"], pub["areas/funnel"], pub["areas/limits"]
@@ -214,6 +221,7 @@ def show_funnel(pub: Publication) -> None:
         style.say("The data have no area_code (and one council), so areas cannot be compared.")
         return
     hidden = len(units) - len(d)
+    d = named(pub, d)
     kind = "councils" if pub.context["la_code"] == "all" else "areas"
     hi = int(d["position"].str.startswith("higher").sum())
     lo = int(d["position"].str.startswith("lower").sum())
@@ -250,7 +258,7 @@ def show_areas_outside(pub: Publication) -> None:
     if u.empty:
         style.say("No area lies outside the 95% limits.")
         return
-    u = u[["area", "people", "dp", "no_dp", "value", "position"]]
+    u = named(pub, u[["area", "people", "dp", "no_dp", "value", "position"]])
     uptake_table(pub, u.rename(columns={"value": "share"}), ["people", "dp", "no_dp"],
                  percent_cols=["share"],
                  caption="Areas whose Direct Payment share lies outside the funnel limits")

@@ -118,5 +118,6 @@ def publish(res: Uptake) -> Publication:
         "period_start": res.period_start, "first_start": res.first_start,
         "group_col": res.group_col, "reference": res.reference,
         "min_cell": res.params["min_cell"], "fields": res.fields, "warnings": res.warnings,
+        "area_names": res.area_names,
     }
     return publication.publish(NOTEBOOK, frames, context, specs=specs, derive=funnel_frames)
