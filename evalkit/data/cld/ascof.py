@@ -1,4 +1,5 @@
-"""`evalkit ascof DATA_DIR --period-end YYYY-MM-DD [--submitted-by YYYY-MM-DD] [--csv]`:
+"""`evalkit ascof DATA_DIR --period-end YYYY-MM-DD [--submitted-by YYYY-MM-DD] [--csv]
+[--engine duckdb|spark]`:
 ASCOF 3D parts 1a and 2a from raw CLD, by council and age band, as NHS England computes them,
 so an analyst can compare with the published figures before publishing anything.
 
@@ -14,6 +15,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from evalkit.data.cld.engine import ENGINES, default_engine
 from evalkit.data.cld.sql import REASONS
 from evalkit.data.cld.stage import cld_files
 from evalkit.data.contract import ContractError
@@ -37,18 +39,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "after the snapshot")
     parser.add_argument("--csv", action="store_true",
                         help="print the table as CSV only (no accounting)")
+    parser.add_argument("--engine", choices=ENGINES, default=None,
+                        help="duckdb (default) or spark (the SparkSession of the standard Spark "
+                             "configuration)")
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the ASCOF 3D table; 1 with a message when the folder cannot be used."""
-    from evalkit.data.cld.transform import transform  # DuckDB only for this command
+    from evalkit.data.cld.transform import transform  # only for this command
 
     try:
         files = cld_files(args.data_dir) if args.data_dir.is_dir() else []
         if not files:
             raise ContractError(f"{args.data_dir}: no raw CLD found; expected cld.csv, "
                                 "cld.parquet, cld.xlsx or a folder cld/")
-        done = transform(files, args.period_end, args.submitted_by)
+        done = transform(files, args.period_end, args.submitted_by,
+                         engine=default_engine(args.engine))
     except ContractError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
