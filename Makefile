@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (evalkit)"
+	# JupyterLab gives kernels CurveZMQ keys, so ipykernel does not warn "running over TCP without
+	# encryption" (`evalkit run` does the same in evalkit.run.execute)
+	mkdir -p $(VENV)/etc/jupyter
+	echo '{"KernelManager": {"transport_encryption": "auto"}}' > $(VENV)/etc/jupyter/jupyter_server_config.json
 	touch $(STAMP)
 
 $(DATA)/truth.json: | $(STAMP)
