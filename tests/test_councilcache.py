@@ -52,10 +52,14 @@ def test_a_register_that_cannot_be_split_keeps_the_council_on_national_data() ->
     assert own.pa_register["pa_id"].tolist() == ["A"]
 
 
-def test_only_01_and_02_load_a_council_cache(tmp_path: Path) -> None:
+def test_03_loads_the_national_data_only_to_compare_with_other_councils(tmp_path: Path) -> None:
     own = {"E1": tmp_path / "E1"}
     national = tmp_path / "national"
-    assert councilcache.cache_for("E1", "01_uptake", own, national) == own["E1"]
-    assert councilcache.cache_for("E1", "02_pa_market", own, national) == own["E1"]
-    assert councilcache.cache_for("E1", "03_outcomes", own, national) == national
-    assert councilcache.cache_for("E2", "01_uptake", own, national) == national
+    for notebook in ("01_uptake", "02_pa_market", "03_outcomes"):
+        assert councilcache.cache_for("E1", notebook, {}, own, national) == own["E1"]
+        assert councilcache.cache_for("E2", notebook, {}, own, national) == national
+    councils = {"comparison": "councils"}
+    assert councilcache.cache_for("E1", "03_outcomes", councils, own, national) == national
+    assert councilcache.cache_for("E1", "03_outcomes", {"comparison": "teams"}, own,
+                                  national) == own["E1"]
+    assert councilcache.cache_for("E1", "04_other", {}, own, national) == national

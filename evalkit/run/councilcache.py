@@ -3,21 +3,22 @@ that reads only its council's rows loads those and not the whole country.
 
 `evalkit run` caches the validated national data once (`evalkit.data.load.save_cache`); every
 kernel then loaded all of it (2.4M rows of the synthetic England folder) to keep one council's.
-Notebooks 01 and 02 read only their council's rows, with two exceptions that depend on the
-national data: 01's default snapshot is the quarter end after the latest date in the whole
-folder, and 02 keeps the whole PA register when it cannot be split by council. A council gets
-its own cache only when neither applies (its default snapshot is the national one; the register
-has la_code, or is split by its area codes, or is absent), so its reports are the same figures
-either way; otherwise, and for every other notebook (03 compares with other councils), the
-national cache is used. The quality table, findings and warnings stay the national ones, as in
-every report of the run.
+Notebooks 01, 02 and 03 read only their council's rows (03 unless asked to compare with other
+councils, `comparison=councils`), with two exceptions that depend on the national data: 01's
+default snapshot is the quarter end after the latest date in the whole folder, and 02 keeps the
+whole PA register when it cannot be split by council. A council gets its own cache only when
+neither applies (its default snapshot is the national one; the register has la_code, or is split
+by its area codes, or is absent), so its reports are the same figures either way; otherwise,
+and for every other notebook, the national cache is used. The quality table, findings and
+warnings stay the national ones, as in every report of the run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +30,8 @@ from evalkit.run.national import Areas, by_council
 
 #: the notebooks whose analyses read only their council's rows (see the module docstring)
 OWN_ROWS = ("01_uptake", "02_pa_market")
+#: 03 reads only its council's rows unless its controlled comparison is with other councils
+OUTCOMES = "03_outcomes"
 
 
 def council_dataset(dataset: loader.Dataset, la: str, own: pd.DataFrame,
@@ -63,9 +66,13 @@ def write(dataset: loader.Dataset, data_dir: Path, cache: Path, sums: dict[str, 
     return folders
 
 
-def cache_for(la: str, notebook: str, folders: dict[str, Path], national: Path) -> Path:
-    """The cache a notebook's kernel loads: its council's own, or the national one."""
-    return folders.get(la, national) if notebook in OWN_ROWS else national
+def cache_for(la: str, notebook: str, parameters: Mapping[str, Any], folders: dict[str, Path],
+              national: Path) -> Path:
+    """The cache a notebook's kernel loads: its council's own, or the national one (03 when
+    asked to compare with other councils, `comparison=councils`)."""
+    own_rows = notebook in OWN_ROWS or (notebook == OUTCOMES
+                                        and parameters.get("comparison") != "councils")
+    return folders.get(la, national) if own_rows else national
 
 
 def table_bytes(dataset: loader.Dataset) -> int:

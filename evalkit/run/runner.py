@@ -253,7 +253,7 @@ def _phases(tasks: list[Task], own: dict[str, Path], own_jobs: int, jobs: int
     national = Path(tasks[0].environ[loader.CACHE_ENV]) if tasks else Path()
     light, heavy = [], []
     for task in tasks:
-        folder = councilcache.cache_for(task.la, task.stem, own, national)
+        folder = councilcache.cache_for(task.la, task.stem, task.parameters, own, national)
         (light if folder != national else heavy).append(
             replace(task, environ={**task.environ, loader.CACHE_ENV: str(folder)}))
     return [(group, n) for group, n in ((light, own_jobs), (heavy, jobs)) if group]
