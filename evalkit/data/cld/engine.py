@@ -38,10 +38,11 @@ class Engine(Protocol):
     #: Whether `cld_raw` (the typed raw rows) is kept rather than a view over the files.
     materialise_raw: bool
 
-    def read(self, path: Path, view: str) -> list[str]:
+    def read(self, path: Path, view: str) -> dict[str, str]:
         """Create the relation `view`: the file's rows with its columns (Parquet as typed,
         CSV and xlsx as text) and `n`, the row's number in the file from 1; returns the
-        file's headings. A file that cannot be read raises ContractError."""
+        file's headings with their types (the engine's names). A file that cannot be read
+        raises ContractError."""
 
     def create(self, name: str, select: str, materialise: bool) -> None:
         """Create the relation `name` from a SELECT in DuckDB's SQL (kept when `materialise`,
@@ -131,7 +132,7 @@ class DuckDB:
         self.con = connect() if con is None else con
         quiet(self.con)
 
-    def read(self, path: Path, view: str) -> list[str]:
+    def read(self, path: Path, view: str) -> dict[str, str]:
         suffix = path.suffix.lower()
         try:
             if suffix == ".parquet":
@@ -150,12 +151,12 @@ class DuckDB:
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS "
                                  f"SELECT * FROM {view}_xlsx")
                 self.con.unregister(f"{view}_xlsx")
-            headings = [d[0] for d in self.con.sql(f"DESCRIBE {view}").fetchall()]
+            types = {d[0]: d[1] for d in self.con.sql(f"DESCRIBE {view}").fetchall()}
         except duckdb.InvalidInputException as err:  # the reader's text may quote a row
             raise (bad_csv_row(path) if suffix == ".csv" else unreadable(path)) from err
         except (duckdb.Error, ValueError, OSError) as err:
             raise unreadable(path) from err
-        return [h for h in headings if h != "n"]
+        return {h: t for h, t in types.items() if h != "n"}
 
     def create(self, name: str, select: str, materialise: bool) -> None:
         kind = "TABLE" if materialise else "VIEW"

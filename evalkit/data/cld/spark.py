@@ -77,7 +77,7 @@ class Spark:
         self.session = session or SparkSession.builder.getOrCreate()
         self.cached: list[DataFrame] = []
 
-    def read(self, path: Path, view: str) -> list[str]:
+    def read(self, path: Path, view: str) -> dict[str, str]:
         suffix = path.suffix.lower()
         try:
             if suffix == ".parquet":
@@ -88,11 +88,11 @@ class Spark:
             else:
                 frame = self.session.createDataFrame(pd.read_excel(path, dtype=str)
                                                      .astype(object).where(lambda f: f.notna()))
-            headings = list(frame.columns)
+            types = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
             self._keep(_numbered(frame), view)  # numbered once, read by several steps
         except (PySparkException, ValueError, OSError) as err:
             raise unreadable(path) from err
-        return headings
+        return types
 
     def create(self, name: str, select: str, materialise: bool) -> None:
         frame = self.session.sql(to_spark(select))

@@ -24,6 +24,8 @@ from evalkit.data.contract import ContractError, column_key
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 DATES = (L.PERIOD_START, L.PERIOD_END, L.DATE_OF_DEATH, L.EVENT_START, L.EVENT_END)
+#: Columns read as a date and time (the dates, ImportDate and a council's date of birth).
+TIMESTAMPS = (*DATES, L.IMPORT_DATE, "date_of_birth")
 #: Day-first formats tried after ISO (DuckDB's strptime codes; SQLGlot gives Spark's).
 DATE_FORMATS = ('%d/%m/%Y', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S')
 
@@ -101,24 +103,48 @@ def _default_import(engine: Engine, view: str, heading: str) -> str:
     return f"'{pd.Timestamp(end).date() + dt.timedelta(days=1)}'"
 
 
+def _is_timestamp(sql_type: str) -> bool:
+    """Whether a file column's type (the engine's name for it) is a date or a date and time
+    without a time zone (Parquet's dates; CSV and xlsx columns are text)."""
+    name = sql_type.lower()
+    return name == "date" or (name.startswith("timestamp") and "time zone" not in name
+                              and name != "timestamptz")
+
+
+def _dates(found: dict[str, str], types: dict[str, str], defaults: dict[str, str]
+           ) -> dict[str, str]:
+    """Each date column as text (`c`; NULL when the file has it typed) and as a TIMESTAMP
+    (`c__t`): a typed column is used as it is, without writing and re-reading it as text."""
+    out = {}
+    for c in TIMESTAMPS:
+        heading = found.get(c)
+        if heading is not None and _is_timestamp(types[heading]):
+            out[c] = "CAST(NULL AS VARCHAR)"
+            out[f"{c}__t"] = f'CAST("{heading.replace(chr(34), chr(34) * 2)}" AS TIMESTAMP)'
+        else:
+            out[c] = defaults.get(c, _text(heading))
+            out[f"{c}__t"] = _timestamp(out[c])
+    return out
+
+
 def _select(engine: Engine, path: Path, index: int, offset: int) -> tuple[str, int]:
-    """One file as the layout's text columns (defaults for LA_Name, ImportDate and the record
-    id when the file lacks them), its name, row numbers and row ids from `offset`; and its
-    number of rows."""
+    """One file as the layout's text columns and each date's TIMESTAMP (`_dates`; defaults
+    for LA_Name, ImportDate and the record id when the file lacks them), its name, row numbers
+    and row ids from `offset`; and its number of rows."""
     view = f"cld_file_{index}"
-    headings = engine.read(path, view)
-    found = match_headings(headings, path.name)
+    types = engine.read(path, view)
+    found = match_headings(list(types), path.name)
     rows = int(value(engine, f"SELECT COUNT(*) FROM {view}"))
     first = 2 if path.suffix.lower() != ".parquet" else 1  # rows as a spreadsheet shows them
     name = path.name.replace("'", "''")
-    cols = {c: _text(found.get(c)) for c in L.COLUMNS}
-    cols["date_of_birth"] = _text(found.get("date_of_birth"))
+    cols = {c: _text(found.get(c)) for c in L.COLUMNS if c not in TIMESTAMPS}
     if L.LA_NAME not in found:
         cols[L.LA_NAME] = cols[L.LA_CODE]
     if L.RECORD_ID not in found:
         cols[L.RECORD_ID] = f"'{name}:' || CAST(n + {first - 1} AS VARCHAR)"
-    if L.IMPORT_DATE not in found:
-        cols[L.IMPORT_DATE] = _default_import(engine, view, found[L.PERIOD_END])
+    defaults = {} if L.IMPORT_DATE in found else {
+        L.IMPORT_DATE: _default_import(engine, view, found[L.PERIOD_END])}
+    cols |= _dates(found, types, defaults)
     return (f"SELECT n + {offset - 1} AS row_id, '{name}' AS source_file, "
             f"n + {first - 1} AS source_row, "
             f"{', '.join(f'{e} AS {c}' for c, e in cols.items())} FROM {view}"), rows
@@ -135,12 +161,12 @@ def _integer(col: str) -> str:
 
 
 def _typed(union: str) -> str:
-    """The files' text rows (`union`) -> cld_raw: typed dates, birth year/month (or a date of
-    birth), the proxy birth date as a day number, `unreadable` (the first column whose value
-    cannot be read)."""
-    year = f"COALESCE({_integer(L.BIRTH_YEAR)}, YEAR({_timestamp('date_of_birth')}))"
-    month = f"COALESCE({_integer(L.BIRTH_MONTH)}, MONTH({_timestamp('date_of_birth')}))"
-    checks = [(c, _timestamp(c)) for c in (*DATES, L.IMPORT_DATE, "date_of_birth")]
+    """The files' rows (`union`, from `_select`) -> cld_raw: dates, birth year/month (or a
+    date of birth), the proxy birth date as a day number, `unreadable` (the first column whose
+    value cannot be read)."""
+    year = f"COALESCE({_integer(L.BIRTH_YEAR)}, YEAR(date_of_birth__t))"
+    month = f"COALESCE({_integer(L.BIRTH_MONTH)}, MONTH(date_of_birth__t))"
+    checks = [(c, f"{c}__t") for c in TIMESTAMPS]
     checks += [(c, _integer(c)) for c in (L.BIRTH_YEAR, L.BIRTH_MONTH)]
     unreadable = " ".join(f"WHEN {c} IS NOT NULL AND {typed} IS NULL THEN '{c}'"
                           for c, typed in checks)
@@ -148,8 +174,8 @@ def _typed(union: str) -> str:
                                               L.BIRTH_MONTH, L.LA_NAME, L.RECORD_ID)]
     return f"""
 SELECT row_id, source_file, source_row, {', '.join(text)}, {L.LA_NAME}, {L.RECORD_ID},
-  {', '.join(f'CAST({_timestamp(c)} AS DATE) AS {c}' for c in DATES)},
-  {_timestamp(L.IMPORT_DATE)} AS {L.IMPORT_DATE},
+  {', '.join(f'CAST({c}__t AS DATE) AS {c}' for c in DATES)},
+  {L.IMPORT_DATE}__t AS {L.IMPORT_DATE},
   {year} AS {L.BIRTH_YEAR}, {month} AS {L.BIRTH_MONTH},
   CASE WHEN {month} BETWEEN 1 AND 12 AND {year} BETWEEN 1 AND 9999
     THEN DATE_DIFF('day', DATE '1970-01-01', MAKE_DATE({year}, {month}, 1)) END AS birth_days,
