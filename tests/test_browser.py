@@ -4,8 +4,8 @@ no accessibility problem (WCAG 2.2 A and AA and axe's best practices); on a 390 
 but a table's own box scrolls sideways; printed on A4 (Chromium's print to PDF), 01 takes at most
 12 pages, no page ends with a heading, and table rows and charts are never split.
 
-Chromium is driven over the DevTools protocol (websocket-client, installed with Jupyter) so that
-console errors, uncaught exceptions and failed loads are seen with their level. A screenshot of
+Chromium is driven over the DevTools protocol (helpers.browser) so that console errors, uncaught
+exceptions and failed loads are seen with their level. A screenshot of
 each page (desktop and 390 px) and each report's PDF are kept in test-artifacts/; a page is
 checked everywhere by adding it to PAGES. With CI=true a missing Chromium fails the test;
 elsewhere (a researcher's machine without Debian's chromium package) it skips, saying why, as
@@ -14,43 +14,29 @@ issue 8 allows.
 
 from __future__ import annotations
 
-import base64
 import io
-import json
-import os
-import shutil
-import subprocess
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from helpers.browser import Browser, started
 from pypdf import PdfReader
 
 from evalkit.paths import REPO_DIR
 
 pytestmark = pytest.mark.browser
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--remote-debugging-port=0", "--window-size=1280,1800"]
 ARTIFACTS = REPO_DIR / "test-artifacts"
-WAIT_S = 60  # guards against a hung browser; not a performance limit
-POLL_S = 0.1  # how often to look for Chromium's DevTools port file
 NOTEBOOKS = ["01_uptake", "02_pa_market", "03_outcomes"]
 COUNCIL = "E06000016"  # the one council of the shared run (conftest)
 #: Every published page, by name -> its path in REPORT_DIR: each is checked with axe-core, at
 #: 390 px and (reports) on A4. A new page is one line here.
 PAGES = {"index": "index.html",
+         "summary": f"{COUNCIL}/summary.html",
          **{nb: f"{COUNCIL}/{nb}/{nb}.html" for nb in NOTEBOOKS}}
-#: axe-core rule sets run: WCAG 2.0-2.2 A and AA, and axe's best practices.
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
-A4_IN = (8.27, 11.69)  # width, height
 A4_BODY_PX = 1000  # a little under A4's height less the stylesheet's margins, in CSS pixels
 MAX_PRINTED_PAGES = {"01_uptake": 12}
 #: Elements wider than the page that are not inside a box of their own that scrolls.
@@ -61,131 +47,10 @@ OVERFLOW = """(() => { const w = document.documentElement.clientWidth;
           wide: wide.slice(0, 5).map(el => el.tagName + '.' + el.className)}; })()"""
 
 
-def chromium() -> str:
-    """Path of the Chromium binary; without one, fail in CI and skip elsewhere, saying why."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = ("no chromium or chromium-browser on PATH: install Debian's chromium package "
-               "(`apt-get install chromium`, as .ci/run does) to run the browser check")
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-class Browser:
-    """A headless Chromium and a DevTools websocket to its first page."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        import websocket
-
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}",
-                                      "about:blank"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        for _ in range(round(WAIT_S / POLL_S)):
-            if port_file.is_file() and port_file.read_text().strip():
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited with {self.proc.returncode}")
-            time.sleep(POLL_S)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=WAIT_S) as r:
-            targets = json.load(r)
-        url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
-        self.ws = websocket.create_connection(url, timeout=WAIT_S, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-        for method in ("Runtime.enable", "Log.enable", "Page.enable"):
-            self.call(method)
-
-    def call(self, method: str, **params) -> dict:
-        """Send one command and return its result, keeping events that arrive meanwhile."""
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self.next_id:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
-            self.events.append(msg)
-
-    def open(self, page: Path) -> None:
-        """Navigate to a file and wait for its load event."""
-        self.events.clear()
-        self.call("Page.navigate", url=page.resolve().as_uri())
-        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
-            self.events.append(json.loads(self.ws.recv()))
-
-    def errors(self) -> list[str]:
-        """Console errors, uncaught exceptions and error log entries (e.g. failed loads)."""
-        out = []
-        for e in self.events:
-            p = e.get("params", {})
-            if e.get("method") == "Runtime.exceptionThrown":
-                details = p["exceptionDetails"]
-                out.append(details.get("exception", {}).get("description")
-                           or details.get("text", "exception"))
-            elif e.get("method") == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
-                out.append(json.dumps(p["args"]))
-            elif e.get("method") == "Log.entryAdded" and p["entry"]["level"] == "error":
-                out.append(p["entry"]["text"])
-        return out
-
-    def evaluate(self, expression: str):
-        return self.call("Runtime.evaluate", expression=expression,
-                         returnByValue=True)["result"].get("value")
-
-    def axe(self) -> list[dict]:
-        """axe-core's violations on the open page: rule, impact and the first elements."""
-        self.evaluate(files("axe_playwright_python").joinpath("axe.min.js").read_text())
-        run = (f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(AXE_TAGS)}}}}})"
-               ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
-               "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))")
-        return self.call("Runtime.evaluate", expression=run, awaitPromise=True,
-                         returnByValue=True)["result"]["value"]
-
-    def width(self, metrics: dict | None) -> None:
-        """Emulate a screen (e.g. PHONE), or none (the window's own size)."""
-        if metrics is None:
-            self.call("Emulation.clearDeviceMetricsOverride")
-        else:
-            self.call("Emulation.setDeviceMetricsOverride", **metrics)
-
-    def pdf(self) -> bytes:
-        """The open page printed to A4 as Chromium prints it (its print stylesheet)."""
-        data = self.call("Page.printToPDF", paperWidth=A4_IN[0], paperHeight=A4_IN[1],
-                         preferCSSPageSize=True)["data"]
-        return base64.b64decode(data)
-
-    def screenshot(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        path.write_bytes(base64.b64decode(data["data"]))
-
-    def close(self) -> None:
-        try:
-            self.call("Browser.close")
-        except Exception:  # the browser may drop the socket as it closes
-            pass
-        self.ws.close()
-        try:
-            self.proc.wait(timeout=WAIT_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    binary = chromium()
-    with tempfile.TemporaryDirectory(prefix="evalkit-chromium-") as profile:
-        b = Browser(binary, Path(profile))
-        try:
-            yield b
-        finally:
-            b.close()
+    with started() as b:
+        yield b
 
 
 @pytest.fixture()
@@ -195,7 +60,9 @@ def page(request: pytest.FixtureRequest, published, published_dir: Path) -> Path
     name = request.node.callspec.params["name"]
     if name in NOTEBOOKS:
         published(name)
-    return published_dir / PAGES[name]
+    path = published_dir / PAGES[name]
+    assert path.is_file(), f"evalkit run published no {PAGES[name]}"
+    return path
 
 
 def stranded_headings(pdf: bytes, headings: set[str]) -> list[int]:
