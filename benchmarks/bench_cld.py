@@ -1,13 +1,16 @@
-"""Benchmark: raw CLD rows -> ASCOF 3D and the cohort in DuckDB (rows per second, peak memory).
+"""Benchmark: raw CLD rows -> ASCOF 3D and the cohort (rows per second, peak memory), on
+DuckDB or Spark local mode.
 
     .venv/bin/python benchmarks/bench_cld.py --rows 1000000 10000000 [--work DIR] [--threads 2]
-        [--memory-limit 2GB]
+        [--memory-limit 3GB] [--engine duckdb|spark]
 
 For each size, writes synthetic England raw CLD of about that many rows as Parquet with
 `evalkit synth --format cld` (the England profile at the scale that gives the rows; generation
 is not timed), then runs `evalkit.data.cld.transform.transform` in a fresh process and prints
-rows, wall seconds, rows per second and the process's peak resident memory (the cohort is
-brought back to pandas, as `evalkit.load` does).
+rows, wall seconds, rows per second and the peak resident memory of the process and its
+children (Spark's JVM), sampled every 0.2 s (the cohort is brought back to pandas, as
+`evalkit.load` does). DuckDB spills beyond its memory limit to a folder beside the file; Spark
+runs `local[threads]` with the driver's memory at the limit.
 
     .venv/bin/python benchmarks/bench_cld.py --disagreements [--work DIR]
 
@@ -18,42 +21,82 @@ each difference between NHS England's SQL and its notes moves (docs/cld.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import duckdb
+import psutil
 
+from evalkit.data.cld.engine import ENGINES, DuckDB, Engine, connect
 from evalkit.data.cld.transform import transform
 from evalkit.synth.generator import synthesise
 
-ROWS_PER_SCALE = 8.24e6  # England raw CLD rows at scale 1 (165k rows at scale 0.02, seed 1)
+ROWS_PER_SCALE = 1.02e7  # England raw CLD rows at scale 1 (12.4M at scale 1.21, seed 1)
 SNAP, BY = dt.date(2026, 3, 31), dt.date(2026, 4, 30)
 
 
-def measure(path: Path, threads: int, memory_limit: str | None) -> dict[str, float]:
-    """Transform one file in this process: rows, seconds, rows/s, peak RSS (MiB). With a
-    memory limit DuckDB spills what does not fit to a temporary folder beside the file."""
-    config: dict[str, object] = {"threads": threads}
-    if memory_limit:
-        config |= {"memory_limit": memory_limit, "temp_directory": str(path.parent / "spill")}
-    con = duckdb.connect(config=config)
+class PeakMemory:
+    """The largest resident memory of this process and its children, sampled in a thread."""
+
+    def __init__(self) -> None:
+        self.peak, self.done = 0, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self.done.wait(0.2):
+            procs = [me, *me.children(recursive=True)]
+            rss = 0
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    rss += proc.memory_info().rss
+            self.peak = max(self.peak, rss)
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
+def _engine(name: str, path: Path, threads: int, memory_limit: str | None) -> Engine:
+    """DuckDB spilling beside the file, or a local Spark session with `threads` cores."""
+    if name == "duckdb":
+        return DuckDB(connect(memory_limit, threads, path.parent / "spill"))
+    from pyspark.sql import SparkSession
+
+    from evalkit.data.cld.spark import Spark
+
+    session = (SparkSession.builder.master(f"local[{threads}]")
+               .config("spark.driver.memory", (memory_limit or "3GB").replace("GB", "g"))
+               .config("spark.local.dir", str(path.parent / "spill"))
+               .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    return Spark(session)
+
+
+def measure(path: Path, threads: int, memory_limit: str | None, engine: str
+            ) -> dict[str, float]:
+    """Transform one file in this process: rows, seconds, rows/s, peak RSS (MiB)."""
+    peak = PeakMemory()
     start = time.perf_counter()
-    done = transform([path], SNAP, BY, con=con)
+    done = transform([path], SNAP, BY, engine=_engine(engine, path, threads, memory_limit))
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rows": done.rows_read, "seconds": round(seconds, 1),
+    return {"engine": engine, "rows": done.rows_read, "seconds": round(seconds, 1),
             "rows_per_second": round(done.rows_read / seconds),
-            "peak_mib": round(peak), "cohort": int((done.episodes["reason"] == "kept").sum()),
+            "peak_mib": round(peak.stop() / 2**20),
+            "cohort": int((done.episodes["reason"] == "kept").sum()),
             "history": int((done.episodes["reason"] == "history").sum())}
 
 
-def bench(rows: int, work: Path, threads: int, memory_limit: str | None) -> dict[str, float]:
+def bench(rows: int, work: Path, threads: int, memory_limit: str | None, engine: str
+          ) -> dict[str, float]:
     """Generate about `rows` raw CLD rows (if not there yet) and measure in a fresh process."""
     folder = work / f"england_{rows}"
     if not (folder / "cld.parquet").exists():
@@ -61,7 +104,7 @@ def bench(rows: int, work: Path, threads: int, memory_limit: str | None) -> dict
                    file_format="parquet")
     limit = ["--memory-limit", memory_limit] if memory_limit else []
     out = subprocess.run([sys.executable, __file__, "--measure", str(folder / "cld.parquet"),
-                          "--threads", str(threads), *limit],
+                          "--threads", str(threads), "--engine", engine, *limit],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -120,12 +163,14 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=None, help="folder for generated data")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default=None,
-                        help="DuckDB memory limit, e.g. 2GB (default: DuckDB's, 80%% of RAM)")
+                        help="DuckDB's memory limit or Spark's driver memory, e.g. 2GB "
+                             "(default: evalkit's, engine.MEMORY_LIMIT)")
+    parser.add_argument("--engine", choices=ENGINES, default="duckdb")
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--disagreements", action="store_true")
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.threads, args.memory_limit)))
+        print(json.dumps(measure(args.measure, args.threads, args.memory_limit, args.engine)))
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_cld_"))
     if args.disagreements:
@@ -133,7 +178,8 @@ def main() -> int:
             print(f"{n:>8,}  {name}")
         return 0
     for rows in args.rows:
-        print(json.dumps(bench(rows, work, args.threads, args.memory_limit)), flush=True)
+        print(json.dumps(bench(rows, work, args.threads, args.memory_limit, args.engine)),
+              flush=True)
     return 0
 
 
