@@ -238,3 +238,25 @@ def test_demo_reports_have_no_findings(published_dir: Path, demo_like_data: Path
     folder = published_dir / COUNCIL
     assert list(folder.rglob("*.ipynb")) and list(folder.rglob("*.html"))
     assert gate.scan_folder(folder, ids, 5) == []
+
+
+def test_a_survey_weight_equal_to_a_published_share_is_not_a_person_row(tmp_path: Path) -> None:
+    """Survey weights are shared by a whole stratum (2,527 values over 309,612 respondents of
+    the synthetic England data): a download's row 'Asian, Indian, 1.4' matched a respondent's
+    weight, ethnic group and ethnicity, and blocked 02 for Leicester and Birmingham. Rows with
+    the respondent's survey date are still found."""
+    survey = pd.DataFrame({"respondent_id": [f"S{i:08d}" for i in range(4)],
+                           "survey_date": pd.to_datetime(["2023-01-10", "2023-02-11",
+                                                          "2023-03-12", "2023-04-13"]),
+                           "weight": [1.4, 1.4, 2.5, 0.8],
+                           "ethnic_group": ["Asian", "Asian", "Black", "White"],
+                           "ethnicity": ["Indian", "Indian", "African", "British"]})
+    ids = gate.identifiers({"survey": survey})
+    shares = pd.DataFrame({"Ethnic group": ["Asian", "Black", "White"],
+                           "Ethnicity": ["Indian", "African", "British"],
+                           "Share of PAs (%)": [1.4, 2.5, 0.8]})
+    (tmp_path / "table.csv").write_text(shares.to_csv(index=False))
+    assert gate.scan_folder(tmp_path, ids, 5) == []
+    (tmp_path / "rows.csv").write_text(survey.drop(columns="respondent_id").to_csv(index=False))
+    assert [(f.file, f.kind) for f in gate.scan_folder(tmp_path, ids, 5)] == [
+        ("rows.csv", "person_rows")]

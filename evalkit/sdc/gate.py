@@ -79,9 +79,9 @@ PERSON_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pa_requests": (("request_date", "outcome_date"),
                     ("language_needed", "ethnicity_preference", "gender_preference", "outcome",
                      "match_source")),
-    "survey": (("weight", "survey_date"),
-               ("ethnicity", "ethnic_group", "age_band", "gender", "primary_support_reason",
-                "delivery_mechanism", "preferred_language")),
+    "survey": (("survey_date",),  # not weight: a stratum's, it can equal a published share
+               ("weight", "ethnicity", "ethnic_group", "age_band", "gender",
+                "primary_support_reason", "delivery_mechanism", "preferred_language")),
 }
 MIN_PERSON_COLUMNS = 3  # values a published row shares with one input row to reproduce it
 MIN_PERSON_ROWS = 3  # such rows that make a table person-level (fewer if the table is shorter)
