@@ -51,10 +51,11 @@ def area_codes(council: np.ndarray, area: np.ndarray, n_councils: int) -> pd.Ser
     return text(names, council * F.N_AREAS + area)
 
 
-def areas_table(n_councils: int) -> pd.DataFrame:
-    """The optional areas lookup for `area_codes`: "Ward 3" for each council's third area, so
-    the demo reports show names ("Ward 3 (E05900002)"); plainly not real ward names."""
-    k = np.arange(n_councils * F.N_AREAS)
-    return pd.DataFrame({"area_code": [f"E05{900_000 + i}" for i in k],
-                         "area_name": [f"Ward {i % F.N_AREAS + 1}" for i in k]})
-
+def areas_table(used: pd.Series) -> pd.DataFrame:
+    """The optional areas lookup for the `area_codes` in `used`: "Ward 3" for each council's
+    third area, so the demo reports show names ("Ward 3 (E05900002)"); plainly not real names.
+    Only codes the data use (a lookup with others would rightly draw a warning)."""
+    codes = sorted(set(used.dropna().astype(str)))
+    return pd.DataFrame({"area_code": codes,
+                         "area_name": [f"Ward {(int(c[3:]) - 900_000) % F.N_AREAS + 1}"
+                                       for c in codes]})

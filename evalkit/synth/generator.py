@@ -108,6 +108,7 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
               "pa_requests": requests, "survey": survey,
               "practice_changes": practice_changes_table(changes), "engagement": engagement_table()}
     step("truth")
+    areas = areas_table(pd.concat([t["area_code"] for t in tables.values() if "area_code" in t]))
     large = profile == "england"
     _remove(out, ("support_episodes",) if fmt == "cld" else (CLD_NAME, SUPPLEMENTARY_NAME))
     if fmt == "cld":
@@ -118,7 +119,7 @@ def synthesise(out: Path, profile: str = "leicester", scale: float = 1.0, seed: 
     defects = None
     if dirty:
         files, defects = _inject(files, rng)
-    files["areas"] = areas_table(len(table))  # a clean lookup, never given defects
+    files["areas"] = areas  # a clean lookup, never given defects
     _write_tables(files, out, large=large, text=dirty, file_format=file_format)
     (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     synthetic.write_marker(out, profile=profile, seed=seed, scale=scale)
