@@ -28,6 +28,7 @@ EXAMPLES = """examples:
   evalkit validate data/2026q1                  # is the folder usable? what is set aside, and why
   evalkit run data/2026q1 --out reports         # the three reports for the council in the data
   evalkit run data/national --out reports --la E06000016 E08000025
+  evalkit run data/national --out reports --engine spark   # raw CLD reduced on Spark
   evalkit ascof data/2026q1 --period-end 2026-03-31   # ASCOF 3D to compare with NHS England's
   evalkit template pa_register --out pa_return.xlsx    # the agencies' PA return
 
