@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -324,3 +326,14 @@ def test_validate_exits_1_with_the_error(tmp_path, clean, capsys):
     err = capsys.readouterr().err
     assert "missing required column(s) gender" in err
     assert err.rstrip().splitlines()[-1].startswith("Verdict: not usable")
+
+
+def test_pandera_is_imported_without_pysparks_pandas_warning() -> None:
+    """With the [spark] extra installed, importing pandera imports pyspark.pandas, which warns
+    that it does not support pandas 3 (a FutureWarning in every notebook and in the run's log);
+    `pandera_pandas` keeps it out. Checked in a fresh process, as a module warns only once."""
+    done = subprocess.run(
+        [sys.executable, "-W", "error::FutureWarning", "-c",
+         "from evalkit.data.contract import schema; schema('survey')"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "FutureWarning" not in done.stderr, done.stderr

@@ -408,3 +408,4 @@ runner.main(build_parser().parse_args(["run", {str(tmp_path / "none")!r}, "--out
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=TIMEOUT, check=False)
     assert "missing: []" in done.stdout, done.stdout + done.stderr
+

@@ -11,8 +11,11 @@ ASC-Client-Level-Data-SALT-ASCOF-transformations) are accepted as aliases.
 
 from __future__ import annotations
 
+import importlib
 import re
+import warnings
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.data import codes
@@ -222,9 +225,19 @@ def optional_columns(table: str) -> list[str]:
     return [c.name for c in TABLES[table] if not c.required]
 
 
+def pandera_pandas() -> ModuleType:
+    """pandera's pandas API. pandera imports pyspark.pandas when PySpark is installed (evalkit's
+    [spark] extra), and pyspark warns that it does not yet support pandas 3: a warning about a
+    library evalkit does not use through pandera, kept out of the notebooks and the log."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                category=FutureWarning)
+        return importlib.import_module("pandera.pandas")
+
+
 def _field(col: Column) -> pa.Column:
     """The pandera column for a loaded (validated, normalised) contract column."""
-    import pandera.pandas as pa
+    pa = pandera_pandas()
 
     nullable = col.nullable
     checks: list[pa.Check] = []
@@ -256,7 +269,7 @@ def _field(col: Column) -> pa.Column:
 
 def schema(table: str) -> pa.DataFrameSchema:
     """Pandera schema of `table` as `load` returns it (contract columns plus derived ones)."""
-    import pandera.pandas as pa
+    pa = pandera_pandas()
 
     cols = {c.name: _field(c) for c in TABLES[table]}
     if table in ETHNICITY_TABLES:

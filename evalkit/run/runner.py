@@ -50,6 +50,7 @@ from evalkit import __version__
 from evalkit.analyses import comparators
 from evalkit.data import load as loader
 from evalkit.data.cld.engine import ENGINE_ENV, ENGINES
+from evalkit.data.contract import pandera_pandas
 from evalkit.paths import NOTEBOOK_DIR
 from evalkit.run import councilcache, england, reportdir, stop, summary
 from evalkit.run import manifest as record
@@ -135,6 +136,7 @@ def main(args: argparse.Namespace) -> int:
     started, t0 = now(), time.perf_counter()
     run_id = reportdir.new_run_id(started)
     published: dict[str, Path] = {}
+    pandera_pandas()  # first, without PySpark's warning about pandas 3 (see there)
     for name in NATIVE_LIBRARIES:
         importlib.import_module(name)
     with stop.on_signals():
