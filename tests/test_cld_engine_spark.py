@@ -41,7 +41,7 @@ def spark() -> Iterator[SparkSession]:
 def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Synthetic raw CLD (stale versions, resubmissions, missing ids, deaths, carers...) as
     two files: the first rows as CSV, every third start date written day first and a few
-    values that cannot be read; the rest as Parquet written from the same text."""
+    values that cannot be read; the rest as Parquet, some dates typed as Parquet dates."""
     folder = tmp_path_factory.mktemp("cld_engines")
     synthesise(folder / "synth", profile="leicester", scale=0.05, seed=5, fmt="cld")
     text = pd.read_csv(folder / "synth" / "cld.csv", dtype=str, keep_default_na=False)
@@ -53,7 +53,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     first.loc[first.index[1:40:13], L.DATE_OF_DEATH] = ["31/02/2024", "soon", "2024-13-01"]
     first.loc[first.index[2], L.BIRTH_MONTH] = "June"
     first.to_csv(folder / "a.csv", index=False)
-    text.iloc[half:].replace("", None).to_parquet(folder / "b.parquet", index=False)
+    second = text.iloc[half:].replace("", None)
+    for col in (L.EVENT_START, L.EVENT_END, L.DATE_OF_DEATH, L.IMPORT_DATE):  # typed dates
+        second[col] = pd.to_datetime(second[col]).astype("datetime64[us]")
+    second.to_parquet(folder / "b.parquet", index=False)
     return [folder / "a.csv", folder / "b.parquet"]
 
 
