@@ -330,10 +330,12 @@ def test_validate_exits_1_with_the_error(tmp_path, clean, capsys):
 
 def test_pandera_is_imported_without_pysparks_pandas_warning() -> None:
     """With the [spark] extra installed, importing pandera imports pyspark.pandas, which warns
-    that it does not support pandas 3 (a FutureWarning in every notebook and in the run's log);
-    `pandera_pandas` keeps it out. Checked in a fresh process, as a module warns only once."""
+    that it does not support pandas 3 (a FutureWarning in every notebook and in the run's log),
+    as it is imported and as it first validates; both keep it out. Checked in a fresh process,
+    as a module warns only once."""
     done = subprocess.run(
         [sys.executable, "-W", "error::FutureWarning", "-c",
-         "from evalkit.data.contract import schema; schema('survey')"],
+         "import pandas as pd; from evalkit.data.contract import schema, validated; "
+         "validated(pd.DataFrame(columns=list(schema('areas').columns)), 'areas')"],
         capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and "FutureWarning" not in done.stderr, done.stderr

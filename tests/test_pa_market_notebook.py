@@ -5,7 +5,8 @@ from __future__ import annotations
 
 NOTEBOOK = "02_pa_market"
 SECTIONS = ["Key findings", "Data", "Who the PAs are", "Language coverage", "Time to recruit",
-            "Match achieved", "Change between snapshots", "Methods and caveats"]
+            "Match achieved", "Change between snapshots", "Compared with England and the region",
+            "Methods and caveats"]
 MIN_BULLETS = 2
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import importlib
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from evalkit.data import codes
 
 if TYPE_CHECKING:  # pandera is imported only to validate (not by a notebook reading the cache)
+    import pandas as pd
     import pandera.pandas as pa
 
 Kind = Literal["id", "text", "code", "la_code", "area_code", "date", "year_month", "bool",
@@ -225,14 +228,29 @@ def optional_columns(table: str) -> list[str]:
     return [c.name for c in TABLES[table] if not c.required]
 
 
-def pandera_pandas() -> ModuleType:
-    """pandera's pandas API. pandera imports pyspark.pandas when PySpark is installed (evalkit's
-    [spark] extra), and pyspark warns that it does not yet support pandas 3: a warning about a
-    library evalkit does not use through pandera, kept out of the notebooks and the log."""
+@contextmanager
+def without_pyspark_warning() -> Iterator[None]:
+    """pandera imports pyspark.pandas when PySpark is installed (evalkit's [spark] extra), as it
+    imports pandera and as it first validates, and pyspark warns that it does not yet support
+    pandas 3: a warning about a library evalkit does not use through pandera, kept out of the
+    notebooks and the log."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
                                 category=FutureWarning)
+        yield
+
+
+def pandera_pandas() -> ModuleType:
+    """pandera's pandas API, imported without PySpark's warning."""
+    with without_pyspark_warning():
         return importlib.import_module("pandera.pandas")
+
+
+def validated(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """`df` validated against `schema(table)` (all failures at once), without PySpark's
+    warning."""
+    with without_pyspark_warning():
+        return schema(table).validate(df, lazy=True)
 
 
 def _field(col: Column) -> pa.Column:

@@ -40,7 +40,7 @@ from evalkit.data import codes, synthetic
 from evalkit.data.areas import area_warnings, check_areas
 from evalkit.data.checks import FINDING_COLUMNS, FINDINGS, account
 from evalkit.data.cld.sql import REASONS as CLD_REASONS
-from evalkit.data.contract import TABLES, ContractError, column_key, schema
+from evalkit.data.contract import TABLES, ContractError, column_key, validated
 from evalkit.data.read import FILE, find_files, match_columns, read_file
 from evalkit.data.values import DATE_ORDERS
 
@@ -114,7 +114,7 @@ def validate_frame(df: pd.DataFrame, table: str, extract_date: pd.Timestamp, sou
     findings)."""
     kept, quality, findings = account(df, table, extract_date, source, date_order)
     try:
-        kept = schema(table).validate(kept, lazy=True)
+        kept = validated(kept, table)
     except Exception as err:  # a bug in evalkit, not in the data: say so plainly
         raise RuntimeError(f"evalkit produced a {table} table that breaks its own schema; "
                            f"please report this: {err}") from err
