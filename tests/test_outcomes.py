@@ -315,3 +315,23 @@ def test_survey_shift_of_a_handful_of_respondents_says_too_few(data):
     few = got[got[["n_before", "n_after"]].min(axis=1) < 10]
     assert len(few) and few["value"].isna().all()
     assert few["compared"].str.contains("too few respondents").all()
+
+
+def test_a_shift_the_answering_respondents_cannot_tell_apart_is_not_estimated() -> None:
+    """The design is of full rank over everyone surveyed, but among those who answered one
+    measure another change's step equals the shift: the shift was then arbitrary (statsmodels
+    warned the design was rank-deficient and a value was reported). Now it is not estimated;
+    a design those respondents can tell apart gives the plain weighted least-squares shift."""
+    from evalkit.analyses.outcomes.compute_experience import adjusted_shift
+
+    n = 60
+    rng = np.random.default_rng(1)
+    after = (np.arange(n) >= 30).astype(float)
+    design = pd.DataFrame({"const": 1.0, "shift": after, "group:x": np.arange(n) % 2 * 1.0,
+                           "C9": np.maximum(after, np.arange(n) == 0)})
+    measure = rng.normal(size=n)
+    measure[0] = np.nan  # the only respondent where C9 and the shift differ did not answer
+    values = pd.DataFrame({"m": measure, "w": rng.uniform(0.5, 2, n)})
+    assert np.isnan(list(adjusted_shift(values, design, "m").values())).all()
+    shift = adjusted_shift(values, design.drop(columns="C9"), "m")
+    assert shift["lower"] < shift["value"] < shift["upper"]

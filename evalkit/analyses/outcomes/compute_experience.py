@@ -126,12 +126,19 @@ def _change_design(scored: pd.DataFrame, change: pd.Series,
     for c in [change, *others]:
         cols[f"group:{c['target_groups']}"] = target_mask(scored, c, use_teams=False).astype(float)
     cols |= {str(c["change_id"]): step(c) for c in others}
-    design = pd.DataFrame(index=scored.index)
-    for name, col in cols.items():
-        trial = design.assign(**{name: col})
-        if np.linalg.matrix_rank(trial.to_numpy()) > design.shape[1]:
-            design = trial
+    design = full_rank(pd.DataFrame(cols))
     return design, [str(c["change_id"]) for c in others if str(c["change_id"]) in design]
+
+
+def full_rank(design: pd.DataFrame) -> pd.DataFrame:
+    """The columns of `design`, in order, that each add to its rank (a column that does not
+    could not be told apart from those before it)."""
+    kept = pd.DataFrame(index=design.index)
+    for name, col in design.items():
+        trial = kept.assign(**{name: col})
+        if np.linalg.matrix_rank(trial.to_numpy()) > kept.shape[1]:
+            kept = trial
+    return kept
 
 
 def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
@@ -141,9 +148,18 @@ def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
     leverage where HC1 flagged 15% of null shifts; t interval with the residual df): value,
     lower, upper, p_value, and effect_size on the residual SD."""
     keep = values[measure].notna()
-    fit = WLS(values.loc[keep, measure].astype(float), design[keep],
+    # the respondents who answered this measure may not tell every column apart: a column
+    # they cannot is left out, and the shift, taken last, is not estimated if it is one (it
+    # would hold another change's step too; a rank-deficient design gave an arbitrary shift,
+    # and HC3 an infinite interval in 2 of 200 seeds)
+    answered = full_rank(design.loc[keep, [*design.columns.drop("shift"), "shift"]])
+    if "shift" not in answered:
+        return {k: np.nan for k in ("value", "lower", "upper", "p_value", "effect_size")}
+    fit = WLS(values.loc[keep, measure].astype(float), answered,
               weights=values.loc[keep, "w"].astype(float)).fit(cov_type="HC3", use_t=True)
     lo, hi = fit.conf_int(alpha=1 - conf).loc["shift"]
+    if not np.isfinite([lo, hi]).all():  # a respondent alone decides a column (leverage 1)
+        return {k: np.nan for k in ("value", "lower", "upper", "p_value", "effect_size")}
     sd = float(np.sqrt(fit.scale * len(fit.model.endog) / values.loc[keep, "w"].sum()))
     value = float(fit.params["shift"])
     return {"value": value, "lower": float(lo), "upper": float(hi),
