@@ -111,7 +111,8 @@ def test_html_hides_code_has_contents_and_no_alt_text_warning(good_run) -> None:
     assert not soup.select(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt")
     assert "import evalkit" not in soup.get_text()
     toc = [a["href"] for a in soup.select("nav.evalkit-toc a")]
-    assert toc == ["#Fixture-report-01_first", "#Key-findings", "#Methods-and-caveats"]
+    assert toc == ["#Fixture-report-01_first", "#Key-findings", "#Methods-and-caveats",
+                   "#Glossary"]
     assert all(soup.find(id=href[1:]) for href in toc)
     assert all(img.get("alt") for img in soup.find_all("img"))
     assert not soup.find_all("script", src=True)  # nothing fetched from the internet
