@@ -14,6 +14,13 @@ from evalkit.report.findings import fmt_percent
 LABEL_WIDTH = 60  # characters: longer row labels are shortened with "[...]"
 
 
+def headline(title: str, alt: str) -> str:
+    """Say a chart's headline (its title: the finding) as page text, where screen readers and
+    search find it (inside the image they cannot), and return the alt text led by it."""
+    style.say(f"**{title}.**")
+    return f"{title}. {alt}"
+
+
 def alt_text(kind: str, what: str, d: pd.DataFrame, label: str, *, pct: bool = True,
              after: str = "") -> str:
     """Alt text: the chart type, what it shows, every estimate with its interval, then `after`."""

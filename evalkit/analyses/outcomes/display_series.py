@@ -53,8 +53,7 @@ def rule_words(rule: str, unit: str = "month") -> str:
 
 def headline(fig: Figure, title: str, alt: str) -> None:
     """Show the chart's headline as page text, then the chart with alt text that opens with it."""
-    style.say(f"**{title}.**")
-    style.show(fig, f"{title}. {alt}")
+    style.show(fig, charts.headline(title, alt))
 
 
 def chart_values(series: pd.DataFrame, outcome: str) -> tuple[pd.Series, int]:

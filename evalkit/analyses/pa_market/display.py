@@ -45,13 +45,6 @@ def share_rule(pub: Publication) -> str:
             f"{wording.min_people(pub.context['min_cell'])} people have no share shown")
 
 
-def headline(title: str, alt: str) -> str:
-    """Say a chart's headline (its title: the finding) as page text, where screen readers and
-    search find it (inside the image they cannot), and return the alt text led by it."""
-    style.say(f"**{title}.**")
-    return f"{title}. {alt}"
-
-
 def interval_text(df: pd.DataFrame) -> pd.Series:
     """'a to b' percentage strings for a frame's lower/upper (blank where missing)."""
     return df.apply(lambda r: "" if pd.isna(r["lower"]) else
@@ -181,7 +174,7 @@ def show_composition_chart(pub: Publication) -> None:
     alt = ("Dot chart of the share of each broad ethnic group among active PAs, DP recipients "
            "who employ PAs and adults: " + "; ".join(
                f"{r.group} {r.source} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
-    style.show(fig, headline(title, alt))
+    style.show(fig, charts.headline(title, alt))
 
 
 def show_dissimilarity(pub: Publication) -> None:
@@ -213,7 +206,7 @@ def show_representation(pub: Publication) -> None:
              "No ethnic group is clearly less likely than White adults to work as a PA")
     what = ("the relative likelihood of adults in each broad ethnic group being an active PA "
             "compared with White adults")
-    alt = headline(title, charts.alt_text("Dot chart", what, rl, "group", pct=False))
+    alt = charts.headline(title, charts.alt_text("Dot chart", what, rl, "group", pct=False))
     charts.ci_dots(rl, "group", title=title, alt=alt, pct=False, ref=1.0, log=True,
                    subtitle=f"Relative likelihood (SC-WRES) vs White adults, {when(pub)}, "
                    "95% CIs; 1 = equally likely", xlabel="Relative likelihood (log scale)",
@@ -275,7 +268,8 @@ def show_language_gap_chart(pub: Publication) -> None:
     title = (f"{fmt_share(top['value'])} of {top['language']} speakers with a DP live where "
              f"no active PA speaks {top['language']}" if top is not None else
              "Every language shown has an active PA who speaks it wherever its speakers live")
-    alt = headline(title, "Dot chart: the share of people with a DP living where no active PA "
+    alt = charts.headline(
+        title, "Dot chart: the share of people with a DP living where no active PA "
                    "speaks their language, exact (everyone counted). " + "; ".join(
                        f"{r.language} {fmt_share(r.value)}" for r in ok.itertuples()) + ".")
     charts.ci_dots(ok.assign(lower=np.nan, upper=np.nan), "language", title=title,
@@ -327,7 +321,8 @@ def show_area_heatmap(pub: Publication, top: int = HEATMAP_LANGUAGES) -> None:
                         f"{pub.context['rounding_base']}",
                         xlabel="Language", ylabel="Area (name and code)" if names else
                         "Area code", fmt="{:,.0f}")
-    style.show(fig, headline(title, f"Heatmap of {len(shown)} areas by {len(langs)} languages: "
+    style.show(fig, charts.headline(
+        title, f"Heatmap of {len(shown)} areas by {len(langs)} languages: "
                              "active PAs who speak each language where people with a DP prefer "
                              f"it; {none} of {cells} such cells have no PA who speaks it; "
                              f"{hidden} cells are suppressed."))

@@ -11,7 +11,7 @@ from evalkit.analyses.pa_market.compute_recruitment import (
     NO_PREFERENCE_GROUP,
     PREFERENCE_LABELS,
 )
-from evalkit.analyses.pa_market.display import headline, interval_text, share_rule, table, when
+from evalkit.analyses.pa_market.display import interval_text, share_rule, table, when
 from evalkit.analyses.pa_market.findings import ci_text, data_notes, median_text
 from evalkit.data import codes
 from evalkit.report import charts, style, wording
@@ -69,7 +69,7 @@ def show_recruitment_curves(pub: Publication) -> None:
     alt = ("Line chart of the share of PA requests still waiting by days since the request, "
            "for " + "; ".join(f"{g} (median {median_text(med.loc[g])} days)" for g in groups
                               if g in med.index) + ".")
-    style.show(fig, headline(title, alt))
+    style.show(fig, charts.headline(title, alt))
 
 
 def show_time_to_fill(pub: Publication) -> None:
@@ -117,7 +117,7 @@ def show_recruitment_cox(pub: Publication) -> None:
              "None of the stated preferences clearly changes how quickly a request is filled")
     what = ("hazard ratios of a request being filled, for requests stating each preference "
             "against those that do not")
-    alt = headline(title, charts.alt_text("Dot chart", what, c, "preference", pct=False,
+    alt = charts.headline(title, charts.alt_text("Dot chart", what, c, "preference", pct=False,
                                           after="Below 1 means slower."))
     charts.ci_dots(c, "preference", title=title, alt=alt, pct=False, ref=1.0, log=True,
                    subtitle="Hazard ratio of being filled (Cox model, each type adjusted for "
