@@ -132,3 +132,18 @@ def test_cox_errors_clustered_by_person_even_with_a_request_withdrawn_before_any
     assert "clustered" not in alone["method"]  # one request each: model-based errors
     assert float(clustered["upper"]) != pytest.approx(float(alone["upper"]))
     assert proportional_hazards(got.to_frame().T).startswith("Intervals allow for one person")
+
+
+def test_no_preference_type_modelled_is_still_publishable() -> None:
+    """Isles of Scilly (synthetic England): no preference type could enter the Cox model, so the
+    frame's `method` column was all missing, read as a number, and publication refused it (02
+    failed). Rows without a model have no method, as text."""
+    from evalkit.analyses.pa_market.publish import SPECS
+    from evalkit.sdc.protect import Rules, protect_frame
+
+    durations = pd.DataFrame({"days": [3, 10, 20, 40], "filled": [1, 1, 0, 1],
+                              "person_id": ["a", "b", "c", "d"],
+                              **{k: [0, 0, 0, 0] for k in pm.PREFERENCE_LABELS}})
+    cox = pm.recruitment_cox(durations)
+    assert cox["note"].eq("no request states it").all() and cox["method"].isna().all()
+    assert protect_frame(cox, SPECS["cox"], Rules(), "cox")["method"].isna().all()

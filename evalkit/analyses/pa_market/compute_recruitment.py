@@ -252,9 +252,9 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
         return pd.DataFrame(columns=cols)
     why = {k: _not_modelled(durations, k) for k in PREFERENCE_LABELS}
     usable = [k for k, reason in why.items() if not reason]
-    rows = [{"preference": PREFERENCE_LABELS[k], "group": k,
-             "requests_with": int(durations[k].sum()), **_cells(durations, k), "note": why[k]}
-            for k in PREFERENCE_LABELS if k not in usable]
+    rows = [{"preference": PREFERENCE_LABELS[k], "group": k,  # no model, so no method
+             "requests_with": int(durations[k].sum()), **_cells(durations, k), "method": None,
+             "note": why[k]} for k in PREFERENCE_LABELS if k not in usable]
     if usable:
         frame = durations[["days", "filled", *usable]].astype({k: int for k in usable})
         frame["person_id"] = (durations["person_id"] if "person_id" in durations
