@@ -397,7 +397,8 @@ from evalkit.cli import build_parser
 
 @contextmanager
 def record():
-    missing = [n for n in runner.NATIVE_LIBRARIES if n not in sys.modules]
+    missing = [n for n in (*runner.NATIVE_LIBRARIES, "pandera.pandas")
+               if n not in sys.modules]
     print("missing:", missing)
     yield
 

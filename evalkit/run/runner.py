@@ -75,7 +75,7 @@ EXIT_FAILED, EXIT_UNUSABLE = 1, 2
 #: are imported before SIGTERM and SIGINT become `stop.Stopped`: an exception raised while such a
 #: library initialises can abort the whole process instead of stopping the run cleanly (DuckDB's
 #: bindings do: "Critical nanobind error", exit -6, the staging folder and cache left behind).
-NATIVE_LIBRARIES = ("duckdb", "pyarrow.parquet", "pandera.pandas", "openpyxl")
+NATIVE_LIBRARIES = ("duckdb", "pyarrow.parquet", "openpyxl")  # and pandera, imported quietly
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
