@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 
 import evalkit
 from evalkit.analyses import uptake as u
-from evalkit.analyses.uptake.publish import SPECS, mix_spec
+from evalkit.analyses.uptake.publish import frame_specs
 from evalkit.report import style
 from evalkit.synth.generator import synthesise
 
@@ -37,8 +37,7 @@ def pub(res):
 
 def counts_of(pub) -> list[tuple[str, str, pd.Series]]:
     """(frame, column, values) of every count column the publication holds."""
-    specs = {**SPECS, **{k: mix_spec(pub[k], pub.context["group_col"])
-                         for k in ("mix/dp_managed_by", "mix/dp_used_for")}}
+    specs = frame_specs(pub.frames, pub.context["group_col"])
     return [(k, c, pub[k][c]) for k, s in specs.items() if pub[k] is not None
             and not pub[k].columns.empty for c in s.counts]
 
@@ -85,7 +84,7 @@ def test_a_share_with_all_not_stated_added_is_worked_out_from_protected_parts(pu
 
 def test_no_published_share_times_its_published_n_is_a_small_count(pub):
     checked = 0
-    for name, spec in SPECS.items():
+    for name, spec in frame_specs(pub.frames, pub.context["group_col"]).items():
         f = pub[name]
         if f is None or f.columns.empty:
             continue

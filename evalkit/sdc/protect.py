@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evalkit.sdc import linked
 from evalkit.sdc.disclosure import SUPPRESSED
+from evalkit.sdc.linked import Sum
 from evalkit.stats.limits import poisson_limits, wilson_limits
 
 TOO_FEW = "too few to estimate"
@@ -161,6 +163,11 @@ class Spec:
     rows (group x age x reason, DPs by who manages them): rows whose size is suppressed are left
     out. Published, their parts (each suppressed, so at least 1) would narrow the total: six
     such rows of a suppressed total make it 6 or 7.
+
+    names: (count column, template) naming each row's count, e.g. ("dp", "dp[{group}]"); the
+    same name in two frames of a publication is the same count. sums: which named counts add up
+    (`linked.Sum`). Together they let `protect_frames` hide more counts where a total and its
+    shown parts would narrow a suppressed one (evalkit.sdc.linked).
     """
 
     counts: tuple[str, ...] = ()
@@ -168,6 +175,8 @@ class Spec:
     models: tuple[Model, ...] = ()
     keep: tuple[str, ...] = field(default=())
     whole: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
+    sums: tuple[Sum, ...] = ()
 
 
 def _rows(df: pd.DataFrame, rows: tuple[str, Hashable] | None) -> np.ndarray:
@@ -245,43 +254,66 @@ def _check_declared(name: str, df: pd.DataFrame, spec: Spec) -> None:
                          "each in its Spec")
 
 
-def protect_frame(df: pd.DataFrame | None, spec: Spec, rules: Rules,
-                  name: str = "frame") -> pd.DataFrame | None:
-    """A protected copy of `df` (see the module docstring); None, or a frame with no columns
-    (nothing to publish), stays as it is.
-
-    Counts become floats (NaN = suppressed); shares are recomputed from them; model estimates
-    are blanked where the ACRO rule fails; a `df` column of a Model is dropped (not published);
-    rows whose `whole` is suppressed are left out.
-    """
-    if df is None or df.columns.empty:
-        return df
+def _counted(df: pd.DataFrame, spec: Spec, rules: Rules, name: str
+             ) -> tuple[pd.DataFrame, np.ndarray]:
+    """A copy of `df` with its counts protected, and which rows are published (a row whose
+    `whole` is suppressed is left out)."""
     _check_declared(name, df, spec)
     out = df.copy()
     for c in spec.counts:
         out[c] = rules.protect(df[c])
+    unnamed = sorted({c for c, _ in spec.names} - set(spec.counts))
+    if unnamed:
+        raise ValueError(f"protect: frame {name!r} names column(s) {unnamed} that are not counts")
+    if not spec.whole:
+        return out, np.ones(len(df), dtype=bool)
+    if spec.whole not in spec.counts:
+        raise ValueError(f"protect: frame {name!r}: whole={spec.whole!r} is not a count")
+    size = df[spec.whole].to_numpy(dtype=float)
+    return out, ~((size > 0) & (size < rules.smallest_shown))
+
+
+def _finished(out: pd.DataFrame, true: pd.DataFrame, kept: np.ndarray, spec: Spec,
+              rules: Rules) -> pd.DataFrame:
+    """Shares recomputed from the protected counts, model estimates under the ACRO rule, the
+    models' df columns dropped and the rows left out that are not published."""
     counts = set(spec.counts)
     for s in spec.shares:
         _share(out, s, counts, rules)
     for m in spec.models:
-        _model(out, df, m, rules)
-    dfs = [m.df for m in spec.models if m.df]
-    out = out.drop(columns=dfs)
-    if spec.whole:
-        if spec.whole not in counts:
-            raise ValueError(f"protect: frame {name!r}: whole={spec.whole!r} is not a count")
-        size = df[spec.whole].to_numpy(dtype=float)
-        out = out[~((size > 0) & (size < rules.smallest_shown))].reset_index(drop=True)
-    return out
+        _model(out, true, m, rules)
+    out = out.drop(columns=[m.df for m in spec.models if m.df])
+    return out[kept].reset_index(drop=True)
+
+
+def protect_frame(df: pd.DataFrame | None, spec: Spec, rules: Rules,
+                  name: str = "frame") -> pd.DataFrame | None:
+    """A protected copy of `df` on its own (see `protect_frames`)."""
+    return protect_frames({name: df}, {name: spec}, rules)[name]
 
 
 def protect_frames(frames: Mapping[str, pd.DataFrame | None], specs: Mapping[str, Spec],
                    rules: Rules) -> dict[str, pd.DataFrame | None]:
-    """`protect_frame` for every frame; each frame needs a Spec (a missing one is an error)."""
+    """Protected copies of every frame (see the module docstring); each needs a Spec (a missing
+    one is an error). None, or a frame with no columns (nothing to publish), stays as it is.
+
+    Counts become floats (NaN = suppressed); counts named in the Specs are then hidden too
+    where their sums would narrow a suppressed one (evalkit.sdc.linked), wherever published;
+    shares are recomputed from the protected counts; model estimates are blanked where the ACRO
+    rule fails; a `df` column of a Model is dropped; rows whose `whole` is suppressed are left
+    out. The input frames are never changed.
+    """
     missing = sorted(set(frames) - set(specs))
     extra = sorted(set(specs) - set(frames))
     if missing or extra:
         raise ValueError(f"protect: every published frame needs a Spec; without one: {missing}; "
                          f"Specs for frames not published: {extra}")
-    return {k: protect_frame(f, specs[k], rules, k) for k, f in frames.items()}
-
+    live = {k: f for k, f in frames.items() if f is not None and not f.columns.empty}
+    made = {k: _counted(f, specs[k], rules, k) for k, f in live.items()}
+    counted = {k: out for k, (out, _) in made.items()}
+    kept = {k: rows for k, (_, rows) in made.items()}
+    cellmap = linked.cells(live, counted, kept, specs)
+    hidden = linked.secondary(cellmap, linked.equations(live, specs), rules)
+    linked.apply(counted, cellmap, hidden)
+    return {k: _finished(counted[k], f, kept[k], specs[k], rules) if k in live else f
+            for k, f in frames.items()}

@@ -232,7 +232,8 @@ def _direct(group: list[Relation]) -> dict[str, tuple[int, int]]:
             ((name, c),) = r.coefs.items()
             lo, hi = sorted((r.lower / c, r.upper / c))
             old = out.get(name, (0, math.inf))
-            out[name] = (max(old[0], math.ceil(lo - TOL)), min(old[1], math.floor(hi + TOL)))
+            upper = math.floor(hi + TOL) if math.isfinite(hi) else math.inf
+            out[name] = (max(old[0], math.ceil(lo - TOL)), min(old[1], upper))
     return out
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -260,7 +261,19 @@ def attack_report(raw: Mapping[str, pd.DataFrame | None], out: Outputs, base: in
     extract(obs, marked(raw, out.frames), out.notebook, out.context)
     results_relations(obs, out.results, out.notebook)
     obs.finish()
+    secondaries_are_at_least_one(obs.system, truth.values, obs.smallest)
     return obs.system, truth.values
+
+
+def secondaries_are_at_least_one(system: System, truth: Mapping[str, float],
+                                 smallest: int) -> None:
+    """A [c] hiding a count of `smallest` or more was hidden to protect another
+    (evalkit.sdc.linked): the reader cannot tell it from one of 1..smallest-1 and reads it as
+    at least 1. Every other [c] stays 1..smallest-1, as if the reader could tell them apart."""
+    for i, r in enumerate(system.relations):
+        (name,) = r.coefs if len(r.coefs) == 1 else (None,)
+        if (r.lower, r.upper) == (1, smallest - 1) and truth.get(name, 0) >= smallest:
+            system.relations[i] = replace(r, upper=math.inf)
 
 
 

@@ -20,6 +20,7 @@ from evalkit.analyses.pa_market.compute_workforce import SOURCES, representation
 from evalkit.report import wording
 from evalkit.report.publication import Frames, Publication, default_rules
 from evalkit.report.publication import publish as collect
+from evalkit.sdc.linked import Sum
 from evalkit.sdc.protect import Model, Share, Spec
 
 NOTEBOOK = "02_pa_market"
@@ -30,14 +31,34 @@ RECRUITED = Spec(counts=("followed", "filled"), shares=(Share("filled", "followe
                  keep=("days", "conf"))
 CHANGE = Spec(counts=("active_from", "active_to", "joiners", "leavers", "retained"),
               shares=(Share("retained", "active_from"),), keep=("conf",))
+#: listed and active PAs of each agency at a snapshot; the agencies add up to the Total row,
+#: whose active PAs are the snapshot's
+AGENCY = "[{agency}|{snapshot_date}]"
+RETURNS = Spec(counts=("pas", "active_pas"),
+               names=(("pas", f"listed{AGENCY}"), ("active_pas", f"active{AGENCY}")),
+               sums=(Sum(f"listed[{TOTAL}|{{snapshot_date}}]", (f"listed{AGENCY}",)),
+                     Sum(f"active[{TOTAL}|{{snapshot_date}}]", (f"active{AGENCY}",))))
+#: The cells a hazard ratio compares: requests with and without the preference, filled or not.
+COX_CELLS = ("with_filled", "with_waiting", "without_filled", "without_waiting")
+#: the group of change/all's one row (compute_workforce.changes)
+ALL_PAS = "All PAs"
+#: the requests of the Cox model with and without a preference, filled or still waiting: with
+#: a preference, all filled and all requests are each a sum of them
+COX_SUMS = (Sum("requests[{preference}]", ("cox with_filled[{preference}]",
+                                            "cox with_waiting[{preference}]")),
+            Sum("filled[All]", ("cox with_filled[{preference}]",
+                                "cox without_filled[{preference}]"), each_row=True),
+            Sum("requests[All]", tuple(f"cox {c}[{{preference}}]" for c in COX_CELLS),
+                each_row=True))
+#: dimensions whose groups add up to their source's total (a PA speaks several languages)
+EXCLUSIVE = ("ethnic_group_broad", "ethnic_group", "gender")
 #: The sources each representation measure compares (compute_workforce.representation).
 MEASURED = {"ratio_to_recipients": (SOURCES["pas"], SOURCES["recipients"]),
             "relative_likelihood": (SOURCES["pas"], SOURCES["population"])}
-#: The cells a hazard ratio compares: requests with and without the preference, filled or not.
-COX_CELLS = ("with_filled", "with_waiting", "without_filled", "without_waiting")
 SPECS = {
-    "snapshots": Spec(counts=("active_pas",), keep=("returns", "agencies")),  # agencies: no people
-    "returns": Spec(counts=("pas", "active_pas")),
+    "snapshots": Spec(counts=("active_pas",), keep=("returns", "agencies"),  # agencies: no people
+                      names=(("active_pas", f"active[{TOTAL}|{{snapshot_date}}]"),)),
+    "returns": RETURNS,
     "quality": Spec(counts=("rows",)),
     "composition": Spec(counts=("count", "total"), shares=(SHARE,), keep=("conf",)),
     # the index of dissimilarity summarises a whole distribution: kept as estimated when both
@@ -61,7 +82,11 @@ SPECS = {
                     keep=("conf",)),
     "cox": Spec(counts=("requests_with", "n", "events", *COX_CELLS),
                 models=(Model(columns=("value", "lower", "upper", "p_value", "ph_p_value"),
-                              each=COX_CELLS, df="df"),), keep=("conf",)),
+                              each=COX_CELLS, df="df"),), keep=("conf",),
+                names=(("requests_with", "requests[{preference}]"), ("n", "requests[All]"),
+                       ("events", "filled[All]"),
+                       *((c, f"cox {c}[{{preference}}]") for c in COX_CELLS)),
+                sums=COX_SUMS),
     "match": Spec(counts=("filled", "checked", "not_on_register", "matched"),
                   shares=(Share("matched", "checked"),), keep=("conf",)),
     # a group's rows by source break its filled requests down: left out when that is suppressed
@@ -76,10 +101,31 @@ SPECS = {
 BY_CHANCE = ("random", "random_upper")
 
 
+def _linked(name: str, spec: Spec) -> Spec:
+    """A family's Spec with its counts named and its sums: the groups of a composition add up
+    to their source's total (not languages), and each change row's PAs active at the end are
+    those who stayed and those who joined (at the start: stayed and left)."""
+    family, _, by = name.partition("/")
+    if family == "composition":
+        cell = f"{by}: {{source}}|{{group}}"
+        return replace(spec, names=(("count", cell), ("total", "total: {source}")),
+                       sums=(Sum("total: {source}", (cell,)),) if by in EXCLUSIVE else ())
+    if family == "change":
+        cell = f"change {by}: {{from_date}}|{{to_date}}|{{group}}|"
+        everyone = f"change all: {{from_date}}|{{to_date}}|{ALL_PAS}|"
+        names = tuple((c, cell + c) for c in spec.counts)
+        groups = tuple(Sum(everyone + c, (cell + c,)) for c in spec.counts
+                       if by == "ethnic_group_broad")
+        return replace(spec, names=names, sums=(
+            Sum(cell + "active_to", (cell + "retained", cell + "joiners")),
+            Sum(cell + "active_from", (cell + "retained", cell + "leavers")), *groups))
+    return spec
+
+
 def _spec(name: str, frame: pd.DataFrame | None) -> Spec:
     """The Spec of a frame: its own, or its family's ("composition/gender" -> "composition");
     the dissimilarity's estimates of the index by chance are kept under D's rule when present."""
-    spec = SPECS[name.split("/", 1)[0]]
+    spec = _linked(name, SPECS[name.split("/", 1)[0]])
     chance = tuple(c for c in BY_CHANCE if frame is not None and c in frame)
     if name != "dissimilarity" or not chance:
         return spec

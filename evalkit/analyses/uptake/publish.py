@@ -12,6 +12,7 @@ not in it. Funnel positions are worked out from the protected area counts (`deri
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 
@@ -19,6 +20,7 @@ from evalkit.analyses.uptake.compute import Uptake
 from evalkit.analyses.uptake.compute_dp import funnel
 from evalkit.report import publication, wording
 from evalkit.report.publication import Publication
+from evalkit.sdc.linked import Sum
 from evalkit.sdc.protect import Model, Share, Spec
 
 NOTEBOOK = "01_uptake"
@@ -28,6 +30,18 @@ UPTAKE = Spec(counts=("dp", "people"), shares=(Share("dp", "people"),), keep=("c
 #: observed / expected DPs: a rate of the protected observed count (expected is a model's)
 ISR = Spec(counts=("observed", "people"), keep=("expected", "conf"),
            shares=(Share("observed", "expected", kind="rate"),))
+#: the rows of a breakdown of everyone add up to everyone ("All" of the overall frame)
+TO_ALL = (Sum("dp[All]", ("dp{key}",)), Sum("people[All]", ("people{key}",)))
+
+
+def linked(spec: Spec, key: str, dp: str = "dp", names: tuple[tuple[str, str], ...] = (),
+           sums: tuple[Sum, ...] = TO_ALL) -> Spec:
+    """`spec` with its DPs (column `dp`) and people named by the row's `key` template (e.g.
+    "[{language}]"; the same count wherever it is published) and its rows adding up to all."""
+    named = ((dp, f"dp{key}"), ("people", f"people{key}"), *names)
+    return replace(spec, names=named, sums=tuple(Sum(s.total.format(key=key),
+                                                     tuple(t.format(key=key) for t in s.parts))
+                                                 for s in sums))
 #: odds ratios of a binomial model: each group needs min_cell people with and without a DP
 ODDS = Spec(counts=("people", "dp", "no_dp"), keep=("conf",),
             models=(Model(("value", "lower", "upper", "p_value"), each=("dp", "no_dp"),
@@ -50,16 +64,24 @@ ASCOF = Spec(counts=("numerator", "denominator"), whole="denominator",
 
 SPECS: Mapping[str, Spec] = {
     "quality": Spec(counts=("rows",)), "ascof": ASCOF,
-    "overall": UPTAKE, "uptake/group": UPTAKE, "uptake/broad": UPTAKE,
-    "uptake/language": UPTAKE, "uptake/interpreter": UPTAKE,
+    "overall": linked(UPTAKE, "[{group}]", sums=()),
+    "uptake/broad": linked(UPTAKE, "[{ethnic_group_broad}]"),
+    "uptake/language": linked(UPTAKE, "[language: {language}]"),
+    "uptake/interpreter": linked(UPTAKE, "[interpreter: {interpreter}]"),
     "uptake/population": Spec(counts=("dp", "population"), keep=("conf",),
                               shares=(Share("dp", "population"),)),
     "missing": Spec(counts=("people", "total")),
-    "bounds": Spec(counts=("people", "dp", "no_dp", "not_stated_dp", "not_stated_people"),
-                   shares=(Share("dp", "people", "share_recorded", None, None),
-                           Share(("dp", "not_stated_dp"), ("people", "not_stated_people"),
-                                 "share_if_all_not_stated", None, None))),
-    "isr/group": ISR, "isr/language": ISR, "odds/broad": ODDS, "odds/group": ODDS,
+    "bounds": linked(Spec(counts=("people", "dp", "no_dp", "not_stated_dp", "not_stated_people"),
+                          shares=(Share("dp", "people", "share_recorded", None, None),
+                                  Share(("dp", "not_stated_dp"), ("people", "not_stated_people"),
+                                        "share_if_all_not_stated", None, None))),
+                     "[{ethnic_group_broad}]",
+                     names=(("no_dp", "no_dp[{ethnic_group_broad}]"),
+                            ("not_stated_dp", "dp[Not stated]"),
+                            ("not_stated_people", "people[Not stated]")),
+                     sums=(Sum("people{key}", ("dp{key}", "no_dp{key}")),)),
+    "isr/language": linked(ISR, "[language: {language}]", dp="observed"),
+    "odds/broad": ODDS, "odds/group": ODDS,
     "intersection": Spec(counts=("people", "dp", "no_dp"), whole="people",
                          shares=(Share("dp", "people", "share", None, None),)),
     "offers/group": OFFERS, "offers/broad": OFFERS,
@@ -67,21 +89,45 @@ SPECS: Mapping[str, Spec] = {
     "setup/ratio": RATIO, "setup/ratio_broad": RATIO,
     "plan_size/weekly_budget": RATIO, "plan_size/planned_hours": RATIO,
     "continuation": Spec(counts=("followed", "ended", "running"), keep=("months", "conf"),
-                         shares=(Share("ended", "followed"),), whole="followed"),
+                         shares=(Share("ended", "followed"),), whole="followed",
+                         names=(("followed", "followed[{group}|{months}]"),
+                                ("ended", "ended[{group}|{months}]"),
+                                ("running", "running[{group}|{months}]")),
+                         sums=(Sum("followed[{group}|{months}]", ("ended[{group}|{months}]",
+                                                                  "running[{group}|{months}]")),)),
     "carer/group": CARER, "carer/broad": CARER,
     "areas/units": Spec(counts=("dp", "no_dp", "people"), keep=("conf",), whole="people",
-                        shares=(Share("dp", "people"),)),
+                        shares=(Share("dp", "people"),),
+                        names=tuple((c, f"{c}[area: {{area}}]") for c in ("dp", "no_dp", "people")),
+                        sums=(Sum("people[area: {area}]", ("dp[area: {area}]",
+                                                           "no_dp[area: {area}]")),)),
     "trend": Spec(counts=("dp", "people", "starts"), keep=("conf",), whole="people", shares=(
         Share("dp", "people", rows=("measure", "uptake")),
         Share("starts", "people", kind="rate", multiplier=1000, rows=("measure", "new_starts")))),
 }
 
 
-def mix_spec(frame: pd.DataFrame | None, group_col: str) -> Spec:
+def group_specs(group_col: str) -> dict[str, Spec]:
+    """The frames by the report's grouping (detailed or broad ethnic group, `group_col`)."""
+    key = f"[{{{group_col}}}]"
+    return {"uptake/group": linked(UPTAKE, key), "isr/group": linked(ISR, key, dp="observed")}
+
+
+def mix_spec(frame: pd.DataFrame | None, group_col: str, field: str) -> Spec:
     """Every column of a mix table but the group is a count of people with a DP; `dp`, their
-    total, is the row's size."""
-    return Spec(counts=tuple(c for c in (frame.columns if frame is not None else ())
-                             if c != group_col), whole="dp")
+    total, is the row's size and the sum of the others (`field`: what the table breaks down)."""
+    parts = [c for c in (frame.columns if frame is not None else ()) if c not in (group_col, "dp")]
+    key = f"[{{{group_col}}}]"
+    names = tuple((c, f"{field}: {c}{key}") for c in parts)
+    return Spec(counts=("dp", *parts), whole="dp", names=(("dp", f"dp{key}"), *names),
+                sums=(Sum(f"dp{key}", tuple(t for _, t in names)),) if parts else ())
+
+
+def frame_specs(frames: Mapping[str, pd.DataFrame | None], group_col: str) -> dict[str, Spec]:
+    """The Spec of every frame of the report, grouped by `group_col`."""
+    return {**SPECS, **group_specs(group_col),
+            **{k: mix_spec(frames[k], group_col, k.split("/")[1])
+               for k in ("mix/dp_managed_by", "mix/dp_used_for")}}
 
 
 def funnel_frames(shown: Mapping[str, pd.DataFrame | None]) -> dict[str, pd.DataFrame | None]:
@@ -110,8 +156,7 @@ def publish(res: Uptake) -> Publication:
         "plan_size/planned_hours": res.hours, "carer/group": res.carer,
         "carer/broad": res.carer_share_broad, "areas/units": res.areas, "trend": res.trend,
     }
-    specs = {**SPECS, **{k: mix_spec(frames[k], res.group_col)
-                         for k in ("mix/dp_managed_by", "mix/dp_used_for")}}
+    specs = frame_specs(frames, res.group_col)
     context = {
         "params": res.params, "la_code": res.la_code, "place": wording.place(res.la_code),
         "period_end": res.period_end,

@@ -1,0 +1,234 @@
+"""Secondary suppression over linked counts: no hidden count narrowed through a total.
+
+Rounding each count on its own (evalkit.sdc.protect) cannot stop a reader who also knows that
+counts add up: parts 8 and 8 with a hidden 1 and their total 17 are shown 10, 10, [c] and 15,
+so the parts are at least 8 each, the total at most 17, and the hidden part exactly 1. This is
+τ-ARGUS's secondary suppression over linked tables, made small: each published frame names its
+counts (`Spec.names`: the same name in two frames is the same count) and says which of them add
+up (`Spec.sums`); then for every suppressed count of 1 to smallest_shown - 1 the bounds a reader
+gets from every published count and every sum are worked out by integer programming, and while
+they are narrower than the protection interval (upper - lower >= 2) the nearest shown count is
+hidden too, the smallest first, parts before totals. A count hidden this way is hidden wherever
+its name is published.
+
+The reader's bounds (`Box`): a shown r means r - base//2 to r + (base-1)//2 and at least the
+least shown count; a primary [c] 1 to smallest_shown - 1 (as if the reader knew it was one); a
+secondary [c] at least 1; a named count published nowhere at least 0; a 0 exactly 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+if TYPE_CHECKING:
+    from evalkit.sdc.protect import Rules, Spec
+
+#: the protection interval: a hidden count keeps at least this + 1 whole numbers
+WIDTH = 2
+
+
+@dataclass(frozen=True)
+class Sum:
+    """In each row of a frame, the counts named by `parts` add up to the count named by `total`
+    (templates filled with the row's values, e.g. Sum("people[{group}]", ("dp[{group}]",
+    "no_dp[{group}]"))). Rows whose `total` is the same name are one sum, so Sum("dp[All]",
+    ("dp[{group}]",)) says the groups of the frame add up to all; a row naming the total itself
+    (an "All" row) is not one of its parts; with `each_row` every row is a sum of its own (the
+    same total split in different ways, one per row)."""
+
+    total: str
+    parts: tuple[str, ...]
+    each_row: bool = False
+
+
+def label(value: object) -> str:
+    """A row value as it is written into a count's name (dates as YYYY-MM-DD, 3.0 as 3)."""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def fill(template: str, row: Mapping[Hashable, object]) -> str:
+    """`template` with {column} replaced by the row's label of that column."""
+    return template.format_map({str(k): label(v) for k, v in row.items()})
+
+
+@dataclass
+class Cell:
+    """One named count: its true value, its value after primary protection (NaN: [c]) and the
+    places (frame, column, row position) where it is published."""
+
+    true: float
+    shown: float
+    places: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def cells(frames: Mapping[str, pd.DataFrame | None], counted: Mapping[str, pd.DataFrame],
+          kept: Mapping[str, np.ndarray], specs: Mapping[str, Spec]) -> dict[str, Cell]:
+    """Every named count published (rows left out are not), checked to be one true value."""
+    out: dict[str, Cell] = {}
+    for name, df in frames.items():
+        spec = specs[name]
+        if df is None or not spec.names:
+            continue
+        records = df.to_dict("records")
+        for col, template in spec.names:
+            for i, row in enumerate(records):
+                key, true = fill(template, row), float(row[col])
+                if not kept[name][i] or math.isnan(true):  # left out, or no count at all
+                    continue
+                cell = out.setdefault(key, Cell(true, float(counted[name][col].iloc[i])))
+                if cell.true != true:
+                    raise ValueError(f"protect: count {key!r} is {cell.true:g} in one frame and "
+                                     f"{true:g} in {name!r}: two counts share its name")
+                cell.places.append((name, col, i))
+    return out
+
+
+def equations(frames: Mapping[str, pd.DataFrame | None], specs: Mapping[str, Spec]
+              ) -> list[tuple[str, tuple[str, ...]]]:
+    """Every sum (total, parts) the frames declare, once each, rows left out included (the sum
+    holds whether or not a part is shown)."""
+    found: dict[tuple[str, frozenset[str]], tuple[str, tuple[str, ...]]] = {}
+    for name, df in frames.items():
+        if df is None:
+            continue
+        for n, s in enumerate(specs[name].sums):
+            groups: dict[tuple[str, int], list[str]] = {}
+            for i, row in enumerate(df.to_dict("records")):
+                total = fill(s.total, row)
+                parts = groups.setdefault((total, i if s.each_row else 0), [])
+                parts += [p for p in (fill(t, row) for t in s.parts) if p != total]
+            for (total, _), parts in groups.items():
+                unique = tuple(dict.fromkeys(parts))
+                if len(unique) != len(parts):
+                    raise ValueError(f"protect: frame {name!r} sum {n} names a part of "
+                                     f"{total!r} twice")
+                found.setdefault((total, frozenset(unique)), (total, unique))
+    return list(found.values())
+
+
+Box = tuple[float, float | None]
+
+
+def box(cell: Cell | None, secondary: bool, rules: Rules) -> Box:
+    """What a reader knows of one count on its own (see the module docstring)."""
+    if cell is None:
+        return 0.0, None
+    if secondary:
+        return 1.0, None
+    if math.isnan(cell.shown):
+        return 1.0, rules.smallest_shown - 1.0
+    if cell.shown == 0 or rules.base <= 1:
+        return cell.shown, cell.shown
+    return (max(cell.shown - rules.base // 2, rules.smallest_shown),
+            cell.shown + (rules.base - 1) // 2)
+
+
+class Links:
+    """The sums as a graph between counts, for the bounds of one count over its component."""
+
+    def __init__(self, eqs: list[tuple[str, tuple[str, ...]]]) -> None:
+        self.eqs = eqs
+        self.of: dict[str, list[int]] = {}
+        for k, (total, parts) in enumerate(eqs):
+            for v in (total, *parts):
+                self.of.setdefault(v, []).append(k)
+
+    def levels(self, start: str) -> dict[str, int]:
+        """Every count linked to `start` through sums, with how many sums away it is (1: in a
+        sum with it), nearest first."""
+        level, queue = {start: 0}, deque([start])
+        while queue:
+            v = queue.popleft()
+            for k in self.of.get(v, ()):
+                total, parts = self.eqs[k]
+                for w in (total, *parts):
+                    if w not in level:
+                        level[w] = level[v] + 1
+                        queue.append(w)
+        return level
+
+    def bounds(self, target: str, boxes: Mapping[str, Box]) -> tuple[float, float]:
+        """The least and greatest whole values of `target` over the sums of its component."""
+        names = list(self.levels(target))
+        index = {v: i for i, v in enumerate(names)}
+        rows = sorted({k for v in names for k in self.of.get(v, ())})
+        a = np.zeros((len(rows), len(names)))
+        for r, k in enumerate(rows):
+            total, parts = self.eqs[k]
+            a[r, index[total]] += 1
+            for p in parts:
+                a[r, index[p]] -= 1
+        c = np.zeros(len(names))
+        c[index[target]] = 1
+        out = []
+        for sign in (1, -1):
+            res = linprog(sign * c, A_eq=a, b_eq=np.zeros(len(rows)),
+                          bounds=[boxes[v] for v in names], integrality=np.ones(len(names)))
+            if res.status == 3:  # unbounded: no upper limit
+                out.append(math.inf)
+            elif res.status != 0:
+                raise ValueError(f"protect: the sums of {target!r} cannot all hold with the "
+                                 f"published counts ({res.message})")
+            else:
+                out.append(sign * res.fun)
+        return out[0], out[1]
+
+
+def secondary(cellmap: Mapping[str, Cell], eqs: list[tuple[str, tuple[str, ...]]],
+              rules: Rules) -> list[str]:
+    """Names of shown counts to hide so that no hidden count of 1 to smallest_shown - 1 in a sum
+    is narrowed below the protection interval (greedy, nearest and smallest first)."""
+    _check_sums(cellmap, eqs)
+    links = Links(eqs)
+    totals = {t for t, _ in eqs}
+    hidden: set[str] = set()
+    boxes = {v: box(cellmap.get(v), False, rules) for v in links.of}
+    primaries = sorted(v for v in links.of if v in cellmap and math.isnan(cellmap[v].shown))
+    for p in primaries:
+        lo, hi = links.bounds(p, boxes)
+        if hi - lo >= WIDTH:
+            continue
+        level = links.levels(p)
+        candidates = [v for v in level if v in cellmap and v not in hidden
+                      and cellmap[v].shown > 0]
+        for v in sorted(candidates, key=lambda v: (level[v], v in totals, cellmap[v].true, v)):
+            hidden.add(v)
+            boxes[v] = box(cellmap[v], True, rules)
+            lo, hi = links.bounds(p, boxes)
+            if hi - lo >= WIDTH:
+                break
+        else:
+            raise ValueError(f"protect: count {p!r} stays narrowed to {lo:g}-{hi:g} with every "
+                             "count linked to it hidden; publish fewer of its breakdowns")
+    return sorted(hidden)
+
+
+def _check_sums(cellmap: Mapping[str, Cell], eqs: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Every declared sum whose counts are all published holds for the true counts (else the
+    declaration is wrong, and the bounds would mean nothing)."""
+    for total, parts in eqs:
+        if all(v in cellmap for v in (total, *parts)):
+            got = sum(cellmap[v].true for v in parts)
+            if got != cellmap[total].true:
+                raise ValueError(f"protect: the counts declared to add up to {total!r} add up "
+                                 f"to {got:g}, not {cellmap[total].true:g}: {list(parts)}")
+
+
+def apply(counted: Mapping[str, pd.DataFrame], cellmap: Mapping[str, Cell],
+          names: Iterable[str]) -> None:
+    """Hide each named count wherever it is published (in place)."""
+    for name in names:
+        for frame, col, i in cellmap[name].places:
+            counted[frame].iloc[i, counted[frame].columns.get_loc(col)] = np.nan
