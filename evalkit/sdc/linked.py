@@ -60,7 +60,19 @@ def label(value: object) -> str:
 
 def fill(template: str, row: Mapping[Hashable, object]) -> str:
     """`template` with {column} replaced by the row's label of that column."""
-    return template.format_map({str(k): label(v) for k, v in row.items()})
+    try:
+        return template.format_map({str(k): label(v) for k, v in row.items()})
+    except KeyError as e:
+        raise ValueError(f"protect: a count's name {template!r} needs column {e}; the frame has "
+                         f"{list(map(str, row))}") from None
+
+
+def records(df: pd.DataFrame, spec: Spec) -> list[dict[Hashable, object]]:
+    """The frame's rows with the fields its Spec works out for names (`Spec.fields`)."""
+    rows = df.to_dict("records")
+    for row in rows:
+        row.update({f: fn(row) for f, fn in spec.fields})
+    return rows
 
 
 @dataclass
@@ -81,9 +93,9 @@ def cells(frames: Mapping[str, pd.DataFrame | None], counted: Mapping[str, pd.Da
         spec = specs[name]
         if df is None or not spec.names:
             continue
-        records = df.to_dict("records")
+        rows = records(df, spec)
         for col, template in spec.names:
-            for i, row in enumerate(records):
+            for i, row in enumerate(rows):
                 key, true = fill(template, row), float(row[col])
                 if not kept[name][i] or math.isnan(true):  # left out, or no count at all
                     continue
@@ -105,7 +117,7 @@ def equations(frames: Mapping[str, pd.DataFrame | None], specs: Mapping[str, Spe
             continue
         for n, s in enumerate(specs[name].sums):
             groups: dict[tuple[str, int], list[str]] = {}
-            for i, row in enumerate(df.to_dict("records")):
+            for i, row in enumerate(records(df, specs[name])):
                 total = fill(s.total, row)
                 parts = groups.setdefault((total, i if s.each_row else 0), [])
                 parts += [p for p in (fill(t, row) for t in s.parts) if p != total]

@@ -30,7 +30,7 @@ every frame of a report. The input frames are never changed.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,7 +167,8 @@ class Spec:
     names: (count column, template) naming each row's count, e.g. ("dp", "dp[{group}]"); the
     same name in two frames of a publication is the same count. sums: which named counts add up
     (`linked.Sum`). Together they let `protect_frames` hide more counts where a total and its
-    shown parts would narrow a suppressed one (evalkit.sdc.linked).
+    shown parts would narrow a suppressed one (evalkit.sdc.linked). fields: (field, function of
+    a row) for names that need a value the frame does not hold (a detailed group's broad group).
     """
 
     counts: tuple[str, ...] = ()
@@ -177,6 +178,7 @@ class Spec:
     whole: str | None = None
     names: tuple[tuple[str, str], ...] = ()
     sums: tuple[Sum, ...] = ()
+    fields: tuple[tuple[str, Callable[[Mapping[Hashable, object]], object]], ...] = ()
 
 
 def _rows(df: pd.DataFrame, rows: tuple[str, Hashable] | None) -> np.ndarray:

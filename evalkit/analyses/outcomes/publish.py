@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from evalkit.analyses.outcomes.compute_series import OUTCOMES
 from evalkit.report import wording
 from evalkit.report.publication import Frames, Publication, default_rules
 from evalkit.report.publication import publish as collect
+from evalkit.sdc.linked import Sum
 from evalkit.sdc.protect import SUPPRESSED, Model, Rules, Share, Spec
 from evalkit.stats import power
 
@@ -44,10 +46,18 @@ BASELINE_MONTHS = 12
 PLANNED_POST = 12
 ESTIMATES = ("value", "lower", "upper", "p_value", "se")
 SIDES = ("events_before", "events_after")
+#: respondents before and after, by change, group and measure
+RESPONDENTS = {"n_before": "respondents[{change_id}|{group}|{measure}|before]",
+               "n_after": "respondents[{change_id}|{group}|{measure}|after]"}
 SURVEY = Spec(counts=("n_before", "n_after"), keep=("conf",),
               models=(Model(columns=("value", "lower", "upper", "mean_before", "mean_after",
                                      "effect_size", "p_value"), each=("n_before", "n_after"),
-                            df="df"),))
+                            df="df"),),
+              names=tuple(RESPONDENTS.items()))
+#: survey_by groupings whose groups are everyone's respondents ("all" in survey/<id>)
+EXCLUSIVE = ("ethnic group",)
+#: a change's events before (post 0) and after (post 1), wherever they are published
+EVENTS = {"events_before": "events[{change_id}|0]", "events_after": "events[{change_id}|1]"}
 #: Sentences compute words with event counts in them, as (pattern, the same words for protected
 #: counts a and b): why a change was not evaluated, why another change was not separated. Months
 #: ("found 3 before and 18 after") are not counts and are left as they are.
@@ -129,16 +139,35 @@ def _controlled(series: pd.DataFrame) -> pd.DataFrame:
                          pre_months=series["arm"].map(pre["size"]))
 
 
-def _controlled_spec(series: pd.DataFrame) -> Spec:
-    """The indexed series: 100 x y' / (pre-change total' / pre-change months), per arm."""
+def _linked_series(spec: Spec, cid: str) -> Spec:
+    """A change's monthly series with each month's count named: the months before and after
+    add up to its events (where the outcome is a count)."""
+    if "y" not in spec.counts:
+        return spec
+    month = f"y[{cid}|{{month}}]"
+    return replace(spec, names=(("y", month),), sums=(Sum(f"events[{cid}|{{post}}]", (month,)),))
+
+
+def _controlled_spec(series: pd.DataFrame, cid: str) -> Spec:
+    """The indexed series: 100 x y' / (pre-change total' / pre-change months), per arm; each
+    arm's months before and after add up to its events (controlled_its's sides)."""
     if series.empty:
         return Spec()
     months = series.groupby("arm")["pre_months"].first()
     shares = tuple(Share("y", "pre_total", value="index", lower=None, upper=None, kind="rate",
                          multiplier=100 * m, rows=("arm", arm)) for arm, m in months.items()
                    if "index" in series)
+    month = f"arm[{cid}|{{arm}}|{{month}}]"
     return Spec(counts=("y", "pre_total"), shares=shares,
-                keep=("time", "post", "calendar_month", "pre_months"))
+                keep=("time", "post", "calendar_month", "pre_months"),
+                names=(("y", month), ("pre_total", f"arm[{cid}|{{arm}}|0]")),
+                sums=(Sum(f"arm[{cid}|{{arm}}|{{post}}]", (month,)),))
+
+
+def _arm_side(cid: str, side: str) -> str:
+    """The name of an arm's events before or after ("target_before" -> arm[C1|target|0])."""
+    arm, when = side.rsplit("_", 1)
+    return f"arm[{cid}|{arm}|{int(when == 'after')}]"
 
 
 def _sides(series: pd.DataFrame) -> dict[str, float]:
@@ -187,8 +216,10 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
         "offers": rates, "offers_did": _offers_did(did, rates), "survey": _survey(res.survey[k])}
     its = Model(columns=ESTIMATES, each=SIDES, df="df")
     arms = tuple(_sides(ctl.series)) if len(ctl.series) else ()
+    events = tuple((c, t.replace("{change_id}", cid)) for c, t in EVENTS.items())
     specs = {
-        "series": _series_spec(outcome), "its": Spec(counts=SIDES, models=(its,), keep=("conf",)),
+        "series": _linked_series(_series_spec(outcome), cid),
+        "its": Spec(counts=SIDES, models=(its,), keep=("conf",), names=events),
         "its_lines": Spec(keep=("time", "post", "fitted", "counterfactual", "lower", "upper",
                                 "conf")),
         "its_checks": Spec(keep=("lag", "acf", "ljung_box", "p_value")), "its_notes": Spec(),
@@ -196,9 +227,10 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
                           "relative_to_mean", "trend_length", "shift_length")),
         "spc_limits": Spec(keep=("rebase_group", "n", "mean", "lpl", "upl")),
         "spc_rare": Spec(),
-        "controlled": _controlled_spec(controlled),
+        "controlled": _controlled_spec(controlled, cid),
         "controlled_its": Spec(counts=arms, keep=("conf",),
-                               models=(Model(columns=ESTIMATES, each=arms, df="df"),)),
+                               models=(Model(columns=ESTIMATES, each=arms, df="df"),),
+                               names=tuple((a, _arm_side(cid, a)) for a in arms)),
         "offers": Spec(counts=("offered", "episodes"), shares=(Share("offered", "episodes"),),
                        keep=("conf",)),
         "offers_did": Spec(counts=("n", "fewest"), keep=("n_clusters", "conf"),
@@ -206,6 +238,14 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
         "survey": SURVEY}
     return ({f"{kind}/{cid}": f for kind, f in frames.items()},
             {f"{kind}/{cid}": s for kind, s in specs.items()})
+
+
+def _survey_by(by: str) -> Spec:
+    """Survey shifts by a grouping; an ethnic group's respondents add up to everyone's."""
+    if by not in EXCLUSIVE:
+        return SURVEY
+    return replace(SURVEY, sums=tuple(Sum(t.replace("{group}", "all"), (t,))
+                                      for t in RESPONDENTS.values()))
 
 
 def _survey(shifts: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -279,12 +319,13 @@ def publish(res: Outcomes) -> Publication:
               "planning/counts": _planning(res.plan), "power/counts": _power(res.power),
               **{f"survey_by/{by}": _survey(t) for by, t in res.survey_by.items()}}
     kept = ("dose", "months_before", "months_after", "n_pre", "n_post", "dispersion")
-    specs = {"changes": Spec(counts=SIDES, keep=tuple(c for c in kept if c in changes)),
+    specs = {"changes": Spec(counts=SIDES, keep=tuple(c for c in kept if c in changes),
+                             names=tuple(EVENTS.items())),
              "quality": Spec(counts=("rows",)),
              "engagement": Spec(counts=("people",), keep=("sessions",)),
              "planning/counts": Spec(counts=("starts",), keep=("months", "months_before")),
              "power/counts": Spec(counts=("starts",), keep=("n_pre", "n_post", "dispersion", "se")),
-             **{f"survey_by/{by}": SURVEY for by in res.survey_by}}
+             **{f"survey_by/{by}": _survey_by(by) for by in res.survey_by}}
     for k in range(len(res.fits)):
         more, more_specs = _change_frames(res, k, rules)
         frames |= more

@@ -11,12 +11,14 @@ composition counts (`_derived`), as a share is.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 
 import pandas as pd
 
 from evalkit.analyses.pa_market.compute import Market
 from evalkit.analyses.pa_market.compute_workforce import SOURCES, representation
+from evalkit.data import codes
 from evalkit.report import wording
 from evalkit.report.publication import Frames, Publication, default_rules
 from evalkit.report.publication import publish as collect
@@ -101,6 +103,11 @@ SPECS = {
 BY_CHANCE = ("random", "random_upper")
 
 
+def _broad(row: Mapping[Hashable, object]) -> str:
+    """The broad ethnic group (ONS 5) of a row's detailed group."""
+    return str(codes.ethnic_group_broad(pd.Series([row["group"]])).iloc[0])
+
+
 def _linked(name: str, spec: Spec) -> Spec:
     """A family's Spec with its counts named and its sums: the groups of a composition add up
     to their source's total (not languages), and each change row's PAs active at the end are
@@ -108,8 +115,11 @@ def _linked(name: str, spec: Spec) -> Spec:
     family, _, by = name.partition("/")
     if family == "composition":
         cell = f"{by}: {{source}}|{{group}}"
+        broad = (Sum("ethnic_group_broad: {source}|{broad}", (cell,)),)
         return replace(spec, names=(("count", cell), ("total", "total: {source}")),
-                       sums=(Sum("total: {source}", (cell,)),) if by in EXCLUSIVE else ())
+                       sums=((Sum("total: {source}", (cell,)),) if by in EXCLUSIVE else ())
+                       + (broad if by == "ethnic_group" else ()),
+                       fields=(("broad", _broad),) if by == "ethnic_group" else ())
     if family == "change":
         cell = f"change {by}: {{from_date}}|{{to_date}}|{{group}}|"
         everyone = f"change all: {{from_date}}|{{to_date}}|{ALL_PAS}|"

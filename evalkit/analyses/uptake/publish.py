@@ -30,6 +30,11 @@ UPTAKE = Spec(counts=("dp", "people"), shares=(Share("dp", "people"),), keep=("c
 #: observed / expected DPs: a rate of the protected observed count (expected is a model's)
 ISR = Spec(counts=("observed", "people"), keep=("expected", "conf"),
            shares=(Share("observed", "expected", kind="rate"),))
+#: each group with "all Not stated people belonged to it" (people = with a DP + without)
+BOUNDS = Spec(counts=("people", "dp", "no_dp", "not_stated_dp", "not_stated_people"),
+              shares=(Share("dp", "people", "share_recorded", None, None),
+                      Share(("dp", "not_stated_dp"), ("people", "not_stated_people"),
+                            "share_if_all_not_stated", None, None)))
 #: the rows of a breakdown of everyone add up to everyone ("All" of the overall frame)
 TO_ALL = (Sum("dp[All]", ("dp{key}",)), Sum("people[All]", ("people{key}",)))
 
@@ -71,15 +76,6 @@ SPECS: Mapping[str, Spec] = {
     "uptake/population": Spec(counts=("dp", "population"), keep=("conf",),
                               shares=(Share("dp", "population"),)),
     "missing": Spec(counts=("people", "total")),
-    "bounds": linked(Spec(counts=("people", "dp", "no_dp", "not_stated_dp", "not_stated_people"),
-                          shares=(Share("dp", "people", "share_recorded", None, None),
-                                  Share(("dp", "not_stated_dp"), ("people", "not_stated_people"),
-                                        "share_if_all_not_stated", None, None))),
-                     "[{ethnic_group_broad}]",
-                     names=(("no_dp", "no_dp[{ethnic_group_broad}]"),
-                            ("not_stated_dp", "dp[Not stated]"),
-                            ("not_stated_people", "people[Not stated]")),
-                     sums=(Sum("people{key}", ("dp{key}", "no_dp{key}")),)),
     "isr/language": linked(ISR, "[language: {language}]", dp="observed"),
     "odds/broad": ODDS, "odds/group": ODDS,
     "intersection": Spec(counts=("people", "dp", "no_dp"), whole="people",
@@ -110,7 +106,12 @@ SPECS: Mapping[str, Spec] = {
 def group_specs(group_col: str) -> dict[str, Spec]:
     """The frames by the report's grouping (detailed or broad ethnic group, `group_col`)."""
     key = f"[{{{group_col}}}]"
-    return {"uptake/group": linked(UPTAKE, key), "isr/group": linked(ISR, key, dp="observed")}
+    bounds = linked(BOUNDS, key, names=(("no_dp", f"no_dp{key}"),
+                                        ("not_stated_dp", "dp[Not stated]"),
+                                        ("not_stated_people", "people[Not stated]")),
+                    sums=(Sum("people{key}", ("dp{key}", "no_dp{key}")),))
+    return {"uptake/group": linked(UPTAKE, key), "isr/group": linked(ISR, key, dp="observed"),
+            "bounds": bounds}
 
 
 def mix_spec(frame: pd.DataFrame | None, group_col: str, field: str) -> Spec:
