@@ -14,6 +14,9 @@ publications, with the SACRO/ACRO rule for model outputs:
   a total of 8 shown as 10 with two hidden parts would pin both at 4); rows breaking a
   suppressed count down are left out (`Spec.whole`), and a count that is one count plus
   another is not rounded on its own but summed from the protected parts (`Share` over tuples);
+  where counts are named and declared to add up (`Spec.names`, `Spec.sums`), more are hidden
+  until no suppressed count in a sum is narrowed below the protection interval
+  (evalkit.sdc.linked);
 - shares and rates (`Share`): recomputed from the protected counts, x' / n' with Wilson limits
   (proportions) or Poisson limits (rates, standardised ratios: exact below 10, Byar's from 10);
   blank when x' or n' is suppressed, or when n' (a count) is below `Rules.min_n`;
@@ -95,7 +98,8 @@ class Rules:
                     "totals may not equal the sum of their parts; shares and rates are worked "
                     "out from the rounded counts." if self.base > 1 else "")
         return (f"{SUPPRESSED} = confidential: counts of 1 to {self.smallest_shown - 1} are not "
-                f"shown, and rows breaking such a count down are left out.{rounding} A share or "
+                "shown, nor a few larger counts that would let a reader work one out from a "
+                f"total; rows breaking such a count down are left out.{rounding} A share or "
                 "rate is not shown (n/a) when a count it needs is confidential or it is from "
                 f"fewer than {self.min_n} people.")
 

@@ -1,0 +1,65 @@
+"""Secondary suppression over linked counts (evalkit.sdc.linked): names, sums and their checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit.sdc.linked import Sum, fill
+from evalkit.sdc.protect import Rules, Spec, protect_frames
+
+RULES = Rules(min_cell=5, base=5)
+GROUPS = Spec(counts=("dp",), names=(("dp", "dp[{group}]"),),
+              sums=(Sum("dp[All]", ("dp[{group}]",)),))
+ALL = Spec(counts=("dp",), names=(("dp", "dp[{group}]"),))
+
+
+def frames(parts: list[int], total: int) -> dict[str, pd.DataFrame]:
+    return {"groups": pd.DataFrame({"group": list("abcdefgh"[:len(parts)]), "dp": parts}),
+            "overall": pd.DataFrame({"group": ["All"], "dp": [total]})}
+
+
+def test_a_sum_across_two_frames_gets_the_nearest_small_part_hidden_everywhere():
+    # 8 + 8 + 1 = 17: shown 10, 10, [c] and 15 would pin the 1 (parts >= 8 each, total <= 17)
+    out = protect_frames(frames([8, 8, 1], 17), {"groups": GROUPS, "overall": ALL}, RULES)
+    assert out["overall"]["dp"].tolist() == [15]
+    assert np.isnan(out["groups"]["dp"]).sum() == 2  # the 1 and one 8
+
+
+def test_a_sum_with_room_to_spare_hides_nothing_more():
+    out = protect_frames(frames([30, 41, 2], 73), {"groups": GROUPS, "overall": ALL}, RULES)
+    assert out["groups"]["dp"].isna().tolist() == [False, False, True]
+
+
+def test_a_name_for_two_different_counts_is_an_error():
+    f = frames([30, 41, 2], 73)
+    f["other"] = pd.DataFrame({"group": ["a"], "dp": [31]})
+    with pytest.raises(ValueError, match="'dp\\[a\\]' is 30 in one frame and 31 in 'other'"):
+        protect_frames(f, {"groups": GROUPS, "overall": ALL, "other": ALL}, RULES)
+
+
+def test_a_declared_sum_the_true_counts_break_is_an_error():
+    with pytest.raises(ValueError, match="add up to 73, not 80"):
+        protect_frames(frames([30, 41, 2], 80), {"groups": GROUPS, "overall": ALL}, RULES)
+
+
+def test_each_row_makes_one_sum_per_row():
+    # two ways of splitting the same 40 requests: with/without a preference, per row
+    df = pd.DataFrame({"pref": ["x", "y"], "n": [40, 40], "with": [38, 20], "without": [2, 20]})
+    spec = Spec(counts=("n", "with", "without"),
+                names=(("n", "n"), ("with", "with[{pref}]"), ("without", "without[{pref}]")),
+                sums=(Sum("n", ("with[{pref}]", "without[{pref}]"), each_row=True),))
+    out = protect_frames({"t": df}, {"t": spec}, RULES)["t"]
+    assert out["with"].tolist() == [40, 20] and np.isnan(out["without"][0])
+    merged = Spec(counts=spec.counts, names=spec.names,
+                  sums=(Sum("n", ("with[{pref}]", "without[{pref}]")),))
+    with pytest.raises(ValueError, match="add up to 80, not 40"):
+        protect_frames({"t": df}, {"t": merged}, RULES)
+
+
+def test_a_name_needing_a_missing_column_says_which():
+    with pytest.raises(ValueError, match="needs column 'grp'"):
+        fill("dp[{grp}]", {"group": "a"})
+    day = pd.Timestamp("2025-04-01 00:00")
+    assert fill("x[{d}|{n}]", {"d": day, "n": 3.0}) == "x[2025-04-01|3]"
