@@ -117,6 +117,26 @@ def test_long_sparse_table_moves_to_the_downloads_only(monkeypatch: pytest.Monke
     assert len(rows) == n + 1
 
 
+def test_a_long_table_is_left_out_on_paper_with_a_sentence_saying_where_it_is(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    n = downloads.PRINT_ROWS
+    frame = pd.DataFrame({"area": [f"Area {i}" for i in range(n)], "people": 10.0})
+    page = page_html(monkeypatch, lambda: tables.table(
+        frame, ["people"], min_cell=5, caption="People by area", footnote="[c]: withheld"))
+    soup = BeautifulSoup(render.decorate(page, title="t", details=[], out=tmp_path / "p.html"),
+                         "html.parser")
+    table, note = soup.find("table"), soup.find(class_="evalkit-footnote")
+    assert "evalkit-screen-only" in table["class"]
+    assert "evalkit-screen-only" in note["class"]
+    said = soup.find(class_="evalkit-print-only").get_text()
+    assert f"has {n} rows: it is left out on paper" in said and "p-table-01.csv" in said
+    shorter = page_html(monkeypatch, lambda: tables.table(
+        frame.head(n - 1), ["people"], min_cell=5, caption="People by area"))
+    kept = BeautifulSoup(render.decorate(shorter, title="t", details=[], out=tmp_path / "q.html"),
+                         "html.parser")
+    assert kept.find(class_="evalkit-print-only") is None
+
+
 def test_headings_over_several_rows_and_row_spans_are_flattened() -> None:
     html = ("<table><thead><tr><th></th><th colspan='2' class='count'>People</th></tr>"
             "<tr><th>Group</th><th>2024</th><th>2025</th></tr></thead><tbody>"

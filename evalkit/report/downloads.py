@@ -17,7 +17,9 @@ no merged cells, no blank rows or columns inside a table, each table marked as a
 
 A long table with many withheld cells (LONG_ROWS rows or more, at least SPARSE of its cells
 [c]) is moved to the downloads only: `move_long` replaces it on the page with a sentence saying
-so.
+so. Any other table of PRINT_ROWS rows or more stays on the screen but is left out on paper,
+where a sentence says where to read it (the report's print stylesheet hides
+`evalkit-screen-only` and shows `evalkit-print-only`).
 """
 
 from __future__ import annotations
@@ -42,12 +44,14 @@ COUNT_MARK = f" {sheets.COUNT_MARK}"  # the privacy gate reads count columns by 
 WITHHELD, MISSING = "[c]", "[x]"
 SHORTHAND = {
     WITHHELD: "[c] means a count withheld to protect people's privacy (a count of 1 to the "
-              "smallest count shown minus one), or a figure worked out from one.",
+              "smallest count shown minus one, or a larger count that would give one away), or "
+              "a figure worked out from one.",
     MISSING: "[x] means the figure is not available: too few people to estimate it, or it does "
              "not apply.",
 }
 LONG_ROWS = 40  # a table this long and SPARSE withheld is moved to the downloads only
 SPARSE = 0.2
+PRINT_ROWS = 20  # a table this long is left out on paper (it would fill pages), not on screen
 NUMBER = re.compile(r"^[-\u2212]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?%?$")
 FOLDER = "downloads"
 Value = str | int | float
@@ -291,6 +295,16 @@ def _paragraph(soup: BeautifulSoup, *parts: str | Tag) -> Tag:
     return para
 
 
+def _screen_only(soup: BeautifulSoup, tag: Tag, note: Tag | None, words: str) -> None:
+    """Mark a table (and its footnote) as shown on screen only, with `words` on paper."""
+    for part in (block(tag), note):
+        if part is not None:
+            part["class"] = [*(part.get("class") or []), "evalkit-screen-only"]
+    para = soup.new_tag("p", attrs={"class": "evalkit-print-only"})
+    para.string = words
+    (note or block(tag)).insert_after(para)
+
+
 def is_long(table: Table) -> bool:
     """True for a table moved to the downloads only (long, many cells withheld)."""
     return len(table.rows) >= LONG_ROWS and table.withheld >= SPARSE
@@ -326,6 +340,10 @@ def publish(soup: BeautifulSoup, main: Tag, folder: Path, stem: str, *, title: s
                 note.decompose()
         else:
             (note or block(tag)).insert_after(_paragraph(soup, csv_link, where))
+            if len(table.rows) >= PRINT_ROWS:
+                _screen_only(soup, tag, note, f"Table {i}, {table.title}, has "
+                             f"{len(table.rows)} rows: it is left out on paper. Read it on the "
+                             f"report's web page or in its downloads ({path.name}{where[:-1]}).")
     main.insert(0, _paragraph(soup, f"All {len(found)} tables of this report are in one "
                                     "spreadsheet: ", _link(soup, f"{FOLDER}/{book}",
                                                            "download the spreadsheet (xlsx)"),

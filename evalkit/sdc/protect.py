@@ -97,9 +97,9 @@ class Rules:
         rounding = (f" Other counts are rounded to the nearest {self.base}, each on its own, so "
                     "totals may not equal the sum of their parts; shares and rates are worked "
                     "out from the rounded counts." if self.base > 1 else "")
-        return (f"{SUPPRESSED} = confidential: counts of 1 to {self.smallest_shown - 1} are not "
-                "shown, nor a few larger counts that would let a reader work one out from a "
-                f"total; rows breaking such a count down are left out.{rounding} A share or "
+        return (f"{SUPPRESSED} = confidential: counts of 1 to {self.smallest_shown - 1} (and a few "
+                "larger ones that would give them away) are not shown, nor rows breaking such a "
+                f"count down.{rounding} A share or "
                 "rate is not shown (n/a) when a count it needs is confidential or it is from "
                 f"fewer than {self.min_n} people.")
 

@@ -333,8 +333,7 @@ gap that remains is a question for practice, not proof of discrimination.
 is protected once, before anything is shown: counts of 1 to {pub.context['smallest_shown'] - 1}
 are shown as [c] (rows breaking such a count down are left out) and every other count is
 rounded to the nearest {pub.context['rounding_base']}, each on its own, so totals may not equal
-the sum of their parts; where a total and its other parts would still narrow a [c] down, a
-larger count next to it is shown as [c] too.
+the sum of their parts (a few larger counts are [c] too, where a total would give a [c] away).
 Shares, rates and their intervals are worked out from the rounded counts, and are not shown for
 fewer than {wording.min_people(pub.context['min_cell'])} people; model estimates (odds ratios,
 ratios of typical set-up time, budget and hours) are shown as fitted only when every group
