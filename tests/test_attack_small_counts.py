@@ -42,8 +42,12 @@ from evalkit.synth.generator import synthesise
 
 MIN_CELL = 5
 #: (scale, seed): six seeds over the three scales of the issue, and (1.0, 2), where 03 leaked
-#: at b1f1378 (benchmarks/attack.py: the monthly DP starts of a small target group, C3)
-RUNS = [(0.2, 1), (0.2, 2), (0.3, 3), (0.3, 4), (1.0, 5), (1.0, 6), (1.0, 2)]
+#: at b1f1378 (benchmarks/attack.py: the monthly DP starts of a small target group, C3), and
+#: two where 02 leaked through sums before secondary suppression (evalkit.sdc.linked): a Cox
+#: model's cells pinned by their totals (0.3, 20), detailed groups of DP recipients under their
+#: broad group (0.2, 25)
+RUNS = [(0.2, 1), (0.2, 2), (0.3, 3), (0.3, 4), (1.0, 5), (1.0, 6), (1.0, 2), (0.3, 20),
+        (0.2, 25)]
 
 
 # ---------------------------------------------------------- the attacker on hand-made tables
