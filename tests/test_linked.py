@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit.data import codes
 from evalkit.sdc.linked import Sum, fill
 from evalkit.sdc.protect import Rules, Spec, protect_frames
 
@@ -63,3 +64,21 @@ def test_a_name_needing_a_missing_column_says_which():
         fill("dp[{grp}]", {"group": "a"})
     day = pd.Timestamp("2025-04-01 00:00")
     assert fill("x[{d}|{n}]", {"d": day, "n": 3.0}) == "x[2025-04-01|3]"
+
+
+def test_detailed_groups_add_up_to_their_broad_group_through_a_worked_out_field():
+    detailed = pd.DataFrame({"ethnic_group": ["Asian or Asian British: Indian",
+                                              "Asian or Asian British: Pakistani",
+                                              "Asian or Asian British: Chinese", "Not stated"],
+                             "dp": [8, 8, 1, 3]})
+    broad = pd.DataFrame({"ethnic_group_broad": ["Asian", "Not stated"], "dp": [17, 3]})
+    spec = Spec(counts=("dp",), names=(("dp", "dp[{ethnic_group}]"),),
+                sums=(Sum("dp[{broad}]", ("dp[{ethnic_group}]",)),),
+                fields=(("broad", lambda row: codes.broad_group_of(row["ethnic_group"])),))
+    top = Spec(counts=("dp",), names=(("dp", "dp[{ethnic_group_broad}]"),))
+    out = protect_frames({"detailed": detailed, "broad": broad},
+                         {"detailed": spec, "broad": top}, RULES)
+    assert out["broad"]["dp"].tolist()[0] == 15
+    assert out["detailed"]["dp"].isna().sum() == 3  # the Chinese 1, one 8 and Not stated's 3
+    with pytest.raises(ValueError, match="not an ONS ethnic group"):
+        codes.broad_group_of("Somali")

@@ -336,6 +336,15 @@ def ethnic_group_broad(detailed: pd.Series) -> pd.Series:
     return map_unique(detailed, lambda v: table.get(v, np.nan))
 
 
+def broad_group_of(label: object) -> str:
+    """The broad group of one detailed label or broad name ("Asian or Asian British: Indian"
+    -> "Asian"); a label that is neither is an error."""
+    table = {**ETHNIC_GROUPS, NOT_STATED: NOT_STATED, **{b: b for b in BROAD_GROUPS}}
+    if label not in table:
+        raise ValueError(f"{label!r} is not an ONS ethnic group (detailed or broad)")
+    return table[label]
+
+
 def ethnic_group_any_level(s: pd.Series) -> pd.Series:
     """A detailed label where the value names one, else a broad group name ("Asian"), else NaN.
 

@@ -122,6 +122,8 @@ def equations(frames: Mapping[str, pd.DataFrame | None], specs: Mapping[str, Spe
                 parts = groups.setdefault((total, i if s.each_row else 0), [])
                 parts += [p for p in (fill(t, row) for t in s.parts) if p != total]
             for (total, _), parts in groups.items():
+                if not parts:  # only the total itself (a detailed group named as its broad one)
+                    continue
                 unique = tuple(dict.fromkeys(parts))
                 if len(unique) != len(parts):
                     raise ValueError(f"protect: frame {name!r} sum {n} names a part of "

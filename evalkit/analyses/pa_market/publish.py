@@ -11,7 +11,6 @@ composition counts (`_derived`), as a share is.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
 from dataclasses import replace
 
 import pandas as pd
@@ -103,11 +102,6 @@ SPECS = {
 BY_CHANCE = ("random", "random_upper")
 
 
-def _broad(row: Mapping[Hashable, object]) -> str:
-    """The broad ethnic group (ONS 5) of a row's detailed group."""
-    return str(codes.ethnic_group_broad(pd.Series([row["group"]])).iloc[0])
-
-
 def _linked(name: str, spec: Spec) -> Spec:
     """A family's Spec with its counts named and its sums: the groups of a composition add up
     to their source's total (not languages), and each change row's PAs active at the end are
@@ -119,7 +113,8 @@ def _linked(name: str, spec: Spec) -> Spec:
         return replace(spec, names=(("count", cell), ("total", "total: {source}")),
                        sums=((Sum("total: {source}", (cell,)),) if by in EXCLUSIVE else ())
                        + (broad if by == "ethnic_group" else ()),
-                       fields=(("broad", _broad),) if by == "ethnic_group" else ())
+                       fields=(("broad", lambda row: codes.broad_group_of(row["group"])),)
+                       if by == "ethnic_group" else ())
     if family == "change":
         cell = f"change {by}: {{from_date}}|{{to_date}}|{{group}}|"
         everyone = f"change all: {{from_date}}|{{to_date}}|{ALL_PAS}|"

@@ -18,6 +18,7 @@ import pandas as pd
 
 from evalkit.analyses.uptake.compute import Uptake
 from evalkit.analyses.uptake.compute_dp import funnel
+from evalkit.data import codes
 from evalkit.report import publication, wording
 from evalkit.report.publication import Publication
 from evalkit.sdc.linked import Sum
@@ -110,7 +111,12 @@ def group_specs(group_col: str) -> dict[str, Spec]:
                                         ("not_stated_dp", "dp[Not stated]"),
                                         ("not_stated_people", "people[Not stated]")),
                     sums=(Sum("people{key}", ("dp{key}", "no_dp{key}")),))
-    return {"uptake/group": linked(UPTAKE, key), "isr/group": linked(ISR, key, dp="observed"),
+    group = linked(UPTAKE, key)
+    if group_col != "ethnic_group_broad":  # detailed groups also add up to their broad group
+        group = replace(group, sums=(*group.sums, *(Sum(f"{c}[{{broad}}]", (f"{c}{key}",))
+                                                   for c in ("dp", "people"))),
+                        fields=(("broad", lambda row: codes.broad_group_of(row[group_col])),))
+    return {"uptake/group": group, "isr/group": linked(ISR, key, dp="observed"),
             "bounds": bounds}
 
 
