@@ -16,6 +16,7 @@ import pytest
 import evalkit
 from evalkit import stats as st
 from evalkit.analyses import outcomes as o
+from evalkit.analyses.outcomes.publish import _controlled, _controlled_shown
 from evalkit.analyses.outcomes.publish import hidden_sides, without_sides, worded
 from evalkit.report import style
 from evalkit.report.publication import default_rules
@@ -138,3 +139,15 @@ def test_months_of_a_side_with_a_suppressed_total_are_not_published():
     shown = without_sides(series, hidden_sides(series, "new_dp_starts", rules))
     assert shown["post"].eq(0).all() and len(shown) == 5
     assert hidden_sides(series.assign(y=[10] * 12), "new_dp_starts", rules) == []
+
+
+def test_controlled_months_of_an_arms_suppressed_side_are_left_out():
+    """Six months of one DP start each under a suppressed before-total (6, so at most 7 to a
+    reader) would each be narrowed to 1 or 2: those months are not published, the others are."""
+    months = pd.date_range("2024-01-01", periods=12, freq="MS")
+    series = pd.concat([pd.DataFrame({"month": months, "arm": arm, "post": [0] * 6 + [1] * 6,
+                                      "y": y}) for arm, y in
+                        (("target", [1] * 6 + [9] * 6), ("comparison", [20] * 12))])
+    shown, gone = _controlled_shown(_controlled(series), default_rules(5))
+    assert gone == [("target", 0)]
+    assert len(shown) == 18 and not ((shown["arm"] == "target") & (shown["post"] == 0)).any()

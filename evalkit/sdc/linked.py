@@ -202,31 +202,52 @@ class Links:
 
 def secondary(cellmap: Mapping[str, Cell], eqs: list[tuple[str, tuple[str, ...]]],
               rules: Rules) -> list[str]:
-    """Names of shown counts to hide so that no hidden count of 1 to smallest_shown - 1 in a sum
-    is narrowed below the protection interval (greedy, nearest and smallest first)."""
+    """Names of shown counts to hide so that no hidden count of 1 to min_cell - 1 in a sum is
+    narrowed below the protection interval (greedy, nearest and smallest first).
+
+    The bounds are first those of a reader who knows which [c] are 1 to smallest_shown - 1
+    (`box`). Where hiding every shown count linked to one cannot widen them enough (a hidden
+    total of a few hidden months, say), the real reader is checked instead, who cannot tell a
+    primary [c] from a secondary one and reads each other [c] as at least 1 (this one still as
+    1 to smallest_shown - 1, so its bounds stay finite); only if that reader narrows
+    it too is it an error. The counts hidden in the attempt are shown again then."""
     _check_sums(cellmap, eqs)
     links = Links(eqs)
     totals = {t for t, _ in eqs}
     hidden: set[str] = set()
     boxes = {v: box(cellmap.get(v), False, rules) for v in links.of}
-    primaries = sorted(v for v in links.of if v in cellmap and math.isnan(cellmap[v].shown))
+    primaries = sorted(v for v in links.of if v in cellmap and math.isnan(cellmap[v].shown)
+                       and cellmap[v].true < rules.min_cell)
     for p in primaries:
-        lo, hi = links.bounds(p, boxes)
-        if hi - lo >= WIDTH:
+        if _wide(links.bounds(p, boxes)):
             continue
         level = links.levels(p)
         candidates = [v for v in level if v in cellmap and v not in hidden
                       and cellmap[v].shown > 0]
+        tried = []
         for v in sorted(candidates, key=lambda v: (level[v], v in totals, cellmap[v].true, v)):
+            tried.append(v)
             hidden.add(v)
             boxes[v] = box(cellmap[v], True, rules)
-            lo, hi = links.bounds(p, boxes)
-            if hi - lo >= WIDTH:
+            if _wide(links.bounds(p, boxes)):
                 break
         else:
-            raise ValueError(f"protect: count {p!r} stays narrowed to {lo:g}-{hi:g} with every "
-                             "count linked to it hidden; publish fewer of its breakdowns")
+            for v in tried:
+                hidden.discard(v)
+                boxes[v] = box(cellmap[v], False, rules)
+            reader = {v: (1.0, None) if v != p and v in cellmap and math.isnan(cellmap[v].shown)
+                      else b for v, b in boxes.items()}
+            lo, hi = links.bounds(p, reader)
+            if not _wide((lo, hi)):
+                raise ValueError(f"protect: count {p!r} stays narrowed to {lo:g}-{hi:g} with "
+                                 "every count linked to it hidden; publish fewer of its "
+                                 "breakdowns")
     return sorted(hidden)
+
+
+def _wide(bounds: tuple[float, float]) -> bool:
+    """True when the bounds keep the protection interval."""
+    return bounds[1] - bounds[0] >= WIDTH
 
 
 def _check_sums(cellmap: Mapping[str, Cell], eqs: list[tuple[str, tuple[str, ...]]]) -> None:

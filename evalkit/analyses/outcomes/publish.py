@@ -148,9 +148,23 @@ def _linked_series(spec: Spec, cid: str) -> Spec:
     return replace(spec, names=(("y", month),), sums=(Sum(f"events[{cid}|{{post}}]", (month,)),))
 
 
+def _controlled_shown(series: pd.DataFrame, rules: Rules
+                      ) -> tuple[pd.DataFrame, list[tuple[str, int]]]:
+    """The controlled series without the months of an arm's side whose total is suppressed (as
+    `hidden_sides` for the change's own series), and those (arm, side)s."""
+    if series.empty:
+        return series, []
+    gone = [(str(arm), int(side)) for (arm, side), g in series.groupby(["arm", "post"])
+            if np.isnan(rules.protect([g["y"].sum()])[0])]
+    keep = ~pd.Series(list(zip(series["arm"], series["post"], strict=True)),
+                      index=series.index).isin(gone)
+    return series[keep], gone
+
+
 def _controlled_spec(series: pd.DataFrame, cid: str) -> Spec:
-    """The indexed series: 100 x y' / (pre-change total' / pre-change months), per arm; each
-    arm's months before and after add up to its events (controlled_its's sides)."""
+    """The indexed series (all its months: the Spec also holds when some are left out): 100 x
+    y' / (pre-change total' / pre-change months), per arm; each arm's months before and after
+    add up to its events (controlled_its's sides)."""
     if series.empty:
         return Spec()
     months = series.groupby("arm")["pre_months"].first()
@@ -194,12 +208,16 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
     change = res.changes.set_index("change_id").loc[cid]
     df = np.nan if r is None else float(r.model.df_resid)
     lines = fit.lines()
-    controlled = _controlled(ctl.series)
+    indexed = _controlled(ctl.series)
+    controlled, arms_hidden = _controlled_shown(indexed, rules)
     hidden = hidden_sides(fit.series, outcome, rules)  # the run chart needs every month
     charted = res.spc[k] is not None and not hidden and _charted(fit.series, outcome, rules)
     notes = [worded(n, rules) for n in fit.notes] + [
         f"The months {'after' if side else 'before'} the change are not shown one by one: "
-        f"there were too few (fewer than {rules.smallest_shown}) to show." for side in hidden]
+        f"there were too few (fewer than {rules.smallest_shown}) to show." for side in hidden] + [
+        f"In the controlled comparison, the {arm} group's months "
+        f"{'after' if side else 'before'} the change are not shown one by one: there were too "
+        f"few (fewer than {rules.smallest_shown}) to show." for arm, side in arms_hidden]
     rates, did = (None, None) if offers is None else offers
     frames = {
         "series": without_sides(_series(fit.series, outcome), hidden),
@@ -227,7 +245,7 @@ def _change_frames(res: Outcomes, k: int, rules: Rules) -> tuple[dict, dict]:
                           "relative_to_mean", "trend_length", "shift_length")),
         "spc_limits": Spec(keep=("rebase_group", "n", "mean", "lpl", "upl")),
         "spc_rare": Spec(),
-        "controlled": _controlled_spec(controlled, cid),
+        "controlled": _controlled_spec(indexed, cid),
         "controlled_its": Spec(counts=arms, keep=("conf",),
                                models=(Model(columns=ESTIMATES, each=arms, df="df"),),
                                names=tuple((a, _arm_side(cid, a)) for a in arms)),
