@@ -16,8 +16,13 @@ import pytest
 import evalkit
 from evalkit import stats as st
 from evalkit.analyses import outcomes as o
-from evalkit.analyses.outcomes.publish import _controlled, _controlled_shown
-from evalkit.analyses.outcomes.publish import hidden_sides, without_sides, worded
+from evalkit.analyses.outcomes.publish import (
+    _controlled,
+    _controlled_shown,
+    hidden_sides,
+    without_sides,
+    worded,
+)
 from evalkit.report import style
 from evalkit.report.publication import default_rules
 from evalkit.synth.generator import synthesise
