@@ -5,7 +5,7 @@ counts add up: parts 8 and 8 with a hidden 1 and their total 17 are shown 10, 10
 so the parts are at least 8 each, the total at most 17, and the hidden part exactly 1. This is
 τ-ARGUS's secondary suppression over linked tables, made small: each published frame names its
 counts (`Spec.names`: the same name in two frames is the same count) and says which of them add
-up (`Spec.sums`); then for every suppressed count of 1 to smallest_shown - 1 the bounds a reader
+up (`Spec.sums`); then for every suppressed count of 1 to min_cell - 1 the bounds a reader
 gets from every published count and every sum are worked out by integer programming, and while
 they are narrower than the protection interval (upper - lower >= 2) the nearest shown count is
 hidden too, the smallest first, parts before totals. A count hidden this way is hidden wherever

@@ -15,7 +15,7 @@ publications, with the SACRO/ACRO rule for model outputs:
   suppressed count down are left out (`Spec.whole`), and a count that is one count plus
   another is not rounded on its own but summed from the protected parts (`Share` over tuples);
   where counts are named and declared to add up (`Spec.names`, `Spec.sums`), more are hidden
-  until no suppressed count in a sum is narrowed below the protection interval
+  until no suppressed count of 1 to min_cell - 1 in a sum is narrowed below the protection interval
   (evalkit.sdc.linked);
 - shares and rates (`Share`): recomputed from the protected counts, x' / n' with Wilson limits
   (proportions) or Poisson limits (rates, standardised ratios: exact below 10, Byar's from 10);
