@@ -82,3 +82,15 @@ def test_detailed_groups_add_up_to_their_broad_group_through_a_worked_out_field(
     assert out["detailed"]["dp"].isna().sum() == 3  # the Chinese 1, one 8 and Not stated's 3
     with pytest.raises(ValueError, match="not an ONS ethnic group"):
         codes.broad_group_of("Somali")
+
+
+def test_where_nothing_linked_is_left_to_hide_the_real_reader_is_checked():
+    # six months of 1 under a hidden total of 6: a reader who knew the total's [c] means at
+    # most 7 would put each month at 1 or 2, but nothing shown is left to hide; the real reader
+    # cannot tell that [c] from a larger hidden one, so the months keep 1 to 7 and the frame
+    # is published as primary suppression left it (no error, nothing more hidden)
+    df = pd.DataFrame({"month": [*map(str, range(6)), "all"], "y": [1] * 6 + [6]})
+    spec = Spec(counts=("y",), names=(("y", "y[{month}]"),),
+                sums=(Sum("y[all]", ("y[{month}]",)),))
+    out = protect_frames({"t": df}, {"t": spec}, RULES)["t"]
+    assert out["y"].isna().all() and len(out) == 7

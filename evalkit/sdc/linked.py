@@ -115,9 +115,10 @@ def equations(frames: Mapping[str, pd.DataFrame | None], specs: Mapping[str, Spe
     for name, df in frames.items():
         if df is None:
             continue
+        rows = records(df, specs[name]) if specs[name].sums else []
         for n, s in enumerate(specs[name].sums):
             groups: dict[tuple[str, int], list[str]] = {}
-            for i, row in enumerate(records(df, specs[name])):
+            for i, row in enumerate(rows):
                 total = fill(s.total, row)
                 parts = groups.setdefault((total, i if s.each_row else 0), [])
                 parts += [p for p in (fill(t, row) for t in s.parts) if p != total]
