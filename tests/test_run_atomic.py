@@ -167,9 +167,12 @@ def check_nothing_left(run: Run, out: Path, tmp: Path) -> None:
                 or p.suffix in (".parquet", ".json")]
     for p in processes(run.marker):
         with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+            command = p.cmdline()
+            if not command:  # mid-exit: its memory (and command line) already released
+                continue
             # workers and kernels lead their own sessions; the forkserver does not
-            assert "from multiprocessing." in " ".join(p.cmdline()), p.cmdline()
-            assert os.getsid(p.pid) != p.pid, p.cmdline()
+            assert "from multiprocessing." in " ".join(command), command
+            assert os.getsid(p.pid) != p.pid, command
     until(lambda: not processes(run.marker), "the stopped run's processes to end")
 
 
