@@ -177,7 +177,7 @@ def its_lines(pub: Publication, change_id: str) -> tuple[pd.DataFrame, float, st
         **{k: np.where(post, cf[k].to_numpy() / div * scale, np.nan)
            for k in ("counterfactual", "lower", "upper")}})
     top = HEADROOM * float(np.nanmax(lines[["observed", "fitted", "counterfactual"]].to_numpy()))
-    reach = float(np.nanmax(lines["upper"])) if post.any() else 0.0
+    reach = float(lines["upper"].max())  # NaN (no note) when no month after has an interval
     note = (f" The shaded interval is cut off at the top of the chart: it reaches {reach:,.0f}."
             if reach > top else "")
     return lines, top, note
