@@ -34,12 +34,30 @@ EXAMPLES = """examples:
 
 `evalkit COMMAND --help` says more about each command."""
 
-EXIT_CODES = """exit codes:
+#: Each subcommand's exit codes, shown at the end of its help. A wrong option is 2 for every one
+#: of them (argparse's usage error).
+EXIT_CODES = {
+    "synth": """exit codes:
+  0    the folder was written
+  2    a wrong option (the usage line says which)""",
+    "validate": """exit codes:
+  0    the folder can be used (the verdict line says how many rows were set aside)
+  1    the folder cannot be used: the error names the file, rows and column
+  2    a wrong option (the usage line says which)""",
+    "run": """exit codes:
   0    every notebook succeeded and passed the privacy gate; the reports are published
   1    a notebook failed or was blocked by the privacy gate (the others are published;
        the index and manifest.json say which and why)
   2    the run could not start: unusable data or options, or another run holds REPORT_DIR
-  130  stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM: nothing new is published"""
+  130  stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM: nothing new is published""",
+    "template": """exit codes:
+  0    the template was written
+  2    a wrong option (the usage line says which)""",
+    "ascof": """exit codes:
+  0    the table was printed
+  1    the folder holds no raw CLD that can be used: the error says why
+  2    a wrong option (the usage line says which)""",
+}
 
 
 def notebook_parameters(notebook_dir: Path = NOTEBOOK_DIR) -> str:
@@ -58,9 +76,10 @@ def notebook_parameters(notebook_dir: Path = NOTEBOOK_DIR) -> str:
     return "\n".join(lines)
 
 
-def _epilog(name: str) -> str | None:
-    """Extra help after a subcommand's options: `run` lists notebook parameters and exit codes."""
-    return f"{notebook_parameters()}\n\n{EXIT_CODES}" if name == "run" else None
+def _epilog(name: str) -> str:
+    """Help after a subcommand's options: its exit codes, after the notebook parameters for
+    `run`."""
+    return f"{notebook_parameters()}\n\n{EXIT_CODES[name]}" if name == "run" else EXIT_CODES[name]
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -36,3 +36,9 @@ def test_run_help_lists_each_notebooks_parameters_and_the_exit_codes(capsys):
     codes = text.split("exit codes:")[1]
     for code in ("0 ", "1 ", "2 ", "130 ", "143 "):
         assert f"\n  {code}" in codes or f"; {code}" in codes, code
+
+
+@pytest.mark.parametrize("name", [n for n in SUBCOMMANDS if n != "run"])
+def test_every_command_help_ends_with_its_exit_codes(capsys, name):
+    codes = _help([name, "--help"], capsys).split("exit codes:")[1]
+    assert "\n  0 " in codes and "\n  2    a wrong option" in codes
