@@ -11,7 +11,7 @@ they are narrower than the protection interval (upper - lower >= 2) the nearest 
 hidden too, the smallest first, parts before totals. A count hidden this way is hidden wherever
 its name is published.
 
-The reader's bounds (`Box`): a shown r means r - base//2 to r + (base-1)//2 and at least the
+The reader's bounds (`Box`): a shown r means `Rules.interval(r)` and at least the
 least shown count; a primary [c] 1 to smallest_shown - 1 (as if the reader knew it was one); a
 secondary [c] at least 1; a named count published nowhere at least 0; a 0 exactly 0.
 """
@@ -144,10 +144,10 @@ def box(cell: Cell | None, secondary: bool, rules: Rules) -> Box:
         return 1.0, None
     if math.isnan(cell.shown):
         return 1.0, rules.smallest_shown - 1.0
-    if cell.shown == 0 or rules.base <= 1:
-        return cell.shown, cell.shown
-    return (max(cell.shown - rules.base // 2, rules.smallest_shown),
-            cell.shown + (rules.base - 1) // 2)
+    if cell.shown == 0:
+        return 0.0, 0.0
+    lo, hi = rules.interval(cell.shown)
+    return max(lo, rules.smallest_shown), hi
 
 
 class Links:

@@ -73,11 +73,17 @@ class Rules:
     @property
     def smallest_shown(self) -> int:
         """The least non-zero count shown: its rounding interval lies wholly >= min_cell."""
-        below = self.base // 2 if self.base > 1 else 0
         v = self.min_cell
-        while self._rounded(v) - below < self.min_cell:
+        while self.interval(self._rounded(v))[0] < self.min_cell:
             v += 1
         return v
+
+    def interval(self, shown: float) -> tuple[float, float]:
+        """The true counts a shown (rounded, non-zero) count r can stand for: r - base//2 to
+        r + (base-1)//2; r alone without rounding."""
+        if self.base <= 1:
+            return shown, shown
+        return shown - self.base // 2, shown + (self.base - 1) // 2
 
     def _rounded(self, v: float) -> float:
         return self.base * np.floor(v / self.base + 0.5) if self.base > 1 else v
