@@ -163,6 +163,14 @@ def funnel_limits(df: pd.DataFrame, x: str, n: str | None = None, *, statistic: 
     return out.drop(columns="_g").reset_index(drop=True)
 
 
+def position(lower: np.ndarray, upper: np.ndarray, baseline: np.ndarray | pd.Series
+             ) -> np.ndarray:
+    """Fingertips' comparison: 'higher' where the interval lies wholly above the baseline,
+    'lower' wholly below, else 'similar' (an object array)."""
+    return np.select([lower > baseline, upper < baseline], ["higher", "lower"],
+                     "similar").astype(object)
+
+
 def funnel_significance(df: pd.DataFrame, x: str, n: str | None = None, *, statistic: str,
                         by: str | Sequence[str] | None = None, multiplier: float = 1,
                         rate: str | None = None, rate_type: str = "crude",
@@ -199,7 +207,7 @@ def funnel_significance(df: pd.DataFrame, x: str, n: str | None = None, *, stati
             lo = np.where(xs == 0, 0.0, lo)
             with np.errstate(divide="ignore", invalid="ignore"):
                 lo, hi = lo / den, hi / den
-        sig = np.select([lo > base, hi < base], ["higher", "lower"], "similar").astype(object)
+        sig = position(lo, hi, base)
         skip = np.isnan(den) | ((statistic == "rate") & (rate_type == "dsr")
                                 & (xs < SMALL_COUNT))
         sig[skip] = np.nan

@@ -20,6 +20,7 @@ from evalkit.analyses.comparators.compute import COUNCIL, ENGLAND, REGION, Compa
 from evalkit.report import publication
 from evalkit.report.publication import Frames, Publication
 from evalkit.sdc.protect import Share, Spec
+from evalkit.stats import funnels
 from evalkit.stats.funnels import FUNNEL_CONF
 from evalkit.stats.limits import wilson_limits
 
@@ -34,7 +35,7 @@ def position(x: np.ndarray, n: np.ndarray, baseline: np.ndarray, conf: float) ->
     above, wholly below or around `baseline`; None where x, n or the baseline is missing."""
     ok = np.isfinite(x) & np.isfinite(n) & (n > 0) & np.isfinite(baseline)
     lo, hi = wilson_limits(np.where(ok, x, 0.0), np.where(ok, n, 1.0), conf)
-    out = np.select([lo > baseline, hi < baseline], ["higher", "lower"], "similar").astype(object)
+    out = funnels.position(lo, hi, baseline)
     out[~ok] = None
     return out
 
