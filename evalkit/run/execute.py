@@ -1,10 +1,14 @@
-"""One notebook of `evalkit run`, in a worker process: papermill with the notebook's own kernel,
-then its HTML page; the result is the notebook's manifest entry.
+"""Notebooks of `evalkit run`, in a worker process: papermill with the notebook's kernel, then its
+HTML page; the result is each notebook's manifest entry.
 
 The kernel is the one the notebook's kernelspec names, started by jupyter_client as a new process
-(as `papermill` on the command line starts it). Statuses and times are recorded as
-`evalkit.run.manifest` and `evalkit.run.index` read them. `work` is a worker process's body: it
-runs one notebook and, when the runner stops it (SIGTERM), kills the kernels it started first.
+(as `papermill` on the command line starts it). A worker given several notebooks (one council's:
+`evalkit.run.pool`) runs them one after another in one kernel (`Kernel`), so the kernel's start
+and the imports, about half a small council's notebook, are paid once; between notebooks the
+kernel's names are cleared and it moves to the next notebook's folder. Statuses and times are
+recorded as `evalkit.run.manifest` and `evalkit.run.index` read them. `work` is a worker
+process's body: it runs its notebooks and, when the runner stops it (SIGTERM), kills the kernels
+it started first.
 """
 
 from __future__ import annotations
@@ -91,8 +95,73 @@ def kernel_options(kernel: str) -> list[str]:
     return QUIET_KERNEL if any("ipykernel" in a for a in argv) else []
 
 
-def execute(task: Task) -> dict[str, Any]:
+class Kernel:
+    """The kernel a worker's notebooks run in, one after another: the first notebook's papermill
+    starts it; each next notebook finds it cleared (`CLEAR`: names, figures, execution count),
+    in its own folder and with its own environment. A new one is started when the kept one has
+    died or the next notebook names another kernel. A worker runs one council's notebooks, so
+    a kernel never holds two councils' data."""
+
+    def __init__(self) -> None:
+        self.manager: Any = None
+
+    def for_task(self, task: Task, kernel: str) -> Any:
+        """The kernel manager to run `task` with: the kept kernel, cleared for it, or a new
+        manager whose kernel papermill starts."""
+        from jupyter_core.utils import run_sync
+
+        km = self.manager
+        if km is not None and not (km.kernel_name == kernel and km.has_kernel
+                                   and run_sync(km.is_alive)()):
+            self.close()
+        if self.manager is None:
+            self.manager = tracked_kernel_manager()(kernel_name=kernel)
+        else:
+            run_sync(_clear)(self.manager, task)
+        return self.manager
+
+    def close(self) -> None:
+        """Shut the kernel down (at once: its notebooks have ended) and forget it."""
+        from jupyter_core.utils import run_sync
+
+        km, self.manager = self.manager, None
+        if km is not None and km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+#: What a kept kernel runs before the next notebook (`Kernel`): IPython's own reset of the
+#: user's names, matplotlib's open figures closed, the execution count from 1 again (as in a new
+#: kernel), then the notebook's folder and environment.
+CLEAR = """get_ipython().run_line_magic("reset", "-f")
+import matplotlib.pyplot as _plt, os as _os
+_plt.close("all")
+_os.chdir({folder!r})
+_os.environ.update({environ!r})
+get_ipython().execution_count = 1
+del _plt, _os
+"""
+
+
+async def _clear(km: Any, task: Task) -> None:
+    """Run CLEAR for `task` in the kept kernel; an error if it did not succeed."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute_interactive(
+            CLEAR.format(folder=str(task.out_dir.resolve()), environ=dict(task.environ)),
+            store_history=False, allow_stdin=False, timeout=60, output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"the kernel could not be cleared for {task.stem}: "
+                           f"{reply['content'].get('ename')}")
+
+
+def execute(task: Task, kernel_of: Kernel | None = None) -> dict[str, Any]:
     """Run one notebook with papermill and render its page; returns its manifest entry.
+    `kernel_of` is the worker's kept kernel (without it, the notebook has its own, shut down
+    at the end).
 
     A notebook that raises is recorded as failed with its error (and not rendered: the runner
     publishes nothing of it, and redacts the error before writing it anywhere); a notebook that
@@ -109,9 +178,11 @@ def execute(task: Task) -> dict[str, Any]:
     results = task.out_dir / "results.json"
     kernel = kernel_name(task.notebook)
     entry = _entry(task, kernel)
+    own = kernel_of is None
+    shared = Kernel() if kernel_of is None else kernel_of
     t0 = time.perf_counter()
     try:
-        entry["warnings"] += _papermill(task, executed, kernel)
+        entry["warnings"] += _papermill(task, executed, kernel, shared)
         if not results.is_file():
             raise RuntimeError(f"the notebook finished but wrote no results.json at {results}; "
                                "it must call evalkit.report.record.record(..., path=results_path)")
@@ -122,6 +193,9 @@ def execute(task: Task) -> dict[str, Any]:
     except Exception as err:  # kernel death, missing kernel, broken notebook: record, not crash
         entry["status"] = FAILED
         entry["error"] = f"{type(err).__name__}: {err}"
+    finally:
+        if own:
+            shared.close()
     entry["execute_s"] = round(time.perf_counter() - t0, 3)
     t1 = time.perf_counter()
     entry["outputs"] = _render(task, executed, entry)
@@ -147,42 +221,44 @@ def lost(task: Task, exitcode: int | None) -> dict[str, Any]:
             "outputs": dict.fromkeys(OUTPUTS)}
 
 
-def _papermill(task: Task, executed: Path, kernel: str) -> list[str]:
-    """Execute the notebook into `executed`, starting it again (up to KERNEL_STARTS times in
-    all) while its kernel fails before the first cell; returns a warning per failed start.
-    Errors once the kernel was ready, the notebook's own included, are raised."""
+def _papermill(task: Task, executed: Path, kernel: str, shared: Kernel) -> list[str]:
+    """Execute the notebook into `executed` in `shared`'s kernel, starting a new one (up to
+    KERNEL_STARTS times in all) while the kernel fails before the first cell; returns a warning
+    per failed start. Errors once the kernel was ready, the notebook's own included, are
+    raised (a kernel that died is replaced for the next notebook)."""
     warnings = []
     for _ in range(KERNEL_STARTS - 1):
         ready = threading.Event()
         try:
-            _papermill_once(task, executed, kernel, ready)
+            _papermill_once(task, executed, kernel, shared, ready)
             return warnings
         except Exception as err:
             if ready.is_set():
                 raise
+            shared.close()
             warnings.append(f"the kernel failed to start ({type(err).__name__}: {err}); "
                             "started it again")
-    _papermill_once(task, executed, kernel, threading.Event())
+    _papermill_once(task, executed, kernel, shared, threading.Event())
     return warnings
 
 
-def _papermill_once(task: Task, executed: Path, kernel: str, ready: threading.Event) -> None:
+def _papermill_once(task: Task, executed: Path, kernel: str, shared: Kernel,
+                    ready: threading.Event) -> None:
     """One papermill execution; `ready` is set when the kernel is ready and the cells are about
     to run (nbclient's `on_notebook_start` hook)."""
     import papermill as pm
 
+    km = shared.for_task(task, kernel)
     # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate) the
     # whole notebook, images included, before and after every cell (about 5 s of CPU a
-    # notebook); it still writes it at the end, and on a cell error before raising
+    # notebook); it still writes it at the end, and on a cell error before raising. The kernel
+    # manager is the worker's (`Kernel`), so nbclient leaves the kernel running at the end
+    # (the kernel's exit handlers never run: a notebook must close what it opens, e.g. a
+    # TemporaryDirectory, in its own cells)
     pm.execute_notebook(task.notebook, executed, parameters=task.parameters, kernel_name=kernel,
                         cwd=str(task.out_dir), progress_bar=False,
-                        request_save_on_cell_execute=False,
-                        # every cell has run and its output arrived: a graceful shutdown would
-                        # only wait ~0.3 s for exit handlers with nothing to save (the kernel's
-                        # exit handlers do not run: a notebook must close what it opens, e.g. a
-                        # TemporaryDirectory, in its own cells)
-                        shutdown_kernel="immediate", extra_arguments=kernel_options(kernel),
-                        kernel_manager_class=tracked_kernel_manager(),
+                        request_save_on_cell_execute=False, km=km,
+                        extra_arguments=kernel_options(kernel),
                         on_notebook_start=lambda **_: ready.set())
 
 
@@ -212,7 +288,7 @@ def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str 
 
 @functools.cache
 def tracked_kernel_manager() -> type:
-    """The kernel manager class nbclient is given: jupyter_client's AsyncKernelManager that
+    """The kernel manager class of `Kernel`: jupyter_client's AsyncKernelManager that
     gives a kernel whose spec supports it CurveZMQ keys (transport_encryption "auto"), and
     enters itself in _KERNELS, under _STARTING, as it starts its kernel (imported here, not
     at the top, so the runner, which only imports this module for its names, does not pay for
@@ -234,13 +310,14 @@ def tracked_kernel_manager() -> type:
     return TrackedKernelManager
 
 
-def work(task: Task, result: Connection) -> None:
-    """A worker process's body (`evalkit.run.pool`): run `task`, send its manifest entry.
+def work(tasks: list[Task], result: Connection) -> None:
+    """A worker process's body (`evalkit.run.pool`): run `tasks` one after another in one
+    kernel, sending each one's manifest entry as it ends.
 
     The worker leads its own session, so a Ctrl-C in the terminal reaches only the runner, which
     then stops its workers. SIGTERM (or SIGINT) kills the kernels this worker started and ends
     it; so does the runner's end before the worker's (it was killed, e.g. with SIGKILL). The
-    notebook runs in a thread: nbclient adds its own signal handlers only in a main thread, so
+    notebooks run in a thread: nbclient adds its own signal handlers only in a main thread, so
     this process's handling stays as set here.
     """
     os.setsid()
@@ -249,14 +326,22 @@ def work(task: Task, result: Connection) -> None:
     finished = threading.Event()
     threading.Thread(target=_watch_runner, args=(result, finished), daemon=True,
                      name="evalkit-watch-runner").start()
-    entry: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: entry.update(execute(task)),
-                              name=f"evalkit {task.stem}")
+    thread = threading.Thread(target=_execute_all, args=(tasks, result),
+                              name=f"evalkit {tasks[0].la}")
     thread.start()
-    thread.join()
+    thread.join()  # if execute raised (printed by the thread), the runner fails the rest
     finished.set()
-    if entry:  # else execute raised (printed by the thread): the runner records a failure
-        result.send(entry)
+
+
+def _execute_all(tasks: list[Task], result: Connection) -> None:
+    """Execute each task in one kept kernel, sending each entry; the kernel is shut down at
+    the end."""
+    kernel = Kernel()
+    try:
+        for task in tasks:
+            result.send(execute(task, kernel))
+    finally:
+        kernel.close()
 
 
 def _watch_runner(result: Connection, finished: threading.Event) -> None:

@@ -1,6 +1,10 @@
-"""The worker processes of `evalkit run`: one per notebook, `--jobs` at a time, each forked from
-the forkserver (`evalkit.run.preload`), each running `evalkit.run.execute.work`; stopped, with
-their kernels, whenever the run ends before they have.
+"""The worker processes of `evalkit run`, `--jobs` at a time, each forked from the forkserver
+(`evalkit.run.preload`), each running `evalkit.run.execute.work`; stopped, with their kernels,
+whenever the run ends before they have.
+
+A worker runs one notebook, or, when there are at least as many councils as jobs (a national
+run), one council's notebooks one after another in one kernel (`batches`): the cores are as
+busy either way, and each council's kernel starts and imports once instead of three times.
 
 Plain `multiprocessing` processes rather than a pool executor: the runner holds each worker, so
 it can stop it (SIGTERM, then SIGKILL if it has not ended within GRACE seconds) and reap it.
@@ -11,7 +15,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -25,16 +29,29 @@ from evalkit.run.stop import held
 #: Seconds a worker has, after SIGTERM, to kill its kernels and end before it is killed.
 GRACE = 10.0
 
-Running = dict[Connection, tuple[BaseProcess, Task]]
+#: Each running worker under the end of the pipe it answers on, with the tasks it has not
+#: answered for yet (it answers in their order).
+Running = dict[Connection, tuple[BaseProcess, deque[Task]]]
 
 
-def run_tasks(tasks: Iterable[Task], jobs: int) -> Iterator[tuple[Task, dict[str, Any]]]:
-    """Execute each task in its own worker process, `jobs` at a time; yields (task, manifest
-    entry) in completion order. However iteration ends (an exception, `Stopped`, the generator
-    closed), the workers still running are stopped and reaped before it returns."""
+def batches(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
+    """The tasks a worker each: a council's when there are at least `jobs` councils, else one
+    (so a council's notebooks run side by side)."""
+    by_council: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_council.setdefault(task.la, []).append(task)
+    if len(by_council) < jobs:
+        return [[task] for task in tasks]
+    return list(by_council.values())
+
+
+def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str, Any]]]:
+    """Execute the tasks in worker processes (`batches`), `jobs` at a time; yields (task,
+    manifest entry) in completion order. However iteration ends (an exception, `Stopped`, the
+    generator closed), the workers still running are stopped and reaped before it returns."""
     context = worker_context()
     wait_until_ready()  # before the held sections below, each of which then takes milliseconds
-    waiting = deque(tasks)
+    waiting = deque(batches(tasks, jobs))
     running: Running = {}
     try:
         while waiting or running:
@@ -43,36 +60,40 @@ def run_tasks(tasks: Iterable[Task], jobs: int) -> Iterator[tuple[Task, dict[str
                     _start(context, waiting.popleft(), running)
             for reader in wait(list(running)):
                 # the worker leaves `running` once it has ended: until then `stop` may end it
-                entry = _result(reader, *running[reader])
-                yield running.pop(reader)[1], entry
+                yield from _answers(reader, running)
     finally:
         with held():
             stop([worker for worker, _ in running.values()])
 
 
-def _start(context: BaseContext, task: Task, running: Running) -> None:
-    """Start a worker for `task`, entered in `running` under the end of the pipe it answers on."""
+def _start(context: BaseContext, tasks: list[Task], running: Running) -> None:
+    """Start a worker for `tasks`, entered in `running`."""
     reader, writer = context.Pipe(duplex=False)
-    worker = context.Process(target=execute.work, args=(task, writer), daemon=True,
-                             name=f"evalkit {task.la} {task.stem}")
+    worker = context.Process(target=execute.work, args=(tasks, writer), daemon=True,
+                             name=f"evalkit {tasks[0].la} {tasks[0].stem}")
     worker.start()
     writer.close()  # the worker holds its own copy: `reader` sees the end when the worker ends
-    running[reader] = (worker, task)
+    running[reader] = (worker, deque(tasks))
 
 
-def _result(reader: Connection, worker: BaseProcess, task: Task) -> dict[str, Any]:
-    """The worker's manifest entry, once it has sent it and ended; a failure if it ended
-    without one, and then nothing it wrote is kept (the privacy gate has not seen it)."""
+def _answers(reader: Connection, running: Running) -> Iterator[tuple[Task, dict[str, Any]]]:
+    """The next manifest entry the worker sent; or, once it has ended, a failure for each task
+    it ended without answering for, and then nothing that task wrote is kept (the privacy
+    gate has not seen it)."""
+    worker, left = running[reader]
     try:
         entry = reader.recv()
     except EOFError:
         entry = None
+    if entry is not None:
+        yield left.popleft(), entry
+        return
     reader.close()
     worker.join()
-    if entry is None:
+    del running[reader]
+    for task in left:
         shutil.rmtree(task.out_dir, ignore_errors=True)
-        return execute.lost(task, worker.exitcode)
-    return entry
+        yield task, execute.lost(task, worker.exitcode)
 
 
 def stop(workers: list[BaseProcess]) -> None:

@@ -1,0 +1,64 @@
+"""Workers of `evalkit run` (`evalkit.run.pool`): a national run gives each worker one council's
+notebooks, run one after another in one kernel, each as if in a kernel of its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from helpers.reports import KERNELSPEC
+from nbformat.v4 import new_code_cell, new_notebook
+
+from evalkit.run import pool
+from evalkit.run.execute import SUCCEEDED, Task
+
+MARK = "EVALKIT_TEST_NOTEBOOK"
+#: What each fixture notebook records of its kernel, in its results.json.
+RECORD = f"""import json, os
+json.dump({{"pid": os.getpid(), "cwd": os.getcwd(), "mark": os.environ.get({MARK!r}),
+           "left_over": "LEFT_OVER" in globals()}}, open("results.json", "w"))
+LEFT_OVER = 1
+"""
+
+
+def tasks(tmp_path: Path, councils: list[str]) -> list[Task]:
+    """Two fixture notebooks for each council, each with its own environment mark."""
+    out = []
+    for stem in ("01_first", "02_second"):
+        notebook = tmp_path / f"{stem}.ipynb"
+        nbformat.write(new_notebook(metadata={"kernelspec": KERNELSPEC},
+                                    cells=[new_code_cell(RECORD)]), notebook)
+    for la in councils:
+        for stem in ("01_first", "02_second"):
+            out.append(Task(la, tmp_path / f"{stem}.ipynb", tmp_path / "out" / la / stem, stem,
+                            [], environ={MARK: f"{la} {stem}"}))
+    return out
+
+
+def test_one_worker_a_council_when_councils_fill_the_jobs() -> None:
+    made = [Task(la, Path(f"{nb}.ipynb"), Path(la), nb, []) for la in "AB" for nb in "xy"]
+    assert pool.batches(made, 2) == [made[:2], made[2:]]
+    assert pool.batches(made, 3) == [[t] for t in made]  # a council's notebooks side by side
+
+
+def test_a_councils_notebooks_share_a_kernel_each_cleared_and_in_its_own_folder(
+        tmp_path: Path) -> None:
+    done = list(pool.run_tasks(tasks(tmp_path, ["A", "B"]), jobs=2))
+    assert len(done) == 4 and all(entry["status"] == SUCCEEDED for _, entry in done)
+    seen = {}
+    for task, _ in done:
+        seen[task.la, task.stem] = json.loads((task.out_dir / "results.json").read_text())
+        assert seen[task.la, task.stem] == {**seen[task.la, task.stem], "cwd": str(
+            task.out_dir.resolve()), "mark": f"{task.la} {task.stem}", "left_over": False}
+        executed = nbformat.read(task.out_dir / f"{task.stem}.ipynb", as_version=4)
+        assert executed.cells[-1].execution_count == 1  # counted from 1, as in a new kernel
+    for la in "AB":
+        assert seen[la, "01_first"]["pid"] == seen[la, "02_second"]["pid"]  # one kernel
+    assert seen["A", "01_first"]["pid"] != seen["B", "01_first"]["pid"]  # never shared
+
+
+def test_a_single_councils_notebooks_each_have_a_kernel(tmp_path: Path) -> None:
+    done = list(pool.run_tasks(tasks(tmp_path, ["A"]), jobs=2))
+    pids = {json.loads((task.out_dir / "results.json").read_text())["pid"] for task, _ in done}
+    assert len(pids) == 2
