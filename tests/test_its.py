@@ -57,8 +57,35 @@ def test_sicily_rate_ratios_match_reference(sicily, sicily_expected, model):
             se = (np.log(upper) - np.log(lower)) / (2 * st.norm.ppf(0.975))
             half = st.t.ppf(0.975, res.model.df_resid) * se
             lower, upper = row.rate_ratio * np.exp(-half), row.rate_ratio * np.exp(half)
-        assert_allclose([term.value, term.lower, term.upper],
-                        [row.rate_ratio, lower, upper], atol=1e-4)
+        if row.term == "smokban" and SICILY_MODELS[model]["slope_change"]:
+            got_row = _published_level(res)
+        else:
+            got_row = [term.value, term.lower, term.upper]
+        assert_allclose(got_row, [row.rate_ratio, lower, upper], atol=1e-4)
+
+
+def _published_level(res) -> list[float]:
+    """The level change as the authors' corrected code parameterises it (slope term 1 in the
+    first month after the ban, so its level is the step one month earlier): level - slope on
+    the log scale, with its t interval from the fit's own covariance (the same model)."""
+    params, cov = res.model.params, res.model.cov_params()
+    c = pd.Series(0.0, index=params.index)
+    c[["level_change", "slope_change"]] = [1.0, -1.0]
+    b, se = c @ params, np.sqrt(c @ cov @ c)
+    half = st.t.ppf(0.975, res.model.df_resid) * se
+    return [np.exp(b), np.exp(b - half), np.exp(b + half)]
+
+
+def test_level_change_is_the_step_in_the_first_month_after_the_change(sicily):
+    # the slope term is 0 in the first month after the ban, so the level change is the fitted
+    # ratio to the counterfactual in that month, and it is the published level times the slope
+    res = _fit(sicily, "model4")
+    got = res.estimates.set_index("term")["value"]
+    first = sicily.loc[sicily["smokban"] == 1, "time"].min()
+    x = res.model.model.exog[sicily["time"].to_numpy() == first][0]
+    names = list(res.model.params.index)
+    assert x[names.index("slope_change")] == 0.0
+    assert got["level_change"] == pytest.approx(_published_level(res)[0] * got["slope_change"])
 
 
 @pytest.mark.parametrize("model", list(SICILY_MODELS))

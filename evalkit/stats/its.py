@@ -1,7 +1,10 @@
 """Interrupted time series: segmented regression on monthly series.
 
 Follows Lopez Bernal, Cummins & Gasparrini, Int J Epidemiol 2017;46:348-55 (with the 2020
-correction: the slope-change term counts months from the last pre-change month). Count series are
+correction), except that the slope-change term counts months from 0 at the first month after the
+change, so the level change is the step in that month (what "after the change, starts changed by"
+says); the correction counts from 1 there, which makes its level the step one month earlier
+(level / slope). The same model: the columns span the same space. Count series are
 fitted as Poisson, quasi-Poisson (Pearson X2/df scale, as R's `quasipoisson`) or negative binomial
 GLMs with an optional log-exposure offset and Fourier seasonality; continuous series by OLS with
 Newey-West (HAC) standard errors. Intervals are Wald intervals, exp(b +/- z se) for count models,
@@ -128,7 +131,7 @@ def its(df: pd.DataFrame, y: str, time: str, post: str, *, offset: str | None = 
     """Segmented regression of one monthly series on trend, level change and slope change.
 
     Model (count families): log E[y] = log(offset) + b0 + b1*time + b2*post
-    + b3*post*(time - last pre-change time) + sum_k (s_k sin + c_k cos)(2*pi*k*season/period).
+    + b3*post*(time - first post-change time) + sum_k (s_k sin + c_k cos)(2*pi*k*season/period).
     `time` is a numeric month index or a date column (converted to months); `season` is the
     `month` column (calendar month 1-12) or, when absent, the calendar month of a date `time`
     or `time` itself (the Fourier pairs fit the same either way). `offset` names an exposure
@@ -334,7 +337,7 @@ def design_matrix(df: pd.DataFrame, time: str, post: str, *, slope_change: bool,
     p = df[post].astype(int)
     x = pd.DataFrame({"const": 1.0, "trend": t, "level_change": p.astype(float)}, index=df.index)
     if slope_change:
-        x["slope_change"] = p * (t - t[p == 0].max())
+        x["slope_change"] = p * (t - t[p == 1].min())
     if month is not None:
         season = df[month].astype(float)
     elif _is_datetime(df[time]):

@@ -146,8 +146,8 @@ def _co_terms(stacked: pd.DataFrame, others: list[pd.Series], *, split: bool, we
         level = (post * inside).astype(float)
         cols[f"{cid}:level_change"] = level
         if n_pre >= min_pre and n_post >= min_post:
-            last_pre = stacked.loc[post == 0, "time"].max()
-            cols[f"{cid}:slope_change"] = level * (stacked["time"].to_numpy() - last_pre)
+            first_post = stacked.loc[post == 1, "time"].min()
+            cols[f"{cid}:slope_change"] = level * (stacked["time"].to_numpy() - first_post)
     terms = pd.DataFrame(cols, index=stacked.index)
     return terms, list(terms.columns), notes
 
