@@ -14,6 +14,10 @@ The index links each council's pages in its run's folder, and `publish` moves th
 folder to `runs/` and switches each council's link (`os.replace`, atomic) before it replaces the
 index the same way: until that last step, the previous index and every page it links are whole;
 after it, only this run's gated pages are linked. The previous run's folder is removed only then.
+Everything published is readable by everyone (files 644, folders 755) whatever the umask of the
+process that wrote it: `publish` sets the modes of the whole staged run once (`make_public`), so
+no step that writes a file has to. Only the lock and the staging folder stay as the umask makes
+them while the run is under way, and neither outlives it.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from evalkit.report.record import PUBLISHED_MODE
 from evalkit.run.plan import RunError
 
 INDEX = "index.html"
@@ -38,6 +43,8 @@ LOCK = ".evalkit.lock"
 STAGING = ".staging-"
 RUNS = "runs"
 MANIFEST = "manifest.json"
+#: A published folder: listable by everyone, as its files are readable (PUBLISHED_MODE, 644).
+PUBLISHED_DIR_MODE = 0o755
 
 
 def new_run_id(started: str) -> str:
@@ -62,7 +69,8 @@ def locked(out: Path, wait: bool) -> Iterator[None]:
     if needed) for the block; RunError at once if another run holds it, unless `wait`.
 
     The OS releases the lock when its process ends, however it ends, so a crashed run cannot
-    leave REPORT_DIR locked. On release the lock file is removed (while still held: a run
+    leave REPORT_DIR locked. A REPORT_DIR this run creates is made readable by everyone, as
+    what it publishes there is. On release the lock file is removed (while still held: a run
     waiting for it then locks a new file), and REPORT_DIR too if this run created it and left
     it empty.
     """
@@ -70,6 +78,8 @@ def locked(out: Path, wait: bool) -> Iterator[None]:
     fd = None
     try:
         fd = _acquire(out / LOCK, wait)
+        if created:
+            out.chmod(PUBLISHED_DIR_MODE)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
@@ -174,20 +184,47 @@ def listed_after(out: Path, run_id: str, manifests: Mapping[str, Mapping[str, An
     return listed | {la: (run_folder(run_id, la), man) for la, man in manifests.items()}
 
 
-def publish(out: Path, run_id: str, las: list[str], index: str) -> None:
-    """Publish the staged run: move it to runs/<run id>/, point each council's link at its
-    folder there, replace the index with `index` (the commit), then remove run folders no
-    council links any more. Call it in a held section (`evalkit.run.stop.held`) so a signal
-    cannot stop it half-way."""
+def publish(out: Path, run_id: str, las: list[str], index: str,
+            pages: Sequence[Path] = ()) -> None:
+    """Publish the staged run: make it readable by everyone (`make_public`), move it to
+    runs/<run id>/, point each council's link at its folder there, move `pages` (gated files
+    for REPORT_DIR itself, such as the England page, staged with the run) into REPORT_DIR,
+    replace the index with `index` (the commit), then remove run folders no council links any
+    more. Call it in a held section (`evalkit.run.stop.held`) so a signal cannot stop it
+    half-way."""
+    staged = staging_dir(out, run_id)
+    for page in pages:  # `shutil.move`: they may be on another file system (the cache's)
+        shutil.move(page, staged / page.name)
     pending = out / f".{run_id}.{INDEX}"
     pending.write_text(index, encoding="utf-8")
+    make_public(staged)
+    make_public(pending)
     runs = out / RUNS
     runs.mkdir(exist_ok=True)
-    os.rename(staging_dir(out, run_id), runs / run_id)
+    runs.chmod(PUBLISHED_DIR_MODE)
+    os.rename(staged, runs / run_id)
     for la in las:
         _link(out / la, run_folder(run_id, la), runs / f"{run_id}.replaced")
+    for page in pages:
+        os.replace(runs / run_id / page.name, out / page.name)
     os.replace(pending, out / INDEX)
     prune(out)
+
+
+def make_public(top: Path) -> None:
+    """Make `top` and everything under it readable by everyone (files PUBLISHED_MODE, folders
+    PUBLISHED_DIR_MODE), whatever umask they were written under: one rule for every published
+    file, whichever step wrote it. Links are left alone and never followed."""
+    if top.is_symlink():
+        return
+    if not top.is_dir():
+        top.chmod(PUBLISHED_MODE)
+        return
+    for folder, _, files in os.walk(top):  # does not descend into links to folders
+        os.chmod(folder, PUBLISHED_DIR_MODE)
+        for name in files:
+            if not os.path.islink(path := os.path.join(folder, name)):
+                os.chmod(path, PUBLISHED_MODE)
 
 
 def _link(link: Path, target: str, aside: Path) -> None:

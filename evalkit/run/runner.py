@@ -197,9 +197,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
                   "finding(s)); nothing was published", file=sys.stderr)
             return EXIT_FAILED
         with stop.held():
-            reportdir.publish(out, run_id, list(statuses), page)
-            for made in pages:
-                os.replace(made, out / made.name)
+            reportdir.publish(out, run_id, list(statuses), page, pages)
             published["index"] = out / reportdir.INDEX
     _summary(statuses, published["index"])
     ok = len(statuses) == len(p.las) and all(m["status"] == SUCCEEDED for m in statuses.values())
