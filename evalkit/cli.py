@@ -23,16 +23,65 @@ SUBCOMMANDS = {
 }
 
 
-EXAMPLES = """examples:
-  evalkit synth --out data/demo --profile leicester --seed 1   # demonstration data
-  evalkit validate data/2026q1                  # is the folder usable? what is set aside, and why
-  evalkit run data/2026q1 --out reports         # the three reports for the council in the data
-  evalkit run data/national --out reports --la E06000016 E08000025
-  evalkit run data/national --out reports --engine spark   # raw CLD reduced on Spark
-  evalkit ascof data/2026q1 --period-end 2026-03-31   # ASCOF 3D to compare with NHS England's
-  evalkit template pa_register --out pa_return.xlsx    # the agencies' PA return
+#: Each subcommand's examples, (command line, what it does), the commands a council analyst
+#: types: the subcommand's help ends with them, the top-level help shows the first of each, and
+#: tests/test_cli.py parses every one with the real parser, so they stay true.
+EXAMPLES: dict[str, list[tuple[str, str]]] = {
+    "synth": [
+        ("evalkit synth --out data/demo --profile leicester --seed 1",
+         "demonstration data for one council (Leicester)"),
+        ("evalkit synth --out data/national --profile england --format cld",
+         "raw CLD for every council in England"),
+        ("evalkit synth --out data/dirty --dirty", "with known defects, listed in defects.json"),
+    ],
+    "validate": [
+        ("evalkit validate data/mycouncil", "is the folder usable? what is set aside, and why"),
+        ("evalkit validate data/mycouncil --extract-date 2026-03-31",
+         "as at the extract date: later dates are set aside"),
+    ],
+    "run": [
+        ("evalkit run data/mycouncil --out reports",
+         "the three reports for the council in the data"),
+        ("evalkit run data/national --out reports --la all-councils --jobs 2",
+         "every council's own reports and the England page, two notebooks at a time"),
+        ("evalkit run data/national --out reports --la E06000016 E08000025 --engine spark",
+         "two councils, the raw CLD reduced on Spark"),
+    ],
+    "template": [
+        ("evalkit template pa_register --out pa_return.xlsx",
+         "the PA return to send to each agency"),
+    ],
+    "ascof": [
+        ("evalkit ascof data/national --period-end 2025-03-31",
+         "ASCOF 3D as NHS England computes it, to compare with theirs"),
+        ("evalkit ascof data/national --period-end 2025-03-31 --csv",
+         "the table alone, as CSV"),
+    ],
+}
 
-`evalkit COMMAND --help` says more about each command."""
+#: What `evalkit` exits with, whichever the command (each command's help gives its own).
+TOP_EXIT_CODES = """exit codes:
+  0    success
+  1    the command ran but could not do all it was asked: data that cannot be used, a
+       notebook that failed or was blocked by the privacy gate (the message says which),
+       or an unexpected error (a traceback)
+  2    wrong usage: an unknown command or a wrong option (the usage line says which);
+       for `evalkit run`, also a run that could not start
+  130  stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM"""
+
+
+def format_examples(pairs: list[tuple[str, str]]) -> str:
+    """An `examples:` section: each command under a comment saying what it does."""
+    return "examples:\n" + "\n".join(f"  # {what}\n  {command}" for command, what in pairs)
+
+
+def top_epilog() -> str:
+    """Help after the top-level options: the first example of each command, the exit codes."""
+    first = format_examples([examples[0] for examples in EXAMPLES.values()])
+    return (f"{first}\n\n{TOP_EXIT_CODES}\n\n"
+            "`evalkit COMMAND --help` says more about each command: more examples and its own "
+            "exit codes.")
+
 
 #: Each subcommand's exit codes, shown at the end of its help. A wrong option is 2 for every one
 #: of them (argparse's usage error).
@@ -77,16 +126,17 @@ def notebook_parameters(notebook_dir: Path = NOTEBOOK_DIR) -> str:
 
 
 def _epilog(name: str) -> str:
-    """Help after a subcommand's options: its exit codes, after the notebook parameters for
-    `run`."""
-    return f"{notebook_parameters()}\n\n{EXIT_CODES[name]}" if name == "run" else EXIT_CODES[name]
+    """Help after a subcommand's options: its examples then its exit codes, after the notebook
+    parameters for `run`."""
+    parts = [notebook_parameters()] if name == "run" else []
+    return "\n\n".join([*parts, format_examples(EXAMPLES[name]), EXIT_CODES[name]])
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per subcommand (or only for `only`, so that
     `evalkit run` does not import what `synth` or `template` need)."""
     parser = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0],
-                                     epilog=EXAMPLES,
+                                     epilog=top_epilog(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

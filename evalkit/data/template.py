@@ -25,10 +25,10 @@ TEMPLATES = ("pa_register",)
 INSTRUCTIONS, CODES = TEMPLATE_SHEETS  # the loader knows these sheets hold no table
 
 HELP = {
-    "snapshot_date": "Date the list was taken, YYYY-MM-DD (e.g. 2026-03-31)",
+    "snapshot_date": "Date the list was taken, YYYY-MM-DD (e.g. 2026-03-31), 2015 or later",
     "pa_id": "Your reference for the PA (no names); the same PA keeps the same id",
     "agency": "Your agency's name",
-    "ethnicity": "Pick from the list (ONS 2021 groups); NHS codes A-Z are also accepted",
+    "ethnicity": "Pick from the list (ONS 2021 groups)",
     "gender": "Male, Female, Other or Unknown",
     "languages": "Every language the PA speaks well enough to support someone, separated by ; "
                  "(e.g. English;Gujarati). The list suggests names; others are accepted",
@@ -38,6 +38,18 @@ HELP = {
     "hours_available": "Hours a week the PA could take on now (0-168); blank if not known",
     "religion": "Optional: only if the PA chose to tell you",
 }
+#: What files from other systems may hold beyond a drop-down list: `evalkit validate` accepts
+#: it, the template's cell does not (it takes only the list), so the help keeps the two apart.
+ELSEWHERE = {
+    "ethnicity": "Only the list can be entered here; files exported from a case-management "
+                 "system may hold NHS codes A-H, J-N, P, R, S or Z instead (evalkit validate "
+                 "accepts them)",
+}
+
+
+def help_text(name: str) -> str:
+    """The whole help of column `name`: what its cell takes, then what other files may hold."""
+    return f"{HELP[name]}. {ELSEWHERE[name]}" if name in ELSEWHERE else HELP[name]
 
 
 def _lists(book: Workbook) -> dict[str, str]:
@@ -68,7 +80,7 @@ def _instructions(book: Workbook, columns: list[str]) -> None:
         "excluded and counted when the council loads the file (evalkit validate shows them).",
         "",
         "Column: what to enter",
-        *(f"{c}: {HELP[c]}" for c in columns),
+        *(f"{c}: {help_text(c)}" for c in columns),
     ]
     for i, line in enumerate(lines, start=1):
         sheet.cell(i, 1, line)
@@ -93,8 +105,8 @@ def write_template(table: str, out: Path) -> Path:
 
     def validate(name: str, dv: DataValidation) -> None:
         letter = get_column_letter(columns.index(name) + 1)
-        dv.prompt, dv.promptTitle, dv.showInputMessage = HELP[name][:255], name, True
-        dv.error = f"This is not a value the {name} column accepts. {HELP[name]}"[:255]
+        dv.prompt, dv.promptTitle, dv.showInputMessage = help_text(name)[:255], name, True
+        dv.error = f"This is not a value the {name} column accepts. {help_text(name)}"[:255]
         dv.errorTitle = name
         sheet.add_data_validation(dv)
         dv.add(f"{letter}2:{letter}{ROWS + 1}")
@@ -104,7 +116,7 @@ def write_template(table: str, out: Path) -> Path:
                                       showErrorMessage=True, errorStyle="stop"))
     validate("languages", DataValidation(type="list", formula1=ranges["languages"],
                                          allow_blank=True, showErrorMessage=False))
-    validate("snapshot_date", DataValidation(type="date", operator="greaterThan",
+    validate("snapshot_date", DataValidation(type="date", operator="greaterThanOrEqual",
                                              formula1="DATE(2015,1,1)", allow_blank=True,
                                              showErrorMessage=True, errorStyle="stop"))
     validate("hours_available", DataValidation(type="decimal", operator="between",
