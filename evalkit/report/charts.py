@@ -64,7 +64,8 @@ def ci_dots(d: pd.DataFrame, label: str, *, title: str, subtitle: str, xlabel: s
 def ratio_dots(d: pd.DataFrame, label: str, *, what: str, title: str, subtitle: str,
                xlabel: str, ylabel: str = "Ethnic group", after: str = "",
                sort: bool = True) -> None:
-    """Ratios with intervals as dots on a log scale around 1; the alt text lists each ratio."""
-    alt = alt_text("Dot chart", what, d, label, pct=False, after=after)
+    """Ratios with intervals as dots on a log scale around 1, under their `headline` (the
+    title as page text); the alt text, led by the title, lists each ratio."""
+    alt = headline(title, alt_text("Dot chart", what, d, label, pct=False, after=after))
     ci_dots(d, label, title=title, subtitle=subtitle, xlabel=xlabel, alt=alt, ylabel=ylabel,
             pct=False, ref=1.0, log=True, sort=sort)

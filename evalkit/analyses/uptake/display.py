@@ -85,18 +85,21 @@ def share_chart(pub: Publication, df: pd.DataFrame, label: str,
                 title: str | Callable[[pd.DataFrame], str], what: str,
                 xlabel: str = "% with a Direct Payment", ref: float | None = None,
                 ref_label: str = "", ylabel: str = "Ethnic group") -> None:
-    """Chart a frame of protected shares (Wilson CIs) with generated alt text.
+    """Chart a frame of protected shares (Wilson CIs) under its headline, with generated alt
+    text led by it.
 
     `title` may be a function of the rows shown, so it never names a group left out."""
     d, hidden = shown_rows(df)
     if d.empty:
         style.say(f"No group has enough people to show {what.lower()} without risking disclosure.")
         return
-    charts.ci_dots(d, label, title=title(d) if callable(title) else title,
+    title = title(d) if callable(title) else title
+    charts.ci_dots(d, label, title=title,
                    subtitle=f"{what}, {place(pub)}, {when(pub)}, percent with 95% confidence "
                             f"intervals.{charts.left_out(hidden)}",
-                   xlabel=xlabel, alt=charts.alt_text("Dot chart", what, d, label), ylabel=ylabel,
-                   ref=ref, ref_label=ref_label)
+                   xlabel=xlabel, alt=charts.headline(title, charts.alt_text("Dot chart", what, d,
+                                                                             label)),
+                   ylabel=ylabel, ref=ref, ref_label=ref_label)
 
 
 def gap_title(df: pd.DataFrame, label: str, reference: str, measure: str,
@@ -188,13 +191,14 @@ def show_population_uptake(pub: Publication) -> None:
         style.say("No group has enough people to show uptake per adult resident.")
         return
     d = d.assign(**{c: d[c] * 1000 for c in ("value", "lower", "upper")})
+    title = gap_title(d, g, pub.context["reference"], "Direct Payments per adult resident")
     charts.ci_dots(
-        d, g, title=gap_title(d, g, pub.context["reference"], "Direct Payments per adult resident"),
+        d, g, title=title,
         subtitle=f"People with a Direct Payment per 1,000 adults of the group living in "
                  f"{place(pub)}, {when(pub)}, 95% confidence intervals." + charts.left_out(hidden),
         xlabel="Direct Payments per 1,000 adults", pct=False,
-        alt=charts.alt_text("Dot chart", "people with a Direct Payment per 1,000 adults", d, g,
-                            pct=False))
+        alt=charts.headline(title, charts.alt_text(
+            "Dot chart", "people with a Direct Payment per 1,000 adults", d, g, pct=False)))
 
 
 def show_language(pub: Publication) -> None:
@@ -251,8 +255,8 @@ def show_isr(pub: Publication) -> None:
                  f"{place(pub)}, {when(pub)}; 1 = as expected; 95% CIs." + charts.left_out(hidden),
         xlabel="Standardised uptake ratio (log scale)", ref=1.0, ref_label="as expected",
         pct=False, log=True,
-        alt=charts.alt_text("Dot chart", "standardised uptake ratios (1 = as expected)", d, g,
-                            pct=False))
+        alt=charts.headline(title, charts.alt_text(
+            "Dot chart", "standardised uptake ratios (1 = as expected)", d, g, pct=False)))
 
 
 def show_odds(pub: Publication) -> None:

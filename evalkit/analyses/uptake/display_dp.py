@@ -87,15 +87,17 @@ def show_setup(pub: Publication) -> None:
         style.say("Too few Direct Payment requests to show set-up time.")
         return
     top = d.sort_values("value").iloc[-1]
+    title = (f"{top['group']} people waited longest for their first payment: a median of "
+             f"{top['value']:.0f} days")
     charts.ci_dots(
         d.assign(lower=d["lower"].fillna(d["value"]), upper=d["upper"].fillna(d["value"])),
-        "group", title=f"{top['group']} people waited longest for their first payment: a median "
-                       f"of {top['value']:.0f} days",
+        "group", title=title,
         subtitle=f"Median days from asking for a Direct Payment to the first payment "
                  f"(Kaplan-Meier), requests made {period(pub)}, {place(pub)}; 95% CIs.",
         xlabel="Days from request to first payment", pct=False,
-        alt="Dot chart of median days from request to first payment: " + "; ".join(
-            f"{r['group']} {r['value']:.0f} days" for _, r in d.iterrows()) + ".")
+        alt=charts.headline(title, "Dot chart of median days from request to first payment: "
+                            + "; ".join(f"{r['group']} {r['value']:.0f} days"
+                                        for _, r in d.iterrows()) + "."))
     _ratio_chart(pub, pub["setup/ratio"], "set-up time",
                  f"Ratio of typical (geometric mean) days from request to first payment to "
                  f"{pub.context['reference']} people, same age band, gender and support reason, "
@@ -130,10 +132,11 @@ def show_continuation(pub: Publication) -> None:
                                   "support; shaded: 95% CI.",
                          xlabel="Months since the Direct Payment started",
                          ylabel="% still receiving the Direct Payment")
-    style.show(fig, "Step chart of the share of Direct Payments still running by months since "
-               "start, by ethnic group. Share ended within 12 months: " + "; ".join(
+    style.show(fig, charts.headline(
+        title, "Step chart of the share of Direct Payments still running by months since start, "
+               "by ethnic group. Share ended within 12 months: " + "; ".join(
                    f"{r['group']} {fmt_percent(r['value'], r['lower'], r['upper'])}"
-                   for _, r in e12.iterrows()) + ".")
+                   for _, r in e12.iterrows()) + "."))
 
 
 def show_ended(pub: Publication) -> None:
@@ -243,9 +246,10 @@ def show_funnel(pub: Publication) -> None:
                     else "") + ".",
         xlabel=f"Adults on community long-term support in the {kind[:-1]}",
         ylabel="% with a Direct Payment")
-    style.show(fig, f"Funnel plot: Direct Payment share for {len(d)} {kind} against their size, "
-               f"with 95% and 99.8% limits around the overall share of {overall}; {lo + hi} of "
-               f"them outside the 95% limits and {n998} outside the 99.8% limits.")
+    style.show(fig, charts.headline(
+        title, f"Funnel plot: Direct Payment share for {len(d)} {kind} against their size, with "
+               f"95% and 99.8% limits around the overall share of {overall}; {lo + hi} of them "
+               f"outside the 95% limits and {n998} outside the 99.8% limits."))
 
 
 def show_areas_outside(pub: Publication) -> None:
@@ -308,9 +312,9 @@ def show_trend(pub: Publication, measure: str = "uptake") -> None:
                                                              values="value")
     what = "Direct Payment uptake" if measure == "uptake" else "New Direct Payment starts"
     quarters = wording.span(first, last, short=True)
+    title = trend_title(t, g, what)
     fig = style.line_chart(
-        t, "quarter", "value", lower="lower", upper="upper", group=g,
-        title=trend_title(t, g, what),
+        t, "quarter", "value", lower="lower", upper="upper", group=g, title=title,
         subtitle=(("Share of adults on community long-term support with a Direct Payment, %"
                    if measure == "uptake" else "New Direct Payments per 1,000 adults on "
                    "community long-term support")
@@ -321,6 +325,7 @@ def show_trend(pub: Publication, measure: str = "uptake") -> None:
         ylabel="% with a Direct Payment" if measure == "uptake" else "Starts per 1,000")
     unit = "%" if measure == "uptake" else " per 1,000"
     ends = change.reindex(columns=[first, last]).dropna()  # a quarter wholly hidden has no column
-    style.show(fig, f"Line chart of {what} by ethnic group, quarters ending {quarters}"
+    style.show(fig, charts.headline(
+        title, f"Line chart of {what} by ethnic group, quarters ending {quarters}"
                + (": " + "; ".join(f"{grp} from {v[first]:.1f}{unit} to {v[last]:.1f}{unit}"
-                                   for grp, v in ends.iterrows()) if len(ends) else "") + ".")
+                                   for grp, v in ends.iterrows()) if len(ends) else "") + "."))
