@@ -152,3 +152,45 @@ def test_changes_are_named_by_name_not_id(pub, said):
     assert not any(re.search(r"\bC\d\b", f) for f in findings)
     o.show_controlled(pub, "C5")
     assert f"Estimate to quote for {placebo}:" in " ".join(said)
+
+
+def test_no_change_is_named_by_its_log_id_anywhere_on_the_page(pub, said):
+    # every section of the page, alt text included: a change is named by its name, and a
+    # power or planning row by its people, never by a log id such as C4 or C4:all
+    for show in (o.show_key_findings, o.show_quality, o.show_series, o.show_timeline,
+                 o.show_planned, o.show_power, o.show_methods):
+        show(pub)
+    for show in (o.show_its, o.show_spc, o.show_controlled, o.show_experience):
+        o.show_each(pub, show)
+    text = html.unescape(" ".join(said))
+    assert "Translatable online DP guidance" in text
+    ids = sorted(set(pub["changes"]["change_id"]))
+    assert not re.findall(rf"\b(?:{'|'.join(ids)})\b", text)
+
+
+def _long(pub, change_id: str, name: str):
+    changes = pub["changes"]
+    return _with(pub, changes=changes.assign(
+        name=changes["name"].where(changes["change_id"].ne(change_id), name)))
+
+
+def test_a_long_name_gives_way_in_a_finding_never_the_estimate_or_its_chance(pub):
+    from evalkit.report.findings import MAX_WORDS
+    long = _long(pub, "C5", "A very long name for a practice change " * 6)
+    sentence = recommended_sentence(long, "C5")
+    assert len(sentence.split()) <= MAX_WORDS
+    assert sentence.endswith("which could be chance.") and "95% CI" in sentence
+    assert sentence in o.key_findings(long)
+
+
+def test_models_that_disagree_say_so_and_which_to_quote(pub):
+    from evalkit.analyses.outcomes.findings import disagreement
+    own = pub["its/C5"].set_index("term").loc["level_change"]
+    ctl = pub["controlled_its/C5"].set_index("term").loc["treated:level_change"]
+    agree = (own["lower"] <= 1 <= own["upper"]) == (ctl["lower"] <= 1 <= ctl["upper"])
+    assert (disagreement(pub, "C5") == "") == agree
+    rise = pub["its/C5"].assign(lower=np.where(pub["its/C5"]["term"] == "level_change", 1.05,
+                                               pub["its/C5"]["lower"]))
+    sentence = disagreement(_with(pub, **{"its/C5": rise}), "C5")
+    assert sentence.startswith("The two estimates disagree: the single-group series shows a rise")
+    assert "shows no clear change" in sentence and "quote the controlled comparison" in sentence

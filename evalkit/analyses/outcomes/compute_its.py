@@ -135,13 +135,13 @@ def _co_terms(stacked: pd.DataFrame, others: list[pd.Series], *, split: bool, we
         if not n_pre or not n_post:
             continue
         if inside.all() and (post == main).all():
-            notes.append(f"{cid} started in the same month for the same people, so the estimate "
-                         "includes its effect")
+            notes.append(f"{other['name']} started in the same month for the same people, so "
+                         "the estimate includes its effect")
             continue
         events = [stacked.loc[inside & (post == k), weight].sum() for k in (0, 1)]
         if min(events) < MIN_EVENTS:
-            notes.append(f"{cid} has too few events among these people ({events[0]:.0f} before, "
-                         f"{events[1]:.0f} after) to separate its effect")
+            notes.append(f"{other['name']} has too few events among these people "
+                         f"({events[0]:.0f} before, {events[1]:.0f} after) to separate its effect")
             continue
         level = (post * inside).astype(float)
         cols[f"{cid}:level_change"] = level

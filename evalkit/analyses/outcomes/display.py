@@ -18,7 +18,10 @@ from evalkit.analyses.outcomes.display_series import headline, held_back, period
 from evalkit.analyses.outcomes.findings import (
     change,
     controlled_sentence,
+    disagreement,
+    group_words,
     key_findings,
+    names,
     quote,
     selected,
     survey_sentence,
@@ -44,7 +47,7 @@ def show_each(pub: Publication, show: Callable[[Publication, str], None]) -> Non
         style.say("No implemented change was selected, so there is nothing to show here.")
         return
     for _, c in chosen.iterrows():
-        style.say(f"### {c['change_id']} {c['name']} ({wording.month(c['date'])}, for {who(c)})")
+        style.say(f"### {c['name']} ({wording.month(c['date'])}, for {who(c)})")
         show(pub, c["change_id"])
 
 
@@ -59,11 +62,11 @@ def show_quality(pub: Publication) -> None:
                          notes=pub.context["warnings"], footnote=pub.context["disclosure_note"])
 
 
-def _series_table(chosen: pd.DataFrame) -> pd.DataFrame:
+def _series_table(pub: Publication, chosen: pd.DataFrame) -> pd.DataFrame:
     """Per change: target, first whole month, months and events before/after, other changes."""
-    others = chosen["co_changes"].str.replace(";", ", ")
+    others = chosen["co_changes"].map(lambda ids: names(pub, ids))
     return pd.DataFrame({
-        "change": chosen["change_id"] + " " + chosen["name"],
+        "change": chosen["name"],
         "target": [who(c) for _, c in chosen.iterrows()],
         "first month": chosen["first_month"].dt.strftime("%b %Y"),
         "months before": chosen["months_before"].astype(int),
@@ -84,7 +87,7 @@ def show_series(pub: Publication) -> None:
     if chosen.empty:
         style.say("No implemented change was selected, so no series was built.")
         return
-    _table(pub, _series_table(chosen), ["events before", "events after"],
+    _table(pub, _series_table(pub, chosen), ["events before", "events after"],
            caption="Series built for each change", plain_cols=["months before", "months after"])
 
 
@@ -102,7 +105,7 @@ def show_timeline(pub: Publication) -> None:
         done = bool(c["implemented"])
         ax.plot(c["date"], yi, "o", color=style.DARK_BLUE if done else "white",
                 markeredgecolor=style.DARK_BLUE, markersize=9)
-        ax.annotate(f"{c['change_id']} {c['name']} ({'planned' if not done else who(c)})",
+        ax.annotate(f"{c['name']} ({'planned' if not done else who(c)})",
                     (c["date"], yi), xytext=(8, 0), textcoords="offset points", va="center",
                     fontsize=8)
     ax.set_yticks([])
@@ -114,7 +117,7 @@ def show_timeline(pub: Publication) -> None:
     style.finish(fig, ax, title=title, subtitle=f"What changed when; the grey band is the data "
                  f"({period_words(pub)}); hollow markers are planned changes", xlabel="", ylabel="")
     headline(fig, title, "Timeline of the practice-change log: " + "; ".join(
-        f"{c['change_id']} {c['name']}, {wording.month(c['date'])}, {c['status']}, for {who(c)}"
+        f"{c['name']}, {wording.month(c['date'])}, {c['status']}, for {who(c)}"
         for _, c in log.iterrows()) + f". Data cover {period_words(pub)}.")
 
 
@@ -125,7 +128,7 @@ def show_planned(pub: Publication) -> None:
     if planned.empty:
         style.say("No planned changes are logged: every logged change has been implemented.")
         return
-    table = pd.DataFrame({"change": planned["change_id"], "name": planned["name"],
+    table = pd.DataFrame({"change": planned["name"],
                           "planned date": planned["date"].dt.strftime("%b %Y"),
                           "for": [who(c) for _, c in planned.iterrows()]})
     style.table(table, caption="Planned changes (listed, not evaluated)")
@@ -144,7 +147,7 @@ def show_controlled(pub: Publication, change_id: str) -> None:
         _controlled_chart(pub, c, est)
     _offers(pub, c)
     _, why = quote(pub, change_id)
-    style.say(f"**Estimate to quote for {c['name']}:** {why}.")
+    style.say(f"**Estimate to quote for {c['name']}:** {why}. {disagreement(pub, change_id)}")
 
 
 def _controlled_chart(pub: Publication, c: pd.Series, est: pd.DataFrame) -> None:
@@ -253,17 +256,21 @@ def show_power(pub: Publication) -> None:
     """Smallest detectable change per group now, and months of data needed."""
     p, alpha = pub["power"], pub.context["alpha"]
     if not p.empty:
-        style.table(p[["group", "baseline", "n_pre", "n_post", "mde"]],
-                    labels={"baseline": "DP starts a month before", "n_pre": "months before",
+        shown = p[["group", "baseline", "n_pre", "n_post", "mde"]].assign(
+            group=p["group"].map(lambda g: group_words(pub, g)))
+        style.table(shown,
+                    labels={"group": "people", "baseline": "DP starts a month before",
+                            "n_pre": "months before",
                             "n_post": "months after", "mde": "smallest detectable ratio"},
                     plain_cols=["n_pre", "n_post"],
                     caption="For each evaluated change: the smallest level change its data "
                             "could detect with 80% power")
     plan, ratio = pub["planning"], pub.context["detect_ratio"]
-    style.table(plan, labels={"baseline": "DP starts a month (last 12 months)",
-                              "months_before": "months of data so far",
-                              "mde": "smallest detectable ratio after 12 months",
-                              "months_needed": f"months needed to detect {ratio:g}"},
+    style.table(plan.assign(group=plan["group"].map(lambda g: group_words(pub, g))),
+                labels={"group": "people", "baseline": "DP starts a month (last 12 months)",
+                        "months_before": "months of data so far",
+                        "mde": "smallest detectable ratio after 12 months",
+                        "months_needed": f"months needed to detect {ratio:g}"},
                 plain_cols=["months_before"], decimals={"baseline": 1, "mde": 2,
                                                         "months_needed": 0},
                 caption="Planning a new change: power of an interrupted time series (80%, "
@@ -271,19 +278,19 @@ def show_power(pub: Publication) -> None:
     ok = plan.dropna(subset=["months_needed"])
     if len(ok):
         best = ok.sort_values("months_needed").iloc[0]
-        style.say(f"For {best['group']} people, a rise of {ratio:g} times in DP starts would take "
-                  f"{int(best['months_needed'])} months after a change to detect; smaller groups "
-                  "take longer.")
+        style.say(f"For {group_words(pub, best['group'])}, a rise of {ratio:g} times in DP "
+                  f"starts would take {int(best['months_needed'])} months after a change to "
+                  "detect; smaller groups take longer.")
 
 
 def show_methods(pub: Publication) -> None:
     """Methods and caveats in plain words, with the threats that apply to this log."""
     chosen = selected(pub)
     modelled = chosen[chosen["co_changes"] != ""]
-    overlaps = sorted(f"{c['change_id']} with {c['co_changes'].replace(';', ', ')}"
+    overlaps = sorted(f"{c['name']} with {names(pub, c['co_changes'])}"
                       for _, c in modelled.iterrows())
     start = pub.context["start"]
-    early = chosen.loc[chosen["date"] < start, "change_id"].tolist()
+    early = chosen.loc[chosen["date"] < start, "name"].tolist()
     style.say(f"""**Interrupted time series.** For each implemented change, the monthly outcome
 among the people it targeted is fitted by a segmented quasi-Poisson regression (OLS with Newey-West
 errors for set-up days) with a trend, two pairs of seasonal terms, a level change and a change

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from evalkit.analyses.outcomes.compute_series import OUTCOMES
-from evalkit.analyses.outcomes.findings import change, its_sentence, term, who
+from evalkit.analyses.outcomes.findings import change, its_sentence, names, term, who
 from evalkit.report import charts, style, wording
 from evalkit.report.publication import Publication
 
@@ -221,7 +221,7 @@ def show_its(pub: Publication, change_id: str) -> None:
              f"(95% CI {e['lower']:.2f} to {e['upper']:.2f}); the dashed counterfactual line "
              f"shows the pre-change trend continued.{note}")
     shown = est[["term", "value", "lower", "upper", "p_value"]].assign(
-        term=est["term"].map(_term_words))
+        term=est["term"].map(lambda t: _term_words(pub, t)))
     style.table(shown, labels={"term": "Term", "value": "Estimate", "lower": "Lower 95%",
                                "upper": "Upper 95%", "p_value": "p"},
                 decimals={"value": 3, "lower": 3, "upper": 3, "p_value": 3},
@@ -237,13 +237,14 @@ def period_words(pub: Publication) -> str:
     return wording.span(pub.context["start"], pub.context["end"], short=True)
 
 
-def _term_words(term_name: str) -> str:
+def _term_words(pub: Publication, term_name: str) -> str:
+    """A model term in words; another change's term by that change's name."""
     base = {"trend": "trend per month before the change", "level_change": "level change",
             "slope_change": "change in trend per month after"}
     if term_name in base:
         return base[term_name]
     cid, kind = term_name.split(":", 1)
-    return f"{cid} (other change): {base[kind]}"
+    return f"{names(pub, cid)} (other change): {base[kind]}"
 
 
 def _autocorrelation(checks: pd.DataFrame) -> None:

@@ -4,6 +4,7 @@ the key findings, and the key estimates (names as docs/planted_effects.md, 03_ou
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from evalkit.data import codes
 from evalkit.report import findings, wording
 from evalkit.report import record as rec
 from evalkit.report.publication import Publication
+
+SHORT_NAME = 60  # characters of a change's name kept when a finding would be too long
 
 
 # ---------------------------------------------------------------- the changes
@@ -54,6 +57,23 @@ def change(pub: Publication, change_id: str) -> pd.Series:
     return chosen[chosen["change_id"] == change_id].iloc[0]
 
 
+def names(pub: Publication, ids: str) -> str:
+    """The names of the changes whose log ids `ids` lists (';'-separated), joined by ', ': the
+    report names a change by its name, never by its id in the log."""
+    by_id = dict(zip(pub["changes"]["change_id"], pub["changes"]["name"], strict=True))
+    return ", ".join(by_id.get(i, i) for i in split_items(ids))
+
+
+def group_words(pub: Publication, group: str) -> str:
+    """Plain words for a row's group: a change's target and name for its `<change_id>:<target>`
+    key (results.json keeps the key), else a broad ethnic group's people."""
+    log = pub["changes"]
+    hit = log[log["group"] == group]
+    if len(hit):
+        return f"{who(hit.iloc[0])}, the target of {hit.iloc[0]['name']}"
+    return f"{group} people"
+
+
 def term(estimates: pd.DataFrame | None, name: str) -> pd.Series | None:
     """The row of an estimates frame for term `name` (level_change, ...), or None."""
     if estimates is None:
@@ -72,32 +92,44 @@ def _ratio_words(e: pd.Series, expected: str = "the level the pre-change trend p
     return f"were {e['value']:.2f} times {expected} ({ci}), which could be chance"
 
 
+def _change_sentence(c: pd.Series, subject: str, results: list[str]) -> str:
+    """"After <change> (<month>), <subject> among <who> <result>." in the longest wording within
+    the findings' word limit: who, when and then the change's long name give way; the result
+    (estimate, interval, "could be chance") is never cut. `results` longest first."""
+    name, when = c["name"], wording.month(c["date"])
+    short = textwrap.shorten(name, SHORT_NAME, placeholder=" ...")
+    heads = [f"After {name} ({when}), {subject} among {who(c)}",
+             f"After {name} ({when}), {subject} among the people it targeted",
+             f"After {short}, {subject} among the people it targeted"]
+    return findings.check_wording(findings.first_within_limit(
+        *(f"{head} {result}." for result in results for head in heads)))
+
+
 def its_sentence(pub: Publication, change_id: str) -> str:
     """One sentence: the level change with CI, for whom, against what counterfactual."""
     c = change(pub, change_id)
-    outcome = pub.context["outcome"]
-    words = OUTCOMES[outcome][0]
-    when = wording.month(c["date"])
+    words = OUTCOMES[pub.context["outcome"]][0]
     if not c["evaluated"]:
-        return findings.check_wording(f"{c['name']} ({when}) could not be evaluated: "
-                                      f"{c['shortfall']}.")
+        short = textwrap.shorten(c["name"], SHORT_NAME, placeholder=" ...")
+        return findings.check_wording(findings.first_within_limit(
+            f"{c['name']} ({wording.month(c['date'])}) could not be evaluated: "
+            f"{c['shortfall']}.",
+            f"{short} could not be evaluated; the section on it says why."))
     e = term(pub[f"its/{change_id}"], "level_change")
-    if outcome == "setup_days":
-        return findings.check_wording(
-            f"After {c['name']} ({when}), {words} among {who(c)} changed by "
-            f"{e['value']:+.1f} days (95% CI {e['lower']:.1f} to {e['upper']:.1f}) against the "
-            "pre-change trend.")
-    return findings.check_wording(f"After {c['name']} ({when}), {words} among {who(c)} "
-                                  f"{_ratio_words(e)}.")
+    if pub.context["outcome"] == "setup_days":
+        ci = f"95% CI {e['lower']:.1f} to {e['upper']:.1f}"
+        return _change_sentence(c, words, [
+            f"changed by {e['value']:+.1f} days ({ci}) against the pre-change trend"])
+    return _change_sentence(c, words, [_ratio_words(e)])
 
 
 def controlled_sentence(pub: Publication, change_id: str) -> str:
     """One sentence: the controlled level change (against the comparison group's own trend)."""
     c = change(pub, change_id)
     e = term(pub[f"controlled_its/{change_id}"], "treated:level_change")
-    expected = f"the level expected from {c['comparison']}"
-    return findings.check_wording(f"After {c['name']} ({wording.month(c['date'])}), DP starts "
-                                  f"among {who(c)} {_ratio_words(e, expected)}.")
+    return _change_sentence(c, "DP starts", [
+        _ratio_words(e, f"the level expected from {c['comparison']}"),
+        _ratio_words(e, "the level expected from the comparison group")])
 
 
 def recommended_sentence(pub: Publication, change_id: str) -> str:
@@ -112,10 +144,13 @@ def survey_sentence(shifts: pd.DataFrame, change: pd.Series, measure: str = "scr
     """One sentence on a survey measure before vs after, with its CI."""
     r = shifts[shifts["measure"] == measure].iloc[0]
     words = MEASURES[measure][0].split(" (")[0]
-    subject = f"{who(change.drop('target_teams'))} surveyed after {change['name']}"
-    return findings.difference_sentence(
+    short = textwrap.shorten(change["name"], SHORT_NAME, placeholder=" ...")
+    return findings.first_within_limit(*(findings.difference_sentence(
         subject, r["value"], r["lower"], r["upper"], measure=words, unit="points",
         n=min(r["n_before"], r["n_after"]), words=("higher than before", "lower than before"))
+        for subject in (f"{who(change.drop('target_teams'))} surveyed after {change['name']}",
+                        f"the people it targeted surveyed after {change['name']}",
+                        f"the people it targeted surveyed after {short}")))
 
 
 def quote(pub: Publication, change_id: str) -> tuple[str, str]:
@@ -138,6 +173,30 @@ def quote(pub: Publication, change_id: str) -> tuple[str, str]:
                           "which does not prove they were parallel")
 
 
+def _verdict(e: pd.Series) -> str:
+    """'a rise', 'a fall' or 'no clear change' from a ratio's interval."""
+    return "a rise" if e["lower"] > 1 else "a fall" if e["upper"] < 1 else "no clear change"
+
+
+def disagreement(pub: Publication, change_id: str) -> str:
+    """When the single-group and the controlled estimates give different answers (a rise, a fall
+    or no clear change), a sentence saying so and why they can differ; '' when they agree."""
+    ctl = term(pub[f"controlled_its/{change_id}"], "treated:level_change")
+    own = term(pub[f"its/{change_id}"], "level_change")
+    if ctl is None or own is None or pub.context["outcome"] == "setup_days":
+        return ""
+    if _verdict(own) == _verdict(ctl):
+        return ""
+    c = change(pub, change_id)
+    kind, _ = quote(pub, change_id)
+    chosen = "controlled comparison" if kind == "controlled" else "single-group series"
+    return (f"The two estimates disagree: the single-group series shows {_verdict(own)} "
+            f"({own['value']:.2f}) and the comparison with {c['comparison']} shows "
+            f"{_verdict(ctl)} ({ctl['value']:.2f}). They differ when something else changed "
+            "for both groups at the same time (the comparison removes it) or when the groups' "
+            f"trends differ (the single-group series is then safer); quote the {chosen}.")
+
+
 def key_findings(pub: Publication) -> list[str]:
     """One to six sentences generated from the estimates: each evaluated change's level change
     (at most five), the changes that could not be evaluated, and
@@ -153,21 +212,18 @@ def key_findings(pub: Publication) -> list[str]:
     out = [recommended_sentence(pub, cid) for cid in done["change_id"]][:5]
     skipped = chosen.loc[~chosen["evaluated"], "name"].tolist()
     if skipped:
-        out.append(f"{'; '.join(skipped)}: could not be evaluated, mainly because of too few "
-                   "months or DP starts before or after; the sections below say what is missing.")
+        out.append(findings.first_within_limit(
+            f"{'; '.join(skipped)}: could not be evaluated, mainly because of too few months or "
+            "DP starts before or after; the sections below say what is missing.",
+            f"{len(skipped)} changes could not be evaluated, mainly because of too few months or "
+            "DP starts before or after; the sections below say which and why."))
     for _, c in chosen.iterrows():
         shifts = pub[f"survey/{c['change_id']}"]
         if shifts is not None and len(out) < findings.MAX_FINDINGS:
             r = shifts[shifts["measure"] == "scrqol"].iloc[0]
             if np.isfinite(r["value"]) and r["lower"] * r["upper"] > 0:
                 out.append(survey_sentence(shifts, c))
-    return [s if len(s.split()) <= findings.MAX_WORDS else _shorten(s) for s in out][:6]
-
-
-def _shorten(sentence: str) -> str:
-    """Drop the bracketed change name detail to stay within the word limit."""
-    words = sentence.split()
-    return " ".join(words[:findings.MAX_WORDS - 1]) + " ..."
+    return out[:findings.MAX_FINDINGS]
 
 
 # ---------------------------------------------------------------- results.json
