@@ -11,7 +11,7 @@ import pytest
 from helpers.browser import started
 
 from evalkit.analyses.comparators import compute
-from evalkit.run import england
+from evalkit.run import england, render
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,8 @@ def test_england_page_sorts_by_each_column_and_passes_axe(tmp_path: Path) -> Non
         area_type=compute.COUNCIL, measure="dp_share", group=compute.EVERYONE)
     table = tmp_path / "comparators.parquet"
     compute.with_totals(councils[compute.COLUMNS]).to_parquet(table, index=False)
-    page, _ = england.write(table, tmp_path, 5)
+    notice = render.synthetic_notice({"generator": "evalkit synth", "seed": 1})
+    page, _ = england.write(table, tmp_path, 5, notice)  # with the banner, as on synthetic data
     with started() as browser:
         browser.open(page)
         assert browser.errors() == [] and browser.axe() == []

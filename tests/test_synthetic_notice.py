@@ -11,9 +11,10 @@ import pytest
 from bs4 import BeautifulSoup
 from helpers.tables import EXTRACT, make_clean_tables, write_tables
 
+from evalkit.analyses.comparators import compute
 from evalkit.data import load as loader
 from evalkit.data import synthetic
-from evalkit.run import render
+from evalkit.run import england, render
 from evalkit.run.index import index_page
 
 MARKER = {"generator": "evalkit synth", "profile": "leicester", "seed": 1, "scale": 0.2}
@@ -67,6 +68,17 @@ def test_page_and_key_findings_carry_the_notice_only_for_synthetic_data(tmp_path
     assert lines[0] == "# Key findings"
     assert lines[2].startswith("> **Synthetic demonstration data.** These figures were made up")
     assert lines[-1] == "- A finding."
+
+
+@pytest.mark.parametrize("marker", [MARKER, None])
+def test_england_page_has_the_banner_only_for_synthetic_data(marker):
+    councils = pd.DataFrame({"area_code": ["E06000016", "E06000015"], "numerator": [600, 300],
+                             "denominator": [1000, 1000]}).assign(
+        area_type=compute.COUNCIL, measure="dp_share", group=compute.EVERYONE)
+    table = compute.with_totals(councils[compute.COLUMNS])
+    page, _ = england.page(table, 5, render.synthetic_notice(marker))
+    banner = BeautifulSoup(page, "html.parser").select(".evalkit-synthetic")
+    assert len(banner) == (1 if marker else 0)
 
 
 @pytest.mark.parametrize("marker", [MARKER, None])

@@ -64,6 +64,7 @@ TEMPLATE = """<!DOCTYPE html>
 <a class="evalkit-skip" href="#content">Skip to content</a>
 <main id="content">
 <h1>England: Direct Payments by council</h1>
+{notice}
 <p>Every council's Direct Payment share and headline gaps beside England's, from the national
 data of this run. Select a column's heading to sort by it; select it again to reverse the
 order. <a href="{csv}">Download every figure (CSV)</a>, councils, regions and England, in the
@@ -109,8 +110,9 @@ def _cell(value: object, sort: object, header: bool = False) -> str:
     return f'<{tag} data-sort="{html.escape(key)}">{html.escape(str(value))}</{tag.split()[0]}>'
 
 
-def page(table: pd.DataFrame, min_cell: int) -> tuple[str, str]:
-    """The England page (HTML) and its CSV from the national comparator table."""
+def page(table: pd.DataFrame, min_cell: int, notice: str | None = None) -> tuple[str, str]:
+    """The England page (HTML) and its CSV from the national comparator table, with the
+    synthetic-data `notice` as its banner (`render.synthetic_notice`; None for real data)."""
     pub = protected(table, min_cell)
     areas = pub["areas"]
     rows = council_rows(areas)
@@ -135,6 +137,7 @@ def page(table: pd.DataFrame, min_cell: int) -> tuple[str, str]:
     heads = "".join(f'<th scope="col"><button type="button">{html.escape(h)}</button></th>'
                     for h in head)
     text = TEMPLATE.format(css=render.CSS.read_text(), csv=CSV, head=heads, rows="\n".join(body),
+                           notice=render.notice_html(notice),
                            note=html.escape(pub.context["disclosure_note"]), script=SORT_SCRIPT)
     csv = areas.drop(columns=["name"]).assign(name=areas["name"]).to_csv(index=False)
     return text, csv
@@ -162,9 +165,10 @@ def with_link(index: str, out: Path, made: bool) -> str:
     return index.replace("</h1>", f"</h1>\n{LINK}", 1)
 
 
-def write(table_path: Path, folder: Path, min_cell: int) -> list[Path]:
+def write(table_path: Path, folder: Path, min_cell: int, notice: str | None = None
+          ) -> list[Path]:
     """Write england.html and england.csv of the table at `table_path` into `folder`."""
-    text, csv = page(pd.read_parquet(table_path), min_cell)
+    text, csv = page(pd.read_parquet(table_path), min_cell, notice)
     (folder / PAGE).write_text(text, encoding="utf-8")
     (folder / CSV).write_text(csv, encoding="utf-8")
     return [folder / PAGE, folder / CSV]

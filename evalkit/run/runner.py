@@ -189,7 +189,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         phases = _phases(tasks_for(p, staging, environ, notice), own, own_jobs, p.jobs)
         by_la = _execute(phases, p, ids, cleanups)
         statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
-        pages = _england(table, cache, ids, p.min_cell)
+        pages = _england(table, cache, ids, p.min_cell, notice)
         page = england.with_link(index_page(reportdir.listed_after(out, run_id, statuses)), out,
                                  bool(pages))
         if findings := _scan_page(page, cache / reportdir.INDEX, ids, p.min_cell):
@@ -287,13 +287,13 @@ def _execute(phases: list[tuple[list[Task], int]], p: Plan, ids: privacy.Identif
     return by_la
 
 
-def _england(table: Path | None, cache: Path, ids: privacy.Identifiers, min_cell: int
-             ) -> list[Path]:
-    """The England page and its CSV (in `cache`) when the run reduced national data, if they
-    pass the privacy gate; else none, with a message."""
+def _england(table: Path | None, cache: Path, ids: privacy.Identifiers, min_cell: int,
+             notice: str | None) -> list[Path]:
+    """The England page and its CSV (in `cache`) when the run reduced national data, with the
+    synthetic-data `notice` if any, if they pass the privacy gate; else none, with a message."""
     if table is None:
         return []
-    made = england.write(table, cache, min_cell)
+    made = england.write(table, cache, min_cell, notice)
     if findings := privacy.scan(made, ids, min_cell, cache):
         print(f"evalkit run: the England page did not pass the privacy gate ({len(findings)} "
               "finding(s)); it was not published", file=sys.stderr)
