@@ -8,7 +8,9 @@ later in a cell that does not mention it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -26,11 +28,47 @@ def choice(name: str, value: object, valid: Iterable[object]) -> object:
     return value
 
 
+def _is_whole(value: object, minimum: int) -> TypeGuard[int]:
+    """Whether `value` is an int (not a bool) of at least `minimum`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _invalid(name: str, value: object, valid: str) -> ParameterError:
+    """The error for a value that is not of the form `valid` (what to give instead)."""
+    return ParameterError(f"{name}={value!r} is not valid; give {valid}")
+
+
 def whole_number(name: str, value: object, *, minimum: int) -> int:
     """`value` as an int when it is a whole number of at least `minimum`; else ParameterError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(f"{name}={value!r} is not valid; give a whole number of at least "
-                             f"{minimum}")
+    if not _is_whole(value, minimum):
+        raise _invalid(name, value, f"a whole number of at least {minimum}")
+    return value
+
+
+def whole_number_or_none(name: str, value: object, *, minimum: int) -> int | None:
+    """`value` when it is None or a whole number of at least `minimum`; else ParameterError."""
+    if value is None:
+        return None
+    if not _is_whole(value, minimum):
+        raise _invalid(name, value, f"a whole number of at least {minimum}, or None")
+    return value
+
+
+def whole_numbers(name: str, value: object, *, minimum: int) -> list[int]:
+    """`value` as a list when it is a non-empty list (or tuple) of whole numbers each of at least
+    `minimum`; else ParameterError."""
+    if (not isinstance(value, list | tuple) or not value
+            or not all(_is_whole(v, minimum) for v in value)):
+        raise _invalid(name, value, f"a list of one or more whole numbers, each at least {minimum}")
+    return list(value)
+
+
+def number_above(name: str, value: object, *, bound: float) -> float:
+    """`value` when it is a finite number (int or float, not bool) greater than `bound`; else
+    ParameterError."""
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or value <= bound):
+        raise _invalid(name, value, f"a number greater than {bound:g}")
     return value
 
 
