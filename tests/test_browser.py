@@ -115,6 +115,7 @@ def test_page_has_no_accessibility_violations(browser: Browser, page: Path, name
     browser.width(None)
     browser.open(page)
     assert browser.axe() == []
+    browser.screenshot(ARTIFACTS / f"desktop_{name}.png")  # kept with the 390 px ones
 
 
 @pytest.mark.parametrize("name", PAGES)
