@@ -9,6 +9,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from evalkit.report import style
@@ -190,6 +191,23 @@ def test_line_chart_builds_with_ribbons_and_end_labels():
     _assert_labelled(fig)
     assert fig.axes[0].get_ylabel() == "Share with a DP"
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["Asian", "White"]
+
+
+@pytest.mark.parametrize("ends", [[0.50, 0.50, 0.50, 0.50, 0.50], [0.40, 0.401, 0.402, 0.9, 0.1]])
+def test_end_labels_never_overlap_however_close_the_lines_end(ends):
+    # five groups ending at (nearly) the same value: labels drawn without overlapping boxes
+    groups = ["Asian", "Black", "Mixed", "White", "Other"]
+    months = pd.date_range("2024-01-01", periods=6, freq="MS")
+    df = pd.DataFrame({"month": list(months) * 5, "group": np.repeat(groups, 6),
+                       "value": np.concatenate([np.linspace(0.3, end, 6) for end in ends])})
+    fig = style.line_chart(df, "month", "value", group="group", xlabel="Month",
+                           ylabel="Share", **TITLES)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # lays the figure out as the saved image is
+    renderer = canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) == 5
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
 
 
 def test_line_chart_refuses_more_groups_than_colours():
