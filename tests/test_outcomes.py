@@ -337,3 +337,12 @@ def test_a_shift_the_answering_respondents_cannot_tell_apart_is_not_estimated() 
     assert np.isnan(list(adjusted_shift(values, design, "m").values())).all()
     shift = adjusted_shift(values, design.drop(columns="C9"), "m")
     assert shift["lower"] < shift["value"] < shift["upper"]
+
+
+def test_a_log_of_planned_changes_only_publishes_and_says_so(data):
+    # no change selected leaves the changes' shortfall all missing: still text, not a number
+    log = data.practice_changes.assign(status="planned")
+    pub = o.publish(o.analyse(dataclasses.replace(data, practice_changes=log)))
+    assert o.key_findings(pub) == [f"No implemented practice change is logged for "
+                                   f"{pub.context['place']}; {len(log)} planned change(s) are "
+                                   "listed."]

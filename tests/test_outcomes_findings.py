@@ -28,10 +28,9 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?")
 #: the data and analyse options of each variant: seed 4 (a rise, "could be chance", the single
 #: group series quoted, a change that could not be evaluated), seed 9 (a fall, a survey shift),
 #: seed 1 with set-up days (a change in days, a survey shift), and seed 4 with an empty change
-#: log (nothing to evaluate; a log of planned changes only cannot be published yet: `publish`
-#: rejects the all-missing `shortfall` column)
+#: log and with a log of planned changes only (nothing to evaluate)
 VARIANTS = {"seed4": (4, {}), "seed9": (9, {}), "seed1-setup-days": (1, {"outcome": "setup_days"}),
-            "seed4-no-log": (4, {"no_log": True})}
+            "seed4-no-log": (4, {"no_log": True}), "seed4-all-planned": (4, {"planned": True})}
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +44,9 @@ def pubs(tmp_path_factory) -> dict[str, Publication]:
         d, kw = data[seed], dict(kw)
         if kw.pop("no_log", False):
             d = dataclasses.replace(d, practice_changes=d.practice_changes.iloc[:0])
+        if kw.pop("planned", False):
+            d = dataclasses.replace(d, practice_changes=d.practice_changes.assign(
+                status="planned"))
         out[name] = o.publish(o.analyse(d, **kw))
     return out
 
@@ -182,8 +184,8 @@ def test_the_placebo_is_not_a_rise_or_fall_when_its_interval_includes_1(pub):
     placebo = [s for s in (source(pub, t) for t in o.key_findings(pub))
                if s.change is not None and s.change["change_id"] == "C5"]
     changes = pub["changes"].set_index("change_id")
-    if "C5" not in changes.index:  # the empty log: nothing is said of it
-        assert not placebo
+    if "C5" not in changes.index or not changes.loc["C5", "implemented"]:
+        assert not placebo  # the empty log, or the placebo only planned: nothing is said of it
         return
     assert changes.loc["C5", "target_groups"] == "White"
     for s in placebo:
@@ -201,3 +203,16 @@ def test_the_variants_reach_each_kind_of_sentence(pubs):
     assert any(s.row["lower"] > 1 for s in ratios) and any(s.row["upper"] < 1 for s in ratios)
     assert any(s.row["lower"] <= 1 <= s.row["upper"] for s in ratios)
     assert any(s.days for s in said["seed1-setup-days"])
+
+
+def test_set_up_days_are_never_answered_by_the_comparison_of_dp_starts(pubs):
+    # the controlled comparison counts DP starts: for another outcome the finding quotes that
+    # outcome's own series, and the page says why
+    pub = pubs["seed1-setup-days"]
+    done = selected(pub)[selected(pub)["evaluated"]]
+    assert len(done) and any(pub[f"controlled_its/{cid}"] is not None for cid in done["change_id"])
+    for cid in done["change_id"]:
+        kind, why = quote(pub, cid)
+        assert kind == "its"
+        if pub[f"controlled_its/{cid}"] is not None:
+            assert "counts DP starts" in why

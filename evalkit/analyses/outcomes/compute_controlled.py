@@ -31,6 +31,7 @@ from evalkit.cohorts import COMMUNITY
 from evalkit.stats import its as itsm
 
 COMPARISONS = ("auto", "teams", "groups", "councils", "none")
+OUTCOME = "new_dp_starts"  # what the controlled comparison counts, whatever 03's outcome is
 DIFFERENTIAL = 0.10  # a co-change covering shares this far apart in two series is not shared
 
 
@@ -101,7 +102,7 @@ def controlled(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
     comp = comp.reindex(base.index, fill_value=False)
     target = target_mask(base, change) & (base["la_code"].isin(episodes["la_code"].unique()))
     lo, hi = _shared_window(base, log, change, target, comp, start, end)
-    arms = [monthly_series(base, m, "new_dp_starts", lo, hi).assign(arm=a)
+    arms = [monthly_series(base, m, OUTCOME, lo, hi).assign(arm=a)
             for m, a in ((target, "target"), (comp, "comparison"))]
     stacked = pd.concat(arms, ignore_index=True)
     stacked = itsm.mark_change(stacked, change["date"]).assign(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.analyses.outcomes.compute import NOTEBOOK
+from evalkit.analyses.outcomes.compute_controlled import OUTCOME as CONTROLLED_OUTCOME
 from evalkit.analyses.outcomes.compute_experience import MEASURES
 from evalkit.analyses.outcomes.compute_series import OUTCOMES, split_items, teams_of
 from evalkit.data import codes
@@ -159,6 +160,10 @@ def quote(pub: Publication, change_id: str) -> tuple[str, str]:
     if not c["evaluated"]:
         return "none", "the change could not be evaluated: " + c["shortfall"]
     ctl = pub[f"controlled_its/{change_id}"]
+    outcome = pub.context["outcome"]
+    if ctl is not None and outcome != CONTROLLED_OUTCOME:
+        return "its", (f"the single-group interrupted time series of {OUTCOMES[outcome][0]}: "
+                       "the controlled comparison counts DP starts, another outcome")
     if ctl is None:
         reason = c["controlled_reason"]
         return "its", ("the single-group interrupted time series, as there is no usable "
@@ -183,7 +188,7 @@ def disagreement(pub: Publication, change_id: str) -> str:
     or no clear change), a sentence saying so and why they can differ; '' when they agree."""
     ctl = term(pub[f"controlled_its/{change_id}"], "treated:level_change")
     own = term(pub[f"its/{change_id}"], "level_change")
-    if ctl is None or own is None or pub.context["outcome"] == "setup_days":
+    if ctl is None or own is None or pub.context["outcome"] != CONTROLLED_OUTCOME:
         return ""
     if _verdict(own) == _verdict(ctl):
         return ""

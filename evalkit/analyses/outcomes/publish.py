@@ -330,7 +330,7 @@ def publish(res: Outcomes) -> Publication:
     p = res.params
     rules = default_rules(p["min_cell"], conf=1 - p["alpha"])
     changes = res.changes.assign(shortfall=res.changes["shortfall"].map(
-        lambda s: worded(s, rules) if isinstance(s, str) else s))
+        lambda s: worded(s, rules) if isinstance(s, str) else s).astype(object))
     quality = None if res.quality is None else res.quality.groupby(  # one count per reason
         ["table", "reason"], as_index=False, sort=False)["rows"].sum()
     frames = {"changes": changes, "quality": quality, "engagement": res.engagement,
