@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
+from helpers.written import SIGNED_NUMBER as NUMBER
+from helpers.written import days_change, level, one_place, ratio, size
 
 import evalkit
 from evalkit.analyses import outcomes as o
@@ -22,9 +24,6 @@ from evalkit.report.findings import MAX_FINDINGS, MAX_WORDS
 from evalkit.report.publication import Publication
 from evalkit.synth.generator import synthesise
 
-#: a number as a sentence writes it, with its sign (-10.7, +7.3, 3.42, 95%), not the digits
-#: of a word such as a team id (T01)
-NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?")
 #: the data and analyse options of each variant: seed 4 (a rise, "could be chance", the single
 #: group series quoted, a change that could not be evaluated), seed 9 (a fall, a survey shift),
 #: seed 1 with set-up days (a change in days, a survey shift), and seed 4 with an empty change
@@ -54,27 +53,6 @@ def pubs(tmp_path_factory) -> dict[str, Publication]:
 @pytest.fixture(params=list(VARIANTS))
 def pub(request, pubs) -> Publication:
     return pubs[request.param]
-
-
-def level(v: float) -> str:
-    return f"{100 * v:.0f}%"
-
-
-def ratio(v: float) -> str:
-    return f"{v:.2f}"
-
-
-def one_place(v: float) -> str:
-    return f"{v:.1f}"
-
-
-def days_change(v: float) -> str:
-    return f"{v:+.1f}"
-
-
-def size(v: float) -> str:
-    """A survey shift's size: its direction is in words ('higher than before')."""
-    return f"{abs(v):.1f}"
 
 
 @dataclass

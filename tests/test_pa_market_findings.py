@@ -4,11 +4,11 @@ hospital discharge, the index of dissimilarity), written as the sentence writes 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pandas as pd
 import pytest
+from helpers.written import NUMBER, count, level, ratio, whole
 
 import evalkit
 from evalkit.analyses import pa_market as pm
@@ -17,26 +17,6 @@ from evalkit.analyses.pa_market.compute_workforce import SOURCES
 from evalkit.report.findings import MAX_FINDINGS, MAX_WORDS, fmt_share
 from evalkit.report.publication import Publication
 from evalkit.synth.generator import synthesise
-
-#: a number as a sentence writes it (1,280 / 0.65 / 9.4% / 51), not a digit inside a word
-NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?%?")
-
-
-def count(v: float) -> str:
-    return f"{v:,.0f}"
-
-
-def whole(v: float) -> str:
-    return f"{v:.0f}"
-
-
-def ratio(v: float) -> str:
-    return f"{v:.2f}"
-
-
-def level(v: float) -> str:
-    return f"{100 * v:.0f}%"
-
 
 #: how a finding writes each figure of a section's row: shares as fmt_share, counts with
 #: thousands separators, days and areas whole, hazard ratios to 2 places, the confidence level

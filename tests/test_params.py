@@ -19,7 +19,7 @@ OUTCOMES = {"pre_months": None, "post_months": None, "trend_length": 7, "shift_l
             "detect_ratio": 1.2}
 
 
-@pytest.mark.parametrize(("parameters", "message"), [
+WRONG_MARKET = [
     ({"area_level": "lsoa"}, "area_level='lsoa' is not a valid value; use one of: 'area_code', "
                              "'la_code'"),
     ({"area_level": None}, "area_level=None is not a valid value"),
@@ -33,14 +33,8 @@ OUTCOMES = {"pre_months": None, "post_months": None, "trend_length": 7, "shift_l
                                    "of at least 1"),
     ({"discharge_target_days": -7}, "discharge_target_days=-7 is not valid"),
     ({"discharge_target_days": "7"}, "discharge_target_days='7' is not valid"),
-])
-def test_a_wrong_pa_market_value_is_an_error_saying_what_is_valid(parameters, message):
-    with pytest.raises(ParameterError) as e:
-        pa_market.analyse(None, **parameters)  # checked before the data are read
-    assert message in str(e.value)
-
-
-@pytest.mark.parametrize(("parameters", "message"), [
+]
+WRONG_OUTCOMES = [
     ({"pre_months": 0}, "pre_months=0 is not valid; give a whole number of at least 1, or None"),
     ({"pre_months": 6.5}, "pre_months=6.5 is not valid"),
     ({"post_months": -3}, "post_months=-3 is not valid; give a whole number of at least 1, or "
@@ -56,10 +50,15 @@ def test_a_wrong_pa_market_value_is_an_error_saying_what_is_valid(parameters, me
     ({"detect_ratio": -1.2}, "detect_ratio=-1.2 is not valid"),
     ({"detect_ratio": math.inf}, "detect_ratio=inf is not valid"),
     ({"detect_ratio": "1.2"}, "detect_ratio='1.2' is not valid"),
-])
-def test_a_wrong_outcomes_value_is_an_error_saying_what_is_valid(parameters, message):
+]
+
+
+@pytest.mark.parametrize(("analyse", "parameters", "message"),
+                         [(pa_market.analyse, *case) for case in WRONG_MARKET]
+                         + [(outcomes.analyse, *case) for case in WRONG_OUTCOMES])
+def test_a_wrong_value_is_an_error_saying_what_is_valid(analyse, parameters, message):
     with pytest.raises(ParameterError) as e:
-        outcomes.analyse(None, **parameters)  # checked before the data are read
+        analyse(None, **parameters)  # checked before the data are read
     assert message in str(e.value)
 
 
