@@ -9,8 +9,8 @@ import math
 import pytest
 
 from evalkit.analyses import outcomes, pa_market
-from evalkit.analyses.outcomes import compute as outcomes_compute
-from evalkit.analyses.pa_market import compute as market_compute
+from evalkit.analyses.outcomes import params as outcomes_params
+from evalkit.analyses.pa_market import params as market_params
 from evalkit.report import params
 from evalkit.report.params import ParameterError
 
@@ -68,7 +68,8 @@ def test_a_wrong_value_is_an_error_saying_what_is_valid(analyse, parameters, mes
      ("la_code", [28], 14)),
 ])
 def test_documented_pa_market_values_pass(parameters, checked):
-    assert market_compute.check(**(MARKET | parameters)) == checked
+    got = params.checked(MARKET | parameters, market_params.CHECKS)
+    assert tuple(got[k] for k in MARKET) == checked
 
 
 @pytest.mark.parametrize(("parameters", "checked"), [
@@ -79,7 +80,13 @@ def test_documented_pa_market_values_pass(parameters, checked):
      (1, None, 2, 2, 2)),
 ])
 def test_documented_outcomes_values_pass(parameters, checked):
-    assert outcomes_compute.check(**(OUTCOMES | parameters)) == checked
+    got = params.checked(OUTCOMES | parameters, outcomes_params.CHECKS)
+    assert tuple(got[k] for k in OUTCOMES) == checked
+
+
+def test_parameters_not_checked_here_pass_through_to_the_analysis():
+    assert params.checked({"min_cell": 5, "la_code": None}, market_params.CHECKS) == {
+        "min_cell": 5, "la_code": None}
 
 
 def test_the_helpers_return_the_value_given():

@@ -9,8 +9,8 @@ later in a cell that does not mention it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import TypeGuard
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeGuard
 
 import pandas as pd
 
@@ -85,3 +85,11 @@ def date(name: str, value: object) -> pd.Timestamp | None:
         raise ParameterError(f"{name}={value!r} is not a date; give it as 'YYYY-MM-DD' (for "
                              "example '2026-03-31'), or None")
     return when
+
+
+def checked(given: Mapping[str, Any], checks: Mapping[str, Callable[[object], object]]
+            ) -> dict[str, Any]:
+    """`given` with each value `checks` names replaced by what its check returns (a wrong value
+    raises ParameterError there); the others as given, for the analysis to take or refuse."""
+    return {name: checks[name](value) if name in checks else value
+            for name, value in given.items()}

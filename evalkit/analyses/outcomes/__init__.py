@@ -1,7 +1,7 @@
 """Notebook 03_outcomes, did the practice change work: `analyse` (compute) -> `publish` ->
 `show_*` (display) and `record` / `key_findings` / `estimates` (findings)."""
 
-from evalkit.analyses.outcomes.compute import NOTEBOOK, Outcomes, analyse
+from evalkit.analyses.outcomes.compute import NOTEBOOK, Outcomes
 from evalkit.analyses.outcomes.compute_controlled import controlled, team_offers
 from evalkit.analyses.outcomes.compute_experience import (
     ASCOT_ITEMS,
@@ -37,6 +37,7 @@ from evalkit.analyses.outcomes.display import (
 )
 from evalkit.analyses.outcomes.display_series import show_its, show_spc
 from evalkit.analyses.outcomes.findings import estimates, key_findings, record, who
+from evalkit.analyses.outcomes.params import analyse
 from evalkit.analyses.outcomes.publish import publish
 
 __all__ = [

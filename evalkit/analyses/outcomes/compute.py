@@ -39,7 +39,6 @@ from evalkit.analyses.outcomes.compute_series import (
 )
 from evalkit.cohorts import council, for_council
 from evalkit.data import codes
-from evalkit.report import params as checks
 from evalkit.stats import spc
 
 NOTEBOOK = "03_outcomes"
@@ -131,18 +130,6 @@ def _survey_by(survey: pd.DataFrame | None, chosen: pd.DataFrame,
     return by
 
 
-def check(pre_months: object, post_months: object, trend_length: object, shift_length: object,
-          detect_ratio: object) -> tuple[int | None, int | None, int, int, float]:
-    """pre_months, post_months, trend_length, shift_length and detect_ratio, each checked before
-    anything is computed (`evalkit.report.params`): months None (all) or 1 or more; an SPC rule
-    at least 2 points long (as `spc` needs); detect_ratio a rise, above 1 (it is worded so)."""
-    return (checks.whole_number_or_none("pre_months", pre_months, minimum=1),
-            checks.whole_number_or_none("post_months", post_months, minimum=1),
-            checks.whole_number("trend_length", trend_length, minimum=2),
-            checks.whole_number("shift_length", shift_length, minimum=2),
-            checks.number_above("detect_ratio", detect_ratio, bound=1))
-
-
 def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | None = None,
             outcome: str = "new_dp_starts", comparison: str | None = None,
             pre_months: int | None = None, post_months: int | None = None, alpha: float = 0.05,
@@ -160,8 +147,6 @@ def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | No
         raise ValueError(f"comparison must be one of {COMPARISONS}, not {comparison!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie strictly between 0 and 1, not {alpha}")
-    pre_months, post_months, trend_length, shift_length, detect_ratio = check(
-        pre_months, post_months, trend_length, shift_length, detect_ratio)
     conf = 1 - alpha
     all_ep = data.support_episodes
     la = council(all_ep, la_code, where="outcomes")

@@ -3,7 +3,7 @@ near them, in time? `analyse` computes (compute*.py), `publish` collects what th
 (publish.py), findings.py words it and writes results.json, and the show_* functions display it
 (display.py, display_recruitment.py)."""
 
-from evalkit.analyses.pa_market.compute import Market, analyse, lacking
+from evalkit.analyses.pa_market.compute import Market, lacking
 from evalkit.analyses.pa_market.compute_recruitment import (
     ALL_REQUESTS,
     NO_PREFERENCE_GROUP,
@@ -69,6 +69,7 @@ from evalkit.analyses.pa_market.findings import (
     key_findings,
     record,
 )
+from evalkit.analyses.pa_market.params import analyse
 from evalkit.analyses.pa_market.publish import publish
 
 __all__ = [

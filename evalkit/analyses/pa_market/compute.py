@@ -22,7 +22,6 @@ from evalkit.cohorts import ALL_COUNCILS, adult_population, dp_recipients, for_c
 from evalkit.cohorts import council as choose_council
 from evalkit.data import codes
 from evalkit.data.areas import area_names
-from evalkit.report import params as checks
 
 #: The register columns (and `language`) whose composition is described.
 DIMENSIONS = ("ethnic_group_broad", "ethnic_group", "gender", "language", "religion")
@@ -88,8 +87,6 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
     chosen snapshot. `area_level` is the column naming a person's or PA's area (area_code; or
     la_code to treat the council as one area).
     """
-    area_level, target_days, discharge_target_days = check(area_level, target_days,
-                                                           discharge_target_days)
     chosen = choose_council(data.support_episodes, la_code)
     la_code = None if chosen == ALL_COUNCILS else chosen
     eps = for_council(data.support_episodes, la_code)
@@ -138,15 +135,6 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
         warnings=[w for w in getattr(data, "warnings", []) if any(t in w for t in TABLES)],
         area_names=(area_names(getattr(data, "areas", None)) if area_level == "area_code"
                     else {}))
-
-
-def check(area_level: object, target_days: object,
-          discharge_target_days: object) -> tuple[str, list[int], int]:
-    """area_level, target_days and discharge_target_days, each checked before anything is
-    computed (`evalkit.report.params`): a wrong value is a ParameterError saying what is valid."""
-    return (str(checks.choice("area_level", area_level, AREA_LEVELS)),
-            checks.whole_numbers("target_days", target_days, minimum=1),
-            checks.whole_number("discharge_target_days", discharge_target_days, minimum=1))
 
 
 def with_language(people: pd.DataFrame) -> pd.DataFrame:
