@@ -339,6 +339,25 @@ def test_a_shift_the_answering_respondents_cannot_tell_apart_is_not_estimated() 
     assert shift["lower"] < shift["value"] < shift["upper"]
 
 
+def test_a_respondent_alone_in_a_column_gives_no_shift_and_no_warning() -> None:
+    """One respondent alone in another change's step has leverage 1: HC3 divided by zero
+    (statsmodels warned, in the notebook too) and the interval was infinite. Now the shift is
+    not estimated, without a warning."""
+    import warnings
+
+    from evalkit.analyses.outcomes.compute_experience import adjusted_shift
+
+    n = 40
+    design = pd.DataFrame({"const": 1.0, "other": (np.arange(n) == 5) * 1.0,
+                           "shift": (np.arange(n) >= 20) * 1.0})
+    values = pd.DataFrame({"m": np.random.default_rng(1).normal(size=n), "w": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(list(adjusted_shift(values, design, "m").values())).all()
+        shift = adjusted_shift(values, design.drop(columns="other"), "m")
+    assert shift["lower"] < shift["value"] < shift["upper"]
+
+
 def test_a_log_of_planned_changes_only_publishes_and_says_so(data):
     # no change selected leaves the changes' shortfall all missing: still text, not a number
     log = data.practice_changes.assign(status="planned")

@@ -19,6 +19,7 @@ MEASURES = {  # survey measure -> (words, range, higher is better)
     "info_ease": ("ease of finding information (1 best to 4)", "1-4", False),
 }
 MIN_RESPONDENTS = 10  # respondents needed before and after for a shift to be estimated
+LEVERAGE_TOLERANCE = 1e-9  # leverage this close to 1: one respondent decides a column
 ASCOT_ITEMS = ("control", "personal_care", "food_drink", "accommodation", "safety",
                "social_participation", "occupation", "dignity")
 
@@ -141,6 +142,13 @@ def full_rank(design: pd.DataFrame) -> pd.DataFrame:
     return kept
 
 
+def _alone(design: pd.DataFrame, weights: pd.Series) -> bool:
+    """Whether a respondent alone decides a column of the weighted design (leverage 1): HC3
+    divides by 1 - leverage, so its interval would be infinite; no shift is estimated then."""
+    q, _ = np.linalg.qr(design.to_numpy(dtype=float) * np.sqrt(weights.to_numpy())[:, None])
+    return bool(((q**2).sum(axis=1) > 1 - LEVERAGE_TOLERANCE).any())
+
+
 def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
                    conf: float = 0.95) -> dict:
     """The `shift` coefficient of a weighted least-squares model of `measure` on `design`
@@ -153,13 +161,12 @@ def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
     # would hold another change's step too; a rank-deficient design gave an arbitrary shift,
     # and HC3 an infinite interval in 2 of 200 seeds)
     answered = full_rank(design.loc[keep, [*design.columns.drop("shift"), "shift"]])
-    if "shift" not in answered:
+    weights = values.loc[keep, "w"].astype(float)
+    if "shift" not in answered or _alone(answered, weights):
         return {k: np.nan for k in ("value", "lower", "upper", "p_value", "effect_size")}
     fit = WLS(values.loc[keep, measure].astype(float), answered,
-              weights=values.loc[keep, "w"].astype(float)).fit(cov_type="HC3", use_t=True)
+              weights=weights).fit(cov_type="HC3", use_t=True)
     lo, hi = fit.conf_int(alpha=1 - conf).loc["shift"]
-    if not np.isfinite([lo, hi]).all():  # a respondent alone decides a column (leverage 1)
-        return {k: np.nan for k in ("value", "lower", "upper", "p_value", "effect_size")}
     sd = float(np.sqrt(fit.scale * len(fit.model.endog) / values.loc[keep, "w"].sum()))
     value = float(fit.params["shift"])
     return {"value": value, "lower": float(lo), "upper": float(hi),
