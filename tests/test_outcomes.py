@@ -339,23 +339,25 @@ def test_a_shift_the_answering_respondents_cannot_tell_apart_is_not_estimated() 
     assert shift["lower"] < shift["value"] < shift["upper"]
 
 
-def test_a_respondent_alone_in_a_column_gives_no_shift_and_no_warning() -> None:
+def test_a_respondent_alone_in_a_column_is_left_out_without_a_warning() -> None:
     """One respondent alone in another change's step has leverage 1: HC3 divided by zero
-    (statsmodels warned, in the notebook too) and the interval was infinite. Now the shift is
-    not estimated, without a warning."""
+    (statsmodels warned, in the notebook too) and the interval could be infinite or arbitrary.
+    That respondent tells nothing of the shift, so it and its column are left out: the same
+    shift as the design without them, and no warning."""
     import warnings
 
     from evalkit.analyses.outcomes.compute_experience import adjusted_shift
 
     n = 40
+    rng = np.random.default_rng(1)
     design = pd.DataFrame({"const": 1.0, "other": (np.arange(n) == 5) * 1.0,
                            "shift": (np.arange(n) >= 20) * 1.0})
-    values = pd.DataFrame({"m": np.random.default_rng(1).normal(size=n), "w": 1.0})
+    values = pd.DataFrame({"m": rng.normal(size=n), "w": rng.uniform(0.5, 2, n)})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert np.isnan(list(adjusted_shift(values, design, "m").values())).all()
-        shift = adjusted_shift(values, design.drop(columns="other"), "m")
-    assert shift["lower"] < shift["value"] < shift["upper"]
+        got = adjusted_shift(values, design, "m")
+    without = adjusted_shift(values.drop(index=5), design.drop(index=5, columns="other"), "m")
+    assert got == pytest.approx(without) and got["lower"] < got["value"] < got["upper"]
 
 
 def test_a_log_of_planned_changes_only_publishes_and_says_so(data):

@@ -142,11 +142,10 @@ def full_rank(design: pd.DataFrame) -> pd.DataFrame:
     return kept
 
 
-def _alone(design: pd.DataFrame, weights: pd.Series) -> bool:
-    """Whether a respondent alone decides a column of the weighted design (leverage 1): HC3
-    divides by 1 - leverage, so its interval would be infinite; no shift is estimated then."""
+def _alone(design: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Which respondents alone decide a column of the weighted design (leverage 1)."""
     q, _ = np.linalg.qr(design.to_numpy(dtype=float) * np.sqrt(weights.to_numpy())[:, None])
-    return bool(((q**2).sum(axis=1) > 1 - LEVERAGE_TOLERANCE).any())
+    return pd.Series((q**2).sum(axis=1) > 1 - LEVERAGE_TOLERANCE, index=design.index)
 
 
 def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
@@ -162,12 +161,16 @@ def adjusted_shift(values: pd.DataFrame, design: pd.DataFrame, measure: str,
     # and HC3 an infinite interval in 2 of 200 seeds)
     answered = full_rank(design.loc[keep, [*design.columns.drop("shift"), "shift"]])
     weights = values.loc[keep, "w"].astype(float)
-    if "shift" not in answered or _alone(answered, weights):
+    # a respondent alone in a column (leverage 1) tells nothing of the other coefficients, and
+    # HC3 divides by 1 - leverage: leave them and their column out (the same shift)
+    while "shift" in answered and (alone := _alone(answered, weights)).any():
+        answered, weights = full_rank(answered.loc[~alone]), weights.loc[~alone]
+    if "shift" not in answered:
         return {k: np.nan for k in ("value", "lower", "upper", "p_value", "effect_size")}
-    fit = WLS(values.loc[keep, measure].astype(float), answered,
+    fit = WLS(values.loc[answered.index, measure].astype(float), answered,
               weights=weights).fit(cov_type="HC3", use_t=True)
     lo, hi = fit.conf_int(alpha=1 - conf).loc["shift"]
-    sd = float(np.sqrt(fit.scale * len(fit.model.endog) / values.loc[keep, "w"].sum()))
+    sd = float(np.sqrt(fit.scale * len(fit.model.endog) / weights.sum()))
     value = float(fit.params["shift"])
     return {"value": value, "lower": float(lo), "upper": float(hi),
             "p_value": float(fit.pvalues["shift"]), "effect_size": value / sd if sd > 0 else np.nan}
