@@ -194,3 +194,13 @@ def test_models_that_disagree_say_so_and_which_to_quote(pub):
     sentence = disagreement(_with(pub, **{"its/C5": rise}), "C5")
     assert sentence.startswith("The two estimates disagree: the single-group series shows a rise")
     assert "shows no clear change" in sentence and "quote the controlled comparison" in sentence
+
+
+def test_changes_that_share_a_name_are_told_apart_by_their_month():
+    from evalkit.analyses.outcomes.compute_series import distinct_names
+    log = pd.DataFrame({"change_id": ["A", "B", "C", "D"], "name": ["Training"] * 3 + ["Leaflet"],
+                        "date": pd.to_datetime(["2023-03-01", "2024-03-01", "2024-03-20",
+                                                "2024-05-01"])})
+    assert distinct_names(log).tolist() == ["Training (March 2023)",
+                                            "Training (March 2024) [B]",
+                                            "Training (March 2024) [C]", "Leaflet"]

@@ -200,8 +200,9 @@ def publish(out: Path, run_id: str, las: list[str], index: str,
     make_public(staged)
     make_public(pending)
     runs = out / RUNS
-    runs.mkdir(exist_ok=True)
-    runs.chmod(PUBLISHED_DIR_MODE)
+    if not runs.is_dir():  # a runs/ folder someone else made keeps its own mode
+        runs.mkdir()
+        runs.chmod(PUBLISHED_DIR_MODE)
     os.rename(staged, runs / run_id)
     for la in las:
         _link(out / la, run_folder(run_id, la), runs / f"{run_id}.replaced")

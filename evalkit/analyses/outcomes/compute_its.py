@@ -146,8 +146,8 @@ def _co_terms(stacked: pd.DataFrame, others: list[pd.Series], *, split: bool, we
         level = (post * inside).astype(float)
         cols[f"{cid}:level_change"] = level
         if n_pre >= min_pre and n_post >= min_post:
-            first_post = stacked.loc[post == 1, "time"].min()
-            cols[f"{cid}:slope_change"] = level * (stacked["time"].to_numpy() - first_post)
+            origin = stacked.loc[post == 1, "time"].min()  # 0 in its first month after
+            cols[f"{cid}:slope_change"] = level * (stacked["time"].to_numpy() - origin)
     terms = pd.DataFrame(cols, index=stacked.index)
     return terms, list(terms.columns), notes
 

@@ -46,7 +46,18 @@ def change_log(log: pd.DataFrame | None) -> pd.DataFrame:
         out["target_teams"] = None
     out["group"] = out["change_id"].astype(str) + ":" + out["target_groups"].astype(str)
     out["implemented"] = out["status"].eq("implemented")
+    out["name"] = distinct_names(out)
     return out.sort_values(["date", "change_id"], kind="stable").reset_index(drop=True)
+
+
+def distinct_names(log: pd.DataFrame) -> pd.Series:
+    """Each change's name, with its month added where two changes share a name (the report
+    names a change by its name, never its log id), and its id only where they share both."""
+    names = log["name"].astype(str)
+    dated = names.where(~names.duplicated(keep=False),
+                        names + " (" + log["date"].dt.strftime("%B %Y") + ")")
+    return dated.where(~dated.duplicated(keep=False),
+                       dated + " [" + log["change_id"].astype(str) + "]")
 
 
 def split_items(text: object) -> list[str]:

@@ -161,7 +161,7 @@ def quote(pub: Publication, change_id: str) -> tuple[str, str]:
         return "none", "the change could not be evaluated: " + c["shortfall"]
     ctl = pub[f"controlled_its/{change_id}"]
     outcome = pub.context["outcome"]
-    if ctl is not None and outcome != CONTROLLED_OUTCOME:
+    if outcome != CONTROLLED_OUTCOME:
         return "its", (f"the single-group interrupted time series of {OUTCOMES[outcome][0]}: "
                        "the controlled comparison counts DP starts, another outcome")
     if ctl is None:
@@ -220,8 +220,9 @@ def key_findings(pub: Publication) -> list[str]:
         out.append(findings.first_within_limit(
             f"{'; '.join(skipped)}: could not be evaluated, mainly because of too few months or "
             "DP starts before or after; the sections below say what is missing.",
-            f"{len(skipped)} changes could not be evaluated, mainly because of too few months or "
-            "DP starts before or after; the sections below say which and why."))
+            f"{len(skipped)} change{'s' if len(skipped) > 1 else ''} could not be evaluated, "
+            "mainly because of too few months or DP starts before or after; the sections below "
+            "say which and why."))
     for _, c in chosen.iterrows():
         shifts = pub[f"survey/{c['change_id']}"]
         if shifts is not None and len(out) < findings.MAX_FINDINGS:
@@ -260,7 +261,7 @@ def estimates(pub: Publication) -> pd.DataFrame:
                          "reference": c["comparison"], "value": e["value"], "lower": e["lower"],
                          "upper": e["upper"], "conf": e["conf"],
                          "n": pub[f"controlled/{c['change_id']}"]["y"].sum(),
-                         "p_value": e["p_value"], "outcome": "new_dp_starts",
+                         "p_value": e["p_value"], "outcome": CONTROLLED_OUTCOME,
                          "scale": "ratio"})
         offers = pub[f"offers_did/{c['change_id']}"]
         if offers is not None:
