@@ -270,7 +270,8 @@ def test_edge_cases_give_statements_not_exceptions(data, monkeypatch):
     _show_all(nothing)
     with pytest.raises(ValueError, match="not in the practice-change log"):
         o.analyse(data, change_id="C9")
-    with pytest.raises(ValueError, match="outcome must be one of"):
+    with pytest.raises(ValueError, match="outcome='uptake' is not a valid value; use one of: "
+                       "'new_dp_starts'"):
         o.analyse(data, outcome="uptake")
 
 

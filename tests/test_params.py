@@ -35,6 +35,10 @@ WRONG_MARKET = [
     ({"discharge_target_days": "7"}, "discharge_target_days='7' is not valid"),
 ]
 WRONG_OUTCOMES = [
+    ({"outcome": "uptake"}, "outcome='uptake' is not a valid value; use one of: 'new_dp_starts'"),
+    ({"comparison": "wards"}, "comparison='wards' is not a valid value; use one of: None, 'auto'"),
+    ({"alpha": 1.0}, "alpha=1.0 is not valid; give a number greater than 0 and less than 1"),
+    ({"alpha": 0}, "alpha=0 is not valid"),
     ({"pre_months": 0}, "pre_months=0 is not valid; give a whole number of at least 1, or None"),
     ({"pre_months": 6.5}, "pre_months=6.5 is not valid"),
     ({"post_months": -3}, "post_months=-3 is not valid; give a whole number of at least 1, or "

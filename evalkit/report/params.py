@@ -63,12 +63,13 @@ def whole_numbers(name: str, value: object, *, minimum: int) -> list[int]:
     return list(value)
 
 
-def number_above(name: str, value: object, *, bound: float) -> float:
-    """`value` when it is a finite number (int or float, not bool) greater than `bound`; else
-    ParameterError."""
+def number_above(name: str, value: object, *, bound: float, below: float = math.inf) -> float:
+    """`value` when it is a finite number (int or float, not bool) greater than `bound` (and
+    less than `below`); else ParameterError."""
     if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or value <= bound):
-        raise _invalid(name, value, f"a number greater than {bound:g}")
+            or not math.isfinite(value) or not bound < value < below):
+        upper = f" and less than {below:g}" if math.isfinite(below) else ""
+        raise _invalid(name, value, f"a number greater than {bound:g}{upper}")
     return value
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalkit.analyses.outcomes.compute_controlled import (
-    COMPARISONS,
     Controlled,
     controlled,
     team_offers,
@@ -30,7 +29,6 @@ from evalkit.analyses.outcomes.compute_its import (
 )
 from evalkit.analyses.outcomes.compute_power import changes_power, planning
 from evalkit.analyses.outcomes.compute_series import (
-    OUTCOMES,
     change_log,
     first_post,
     missing_fields,
@@ -140,13 +138,7 @@ def analyse(data, *, la_code: str | None = None, change_id: str | list[str] | No
     change_id: one id, a list, or None for every implemented change in the log (planned ones
     are listed only). comparison: auto (None), teams, groups, councils or none.
     """
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {list(OUTCOMES)}, not {outcome!r}")
     comparison = comparison or "auto"
-    if comparison not in COMPARISONS:
-        raise ValueError(f"comparison must be one of {COMPARISONS}, not {comparison!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, not {alpha}")
     conf = 1 - alpha
     all_ep = data.support_episodes
     la = council(all_ep, la_code, where="outcomes")
