@@ -4,13 +4,17 @@ DuckDB or Spark local mode.
     .venv/bin/python benchmarks/bench_cld.py --rows 1000000 10000000 [--work DIR] [--threads 2]
         [--memory-limit 3GB] [--engine duckdb|spark]
 
-For each size, writes synthetic England raw CLD of about that many rows as Parquet with
-`evalkit synth --format cld` (the England profile at the scale that gives the rows; generation
-is not timed), then runs `evalkit.data.cld.transform.transform` in a fresh process and prints
-rows, wall seconds, rows per second and the peak resident memory of the process and its
-children (Spark's JVM), sampled every 0.2 s (the cohort is brought back to pandas, as
-`evalkit.load` does). DuckDB spills beyond its memory limit to a folder beside the file; Spark
-runs `local[threads]` with the driver's memory at the limit.
+For each size, writes synthetic England raw CLD of about that many rows as Parquet with `evalkit
+synth --format cld` (the England profile at the scale that gives the rows; generation is not
+timed). Above PART_ROWS rows the country does not fit the generator's memory (it draws every
+person before streaming their rows), so it is written in parts: part k is England at 1/K of the
+scale with seed k, its record ids, council person ids and NHS numbers made its own
+(`UNIQUE_IDS`), so the parts together are one national extract with K times the people of each
+council in the same submissions. Then it runs `evalkit.data.cld.transform.transform` on the
+file(s) in a fresh process and prints rows, wall seconds, rows per second and the peak resident
+memory of the process and its children (Spark's JVM), sampled every 0.2 s (the cohort is brought
+back to pandas, as `evalkit.load` does). DuckDB spills beyond its memory limit to a folder
+beside the file; Spark runs `local[threads]` with the driver's memory at the limit.
 
     .venv/bin/python benchmarks/bench_cld.py --disagreements [--work DIR]
 
@@ -24,6 +28,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,10 +40,17 @@ import duckdb
 import psutil
 
 from evalkit.data.cld.engine import ENGINES, DuckDB, Engine, connect
+from evalkit.data.cld.layout import LA_PERSON_ID, NHS_NUMBER, RECORD_ID
 from evalkit.data.cld.transform import transform
 from evalkit.synth.generator import synthesise
 
 ROWS_PER_SCALE = 1.02e7  # England raw CLD rows at scale 1 (12.4M at scale 1.21, seed 1)
+PART_ROWS = 12_500_000  # the most raw rows generated in one part (12.4M were generated whole)
+#: Rewrites a part's ids (record, council person, NHS number) so no other part has them.
+UNIQUE_IDS = (f"COPY (SELECT * REPLACE ({RECORD_ID} + {{offset}} AS {RECORD_ID}, "
+              f"'{{tag}}' || {LA_PERSON_ID} AS {LA_PERSON_ID}, "
+              f"'{{tag}}' || {NHS_NUMBER} AS {NHS_NUMBER}) FROM read_parquet('{{src}}')) "
+              "TO '{dst}' (FORMAT parquet)")
 SNAP, BY = dt.date(2026, 3, 31), dt.date(2026, 4, 30)
 
 
@@ -81,12 +93,13 @@ def _engine(name: str, path: Path, threads: int, memory_limit: str | None) -> En
     return Spark(session)
 
 
-def measure(path: Path, threads: int, memory_limit: str | None, engine: str
+def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: str
             ) -> dict[str, float]:
-    """Transform one file in this process: rows, seconds, rows/s, peak RSS (MiB)."""
+    """Transform the files (one extract) in this process: rows, seconds, rows/s, peak RSS
+    (MiB)."""
     peak = PeakMemory()
     start = time.perf_counter()
-    done = transform([path], SNAP, BY, engine=_engine(engine, path, threads, memory_limit))
+    done = transform(paths, SNAP, BY, engine=_engine(engine, paths[0], threads, memory_limit))
     seconds = time.perf_counter() - start
     return {"engine": engine, "rows": done.rows_read, "seconds": round(seconds, 1),
             "rows_per_second": round(done.rows_read / seconds),
@@ -98,15 +111,37 @@ def measure(path: Path, threads: int, memory_limit: str | None, engine: str
 def bench(rows: int, work: Path, threads: int, memory_limit: str | None, engine: str
           ) -> dict[str, float]:
     """Generate about `rows` raw CLD rows (if not there yet) and measure in a fresh process."""
-    folder = work / f"england_{rows}"
-    if not (folder / "cld.parquet").exists():
-        synthesise(folder, profile="england", scale=rows / ROWS_PER_SCALE, fmt="cld",
-                   file_format="parquet")
+    files = generate(rows, work / f"england_{rows}")
     limit = ["--memory-limit", memory_limit] if memory_limit else []
-    out = subprocess.run([sys.executable, __file__, "--measure", str(folder / "cld.parquet"),
-                          "--threads", str(threads), "--engine", engine, *limit],
+    measured = [arg for path in files for arg in ("--measure", str(path))]
+    out = subprocess.run([sys.executable, __file__, *measured, "--threads", str(threads),
+                          "--engine", engine, *limit],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+def generate(rows: int, folder: Path) -> list[Path]:
+    """The raw CLD files of about `rows` rows in `folder`, written if not there yet: one file,
+    or above PART_ROWS one per part, each with ids of its own (see the module docstring)."""
+    parts = -(-rows // PART_ROWS)
+    scale = rows / parts / ROWS_PER_SCALE
+    if parts == 1:
+        if not (folder / "cld.parquet").exists():
+            synthesise(folder, profile="england", scale=scale, fmt="cld", file_format="parquet")
+        return [folder / "cld.parquet"]
+    files = [folder / f"cld_part{k}.parquet" for k in range(1, parts + 1)]
+    for k, path in enumerate(files, start=1):
+        if path.exists():
+            continue
+        part = folder / f"part{k}"
+        synthesise(part, profile="england", scale=scale, seed=k, fmt="cld",
+                   file_format="parquet")
+        tmp = path.with_suffix(".tmp")
+        duckdb.execute(UNIQUE_IDS.format(offset=k * 10**10, tag=f"{k}-",
+                                         src=part / "cld.parquet", dst=tmp))
+        tmp.replace(path)
+        shutil.rmtree(part)
+    return files
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
@@ -166,7 +201,7 @@ def main() -> int:
                         help="DuckDB's memory limit or Spark's driver memory, e.g. 2GB "
                              "(default: evalkit's, engine.MEMORY_LIMIT)")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb")
-    parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", type=Path, action="append", help=argparse.SUPPRESS)
     parser.add_argument("--disagreements", action="store_true")
     args = parser.parse_args()
     if args.measure:

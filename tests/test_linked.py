@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import linprog
 
 from evalkit.data import codes
-from evalkit.sdc.linked import Sum, fill
+from evalkit.sdc.linked import Sum, fill, one_sum_bounds
 from evalkit.sdc.protect import Rules, Spec, protect_frames
 
 RULES = Rules(min_cell=5, base=5)
@@ -94,3 +97,47 @@ def test_where_nothing_linked_is_left_to_hide_the_real_reader_is_checked():
                 sums=(Sum("y[all]", ("y[{month}]",)),))
     out = protect_frames({"t": df}, {"t": spec}, RULES)["t"]
     assert out["y"].isna().all() and len(out) == 7
+
+
+def _milp_bounds(target: str, total: str, parts: tuple[str, ...], boxes: dict) -> tuple:
+    """The bounds by integer programming, as for a component of several sums; None when no
+    whole values satisfy the sum (HiGHS may then say "infeasible or unbounded", so feasibility
+    is asked first, with no objective)."""
+    names = [total, *parts]
+    a = np.array([[1.0] + [-1.0] * len(parts)])
+    c = np.array([1.0 if v == target else 0.0 for v in names])
+    out = []
+    for sign in (0, 1, -1):
+        res = linprog(sign * c, A_eq=a, b_eq=[0.0], bounds=[boxes[v] for v in names],
+                      integrality=np.ones(len(names)))
+        if sign == 0 and res.status != 0:
+            assert res.status == 2, res.message
+            return None, None
+        if sign:
+            assert res.status in (0, 3, 4), res.message  # feasible: 4 means unbounded
+            out.append(sign * res.fun if res.status == 0 else math.inf)
+    return tuple(out)
+
+
+def test_one_sum_bounds_are_those_of_integer_programming():
+    rng = np.random.default_rng(7)
+    checked = infeasible = 0
+    for _ in range(120):
+        n = int(rng.integers(1, 6))
+        total, parts = "t", tuple(f"p{i}" for i in range(n))
+        boxes = {}
+        for v in (total, *parts):
+            lo = float(rng.integers(0, 30))
+            kind = rng.random()
+            boxes[v] = ((lo, None) if kind < 0.2 else (0.0, 0.0) if kind < 0.3
+                        else (lo, lo + float(rng.integers(0, 12))))
+        for target in (total, *parts):
+            want = _milp_bounds(target, total, parts, boxes)
+            if None in want:
+                infeasible += 1
+                with pytest.raises(ValueError, match="cannot all hold"):
+                    one_sum_bounds(target, (total, parts), boxes)
+            else:
+                assert one_sum_bounds(target, (total, parts), boxes) == want
+                checked += 1
+    assert checked > 80 and infeasible > 80  # both kinds were met

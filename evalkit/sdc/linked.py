@@ -175,10 +175,14 @@ class Links:
         return level
 
     def bounds(self, target: str, boxes: Mapping[str, Box]) -> tuple[float, float]:
-        """The least and greatest whole values of `target` over the sums of its component."""
+        """The least and greatest whole values of `target` over the sums of its component:
+        worked out directly when the component is one sum (most are), else by integer
+        programming."""
         names = list(self.levels(target))
-        index = {v: i for i, v in enumerate(names)}
         rows = sorted({k for v in names for k in self.of.get(v, ())})
+        if len(rows) == 1:
+            return one_sum_bounds(target, self.eqs[rows[0]], boxes)
+        index = {v: i for i, v in enumerate(names)}
         a = np.zeros((len(rows), len(names)))
         for r, k in enumerate(rows):
             total, parts = self.eqs[k]
@@ -199,6 +203,39 @@ class Links:
             else:
                 out.append(sign * res.fun)
         return out[0], out[1]
+
+
+def one_sum_bounds(target: str, eq: tuple[str, tuple[str, ...]], boxes: Mapping[str, Box]
+                   ) -> tuple[float, float]:
+    """The least and greatest whole values of `target` in one sum total = parts, each count
+    within its box. Exact without a solver: whole numbers each in a range of whole numbers add
+    up to every whole number between their least and greatest sums, so the target's range is
+    its box met with what the others' boxes allow."""
+    total, parts = eq
+    if target == total:
+        low, high = _sum_range(parts, boxes)
+    else:
+        others = [v for v in parts if v != target]
+        lo_total, hi_total = _range(boxes[total])
+        lo_rest, hi_rest = _sum_range(others, boxes)
+        low, high = lo_total - hi_rest, hi_total - lo_rest
+    lo_own, hi_own = _range(boxes[target])
+    lo, hi = max(low, lo_own), min(high, hi_own)
+    if lo > hi:
+        raise ValueError(f"protect: the sums of {target!r} cannot all hold with the published "
+                         "counts (no whole values satisfy them)")
+    return lo, hi
+
+
+def _range(b: Box) -> tuple[float, float]:
+    """A box as the whole numbers it holds (None: no upper limit)."""
+    return math.ceil(b[0]), math.inf if b[1] is None else math.floor(b[1])
+
+
+def _sum_range(names: Iterable[str], boxes: Mapping[str, Box]) -> tuple[float, float]:
+    """The least and greatest sums of the named counts, each within its box."""
+    ranges = [_range(boxes[v]) for v in names]
+    return sum(lo for lo, _ in ranges), sum(hi for _, hi in ranges)
 
 
 def secondary(cellmap: Mapping[str, Cell], eqs: list[tuple[str, tuple[str, ...]]],
