@@ -190,10 +190,11 @@ def staged(out: Path, name: str) -> list[Path]:
 
 
 def kernel_running(marker: str) -> bool:
-    """Whether one of the run's processes is a kernel."""
+    """Whether one of the run's processes is a kernel: it listens on TCP (its channels),
+    whether it grew from a worker's seed (`evalkit.run.seed`) or was started as ipykernel."""
     for p in processes(marker):
         try:
-            if "ipykernel" in " ".join(p.cmdline()):
+            if any(c.status == psutil.CONN_LISTEN for c in p.net_connections(kind="tcp")):
                 return True
         except psutil.Error:  # ended meanwhile
             continue
