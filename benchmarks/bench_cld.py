@@ -41,7 +41,7 @@ import psutil
 
 from evalkit.data.cld.engine import ENGINES, DuckDB, Engine, connect
 from evalkit.data.cld.layout import LA_PERSON_ID, NHS_NUMBER, RECORD_ID
-from evalkit.data.cld.transform import transform
+from evalkit.data.cld.transform import EPISODES, reduce, transform
 from evalkit.synth.generator import synthesise
 
 ROWS_PER_SCALE = 1.02e7  # England raw CLD rows at scale 1 (12.4M at scale 1.21, seed 1)
@@ -93,29 +93,40 @@ def _engine(name: str, path: Path, threads: int, memory_limit: str | None) -> En
     return Spark(session)
 
 
-def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: str
-            ) -> dict[str, float]:
+def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: str,
+            to_parquet: bool = False) -> dict[str, float]:
     """Transform the files (one extract) in this process: rows, seconds, rows/s, peak RSS
-    (MiB)."""
+    (MiB). With `to_parquet` (DuckDB) the episodes are written by DuckDB to a Parquet file
+    beside the first file instead of brought back to pandas."""
     peak = PeakMemory()
     start = time.perf_counter()
-    done = transform(paths, SNAP, BY, engine=_engine(engine, paths[0], threads, memory_limit))
+    runner = _engine(engine, paths[0], threads, memory_limit)
+    if to_parquet:
+        if not isinstance(runner, DuckDB):
+            raise SystemExit("--episodes-to-parquet: DuckDB only")
+        _, reasons, rows, _, _ = reduce(paths, SNAP, BY, runner)
+        out = paths[0].parent / "episodes.parquet"
+        runner.con.execute(f"COPY ({EPISODES}) TO '{out}' (FORMAT parquet)")
+        counts = dict(zip(reasons["reason"], reasons["rows"], strict=True))
+    else:
+        done = transform(paths, SNAP, BY, engine=runner)
+        rows, counts = done.rows_read, done.episodes["reason"].value_counts().to_dict()
     seconds = time.perf_counter() - start
-    return {"engine": engine, "rows": done.rows_read, "seconds": round(seconds, 1),
-            "rows_per_second": round(done.rows_read / seconds),
-            "peak_mib": round(peak.stop() / 2**20),
-            "cohort": int((done.episodes["reason"] == "kept").sum()),
-            "history": int((done.episodes["reason"] == "history").sum())}
+    return {"engine": engine, "rows": rows, "seconds": round(seconds, 1),
+            "rows_per_second": round(rows / seconds), "peak_mib": round(peak.stop() / 2**20),
+            "episodes_to": "parquet" if to_parquet else "pandas",
+            "cohort": int(counts.get("kept", 0)), "history": int(counts.get("history", 0))}
 
 
-def bench(rows: int, work: Path, threads: int, memory_limit: str | None, engine: str
-          ) -> dict[str, float]:
+def bench(rows: int, work: Path, threads: int, memory_limit: str | None, engine: str,
+          to_parquet: bool = False) -> dict[str, float]:
     """Generate about `rows` raw CLD rows (if not there yet) and measure in a fresh process."""
     files = generate(rows, work / f"england_{rows}")
     limit = ["--memory-limit", memory_limit] if memory_limit else []
     measured = [arg for path in files for arg in ("--measure", str(path))]
     out = subprocess.run([sys.executable, __file__, *measured, "--threads", str(threads),
-                          "--engine", engine, *limit],
+                          "--engine", engine, *limit,
+                          *(["--episodes-to-parquet"] if to_parquet else [])],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -201,11 +212,15 @@ def main() -> int:
                         help="DuckDB's memory limit or Spark's driver memory, e.g. 2GB "
                              "(default: evalkit's, engine.MEMORY_LIMIT)")
     parser.add_argument("--engine", choices=ENGINES, default="duckdb")
+    parser.add_argument("--episodes-to-parquet", action="store_true",
+                        help="DuckDB writes the cohort and history to Parquet instead of "
+                             "bringing them back to pandas (national data)")
     parser.add_argument("--measure", type=Path, action="append", help=argparse.SUPPRESS)
     parser.add_argument("--disagreements", action="store_true")
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.threads, args.memory_limit, args.engine)))
+        print(json.dumps(measure(args.measure, args.threads, args.memory_limit, args.engine,
+                                 args.episodes_to_parquet)))
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_cld_"))
     if args.disagreements:
@@ -213,7 +228,8 @@ def main() -> int:
             print(f"{n:>8,}  {name}")
         return 0
     for rows in args.rows:
-        print(json.dumps(bench(rows, work, args.threads, args.memory_limit, args.engine)),
+        print(json.dumps(bench(rows, work, args.threads, args.memory_limit, args.engine,
+                               args.episodes_to_parquet)),
               flush=True)
     return 0
 

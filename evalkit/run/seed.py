@@ -3,7 +3,7 @@
 A notebook's kernel, started by jupyter_client as a new process, imports ipykernel, pandas,
 statsmodels, matplotlib and evalkit's analyses before the first cell does anything: about
 3.5 s of a core, once a council in a national run (153 times). Here the forkserver the
-workers are forked from imports them once (`IMPORTS`, listed in `evalkit.run.preload`); each
+workers are forked from imports them once (`IMPORTS`, in `evalkit.run.warm`); each
 worker, first thing and while it has no other thread, forks a **seed** (`plant`), a copy of
 that process waiting on a pipe. When the worker's first kernel is started, jupyter_client's
 provisioner (`SeedProvisioner`, jupyter_client's documented `LocalProvisioner` subclassed as
@@ -29,6 +29,8 @@ from typing import Any
 
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 
+from evalkit.run.preload import FORKSERVER
+
 #: What a kernel of the notebooks imports, besides ipykernel: imported by the forkserver
 #: (`evalkit.run.preload`) so seeds start with them. Only a saving: a notebook importing more
 #: still can.
@@ -50,9 +52,10 @@ _seed: tuple[int, int] | None = None
 
 def use_seeds() -> bool:
     """Fork this worker's seed and have jupyter_client start kernels with SeedProvisioner;
-    False (nothing done) where there is no fork or the provisioner is not installed (its entry
+    False (nothing done) where workers are not forked from the forkserver (they would hold
+    nothing to share: `preload.FORKSERVER`) or the provisioner is not installed (its entry
     point is in the package's metadata)."""
-    if not hasattr(os, "fork") or not entry_points(group=GROUP, name=NAME):
+    if not FORKSERVER or not entry_points(group=GROUP, name=NAME):
         return False
     plant()
     KernelProvisionerFactory.instance().default_provisioner_name = NAME

@@ -94,6 +94,29 @@ def default_period_end(engine: Engine) -> dt.date:
     return pd.Timestamp(end).date()
 
 
+#: The episode rows (`EPISODE_COLUMNS`) of the cohort ("kept") and history, once `reduce` ran:
+#: brought back to pandas by `transform`, or written by the engine where they are too many.
+EPISODES = (f"SELECT {', '.join(EPISODE_COLUMNS)} FROM cld_reasons r "
+            "JOIN cld_raw w ON r.row_id = w.row_id WHERE r.reason IN ('kept', 'history')")
+
+
+def reduce(files: list[Path], period_end: dt.date | None, submitted_by: dt.date | None,
+           engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame, int, dt.date, dt.date]:
+    """Stage the files and run every step in the engine; returns the ASCOF table, the rows per
+    reason, the rows read, the snapshot and the last import date accepted (see `transform`).
+    The episodes stay in the engine (EPISODES)."""
+    rows_read = stage(engine, files)
+    period_end = default_period_end(engine) if period_end is None else period_end
+    submitted_by = default_submitted_by(period_end) if submitted_by is None else submitted_by
+    run_steps(engine, period_end, submitted_by)
+    counts = engine.frame("SELECT * FROM cld_ascof")
+    reasons = engine.frame("SELECT reason, COUNT(*) AS rows FROM cld_reasons GROUP BY reason")
+    order = {r: i for i, r in enumerate(sql.REASONS)}
+    reasons = (reasons.assign(_k=reasons["reason"].map(order)).sort_values("_k")
+               .drop(columns="_k").reset_index(drop=True).astype({"rows": "int64"}))
+    return ascof_table(counts), reasons, rows_read, period_end, submitted_by
+
+
 def transform(files: list[Path], period_end: dt.date | None = None,
               submitted_by: dt.date | None = None, *,
               con: duckdb.DuckDBPyConnection | None = None,
@@ -105,17 +128,7 @@ def transform(files: list[Path], period_end: dt.date | None = None,
     DuckDB unless EVALKIT_CLD_ENGINE says spark)."""
     if engine is None:
         engine = DuckDB(con) if con is not None else default_engine()
-    rows_read = stage(engine, files)
-    period_end = default_period_end(engine) if period_end is None else period_end
-    submitted_by = default_submitted_by(period_end) if submitted_by is None else submitted_by
-    run_steps(engine, period_end, submitted_by)
-    counts = engine.frame("SELECT * FROM cld_ascof")
-    reasons = engine.frame("SELECT reason, COUNT(*) AS rows FROM cld_reasons GROUP BY reason")
-    order = {r: i for i, r in enumerate(sql.REASONS)}
-    reasons = (reasons.assign(_k=reasons["reason"].map(order)).sort_values("_k")
-               .drop(columns="_k").reset_index(drop=True).astype({"rows": "int64"}))
-    episodes = engine.frame(f"SELECT {', '.join(EPISODE_COLUMNS)} FROM cld_reasons r "
-                            "JOIN cld_raw w ON r.row_id = w.row_id "
-                            "WHERE r.reason IN ('kept', 'history') ORDER BY r.row_id")
-    return Transformed(ascof_table(counts), reasons, episodes, rows_read, period_end,
-                       submitted_by)
+    ascof, reasons, rows_read, period_end, submitted_by = reduce(files, period_end,
+                                                                 submitted_by, engine)
+    episodes = engine.frame(f"{EPISODES} ORDER BY r.row_id")
+    return Transformed(ascof, reasons, episodes, rows_read, period_end, submitted_by)
