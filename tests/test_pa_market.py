@@ -309,3 +309,19 @@ def test_language_gap_finding_stays_short_enough_for_long_language_names(tmp_pat
     assert "British Sign Language" in sentence and "64% (1,280 of the 2,000" in sentence
     assert "7 of the 12" in sentence
     findings.write_key_findings([sentence], tmp_path / "key_findings.md")  # checks its length
+
+
+def test_council_register_split_by_area_rows_is_the_scan():
+    # areas shared by two councils, an area of no council, missing areas, repeated areas
+    rng = np.random.default_rng(3)
+    register = pd.DataFrame({"pa_id": [f"PA{i:04d}" for i in range(300)],
+                             "area_code": rng.choice(["A1", "A2", "B1", "C9", None], 300)})
+    episodes = pd.DataFrame({"la_code": ["LA1", "LA1", "LA2", "LA2", "LA3"],
+                             "area_code": ["A1", "A2", "A2", "B1", None]})
+    by_area = pm.area_rows(register)
+    for la in ("LA1", "LA2", "LA3", "LA4"):
+        scanned = pm.council_register(register, episodes, None, la)
+        split = pm.council_register(register, episodes, None, la, by_area)
+        pd.testing.assert_frame_equal(split, scanned)
+    assert len(pm.council_register(register, episodes, None, "LA2", by_area)) == \
+        register["area_code"].isin(["A2", "B1"]).sum()

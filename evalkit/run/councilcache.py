@@ -39,7 +39,7 @@ def council_dataset(dataset: loader.Dataset, la: str, own: pd.DataFrame,
     """The council's rows of `dataset` (its episodes `own`, population, survey, ASCOF, PA
     register and requests), or None when 01 or 02 would read national rows for it (see the
     module docstring)."""
-    register = areas.register(dataset.pa_register, la)
+    register = areas.register(la)
     if default_period_end(own) != snapshot or (
             register is dataset.pa_register and register is not None):
         return None

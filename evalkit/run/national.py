@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from evalkit.analyses.comparators import compute as comparators
 from evalkit.analyses.pa_market import (
     ALL_REQUESTS,
     active_pas,
+    area_rows,
     choose_snapshot,
     council_register,
     extract_date,
@@ -56,22 +58,28 @@ def by_council(dataset: loader.Dataset) -> Iterator[tuple[str, pd.DataFrame]]:
 
 @dataclass(frozen=True)
 class Areas:
-    """The council and area codes of the episodes and population, one row each: what
-    `council_register` reads of them to split the PA register, without the national rows."""
+    """The council and area codes of the episodes and population, one row each, and the PA
+    register's rows by area: what `council_register` reads to split the register, without the
+    national rows and without scanning the register for each council."""
 
     episodes: pd.DataFrame | None
     population: pd.DataFrame | None
+    pa_register: pd.DataFrame | None
+    by_area: dict[str, np.ndarray]
 
     @classmethod
     def of(cls, dataset: loader.Dataset) -> Areas:
         def slim(frame: pd.DataFrame | None) -> pd.DataFrame | None:
             cols = [c for c in ("la_code", "area_code") if frame is not None and c in frame]
             return None if frame is None else frame[cols].drop_duplicates()
-        return cls(slim(dataset.support_episodes), slim(dataset.population))
+        return cls(slim(dataset.support_episodes), slim(dataset.population),
+                   dataset.pa_register, area_rows(dataset.pa_register))
 
-    def register(self, register: pd.DataFrame | None, la: str) -> pd.DataFrame | None:
-        """The council's PA register rows (`council_register`)."""
-        return council_register(register, self.episodes, self.population, la)
+    def register(self, la: str) -> pd.DataFrame | None:
+        """The council's PA register rows (`council_register`): the dataset's register itself
+        when it cannot be split."""
+        return council_register(self.pa_register, self.episodes, self.population, la,
+                                self.by_area)
 
 
 def _rows(la: pd.Series | str, measure: str, group: pd.Series | str, numerator: pd.Series | int,
@@ -114,7 +122,7 @@ def _market_counts(dataset: loader.Dataset, la: str, eps: pd.DataFrame, areas: A
     recorded area) whose preferred language other than English no active PA in their area
     speaks (`language_gap`), and PA requests followed for FILL_DAYS and filled within them
     (`filled`)."""
-    register = areas.register(dataset.pa_register, la)
+    register = areas.register(la)
     requests = council_requests(dataset.pa_requests, eps, la)
     frames = []
     if register is not None and len(register):

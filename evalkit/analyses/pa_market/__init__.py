@@ -22,6 +22,7 @@ from evalkit.analyses.pa_market.compute_recruitment import (
 )
 from evalkit.analyses.pa_market.compute_register import (
     active_pas,
+    area_rows,
     choose_snapshot,
     council_register,
     returns_received,
@@ -74,7 +75,7 @@ from evalkit.analyses.pa_market.publish import publish
 
 __all__ = [
     "ALL_REQUESTS", "NO_PREFERENCE_GROUP", "PREFERENCE_LABELS", "SOURCES", "Market",
-    "active_pas", "analyse", "area_language_grid", "choose_snapshot", "composition",
+    "active_pas", "analyse", "area_language_grid", "area_rows", "choose_snapshot", "composition",
     "composition_table", "council_register", "data_notes", "dissimilarity", "estimates",
     "extract_date", "gap_sentence", "key_findings", "lacking", "language_coverage",
     "match_achieved", "match_sources", "publish", "record", "recruitment_cox",
