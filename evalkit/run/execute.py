@@ -315,16 +315,12 @@ def work(tasks: list[Task], result: Connection) -> None:
     kernel, sending each one's manifest entry as it ends.
 
     The worker leads its own session, so a Ctrl-C in the terminal reaches only the runner, which
-    then stops its workers. Its first kernel grows from a seed forked at once
-    (`evalkit.run.seed`). SIGTERM (or SIGINT) kills the kernels this worker started and ends
+    then stops its workers. SIGTERM (or SIGINT) kills the kernels this worker started and ends
     it; so does the runner's end before the worker's (it was killed, e.g. with SIGKILL). The
     notebooks run in a thread: nbclient adds its own signal handlers only in a main thread, so
     this process's handling stays as set here.
     """
-    from evalkit.run import seed
-
     os.setsid()
-    seeded = seed.use_seeds()  # first: the seed is forked while this process has one thread
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop_worker)
     finished = threading.Event()
@@ -335,8 +331,6 @@ def work(tasks: list[Task], result: Connection) -> None:
     thread.start()
     thread.join()  # if execute raised (printed by the thread), the runner fails the rest
     finished.set()
-    if seeded:
-        seed.uproot()
 
 
 def _execute_all(tasks: list[Task], result: Connection) -> None:

@@ -4,22 +4,18 @@ Imported only by the forkserver (`evalkit.run.preload.PRELOAD`), after the libra
 nbconvert is not all of its first-use cost: it loads and compiles its page templates, and
 soupsieve its CSS selectors, the first time a page is rendered. Rendering one small page here
 means every worker, being a fork of this process, starts with that done; the objects made so far
-are then frozen (`gc.freeze`, as Python's documentation advises before forking). Before that,
-what the notebooks' kernels import is imported (`evalkit.run.seed.IMPORTS`), with the kernels'
-matplotlib backend set first, so each worker's seed starts with it. (Importing this module
-anywhere else wastes a few seconds and sets MPLBACKEND; nothing else depends on it.)
+are then frozen (`gc.freeze`, as Python's documentation advises before forking). (Importing this
+module anywhere else wastes a fraction of a second; nothing else depends on it.)
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
-import os
 import sys
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evalkit.run import render, seed
+from evalkit.run import render
 
 TABLE = ('<table class="evalkit-table"><thead><tr><th>Month</th><th class="count">People</th>'
          "</tr></thead><tbody><tr><td>1</td><td>10</td></tr></tbody></table>")
@@ -33,14 +29,11 @@ def warm_up() -> None:
     render.decorate(page, title="warm-up", details=["warm-up"])
 
 
-os.environ.setdefault("MPLBACKEND", seed.INLINE)
 try:
-    for module in seed.IMPORTS:
-        importlib.import_module(module)
     warm_up()
 except Exception as err:  # a failed warm-up costs time, never the run
-    print(f"evalkit run: warm-up skipped ({type(err).__name__}: {err}); reports are still "
-          "made, each a little more slowly", file=sys.stderr)
+    print(f"evalkit run: page warm-up skipped ({type(err).__name__}: {err}); reports are still "
+          "rendered, each a little more slowly", file=sys.stderr)
 # Everything this process holds now lives as long as it does: move it out of the garbage
 # collector's sight, so the collections in each fork neither walk it nor copy its pages
 # (after collecting the warm-up's own garbage, which would otherwise be kept for good).

@@ -96,7 +96,6 @@ ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-
 ATOM = re.compile(r"[^\W_]+")  # letters and digits
 GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one identifier
 NON_ALNUM = re.compile(r"[\W_]+")
-ASCII_DIGIT, ASCII_LETTER = re.compile("[0-9]"), re.compile("[A-Za-z]")
 PUNCTUATION = re.compile(r"[\"'{}\[\]()=;]+|,\s|:\s")  # around values printed in a message
 DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
@@ -125,14 +124,8 @@ def normalise(value: str) -> str:
 
 
 def checkable(value: str) -> bool:
-    """True when a normalised identifier cannot be mistaken for a count, year or word.
-    (ASCII text, nearly every identifier, is searched for digits and letters by regular
-    expression: the same answer as the character test, in a fraction of the time for the
-    millions of national identifiers.)"""
-    if value.isascii():
-        mixed = bool(ASCII_DIGIT.search(value)) and bool(ASCII_LETTER.search(value))
-    else:
-        mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    """True when a normalised identifier cannot be mistaken for a count, year or word."""
+    mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
     return mixed or len(value) >= MIN_PLAIN
 
 
@@ -222,12 +215,9 @@ def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
                 found[table, col] = {v for v in vals if v}
         if table in PERSON_COLUMNS and (rows := person_rows(table, frame)) is not None:
             people.append(rows)
-    by_value: dict[str, str] = {}
-    short: dict[str, frozenset[str]] = {}
-    for (table, col), vals in found.items():
-        plain = {v for v in vals if not checkable(v)}
-        by_value |= dict.fromkeys(vals - plain, col)
-        short[f"{table}.{col}"] = frozenset(plain)
+    plain = {key: {v for v in vals if not checkable(v)} for key, vals in found.items()}  # once
+    by_value = {v: col for (t, col), vals in found.items() for v in vals - plain[t, col]}
+    short = {f"{table}.{col}": frozenset(v) for (table, col), v in plain.items()}
     return Identifiers(by_value, {c: v for c, v in short.items() if v}, tuple(people))
 
 
