@@ -6,15 +6,17 @@ DuckDB or Spark local mode.
 
 For each size, writes synthetic England raw CLD of about that many rows as Parquet with `evalkit
 synth --format cld` (the England profile at the scale that gives the rows; generation is not
-timed). Above PART_ROWS rows the country does not fit the generator's memory (it draws every
-person before streaming their rows), so it is written in parts: part k is England at 1/K of the
-scale with seed k, its record ids, council person ids and NHS numbers made its own
-(`UNIQUE_IDS`), so the parts together are one national extract with K times the people of each
-council in the same submissions. Then it runs `evalkit.data.cld.transform.transform` on the
-file(s) in a fresh process and prints rows, wall seconds, rows per second and the peak resident
-memory of the process and its children (Spark's JVM), sampled every 0.2 s (the cohort is brought
-back to pandas, as `evalkit.load` does). DuckDB spills beyond its memory limit to a folder
-beside the file; Spark runs `local[threads]` with the driver's memory at the limit.
+timed). The generator draws every person of the country before streaming their rows, and one
+call has written 12.4M rows at most; above PART_ROWS rows the extract is written in parts: part
+k is England at 1/K of the scale with seed k, its record ids, council person ids and NHS numbers
+made its own (`UNIQUE_IDS`), so the parts together are one national extract with K times the
+people of each council in the same submissions. Then it runs
+`evalkit.data.cld.transform.transform` on the file(s) in a fresh process and prints rows, wall
+seconds, rows per second and the peak resident memory of the process and its children (Spark's
+JVM), sampled every 0.2 s (the cohort is brought back to pandas, as `evalkit.load` does, unless
+--episodes-to-parquet). DuckDB
+spills beyond its memory limit to a folder beside the file; Spark runs `local[threads]` with the
+driver's memory at the limit.
 
     .venv/bin/python benchmarks/bench_cld.py --disagreements [--work DIR]
 
@@ -101,9 +103,8 @@ def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: s
     peak = PeakMemory()
     start = time.perf_counter()
     runner = _engine(engine, paths[0], threads, memory_limit)
-    if to_parquet:
-        if not isinstance(runner, DuckDB):
-            raise SystemExit("--episodes-to-parquet: DuckDB only")
+    written = isinstance(runner, DuckDB) and to_parquet
+    if written:
         _, reasons, rows, _, _ = reduce(paths, SNAP, BY, runner)
         out = paths[0].parent / "episodes.parquet"
         runner.con.execute(f"COPY ({EPISODES}) TO '{out}' (FORMAT parquet)")
@@ -114,7 +115,7 @@ def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: s
     seconds = time.perf_counter() - start
     return {"engine": engine, "rows": rows, "seconds": round(seconds, 1),
             "rows_per_second": round(rows / seconds), "peak_mib": round(peak.stop() / 2**20),
-            "episodes_to": "parquet" if to_parquet else "pandas",
+            "episodes_to": "parquet" if written else "pandas",
             "cohort": int(counts.get("kept", 0)), "history": int(counts.get("history", 0))}
 
 
@@ -218,6 +219,9 @@ def main() -> int:
     parser.add_argument("--measure", type=Path, action="append", help=argparse.SUPPRESS)
     parser.add_argument("--disagreements", action="store_true")
     args = parser.parse_args()
+    if args.episodes_to_parquet and args.engine != "duckdb":
+        parser.error("--episodes-to-parquet: DuckDB only (Spark would write them with its own "
+                     "writer; not measured)")
     if args.measure:
         print(json.dumps(measure(args.measure, args.threads, args.memory_limit, args.engine,
                                  args.episodes_to_parquet)))

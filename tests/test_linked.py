@@ -10,7 +10,7 @@ import pytest
 from scipy.optimize import linprog
 
 from evalkit.data import codes
-from evalkit.sdc.linked import Sum, fill, one_sum_bounds
+from evalkit.sdc.linked import Links, Sum, fill, one_sum_bounds
 from evalkit.sdc.protect import Rules, Spec, protect_frames
 
 RULES = Rules(min_cell=5, base=5)
@@ -141,3 +141,14 @@ def test_one_sum_bounds_are_those_of_integer_programming():
                 assert one_sum_bounds(target, (total, parts), boxes) == want
                 checked += 1
     assert checked > 80 and infeasible > 80  # both kinds were met
+
+
+def test_a_count_with_no_upper_limit_in_several_sums_is_unbounded_not_an_error():
+    # t = a + b, b = c + d; d never published (0 to no limit): t has no upper limit
+    links = Links([("t", ("a", "b")), ("b", ("c", "d"))])
+    boxes = {"t": (3.0, None), "a": (1.0, 4.0), "b": (0.0, None), "c": (2.0, 2.0),
+             "d": (0.0, None)}
+    assert links.bounds("t", boxes) == (3.0, math.inf)
+    assert links.bounds("a", boxes) == (1.0, 4.0)
+    with pytest.raises(ValueError, match="cannot all hold"):
+        links.bounds("t", {**boxes, "t": (0.0, 2.0)})  # a + c alone are at least 3

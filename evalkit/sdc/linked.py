@@ -195,7 +195,9 @@ class Links:
         for sign in (1, -1):
             res = linprog(sign * c, A_eq=a, b_eq=np.zeros(len(rows)),
                           bounds=[boxes[v] for v in names], integrality=np.ones(len(names)))
-            if res.status == 3:  # unbounded: no upper limit
+            # unbounded: no upper limit. HiGHS says "infeasible or unbounded" (4) for an integer
+            # program whose maximum is unbounded; the least value found first shows it feasible
+            if res.status == 3 or (res.status == 4 and out):
                 out.append(math.inf)
             elif res.status != 0:
                 raise ValueError(f"protect: the sums of {target!r} cannot all hold with the "
