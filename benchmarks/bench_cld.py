@@ -14,9 +14,8 @@ people of each council in the same submissions. Then it runs
 `evalkit.data.cld.transform.transform` on the file(s) in a fresh process and prints rows, wall
 seconds, rows per second and the peak resident memory of the process and its children (Spark's
 JVM), sampled every 0.2 s (the cohort is brought back to pandas, as `evalkit.load` does, unless
---episodes-to-parquet). DuckDB
-spills beyond its memory limit to a folder beside the file; Spark runs `local[threads]` with the
-driver's memory at the limit.
+--episodes-to-parquet). DuckDB spills beyond its memory limit to a folder beside the file; Spark
+runs `local[threads]` with the driver's memory at the limit.
 
     .venv/bin/python benchmarks/bench_cld.py --disagreements [--work DIR]
 
