@@ -1,5 +1,5 @@
-"""Workers of `evalkit run` (`evalkit.run.pool`): a national run gives each worker one council's
-notebooks, run one after another in one kernel, each as if in a kernel of its own."""
+"""Workers of `evalkit run` (`evalkit.run.pool`): a national run gives each worker whole
+councils' notebooks, run one after another in one kernel, each as if in a kernel of its own."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ MARK = "EVALKIT_TEST_NOTEBOOK"
 #: What each fixture notebook records of its kernel, in its results.json.
 RECORD = f"""import json, os
 json.dump({{"pid": os.getpid(), "cwd": os.getcwd(), "mark": os.environ.get({MARK!r}),
-           "left_over": "LEFT_OVER" in globals()}}, open("results.json", "w"))
+           "left_over": "LEFT_OVER" in globals(), "outputs": len(Out)}},
+          open("results.json", "w"))
 LEFT_OVER = 1
 """
+#: A cell whose value enters the kernel's output history (Out), run before RECORD.
+SHOWN = "LEFT_OVER_VALUE = [1, 2]\nLEFT_OVER_VALUE"
 
 
 def tasks(tmp_path: Path, councils: list[str]) -> list[Task]:
@@ -28,7 +31,8 @@ def tasks(tmp_path: Path, councils: list[str]) -> list[Task]:
     for stem in ("01_first", "02_second"):
         notebook = tmp_path / f"{stem}.ipynb"
         nbformat.write(new_notebook(metadata={"kernelspec": KERNELSPEC},
-                                    cells=[new_code_cell(RECORD)]), notebook)
+                                    cells=[new_code_cell(SHOWN), new_code_cell(RECORD)]),
+                       notebook)
     for la in councils:
         for stem in ("01_first", "02_second"):
             out.append(Task(la, tmp_path / f"{stem}.ipynb", tmp_path / "out" / la / stem, stem,
@@ -36,26 +40,40 @@ def tasks(tmp_path: Path, councils: list[str]) -> list[Task]:
     return out
 
 
-def test_one_worker_a_council_when_councils_fill_the_jobs() -> None:
+def test_whole_councils_a_worker_when_councils_fill_the_jobs() -> None:
     made = [Task(la, Path(f"{nb}.ipynb"), Path(la), nb, []) for la in "AB" for nb in "xy"]
     assert pool.batches(made, 2) == [made[:2], made[2:]]
     assert pool.batches(made, 3) == [[t] for t in made]  # a council's notebooks side by side
 
 
-def test_a_councils_notebooks_share_a_kernel_each_cleared_and_in_its_own_folder(
+def test_batches_of_councils_shrink_to_single_councils_at_the_end() -> None:
+    councils = [f"L{i:03d}" for i in range(153)]
+    made = [Task(la, Path(f"{nb}.ipynb"), Path(la), nb, []) for la in councils for nb in "xyz"]
+    done = pool.batches(made, 3)
+    assert [task for batch in done for task in batch] == made  # each once, in order
+    sizes = [len({task.la for task in batch}) for batch in done]
+    assert all(len(batch) == 3 * size for batch, size in zip(done, sizes, strict=True))
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] == 153 // 6 and sizes[-3:] == [1] * 3
+    assert len(done) < 153 // 5  # a kernel serves five councils or more on average
+
+
+def test_councils_share_a_kernel_each_notebook_cleared_and_in_its_own_folder(
         tmp_path: Path) -> None:
-    done = list(pool.run_tasks(tasks(tmp_path, ["A", "B"]), jobs=2))
-    assert len(done) == 4 and all(entry["status"] == SUCCEEDED for _, entry in done)
+    made = tasks(tmp_path, list("ABCDEFGH"))
+    done = list(pool.run_tasks(made, jobs=2))
+    assert len(done) == 16 and all(entry["status"] == SUCCEEDED for _, entry in done)
     seen = {}
     for task, _ in done:
         seen[task.la, task.stem] = json.loads((task.out_dir / "results.json").read_text())
         assert seen[task.la, task.stem] == {**seen[task.la, task.stem], "cwd": str(
-            task.out_dir.resolve()), "mark": f"{task.la} {task.stem}", "left_over": False}
+            task.out_dir.resolve()), "mark": f"{task.la} {task.stem}", "left_over": False,
+            "outputs": 1}  # only its own cell's value in the output history
         executed = nbformat.read(task.out_dir / f"{task.stem}.ipynb", as_version=4)
-        assert executed.cells[-1].execution_count == 1  # counted from 1, as in a new kernel
-    for la in "AB":
-        assert seen[la, "01_first"]["pid"] == seen[la, "02_second"]["pid"]  # one kernel
-    assert seen["A", "01_first"]["pid"] != seen["B", "01_first"]["pid"]  # never shared
+        assert executed.cells[-1].execution_count == 2  # counted from 1, as in a new kernel
+    kernels = [{seen[t.la, t.stem]["pid"] for t in batch} for batch in pool.batches(made, 2)]
+    assert [len(batch) for batch in pool.batches(made, 2)][0] == 4  # councils A and B
+    assert all(len(pids) == 1 for pids in kernels)  # one kernel a batch, A's and B's shared
+    assert len(set().union(*kernels)) == len(kernels)  # never one kernel for two batches
 
 
 def test_a_single_councils_notebooks_each_have_a_kernel(tmp_path: Path) -> None:

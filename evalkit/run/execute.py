@@ -99,8 +99,9 @@ class Kernel:
     """The kernel a worker's notebooks run in, one after another: the first notebook's papermill
     starts it; each next notebook finds it cleared (`CLEAR`: names, figures, execution count),
     in its own folder and with its own environment. A new one is started when the kept one has
-    died or the next notebook names another kernel. A worker runs one council's notebooks, so
-    a kernel never holds two councils' data."""
+    died or the next notebook names another kernel. A worker may run several councils'
+    notebooks (`evalkit.run.pool.batches`); the clearing deletes every name and the output
+    history, so a kernel holds one notebook's data at a time."""
 
     def __init__(self) -> None:
         self.manager: Any = None

@@ -33,10 +33,9 @@ the same for a list of files. What is looked for:
 
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
-written anywhere; `message(text, ids)` also withholds one holding a person's row. Chart labels
-cannot be read in a PNG: `write_id_hashes` writes SHA-256 hashes of the normalised identifiers
-to a file named by ID_HASHES_ENV, and `evalkit.report.style` refuses a chart whose label hashes
-to one of them (`is_identifier_label`).
+written anywhere; `message(text, ids)` also withholds one holding a person's row. A PNG's labels
+cannot be read: `write_id_hashes` writes the identifiers hashed (file named by ID_HASHES_ENV), and
+`evalkit.report.style` refuses a chart with a label among them (`is_identifier_label`).
 """
 
 from __future__ import annotations
@@ -334,12 +333,9 @@ def _text_rows(text: str) -> list[list[str]]:
     """Each line of printed text (e.g. a DataFrame printed without its id column) as the cells
     a row printed as text may hold: its words and runs of up to TEXT_CELL_WORDS words (values
     such as "Asian or Asian British: Indian")."""
-    rows = []
-    for line in text.splitlines():
-        words = line.split()
-        rows.append([" ".join(words[i:j]) for i in range(len(words))
-                     for j in range(i + 1, min(i + TEXT_CELL_WORDS, len(words)) + 1)])
-    return [row for row in rows if row]
+    return [[" ".join(words[i:j]) for i in range(len(words))
+             for j in range(i + 1, min(i + TEXT_CELL_WORDS, len(words)) + 1)]
+            for words in map(str.split, text.splitlines()) if words]
 
 
 def _is_count(cell: Tag) -> bool:
@@ -562,28 +558,30 @@ def blocked(findings: Iterable[Finding], prefix: str) -> list[Finding]:
 
 # ---- chart labels -------------------------------------------------------------------------------
 
-def _hash(value: str) -> str:
-    """SHA-256 (hex) of a normalised identifier."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+def _hashes(values: Iterable[str]) -> np.ndarray:
+    """The first 8 bytes of each normalised identifier's SHA-256, as unsigned 64-bit numbers."""
+    return np.frombuffer(b"".join(hashlib.sha256(v.encode("utf-8")).digest()[:8]
+                                  for v in values), dtype=">u8").astype(np.uint64)
 
 
 def write_id_hashes(ids: Identifiers, path: Path) -> Path:
-    """Write the hashes of the checkable identifiers, one a line, for ID_HASHES_ENV (the
-    identifiers themselves are never written)."""
-    path.write_text("".join(f"{h}\n" for h in sorted(map(_hash, ids.by_value))),
-                    encoding="ascii")
+    """Write the checkable identifiers' hashes, sorted, as a NumPy file for ID_HASHES_ENV."""
+    with path.open("wb") as f:
+        np.save(f, np.sort(_hashes(ids.by_value)))
     return path
 
 
 @functools.cache
-def read_id_hashes(path: str) -> frozenset[str]:
-    """The hashes written by `write_id_hashes` (read once per process)."""
-    return frozenset(Path(path).read_text(encoding="ascii").split())
+def read_id_hashes(path: str) -> np.ndarray:
+    """The sorted hashes written by `write_id_hashes`, mapped from the file (once a process)."""
+    return np.load(path, mmap_mode="r")
 
 
-def is_identifier_label(label: str, hashes: frozenset[str]) -> bool:
+def is_identifier_label(label: str, hashes: np.ndarray) -> bool:
     """True when a chart label is, or contains as a token, an identifier in `hashes`."""
-    return any(_hash(key) in hashes for _, _, key in _candidates(DATA_URI.sub(" ", label)))
+    keys = _hashes(key for _, _, key in _candidates(DATA_URI.sub(" ", label)))
+    return bool(len(hashes) and (hashes[np.minimum(np.searchsorted(hashes, keys),
+                                                   len(hashes) - 1)] == keys).any())
 
 
 def refuse_identifier_labels(labels: Mapping[str, Iterable[str]], where: str) -> None:
