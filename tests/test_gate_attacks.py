@@ -226,6 +226,15 @@ def test_chart_label_that_is_an_identifier_is_refused(tmp_path: Path, kind: str,
     assert style.png(labelled(kind, "Black")).startswith(b"\x89PNG")
 
 
+def test_hashed_identifiers_are_sorted_64_bit_numbers_and_none_refuse_nothing(
+        tmp_path: Path) -> None:
+    hashes = gate.read_id_hashes(str(gate.write_id_hashes(IDS, tmp_path / "ids")))
+    assert len(hashes) == len(IDS.by_value) and (hashes[1:] > hashes[:-1]).all()
+    assert all(gate.is_identifier_label(v, hashes) for v in IDS.by_value)
+    none = gate.read_id_hashes(str(gate.write_id_hashes(gate.Identifiers({}), tmp_path / "no")))
+    assert len(none) == 0 and not gate.is_identifier_label("LA/000123", none)
+
+
 def test_chart_labels_are_not_checked_without_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(gate.ID_HASHES_ENV, raising=False)
     assert style.png(labelled("y tick labels", "LA/000123")).startswith(b"\x89PNG")
