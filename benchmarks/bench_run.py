@@ -18,7 +18,13 @@ council case is also run the way a council would without `evalkit run`: the pape
 line on the three notebooks side by side, each followed by `jupyter nbconvert --to html
 --no-input` (issue 13 compares the two).
 
+With `--councils N`, also the England profile's first N councils, each with its own reports
+(`--la` with their codes; 0 for `--la all-councils`): the national run's wall time, CPU by
+process kind and per-notebook medians. Run it from two clones (or with PYTHONPATH naming each)
+to compare two commits on the same machine, back to back.
+
     .venv/bin/python benchmarks/bench_run.py [--work DIR] [--jobs N] [--quick] [--plain]
+                                             [--councils N]
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +42,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import psutil
 from bench_data import machine
 
@@ -249,6 +257,52 @@ def setup_split(data: Path, extract_date: str) -> dict[str, float]:
     return {"imports": imports, "validate": fresh, "cached": cached}
 
 
+def council_codes(data: Path, n: int) -> list[str]:
+    """`--la` arguments for the first `n` councils of `data` (all-councils when `n` is 0)."""
+    if n == 0:
+        return ["--la", "all-councils"]
+    episodes = pd.read_parquet(data / "support_episodes.parquet", columns=["la_code"])
+    return ["--la", *sorted(episodes["la_code"].astype(str).unique())[:n]]
+
+
+def bench_councils(n: int, scale: float, work: Path, jobs: int | None) -> bool:
+    """Run and print the every-council case (`--councils`): totals and per-notebook medians;
+    True when every notebook succeeded."""
+    data = work / f"england-x{scale}" / "data"
+    if not (data / "truth.json").is_file():
+        synthesise(data, profile="england", scale=scale, seed=1)
+    name = f"councils (england, {n or 'all'})"
+    rows, total = bench_case(name, "england", scale, council_codes(data, n), work, jobs)
+    failed = sum(r["status"] != "succeeded" for r in rows)
+    for stem in sorted({r["notebook"] for r in rows}):
+        mine = [r for r in rows if r["notebook"] == stem]
+        print(f"{name:<26}{stem:<16}{'median':<11}"
+              + "".join(f"{statistics.median(r[k] for r in mine):>{w}.1f}"
+                        for k, w in (("total", 7), ("kernel", 8), ("setup", 9),
+                                     ("analysis", 9), ("render", 8)))
+              + f"  {len(mine)} notebooks")
+    print_total(name, total)
+    print(f"{'':<26}{len(rows) - failed} of {len(rows)} notebooks succeeded\n")
+    return total["exit"] == 0 and not failed
+
+
+def print_total(name: str, total: dict) -> None:
+    """The totals of one case: wall, CPU by process kind, memory, rows, first-cell split."""
+    split = total["setup"]
+    print(f"{name:<26}{'ALL (wall)':<16}{'exit ' + str(total['exit']):<11}"
+          f"{total['wall']:>7.1f}   CPU {sum(total['cpu'].values()):.1f} s (runner "
+          f"{total['cpu']['runner']:.1f}, forkserver {total['cpu']['forkserver']:.1f}, "
+          f"papermill+render workers {total['cpu']['worker']:.1f}, kernels "
+          f"{total['cpu']['kernel']:.1f}), jobs "
+          f"{total['jobs']}, load average {total['load'][0]:.1f} -> "
+          f"{total['load'][1]:.1f}\n{'':<26}peak memory {total['peak_tree']:,.0f} "
+          f"(process tree), {total['peak_one']:,.0f} (largest process); "
+          f"{total['rows']:,} rows read\n{'':<26}first cell in a new Python, CPU: "
+          f"imports {split['imports']:.1f} (paid by each notebook's kernel), "
+          f"evalkit.load validating {split['validate']:.1f}, from the run's cache "
+          f"{split['cached']:.1f}\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=None, help="folder for data and reports "
@@ -260,6 +314,9 @@ def main() -> int:
                         help=f"national at scale {QUICK_SCALE} instead of 1 (a smoke run)")
     parser.add_argument("--plain", action="store_true", help="also run the council case with "
                         "plain papermill (notebooks side by side) and nbconvert, for comparison")
+    parser.add_argument("--councils", type=int, default=None, metavar="N",
+                        help="also run the England profile's first N councils, each with its "
+                             "own reports (0: --la all-councils)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
         work = args.work or Path(tmp)
@@ -282,33 +339,24 @@ def main() -> int:
                 print(f"{name:<26}{r['notebook']:<16}{r['status'][:10]:<11}{r['total']:>7.1f}"
                       f"{r['kernel']:>8.1f}{r['setup']:>9.1f}{r['analysis']:>9.1f}"
                       f"{r['render']:>8.1f}  {r['slowest']}")
-            split = total["setup"]
-            print(f"{name:<26}{'ALL (wall)':<16}{'exit ' + str(total['exit']):<11}"
-                  f"{total['wall']:>7.1f}   CPU {sum(total['cpu'].values()):.1f} s (runner "
-                  f"{total['cpu']['runner']:.1f}, forkserver {total['cpu']['forkserver']:.1f}, "
-                  f"papermill+render workers {total['cpu']['worker']:.1f}, kernels "
-                  f"{total['cpu']['kernel']:.1f}), jobs "
-                  f"{total['jobs']}, load average {total['load'][0]:.1f} -> "
-                  f"{total['load'][1]:.1f}\n{'':<26}peak memory {total['peak_tree']:,.0f} "
-                  f"(process tree), {total['peak_one']:,.0f} (largest process); "
-                  f"{total['rows']:,} rows read\n{'':<26}first cell in a new Python, CPU: "
-                  f"imports {split['imports']:.1f} (paid by each notebook's kernel), "
-                  f"evalkit.load validating {split['validate']:.1f}, from the run's cache "
-                  f"{split['cached']:.1f}\n")
+            print_total(name, total)
             if args.plain and profile == "leicester":
                 plain = bench_plain(profile, scale, extra[1], work)
                 print(f"{name:<26}{'plain papermill':<16}{'':<11}{plain['wall']:>7.1f}   CPU "
                       f"{plain['cpu']:.1f} s (kernels {plain['kernels']:.1f}); papermill command "
                       "line side by side, then nbconvert --no-input; load average "
                       f"{plain['load'][0]:.1f} -> {plain['load'][1]:.1f}\n")
+        councils_ok = args.councils is None or bench_councils(
+            args.councils, QUICK_SCALE if args.quick else 1.0, work, args.jobs)
+        ok = councils_ok and all(t["exit"] == 0 for t in totals.values())
         if args.council_only:
-            return 0 if all(t["exit"] == 0 for t in totals.values()) else 1
+            return 0 if ok else 1
         council, national = totals.values()
         print(f"growth council -> national: rows x{national['rows'] / council['rows']:.0f}, "
               f"wall x{national['wall'] / council['wall']:.1f}, "
               f"CPU x{sum(national['cpu'].values()) / sum(council['cpu'].values()):.1f}, "
               f"peak memory x{national['peak_tree'] / council['peak_tree']:.1f}")
-    return 0 if all(t["exit"] == 0 for t in totals.values()) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
