@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import statistics
@@ -187,7 +188,11 @@ def split_notebook(council: Path, entry: dict) -> dict[str, object]:
         nb = nbformat.read(council / executed, as_version=4)
         cells = [c for c in nb.cells if c.cell_type == "code"
                  and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
-    durations = [c.metadata.get("papermill", {}).get("duration") or 0.0 for c in cells]
+    durations = [c.metadata.get("papermill", {}).get("duration") for c in cells]
+    if not any(durations):  # the run gave the notebook stable metadata, without cell times
+        return {**row, "kernel": math.nan, "setup": math.nan, "analysis": math.nan,
+                "slowest": f"{entry['execute_s']:.1f} s executing; cell times not recorded"}
+    durations = [d or 0.0 for d in durations]
     row["kernel"] = max(entry["execute_s"] - sum(durations), 0.0)
     row["setup"] = durations[0] if durations else 0.0
     row["analysis"] = sum(durations[1:])
