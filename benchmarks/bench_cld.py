@@ -102,8 +102,7 @@ def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: s
     peak = PeakMemory()
     start = time.perf_counter()
     runner = _engine(engine, paths[0], threads, memory_limit)
-    written = isinstance(runner, DuckDB) and to_parquet
-    if written:
+    if to_parquet:  # DuckDB only: main() refuses it with Spark
         _, reasons, rows, _, _ = reduce(paths, SNAP, BY, runner)
         out = paths[0].parent / "episodes.parquet"
         runner.con.execute(f"COPY ({EPISODES}) TO '{out}' (FORMAT parquet)")
@@ -114,7 +113,7 @@ def measure(paths: list[Path], threads: int, memory_limit: str | None, engine: s
     seconds = time.perf_counter() - start
     return {"engine": engine, "rows": rows, "seconds": round(seconds, 1),
             "rows_per_second": round(rows / seconds), "peak_mib": round(peak.stop() / 2**20),
-            "episodes_to": "parquet" if written else "pandas",
+            "episodes_to": "parquet" if to_parquet else "pandas",
             "cohort": int(counts.get("kept", 0)), "history": int(counts.get("history", 0))}
 
 

@@ -27,7 +27,7 @@ from evalkit.run.execute import Task
 from evalkit.run.preload import wait_until_ready, worker_context
 from evalkit.run.stop import held
 
-#: A batch of councils is this fraction of the councils left divided by the jobs (`batches`).
+#: A batch holds 1 / (SHARE x jobs) of the councils left, at least one (`batches`).
 SHARE = 2
 #: Seconds a worker has, after SIGTERM, to kill its kernels and end before it is killed.
 GRACE = 10.0
