@@ -125,16 +125,18 @@ def notebook_parameters(notebook_dir: Path = NOTEBOOK_DIR) -> str:
     return "\n".join(lines)
 
 
-def _epilog(name: str) -> str:
+def _epilog(name: str, *, with_parameters: bool) -> str:
     """Help after a subcommand's options: its examples then its exit codes, after the notebook
-    parameters for `run`."""
-    parts = [notebook_parameters()] if name == "run" else []
+    parameters for `run` when `with_parameters` (reading them imports papermill and opens every
+    notebook: seconds a run would spend on help it does not show)."""
+    parts = [notebook_parameters()] if name == "run" and with_parameters else []
     return "\n\n".join([*parts, format_examples(EXAMPLES[name]), EXIT_CODES[name]])
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, *, helping: bool = True) -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per subcommand (or only for `only`, so that
-    `evalkit run` does not import what `synth` or `template` need)."""
+    `evalkit run` does not import what `synth` or `template` need); `helping=False` when no help
+    will be shown (the run's help then leaves out the notebook parameters)."""
     parser = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0],
                                      epilog=top_epilog(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,7 +144,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text,
-                            epilog=_epilog(name) if only == name else None,
+                            epilog=(_epilog(name, with_parameters=helping)
+                                    if only == name else None),
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         sp.set_defaults(command_module=module)
         if only in (None, name):
@@ -153,11 +156,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the subcommand; returns its exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"] and not {"-h", "--help"} & set(argv):
+    helping = bool({"-h", "--help"} & set(argv))
+    if argv[:1] == ["run"] and not helping:
         from evalkit.run.preload import start_forkserver
 
         start_forkserver()  # imports what the workers need while this process starts up
-    args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)
+    only = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    args = build_parser(only, helping=helping).parse_args(argv)
     return int(importlib.import_module(args.command_module).main(args) or 0)
 
 

@@ -16,10 +16,14 @@ from evalkit.run.execute import SUCCEEDED, Task
 MARK = "EVALKIT_TEST_NOTEBOOK"
 #: What each fixture notebook records of its kernel, in its results.json.
 RECORD = f"""import json, os
+import matplotlib as mpl, pandas as pd
 json.dump({{"pid": os.getpid(), "cwd": os.getcwd(), "mark": os.environ.get({MARK!r}),
-           "left_over": "LEFT_OVER" in globals(), "outputs": len(Out)}},
+           "left_over": "LEFT_OVER" in globals(), "outputs": len(Out),
+           "settings": [pd.get_option("display.max_columns"), mpl.rcParams["font.size"]]}},
           open("results.json", "w"))
 LEFT_OVER = 1
+pd.set_option("display.max_columns", 0)
+mpl.rcParams["font.size"] = 3
 """
 #: A cell whose value enters the kernel's output history (Out), run before RECORD.
 SHOWN = "LEFT_OVER_VALUE = [1, 2]\nLEFT_OVER_VALUE"
@@ -68,7 +72,8 @@ def test_councils_share_a_kernel_each_notebook_cleared_and_in_its_own_folder(
         seen[task.la, task.stem] = json.loads((task.out_dir / "results.json").read_text())
         assert seen[task.la, task.stem] == {**seen[task.la, task.stem], "cwd": str(
             task.out_dir.resolve()), "mark": f"{task.la} {task.stem}", "left_over": False,
-            "outputs": 1}  # only its own cell's value in the output history
+            "outputs": 1,  # only its own cell's value in the output history
+            "settings": [20, 10.0]}  # pandas' and matplotlib's defaults, whatever ran before
         executed = nbformat.read(task.out_dir / f"{task.stem}.ipynb", as_version=4)
         assert executed.cells[-1].execution_count == 2  # counted from 1, as in a new kernel
     kernels = [{seen[t.la, t.stem]["pid"] for t in batch} for batch in pool.batches(made, 2)]

@@ -131,15 +131,23 @@ class Kernel:
 
 
 #: What a kept kernel runs before the next notebook (`Kernel`): IPython's own reset of the
-#: user's names, matplotlib's open figures closed, the execution count from 1 again (as in a new
-#: kernel), then the notebook's folder and environment.
+#: user's names, matplotlib's open figures closed and its settings (rcParams) back to the
+#: defaults a new kernel has (the backend stays), pandas' options back to their defaults (a
+#: notebook's `display.max_columns` would change how the next one prints, and what the gate
+#: reads; pandas warns of its deprecated options as it resets them), the execution count from 1
+#: again, then the notebook's folder and environment.
 CLEAR = """get_ipython().run_line_magic("reset", "-f")
-import matplotlib.pyplot as _plt, os as _os
+import matplotlib as _mpl, matplotlib.pyplot as _plt, os as _os, sys as _sys, warnings as _w
 _plt.close("all")
+_mpl.rcdefaults()
+if "pandas" in _sys.modules:
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        _sys.modules["pandas"].reset_option("all")
 _os.chdir({folder!r})
 _os.environ.update({environ!r})
 get_ipython().execution_count = 1
-del _plt, _os
+del _mpl, _plt, _os, _sys, _w
 """
 
 
