@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 import evalkit
 from evalkit.report import style
-from evalkit.sdc import gate
+from evalkit.sdc import gate, printed
 
 COUNCIL = "E06000016"  # the council of the demo-like data (tests/conftest.py)
 PEOPLE = pd.DataFrame({
@@ -138,6 +138,28 @@ def test_person_level_rows_printed_as_text_are_found(tmp_path: Path) -> None:
         new_output("stream", name="stdout", text=f"{rows}\n"), source="print(rows)"))
     (finding,) = found(tmp_path, "person_rows")
     assert finding.where == "cell 0 output 0 (text): 4 row(s) reproduce support_episodes rows"
+
+
+def test_person_level_rows_printed_wrapped_into_blocks_of_columns_are_found(
+        tmp_path: Path) -> None:
+    """Long column names: pandas prints two columns a block, so no line holds a person's row."""
+    rows = PEOPLE.drop(columns="person_id").iloc[1:5].add_suffix(" as recorded on the system")
+    with pd.option_context("display.width", 80, "display.max_columns", 20):
+        text = rows.__repr__()  # what a kernel prints (pandas wraps only then)
+    assert len(text.split("\n\n")) == 3  # blocks of columns
+    assert not any(gate.holds_person_row(line, IDS) for line in text.splitlines())
+    (tmp_path / "wrapped.ipynb").write_text(notebook(
+        new_output("stream", name="stdout", text=f"{text}\n"), source="print(rows)"))
+    (finding,) = found(tmp_path, "person_rows")
+    assert finding.where == "cell 0 output 0 (text): 4 row(s) reproduce support_episodes rows"
+    assert gate.message(f"KeyError: {text}", IDS) == gate.PERSON_ROW_MESSAGE
+
+
+def test_printed_lines_join_only_blocks_that_line_up() -> None:
+    wrapped = "  a  \\\n0 1\n1 2\n\n  b\n0 3\n1 4\n\nafter"
+    assert printed.lines(wrapped) == ["  a  \\   b", "0 1 0 3", "1 2 1 4", "after"]
+    uneven = "path C:\\\nnext\n\none line"  # a backslash, but blocks of 2 and 1 lines
+    assert printed.lines(uneven) == uneven.replace("\n\n", "\n").splitlines()
 
 
 def test_printed_figures_and_sentences_are_not_person_rows(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ the same for a list of files. What is looked for:
   pseudonymous identifiers. Figures written as numbers (`1,234`, `12.5`) and ISO dates are not
   taken as identifiers.
 - Person-level rows: a table (HTML `<table>`, table in a notebook's HTML output, CSV, or a
-  notebook's printed output read line by line) with at least MIN_PERSON_ROWS rows that each
+  notebook's printed output read row by row, a frame pandas wrapped put back together by
+  `printed.lines`) with at least MIN_PERSON_ROWS rows that each
   reproduce an input row on MIN_PERSON_COLUMNS or more of its person columns (PERSON_COLUMNS:
   dates, birth month, area, ethnicity, gender, language...), even without an identifier column.
 - Small counts: in every HTML table, a cell marked as a count (`class="count"` or `data-count`
@@ -55,7 +56,7 @@ import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup, Tag
 
-from evalkit.sdc import disclosure, sheets
+from evalkit.sdc import disclosure, printed, sheets
 
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "support_episodes": ("person_id", "nhs_number"),
@@ -87,7 +88,6 @@ MIN_PERSON_ROWS = 3  # such rows that make a table person-level (fewer if the ta
 MIN_PLAIN = 6  # characters an identifier without both letters and digits needs to be checked
 MAX_PARTS = 5  # tokens joined by separators that may together spell one identifier
 WHOLE_TEXT = 64  # texts up to this long are also compared whole, all separators removed
-TEXT_CELL_WORDS = 6  # words one value of a person row printed as text may span
 REDACTED = "[identifier]"
 PERSON_ROW_MESSAGE = "[message withheld: it holds values from a person's row of the input]"
 ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
@@ -316,7 +316,7 @@ def _person_findings(rows: list[list[str]], ids: Identifiers, file: str,
 def holds_person_row(text: str, ids: Identifiers) -> bool:
     """True when one line of `text` (e.g. a cell's error) holds MIN_PERSON_COLUMNS values of one
     input row, key value included: a person's row printed into a message."""
-    for row in _text_rows(PUNCTUATION.sub(" ", text)):
+    for row in printed.rows(PUNCTUATION.sub(" ", text)):
         cells = {_cell_text(c) for c in row}
         if len(cells) >= MIN_PERSON_COLUMNS and any(p.reproduced(cells) for p in ids.people):
             return True
@@ -327,15 +327,6 @@ def message(text: str, ids: Identifiers) -> str:
     """A message (a cell's error, a warning) as it may be written or printed: redacted, or
     PERSON_ROW_MESSAGE if it holds values of a person's row."""
     return PERSON_ROW_MESSAGE if holds_person_row(text, ids) else redact(text, ids)
-
-
-def _text_rows(text: str) -> list[list[str]]:
-    """Each line of printed text (e.g. a DataFrame printed without its id column) as the cells
-    a row printed as text may hold: its words and runs of up to TEXT_CELL_WORDS words (values
-    such as "Asian or Asian British: Indian")."""
-    return [[" ".join(words[i:j]) for i in range(len(words))
-             for j in range(i + 1, min(i + TEXT_CELL_WORDS, len(words)) + 1)]
-            for words in map(str.split, text.splitlines()) if words]
 
 
 def _is_count(cell: Tag) -> bool:
@@ -475,7 +466,7 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
     for i, cell in enumerate(cells):
         for j, output in enumerate(cell["outputs"]):
             if text := _output_text(output, "text"):
-                findings += _person_findings(_text_rows(text), ids, name,
+                findings += _person_findings(printed.rows(text), ids, name,
                                              f"cell {i} output {j} (text)")
             if html := _output_text(output, "text/html"):
                 soup = BeautifulSoup(html, "html.parser")
