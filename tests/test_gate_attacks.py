@@ -155,6 +155,29 @@ def test_person_level_rows_printed_wrapped_into_blocks_of_columns_are_found(
     assert gate.message(f"KeyError: {text}", IDS) == gate.PERSON_ROW_MESSAGE
 
 
+@pytest.mark.parametrize("suffix", [".html", ".csv", ".ipynb", ".md", "_printed.ipynb"])
+def test_person_level_rows_shown_transposed_are_found(tmp_path: Path, suffix: str) -> None:
+    """`df.head().T`: a person in each column, no row holds a person's values."""
+    rows = PEOPLE.drop(columns="person_id").iloc[1:5].T
+    with pd.option_context("display.width", 80, "display.max_columns", 20):
+        text = rows.__repr__()  # as a kernel prints it: in two blocks of two people
+    markdown = [f"| {' | '.join(map(str, row))} |" for row in rows.reset_index().to_numpy()]
+    content = {".html": rows.to_html(), ".csv": rows.to_csv(),
+               ".ipynb": notebook(new_output("display_data", data={"text/html": rows.to_html()})),
+               ".md": "- Key finding.\n\n" + "\n".join(markdown),
+               "_printed.ipynb": notebook(new_output("stream", name="stdout", text=text))}
+    (tmp_path / f"rows{suffix}").write_text(content[suffix])
+    (finding,) = found(tmp_path, "person_rows")
+    assert finding.where.endswith("4 column(s) reproduce support_episodes rows"), finding.where
+    assert not any(gate.holds_person_row(line, IDS) for line in text.splitlines())
+    assert gate.message(f"KeyError: {text}", IDS) == gate.PERSON_ROW_MESSAGE
+
+
+def test_printed_columns_keep_values_of_several_words() -> None:
+    text = repr(pd.DataFrame({"name": ["a", "b c"], "age": [10, 9]}).T)
+    assert printed.columns(text) == [["", "name", "age"], ["0", "a", "10"], ["1", "b c", "9"]]
+
+
 def test_printed_lines_join_only_blocks_that_line_up() -> None:
     wrapped = "  a  \\\n0 1\n1 2\n\n  b\n0 3\n1 4\n\nafter"
     assert printed.lines(wrapped) == ["  a  \\   b", "0 1 0 3", "1 2 1 4", "after"]

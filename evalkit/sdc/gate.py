@@ -21,10 +21,10 @@ the same for a list of files. What is looked for:
   pseudonymous identifiers. Figures written as numbers (`1,234`, `12.5`) and ISO dates are not
   taken as identifiers.
 - Person-level rows: a table (HTML `<table>`, table in a notebook's HTML output, CSV, or a
-  notebook's printed output read row by row, a frame pandas wrapped put back together by
-  `printed.lines`) with at least MIN_PERSON_ROWS rows that each
-  reproduce an input row on MIN_PERSON_COLUMNS or more of its person columns (PERSON_COLUMNS:
-  dates, birth month, area, ethnicity, gender, language...), even without an identifier column.
+  notebook's printed output: `printed` puts a wrapped frame back together) with at least
+  MIN_PERSON_ROWS rows, or columns (a frame shown transposed), that each reproduce an input row
+  on MIN_PERSON_COLUMNS or more of its person columns (PERSON_COLUMNS: dates, birth month, area,
+  ethnicity, gender, language...), even without an identifier column.
 - Small counts: in every HTML table, a cell marked as a count (`class="count"` or `data-count`
   on it or its column's header, as `evalkit.report.style.table` marks them) holding 1 to
   `min_cell - 1`; suppressed cells (`[c]`) and 0 pass. The same in the tables of CSV files
@@ -44,6 +44,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -301,23 +302,30 @@ def _cell_text(text: str) -> str:
         return text
 
 
-def _person_findings(rows: list[list[str]], ids: Identifiers, file: str,
-                     where: str) -> Iterator[Finding]:
-    """A finding when MIN_PERSON_ROWS rows (all, if fewer) reproduce input rows."""
-    cells = [{_cell_text(c) for c in row if c.strip()} for row in rows]
-    for people in ids.people:
-        hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
-        if hits and hits >= min(MIN_PERSON_ROWS, len(rows)):
-            yield Finding(file, "person_rows", f"{where}: {hits} row(s) reproduce "
-                                               f"{people.table} rows")
-            return
+def _person_findings(rows: list[list[str]], ids: Identifiers, file: str, where: str,
+                     columns: list[list[str]] | None = None) -> Iterator[Finding]:
+    """A finding when MIN_PERSON_ROWS rows (all, if fewer) reproduce input rows, or as many
+    `columns` do (by default the table's own: a frame shown transposed, `df.head().T`, has a
+    person in each column)."""
+    if columns is None:
+        columns = [list(column) for column in itertools.zip_longest(*rows, fillvalue="")]
+    for lines, kind in ((rows, "row"), (columns, "column")):
+        cells = [{_cell_text(c) for c in line if c.strip()} for line in lines]
+        for people in ids.people:
+            hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
+            if hits and hits >= min(MIN_PERSON_ROWS, len(lines)):
+                yield Finding(file, "person_rows", f"{where}: {hits} {kind}(s) reproduce "
+                                                   f"{people.table} rows")
+                return
 
 
 def holds_person_row(text: str, ids: Identifiers) -> bool:
-    """True when one line of `text` (e.g. a cell's error) holds MIN_PERSON_COLUMNS values of one
-    input row, key value included: a person's row printed into a message."""
-    for row in printed.rows(PUNCTUATION.sub(" ", text)):
-        cells = {_cell_text(c) for c in row}
+    """True when one line of `text` (e.g. a cell's error), or one column of a frame printed in
+    it, holds MIN_PERSON_COLUMNS values of one input row, key value included: a person's row
+    printed into a message."""
+    text = PUNCTUATION.sub(" ", text)
+    for line in printed.rows(text) + printed.columns(text):
+        cells = {_cell_text(c) for c in line}
         if len(cells) >= MIN_PERSON_COLUMNS and any(p.reproduced(cells) for p in ids.people):
             return True
     return False
@@ -467,7 +475,8 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
         for j, output in enumerate(cell["outputs"]):
             if text := _output_text(output, "text"):
                 findings += _person_findings(printed.rows(text), ids, name,
-                                             f"cell {i} output {j} (text)")
+                                             f"cell {i} output {j} (text)",
+                                             printed.columns(text))
             if html := _output_text(output, "text/html"):
                 soup = BeautifulSoup(html, "html.parser")
                 findings += _table_findings(soup, ids, min_cell, name,
