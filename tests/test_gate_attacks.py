@@ -173,6 +173,14 @@ def test_person_level_rows_shown_transposed_are_found(tmp_path: Path, suffix: st
     assert gate.message(f"KeyError: {text}", IDS) == gate.PERSON_ROW_MESSAGE
 
 
+def test_one_persons_row_printed_as_a_series_is_found(tmp_path: Path) -> None:
+    text = repr(PEOPLE.drop(columns="person_id").iloc[1])  # `eps.iloc[0]`: labels, values
+    (tmp_path / "one.ipynb").write_text(notebook(new_output("stream", name="stdout", text=text)))
+    (finding,) = found(tmp_path, "person_rows")
+    assert finding.where == "cell 0 output 0 (text): 1 column(s) reproduce support_episodes rows"
+    assert gate.message(text, IDS) == gate.PERSON_ROW_MESSAGE
+
+
 def test_printed_columns_keep_values_of_several_words() -> None:
     text = repr(pd.DataFrame({"name": ["a", "b c"], "age": [10, 9]}).T)
     assert printed.columns(text) == [["", "name", "age"], ["0", "a", "10"], ["1", "b c", "9"]]

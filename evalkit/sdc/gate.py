@@ -305,15 +305,15 @@ def _cell_text(text: str) -> str:
 def _person_findings(rows: list[list[str]], ids: Identifiers, file: str, where: str,
                      columns: list[list[str]] | None = None) -> Iterator[Finding]:
     """A finding when MIN_PERSON_ROWS rows (all, if fewer) reproduce input rows, or as many
-    `columns` do (by default the table's own: a frame shown transposed, `df.head().T`, has a
-    person in each column)."""
+    `columns` do (by default the table's own: a frame shown transposed, `df.head().T`, or one
+    person's row printed as a Series, has a person in each column but the first, its labels)."""
     if columns is None:
         columns = [list(column) for column in itertools.zip_longest(*rows, fillvalue="")]
-    for lines, kind in ((rows, "row"), (columns, "column")):
+    for lines, kind, labels in ((rows, "row", 0), (columns, "column", 1)):
         cells = [{_cell_text(c) for c in line if c.strip()} for line in lines]
         for people in ids.people:
             hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
-            if hits and hits >= min(MIN_PERSON_ROWS, len(lines)):
+            if hits and hits >= min(MIN_PERSON_ROWS, len(lines) - labels):
                 yield Finding(file, "person_rows", f"{where}: {hits} {kind}(s) reproduce "
                                                    f"{people.table} rows")
                 return

@@ -17,6 +17,7 @@ TEXT_CELL_WORDS = 6  # words one value of a person row printed as text may span
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
 CONTINUED = "\\"  # pandas ends a wrapped block's header with it: more columns follow
 FIELD = re.compile(r"\S+(?: \S+)*")  # a printed value: words single spaces apart
+SERIES_FOOTER = re.compile(r"dtype:? \S+$")  # under a printed Series ("Name: 1, dtype: object")
 
 
 def _side_by_side(frame: list[list[str]]) -> list[list[str]]:
@@ -56,7 +57,9 @@ def rows(text: str) -> list[list[str]]:
 
 def _spans(block: list[str]) -> list[tuple[int, int]]:
     """The character columns of a block that hold a value on some line: runs between columns
-    blank on every line (two spaces apart at least, as pandas sets its columns)."""
+    blank on every line (two spaces apart at least, as pandas sets its columns), a Series'
+    footer line left out (it would run across the gap between labels and values)."""
+    block = [line for line in block if not SERIES_FOOTER.search(line)] or block
     width = max(map(len, block))
     used = "".join("x" if any(i < len(line) and not line[i].isspace() for line in block)
                    else " " for i in range(width))
