@@ -9,13 +9,14 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 import evalkit
 from evalkit.report import style
-from evalkit.sdc import gate, printed
+from evalkit.sdc import gate, labels, printed
 
 COUNCIL = "E06000016"  # the council of the demo-like data (tests/conftest.py)
 PEOPLE = pd.DataFrame({
@@ -45,6 +46,12 @@ def found(folder: Path, kind: str = "identifier") -> list[gate.Finding]:
     findings = gate.scan_folder(folder, IDS, 5)
     assert clean(json.dumps([f.as_dict() for f in findings]))
     return [f for f in findings if f.kind == kind]
+
+
+def as_a_kernel_prints(frame: pd.DataFrame) -> str:
+    """`frame` printed as in a Jupyter kernel (pandas wraps a wide frame only there)."""
+    with pd.option_context("display.width", 80, "display.max_columns", 20):
+        return repr(frame)
 
 
 def notebook(*outputs: dict, source: str = "display(table)") -> str:
@@ -144,8 +151,7 @@ def test_person_level_rows_printed_wrapped_into_blocks_of_columns_are_found(
         tmp_path: Path) -> None:
     """Long column names: pandas prints two columns a block, so no line holds a person's row."""
     rows = PEOPLE.drop(columns="person_id").iloc[1:5].add_suffix(" as recorded on the system")
-    with pd.option_context("display.width", 80, "display.max_columns", 20):
-        text = rows.__repr__()  # what a kernel prints (pandas wraps only then)
+    text = as_a_kernel_prints(rows)
     assert len(text.split("\n\n")) == 3  # blocks of columns
     assert not any(gate.holds_person_row(line, IDS) for line in text.splitlines())
     (tmp_path / "wrapped.ipynb").write_text(notebook(
@@ -159,8 +165,7 @@ def test_person_level_rows_printed_wrapped_into_blocks_of_columns_are_found(
 def test_person_level_rows_shown_transposed_are_found(tmp_path: Path, suffix: str) -> None:
     """`df.head().T`: a person in each column, no row holds a person's values."""
     rows = PEOPLE.drop(columns="person_id").iloc[1:5].T
-    with pd.option_context("display.width", 80, "display.max_columns", 20):
-        text = rows.__repr__()  # as a kernel prints it: in two blocks of two people
+    text = as_a_kernel_prints(rows)  # in two blocks of two people
     markdown = [f"| {' | '.join(map(str, row))} |" for row in rows.reset_index().to_numpy()]
     content = {".html": rows.to_html(), ".csv": rows.to_csv(),
                ".ipynb": notebook(new_output("display_data", data={"text/html": rows.to_html()})),
@@ -179,6 +184,83 @@ def test_one_persons_row_printed_as_a_series_is_found(tmp_path: Path) -> None:
     (finding,) = found(tmp_path, "person_rows")
     assert finding.where == "cell 0 output 0 (text): 1 column(s) reproduce support_episodes rows"
     assert gate.message(text, IDS) == gate.PERSON_ROW_MESSAGE
+
+
+def _sentences(sep: str = ", ") -> list[str]:
+    rows = PEOPLE.drop(columns="person_id").iloc[1:5]
+    return [sep.join([f"born {r.birth_year_month}", r.gender, r.area_code,
+                      f"started {r.start_date:%Y-%m-%d}"]) for r in rows.itertuples()]
+
+
+def _printed(text: str) -> str:
+    return notebook(new_output("stream", name="stdout", text=text))
+
+
+ROWS = PEOPLE.drop(columns="person_id").iloc[1:5]
+RECORDS = json.loads(ROWS.to_json(orient="records", date_format="iso"))
+#: (file, content): person rows shown other than as a table or a printed frame.
+SHOWN_OTHERWISE = {
+    "to_dict": ("nb.ipynb", _printed(str(ROWS.to_dict()))),
+    "to_dict_records": ("nb.ipynb", _printed(str(ROWS.to_dict("records")))),
+    "values": ("nb.ipynb", _printed(str(ROWS.values))),
+    "itertuples": ("nb.ipynb", _printed(str(list(ROWS.itertuples())))),
+    "to_json": ("nb.ipynb", _printed(ROWS.to_json(orient="records", date_format="iso"))),
+    "to_csv_printed": ("nb.ipynb", _printed(ROWS.to_csv())),
+    "sentences": ("nb.ipynb", _printed("\n".join(_sentences()))),
+    "results_json_records": ("results.json", json.dumps(RECORDS)),
+    "results_json_columns": ("results.json", ROWS.to_json(date_format="iso")),
+    "markdown_list": ("key_findings.md", "".join(f"- {s}\n" for s in _sentences())),
+    "html_list": ("page.html", "<ul>" + "".join(f"<li>{s}</li>" for s in _sentences()) + "</ul>"),
+    "alt_text": ("page.html", f"<img alt='Longest waits: {'; '.join(_sentences(' '))}'>"),
+    "pre": ("page.html", f"<pre>{as_a_kernel_prints(ROWS.T)}</pre>"),
+    "latex": ("nb.ipynb", notebook(new_output("display_data", data={
+        "text/latex": ROWS.to_latex(), "text/plain": "<Latex>"}))),
+    "json_output": ("nb.ipynb", notebook(new_output("display_data", data={
+        "application/json": RECORDS, "text/plain": "<JSON>"}))),
+    "error": ("nb.ipynb", notebook(new_output("error", ename="ValueError",
+                                              evalue=str(ROWS), traceback=[]))),
+    "svg_text": ("nb.ipynb", notebook(new_output("display_data", data={
+        "image/svg+xml": "<svg>" + "".join(f"<text>{s}</text>" for s in _sentences())
+                         + "</svg>", "text/plain": "<Figure>"}))),
+}
+
+
+@pytest.mark.parametrize("case", list(SHOWN_OTHERWISE))
+def test_person_rows_shown_other_than_as_a_table_are_found(tmp_path: Path, case: str) -> None:
+    name, content = SHOWN_OTHERWISE[case]
+    (tmp_path / name).write_text(content)
+    assert found(tmp_path, "person_rows"), case
+
+
+def test_ethnic_group_names_of_eight_words_are_read_as_one_value(tmp_path: Path) -> None:
+    people = pd.DataFrame({
+        "person_id": ["Z0000001", "Z0000002", "Z0000003"],
+        "start_date": pd.to_datetime(["2020-01-02", "2021-02-03", "2022-03-04"]),
+        "ethnicity": ["Black, Black British, Caribbean or African: Caribbean"] * 3,
+        "gender": ["Male", "Female", "Male"]})
+    ids = gate.identifiers({"support_episodes": people})
+    shown = people.drop(columns="person_id").to_string()  # print() cuts values at 50 characters
+    (tmp_path / "nb.ipynb").write_text(_printed(shown))
+    assert [f.kind for f in gate.scan_folder(tmp_path, ids, 5)] == ["person_rows"]
+
+
+def test_counts_and_period_dates_are_not_taken_for_people(tmp_path: Path) -> None:
+    """Starts by month end, area and gender: a month's last day is many people's start or end
+    date, a count someone's planned hours; neither makes a published row a person's."""
+    rng = np.random.default_rng(1)
+    people = pd.DataFrame({
+        "person_id": [f"Z{i:07d}" for i in range(3000)],
+        "area_code": [f"E0590{a:04d}" for a in rng.integers(1, 31, 3000)],
+        "gender": rng.choice(["Male", "Female"], 3000),
+        "start_date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 2300, 3000),
+                                                                   unit="D"),
+        "planned_hours": rng.integers(1, 40, 3000)})
+    ids = gate.identifiers({"support_episodes": people})
+    starts = (people.assign(month=people["start_date"] + pd.offsets.MonthEnd(0))
+              .groupby(["month", "area_code", "gender"]).size().rename("starts").reset_index())
+    (tmp_path / "starts.csv").write_text(starts.to_csv(index=False))
+    (tmp_path / "starts.html").write_text(starts.to_html(index=False))
+    assert gate.scan_folder(tmp_path, ids, 5) == []
 
 
 def test_printed_columns_keep_values_of_several_words() -> None:
@@ -271,7 +353,7 @@ def labelled(kind: str, label: str) -> plt.Figure:
 ])
 def test_chart_label_that_is_an_identifier_is_refused(tmp_path: Path, kind: str, label: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(gate.ID_HASHES_ENV, str(gate.write_id_hashes(IDS, tmp_path / "ids")))
+    monkeypatch.setenv(labels.ID_HASHES_ENV, str(labels.write_id_hashes(IDS, tmp_path / "ids")))
     assert clean((tmp_path / "ids").read_bytes().decode("latin-1"))  # hashes, not identifiers
     with pytest.raises(ValueError, match=f"chart( axes 1)?: {kind}") as err:
         style.png(labelled(kind, label))
@@ -281,15 +363,15 @@ def test_chart_label_that_is_an_identifier_is_refused(tmp_path: Path, kind: str,
 
 def test_hashed_identifiers_are_sorted_64_bit_numbers_and_none_refuse_nothing(
         tmp_path: Path) -> None:
-    hashes = gate.read_id_hashes(str(gate.write_id_hashes(IDS, tmp_path / "ids")))
+    hashes = labels.read_id_hashes(str(labels.write_id_hashes(IDS, tmp_path / "ids")))
     assert len(hashes) == len(IDS.by_value) and (hashes[1:] > hashes[:-1]).all()
-    assert all(gate.is_identifier_label(v, hashes) for v in IDS.by_value)
-    none = gate.read_id_hashes(str(gate.write_id_hashes(gate.Identifiers({}), tmp_path / "no")))
-    assert len(none) == 0 and not gate.is_identifier_label("LA/000123", none)
+    assert all(labels.is_identifier_label(v, hashes) for v in IDS.by_value)
+    none = labels.read_id_hashes(str(labels.write_id_hashes(gate.Identifiers({}), tmp_path / "no")))
+    assert len(none) == 0 and not labels.is_identifier_label("LA/000123", none)
 
 
 def test_chart_labels_are_not_checked_without_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(gate.ID_HASHES_ENV, raising=False)
+    monkeypatch.delenv(labels.ID_HASHES_ENV, raising=False)
     assert style.png(labelled("y tick labels", "LA/000123")).startswith(b"\x89PNG")
 
 

@@ -33,7 +33,7 @@ from PIL import Image
 
 from evalkit.report import text as chart_text
 from evalkit.report.text import DPI
-from evalkit.sdc import disclosure, gate
+from evalkit.sdc import disclosure, labels
 
 # Analysis Function categorical palette, in the order colours should be used.
 DARK_BLUE = "#12436D"
@@ -109,12 +109,12 @@ def png(fig: Figure) -> bytes:
 
 def refuse_identifier_labels(fig: Figure) -> None:
     """Raise ValueError when a drawn chart's tick label, series label, annotation, title or axis
-    label is an identifier of the input (`gate.refuse_identifier_labels`; a PNG cannot be
+    label is an identifier of the input (`labels.refuse_identifier_labels`; a PNG cannot be
     scanned later)."""
-    gate.refuse_identifier_labels({"figure texts": [t.get_text() for t in fig.texts]},
+    labels.refuse_identifier_labels({"figure texts": [t.get_text() for t in fig.texts]},
                                   "chart")  # suptitle and fig.text
     for i, ax in enumerate(fig.axes, start=1):
-        gate.refuse_identifier_labels({
+        labels.refuse_identifier_labels({
             "x tick labels": [t.get_text() for t in ax.get_xticklabels()],
             "y tick labels": [t.get_text() for t in ax.get_yticklabels()],
             "series labels": ax.get_legend_handles_labels()[1],

@@ -70,6 +70,7 @@ from evalkit.run.pool import run_tasks
 from evalkit.run.preload import start_forkserver
 from evalkit.run.render import synthetic_notice
 from evalkit.sdc import gate as privacy
+from evalkit.sdc import labels
 
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
 #: Libraries with compiled parts that loading the data imports when it first needs them. They
@@ -183,7 +184,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
                                              councilcache.table_bytes(dataset))
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
-                   privacy.ID_HASHES_ENV: str(privacy.write_id_hashes(ids, cache / "ids")),
+                   labels.ID_HASHES_ENV: str(labels.write_id_hashes(ids, cache / "ids")),
                    ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
                    **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])

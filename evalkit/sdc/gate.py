@@ -35,18 +35,16 @@ the same for a list of files. What is looked for:
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
 written anywhere; `message(text, ids)` also withholds one holding a person's row. A PNG's labels
-cannot be read: `write_id_hashes` writes the identifiers hashed (file named by ID_HASHES_ENV), and
-`evalkit.report.style` refuses a chart with a label among them (`is_identifier_label`).
+cannot be read: `evalkit.sdc.labels` hashes the identifiers for `evalkit.report.style`, which
+refuses a chart with a label among them.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
-import hashlib
+import datetime as dt
 import itertools
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -67,8 +65,9 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 NHS_COLUMN = re.compile(r"nhs", re.IGNORECASE)  # extra identifier columns, if a table keeps one
 #: Per table: (key columns, other person columns). A published row is compared with the input
-#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person);
-#: key values that are whole numbers are not used, as a table's counts would match them.
+#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person).
+#: Whole numbers are not compared (a table's counts would match them), nor dates on a month's
+#: first or last day used as keys (a period's label would).
 PERSON_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "support_episodes": (
         ("birth_year_month", "birth_date", "start_date", "end_date", "dp_requested_date",
@@ -91,16 +90,17 @@ MAX_PARTS = 5  # tokens joined by separators that may together spell one identif
 WHOLE_TEXT = 64  # texts up to this long are also compared whole, all separators removed
 REDACTED = "[identifier]"
 PERSON_ROW_MESSAGE = "[message withheld: it holds values from a person's row of the input]"
-ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
 
 ATOM = re.compile(r"[^\W_]+")  # letters and digits
 GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one identifier
 NON_ALNUM = re.compile(r"[\W_]+")
-PUNCTUATION = re.compile(r"[\"'{}\[\]()=;]+|,\s|:\s")  # around values printed in a message
 DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.0+)?$|^\d+(\.0+)?$")
+DIGIT = re.compile(r"\d")
+KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 23)
+NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
@@ -182,8 +182,20 @@ def _text_column(column: pd.Series) -> pd.Series:
     """A column as normalised text, categorical (each distinct value formatted and held once:
     national tables have millions of rows)."""
     codes, uniques = pd.factorize(column)
-    texts = np.array([*map(_shown, uniques.tolist()), None], dtype=object)  # -1 (missing): None
+    shown = [None if t is None or WHOLE_NUMBER.match(t) else t  # could be any count
+             for t in map(_shown, uniques.tolist())]
+    texts = np.array([*shown, None], dtype=object)  # -1 (missing): None
     return pd.Series(pd.Categorical(texts[codes]))
+
+
+def _month_boundary(value: str) -> bool:
+    """True for a date on a month's first or last day: a period's label in a published table
+    (a month, a quarter, a year to 31 March) would match it as a key."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return day.day == 1 or (day + dt.timedelta(days=1)).day == 1
 
 
 def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
@@ -196,7 +208,7 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
     by_key: dict[str, list[np.ndarray]] = {}
     for col in (c for c in keys if c in values):
         for value, rows in values.groupby(col, sort=False, observed=True).indices.items():
-            if not WHOLE_NUMBER.match(str(value)):  # a whole number could be any count
+            if not _month_boundary(str(value)):
                 by_key.setdefault(str(value), []).append(rows)
     return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()})
 
@@ -223,7 +235,7 @@ def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
 
 # ---- identifiers in text ---------------------------------------------------------------------
 
-def _candidates(text: str, figures: bool = False) -> Iterator[tuple[int, int, str]]:
+def candidates(text: str, figures: bool = False) -> Iterator[tuple[int, int, str]]:
     """(start, end, normalised) for each token, each run of up to MAX_PARTS tokens joined by
     separators, and (for short texts) the whole text; figures, ISO dates and the decimals of a
     number (`13.123456`, as in execution times) are left out unless `figures`."""
@@ -246,7 +258,7 @@ def _matches(text: str, ids: Identifiers, short: bool = False) -> Iterator[tuple
     """(start, end, column) of each identifier in `text` (`short`: unchecked ones too, and
     in figures as well)."""
     extra = {v: c for c, vals in ids.unchecked.items() for v in vals} if short else {}
-    for start, end, key in _candidates(DATA_URI.sub(" ", text), figures=short):
+    for start, end, key in candidates(DATA_URI.sub(" ", text), figures=short):
         col = ids.by_value.get(key) or extra.get(key)
         if col:
             yield start, end, col
@@ -296,10 +308,21 @@ def _cell_text(text: str) -> str:
     text = " ".join(text.split()).casefold()
     if day := MIDNIGHT.match(text):
         return day.group(1)
+    if not NUMBER_START.match(text):  # most cells: words (an exception per cell is slow)
+        return text
     try:
         return format(float(text.replace(",", "")), ".10g")
     except ValueError:
         return text
+
+
+def _keyed(line: list[str], ids: Identifiers) -> bool:
+    """Whether a published row holds a key value of an input row; only its cells of one or two
+    words (a date and its time) with a digit are looked at: every key has one (dates, birth
+    months, budgets, area codes)."""
+    keys = {_cell_text(c) for c in line
+            if len(c) <= KEY_CHARS and c.strip().count(" ") <= 1 and DIGIT.search(c)}
+    return any(key in people.by_key for key in keys for people in ids.people)
 
 
 def _person_findings(rows: list[list[str]], ids: Identifiers, file: str, where: str,
@@ -310,7 +333,8 @@ def _person_findings(rows: list[list[str]], ids: Identifiers, file: str, where: 
     if columns is None:
         columns = [list(column) for column in itertools.zip_longest(*rows, fillvalue="")]
     for lines, kind, labels in ((rows, "row", 0), (columns, "column", 1)):
-        cells = [{_cell_text(c) for c in line if c.strip()} for line in lines]
+        cells = [{_cell_text(c) for c in line if c.strip()} for line in lines
+                 if len(line) >= MIN_PERSON_COLUMNS and _keyed(line, ids)]
         for people in ids.people:
             hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
             if hits and hits >= min(MIN_PERSON_ROWS, len(lines) - labels):
@@ -323,7 +347,6 @@ def holds_person_row(text: str, ids: Identifiers) -> bool:
     """True when one line of `text` (e.g. a cell's error), or one column of a frame printed in
     it, holds MIN_PERSON_COLUMNS values of one input row, key value included: a person's row
     printed into a message."""
-    text = PUNCTUATION.sub(" ", text)
     for line in printed.rows(text) + printed.columns(text):
         cells = {_cell_text(c) for c in line}
         if len(cells) >= MIN_PERSON_COLUMNS and any(p.reproduced(cells) for p in ids.people):
@@ -392,14 +415,17 @@ def _small_counts(soup: BeautifulSoup, min_cell: int, file: str,
         yield from _table_small_counts(table, min_cell, file, f"{place}table {t}")
 
 
-def _table_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: str,
-                    place: str = "") -> Iterator[Finding]:
-    """Small counts and person-level rows in every table of an HTML document."""
+def _page_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: str,
+                   place: str = "") -> Iterator[Finding]:
+    """Small counts and person-level rows in every table of an HTML document, and person-level
+    rows in its text (lists, paragraphs, `<pre>`, alt text: `printed.page_rows`)."""
     yield from _small_counts(soup, min_cell, file, place)
     for t, table in enumerate(soup.find_all("table"), start=1):
         body = [r for r in table.find_all("tr") if r.find_parent("thead") is None]
         rows = [[c.get_text(" ") for c in r.find_all(["td", "th"])] for r in body]
         yield from _person_findings(rows, ids, file, f"{place}table {t}")
+    texts = [text for _, text in _html_texts(soup)]
+    yield from _person_findings(printed.page_rows(texts), ids, file, f"{place}text", [])
 
 
 # ---- files ----------------------------------------------------------------------------------
@@ -418,7 +444,7 @@ def scan_html(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list
     """Findings in one rendered HTML page."""
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
     return [*_id_findings(_html_texts(soup), ids, name),
-            *_table_findings(soup, ids, min_cell, name)]
+            *_page_findings(soup, ids, min_cell, name)]
 
 
 def _json_texts(obj: Any, place: str = "$") -> Iterator[tuple[str, str]]:
@@ -435,17 +461,24 @@ def _json_texts(obj: Any, place: str = "$") -> Iterator[tuple[str, str]]:
 
 
 def scan_json(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
-    """Findings in a JSON file (results.json, manifest.json)."""
-    return list(_id_findings(_json_texts(json.loads(path.read_text(encoding="utf-8"))), ids,
-                             name))
+    """Findings in a JSON file (results.json, manifest.json): identifiers, person-level rows."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return [*_id_findings(_json_texts(document), ids, name),
+            *_person_findings(printed.json_rows(document), ids, name, "$", [])]
 
 
-def _output_text(output: Mapping[str, Any], kind: str) -> str:
-    """An output's text of one kind: "text/html", or "text" (a stream's text or a result's
-    text/plain); nbformat stores it as a string or a list of lines."""
-    text = output.get("data", {}).get(kind, "") if kind != "text" else (
-        output.get("text") or output.get("data", {}).get("text/plain", ""))
+def _joined(text: str | list[str]) -> str:
+    """A text nbformat stores as a string or a list of lines."""
     return "".join(text) if isinstance(text, list) else text
+
+
+def _printed(output: Mapping[str, Any]) -> str:
+    """An output's text as printed: a stream's text, an error's value and traceback, a result's
+    plain, LaTeX and Markdown forms."""
+    data = output.get("data", {})
+    return "\n".join(_joined(part) for part in (
+        output.get("text", ""), output.get("evalue", ""), "\n".join(output.get("traceback", [])),
+        *(data.get(kind, "") for kind in ("text/plain", "text/latex", "text/markdown"))) if part)
 
 
 def _images(output: Mapping[str, Any]) -> list[str]:
@@ -473,14 +506,17 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
                  for j, output in enumerate(cell.get("outputs", [])) for kind in _images(output)]
     for i, cell in enumerate(cells):
         for j, output in enumerate(cell["outputs"]):
-            if text := _output_text(output, "text"):
-                findings += _person_findings(printed.rows(text), ids, name,
-                                             f"cell {i} output {j} (text)",
+            at, data = f"cell {i} output {j}", output.get("data", {})
+            if text := _printed(output):
+                findings += _person_findings(printed.rows(text), ids, name, f"{at} (text)",
                                              printed.columns(text))
-            if html := _output_text(output, "text/html"):
-                soup = BeautifulSoup(html, "html.parser")
-                findings += _table_findings(soup, ids, min_cell, name,
-                                            f"cell {i} output {j} ")
+            if "application/json" in data:
+                findings += _person_findings(printed.json_rows(data["application/json"]), ids,
+                                             name, f"{at} (JSON)", [])
+            for markup in (_joined(data.get(k, "")) for k in ("text/html", "image/svg+xml")):
+                if markup:
+                    findings += _page_findings(BeautifulSoup(markup, "html.parser"), ids,
+                                               min_cell, name, f"{at} ")
     return findings
 
 
@@ -502,11 +538,14 @@ def scan_table(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> lis
 
 def scan_text(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
     """Findings in a plain-text file such as key_findings.md; lines with `|` are read as the
-    rows of a (Markdown) table."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    rows of a (Markdown) table, and every line as printed text (a list of people, a CSV)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
     table = [line.split("|") for line in lines if line.count("|") >= 2]
-    return [*_id_findings(((f"line {i}", s) for i, s in enumerate(lines, 1)), ids, name),
-            *_person_findings(table, ids, name, "the table")]
+    rows = (list(_person_findings(table, ids, name, "the table"))
+            or list(_person_findings(printed.rows(text), ids, name, "the text",
+                                     printed.columns(text))))
+    return [*_id_findings(((f"line {i}", s) for i, s in enumerate(lines, 1)), ids, name), *rows]
 
 
 def scan_file(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
@@ -554,45 +593,3 @@ def blocked(findings: Iterable[Finding], prefix: str) -> list[Finding]:
     """The findings that block the files under `prefix` (e.g. "01_uptake/"): their own and the
     folder-wide ones."""
     return [f for f in findings if f.file == "*" or f.file.startswith(prefix)]
-
-
-# ---- chart labels -------------------------------------------------------------------------------
-
-def _hashes(values: Iterable[str]) -> np.ndarray:
-    """The first 8 bytes of each normalised identifier's SHA-256, as unsigned 64-bit numbers."""
-    return np.frombuffer(b"".join(hashlib.sha256(v.encode("utf-8")).digest()[:8]
-                                  for v in values), dtype=">u8").astype(np.uint64)
-
-
-def write_id_hashes(ids: Identifiers, path: Path) -> Path:
-    """Write the checkable identifiers' hashes, sorted, as a NumPy file for ID_HASHES_ENV."""
-    with path.open("wb") as f:
-        np.save(f, np.sort(_hashes(ids.by_value)))
-    return path
-
-
-@functools.cache
-def read_id_hashes(path: str) -> np.ndarray:
-    """The sorted hashes written by `write_id_hashes`, mapped from the file (once a process)."""
-    return np.load(path, mmap_mode="r")
-
-
-def is_identifier_label(label: str, hashes: np.ndarray) -> bool:
-    """True when a chart label is, or contains as a token, an identifier in `hashes`."""
-    keys = _hashes(key for _, _, key in _candidates(DATA_URI.sub(" ", label)))
-    return bool(len(hashes) and (hashes[np.minimum(np.searchsorted(hashes, keys),
-                                                   len(hashes) - 1)] == keys).any())
-
-
-def refuse_identifier_labels(labels: Mapping[str, Iterable[str]], where: str) -> None:
-    """Raise ValueError when a label (by kind, e.g. "x tick labels") is an identifier in the
-    hashes file named by ID_HASHES_ENV (set by `evalkit run`; unset, nothing is checked).
-    The error names `where` and the kind of label, never the value."""
-    path = os.environ.get(ID_HASHES_ENV)
-    if not path:
-        return
-    hashes = read_id_hashes(path)
-    for kind, texts in labels.items():
-        if any(is_identifier_label(text, hashes) for text in texts):
-            raise ValueError(f"{where}: {kind} include an identifier from the input data; "
-                             "charts must not show identifiers")

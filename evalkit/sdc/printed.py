@@ -1,23 +1,31 @@
-"""Rows and columns of printed text, as the privacy gate reads them for person-level rows.
+"""The rows (and columns) a published text may show a person's values in, for the privacy gate's
+person-level row check: printed output, JSON documents and the text of a page.
 
 A DataFrame printed wider than pandas' `display.width` (80 characters in a kernel) comes out in
 blocks of columns, one under another, separated by a blank line; the header line of every block
 but the last ends with a backslash. Read line by line, each line would hold only some of a
 person's values (e.g. two long-named columns a block), fewer than the gate needs to recognise
 the row. `blocks` puts such blocks side by side again: line i of each block is one row. A frame
-printed transposed (`df.head().T`, a common way to look at a wide frame) has a person in each
-column: `columns` reads a block's columns of characters, top to bottom.
+printed transposed (`df.head().T`, a common way to look at a wide frame), or one person's row
+printed as a Series, has a person in each column: `columns` reads a block's columns of
+characters, top to bottom. Values printed inside Python's or JSON's punctuation (`to_dict()`,
+`to_json()`, `to_csv()`, a list of tuples) are read between the punctuation (`rows`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-TEXT_CELL_WORDS = 6  # words one value of a person row printed as text may span
+TEXT_CELL_WORDS = 8  # words one printed value may span (ONS 2021 ethnic group names: up to 8)
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
+DIGIT = re.compile(r"\d")
 CONTINUED = "\\"  # pandas ends a wrapped block's header with it: more columns follow
 FIELD = re.compile(r"\S+(?: \S+)*")  # a printed value: words single spaces apart
 SERIES_FOOTER = re.compile(r"dtype:? \S+$")  # under a printed Series ("Name: 1, dtype: object")
+#: Punctuation printed around values: quotes, brackets, "=", ";", a comma that is not a
+#: thousands separator, a colon before a space or a JSON value (not a time's).
+SEPARATORS = re.compile(r"[\"'{}\[\]()=;]+|,(?!\d{3}(?!\d))|:(?=\s|[\"'{\[])")
 
 
 def _side_by_side(frame: list[list[str]]) -> list[list[str]]:
@@ -46,13 +54,26 @@ def lines(text: str) -> list[str]:
     return [line for block in blocks(text) for line in block]
 
 
+def _runs(words: list[str]) -> list[str]:
+    """Every run of 1 to TEXT_CELL_WORDS consecutive words, joined by spaces."""
+    return [" ".join(words[i:j]) for i in range(len(words))
+            for j in range(i + 1, min(i + TEXT_CELL_WORDS, len(words)) + 1)]
+
+
 def rows(text: str) -> list[list[str]]:
     """Each row of printed text (e.g. a DataFrame printed without its id column, wrapped or not)
-    as the cells it may hold: its words and runs of up to TEXT_CELL_WORDS words (values such as
-    "Asian or Asian British: Indian")."""
-    return [[" ".join(words[i:j]) for i in range(len(words))
-             for j in range(i + 1, min(i + TEXT_CELL_WORDS, len(words)) + 1)]
-            for words in map(str.split, lines(text)) if words]
+    as the cells it may hold: runs of up to TEXT_CELL_WORDS words (values such as "Asian or
+    Asian British: Indian"), as printed and between punctuation (a dict or a CSV line). A line
+    without a digit is an empty row: it cannot hold a person's key value (dates, birth months,
+    budgets and area codes all have one), but it counts as a row of the text."""
+    return [_cells(line) if DIGIT.search(line) else []
+            for line in lines(text) if line and not line.isspace()]
+
+
+def _cells(line: str) -> list[str]:
+    """The runs of words of a line as printed, and between punctuation if that differs."""
+    words, between = line.split(), SEPARATORS.sub(" ", line).split()
+    return _runs(words) + (_runs(between) if between != words else [])
 
 
 def _spans(block: list[str]) -> list[tuple[int, int]]:
@@ -71,3 +92,32 @@ def columns(text: str) -> list[list[str]]:
     as its values top to bottom: a person's values when a frame was printed transposed."""
     return [[line[start:end].strip() for line in block]
             for block in blocks(text) if len(block) > 1 for start, end in _spans(block)]
+
+
+def page_rows(texts: list[str]) -> list[list[str]]:
+    """The rows of a page's texts (its strings and attribute values, e.g. alt text): each line
+    and each part between semicolons (a chart's alt text lists its estimates so), and the
+    columns of text printed in it (a `<pre>` frame shown transposed)."""
+    return [row for text in texts for row in rows(text.replace(";", "\n")) + columns(text)]
+
+
+def _scalars(values: list[Any]) -> list[str]:
+    return [str(v) for v in values if v is not None and not isinstance(v, dict | list)]
+
+
+def json_rows(document: Any) -> list[list[str]]:
+    """The rows a parsed JSON document may hold a person in: the scalars of each object and
+    array (the "records", "index", "split" and "values" layouts of `DataFrame.to_json`), and
+    of an object of objects its inner objects' values key by key (the "columns" layout)."""
+    found, todo = [], [document] if isinstance(document, dict | list) else []
+    while todo:
+        node = todo.pop()
+        children = list(node.values()) if isinstance(node, dict) else node
+        if scalars := _scalars(children):
+            found.append(scalars)
+        inner = [c for c in children if isinstance(c, dict)]
+        if isinstance(node, dict) and 1 < len(inner) == len(children):
+            for key in dict.fromkeys(k for c in inner for k in c):
+                found.append(_scalars([c.get(key) for c in inner]))
+        todo += [c for c in children if isinstance(c, dict | list)]
+    return [row for row in found if row]
