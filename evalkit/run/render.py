@@ -67,14 +67,18 @@ def mark_key_findings(path: Path, notice: str | None) -> None:
 
 
 class _Collect(logging.Handler):
-    """Keeps the messages nbconvert logs at WARNING or above while it renders."""
+    """Keeps the messages nbconvert logs at WARNING or above while it renders. Its logger is
+    traitlets' shared one: a jupyter_client message logged meanwhile (e.g. a kernel client of
+    an earlier notebook cleared by the garbage collector) is not the page's and is left out."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: Path) -> None:
         super().__init__(logging.WARNING)
+        self.package = package  # nbconvert's folder
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        if Path(record.pathname).resolve().is_relative_to(self.package):
+            self.messages.append(record.getMessage())
 
 
 def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
@@ -83,8 +87,10 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
     The warnings are kept for the manifest: "Alternative text is missing" means a figure was
     displayed without the style helper's `<img alt>`.
     """
+    import nbconvert
+
     exporter = _exporter()
-    handler = _Collect()
+    handler = _Collect(Path(nbconvert.__file__).resolve().parent)
     exporter.log.addHandler(handler)
     try:
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
