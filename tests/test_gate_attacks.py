@@ -9,7 +9,6 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
-import numpy as np
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
@@ -244,23 +243,41 @@ def test_ethnic_group_names_of_eight_words_are_read_as_one_value(tmp_path: Path)
     assert [f.kind for f in gate.scan_folder(tmp_path, ids, 5)] == ["person_rows"]
 
 
-def test_counts_and_period_dates_are_not_taken_for_people(tmp_path: Path) -> None:
-    """Starts by month end, area and gender: a month's last day is many people's start or end
-    date, a count someone's planned hours; neither makes a published row a person's."""
-    rng = np.random.default_rng(1)
-    people = pd.DataFrame({
-        "person_id": [f"Z{i:07d}" for i in range(3000)],
-        "area_code": [f"E0590{a:04d}" for a in rng.integers(1, 31, 3000)],
-        "gender": rng.choice(["Male", "Female"], 3000),
-        "start_date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 2300, 3000),
-                                                                   unit="D"),
-        "planned_hours": rng.integers(1, 40, 3000)})
-    ids = gate.identifiers({"support_episodes": people})
-    starts = (people.assign(month=people["start_date"] + pd.offsets.MonthEnd(0))
-              .groupby(["month", "area_code", "gender"]).size().rename("starts").reset_index())
-    (tmp_path / "starts.csv").write_text(starts.to_csv(index=False))
-    (tmp_path / "starts.html").write_text(starts.to_html(index=False))
-    assert gate.scan_folder(tmp_path, ids, 5) == []
+#: Support episodes whose dates fall on a month's first or last day (survey dates often do),
+#: with budgets and hours (numbers a table's counts could equal).
+MONTHLY = pd.DataFrame({
+    "person_id": ["Z0000001", "Z0000002", "Z0000003"],
+    "start_date": pd.to_datetime(["2021-04-01", "2022-06-30", "2023-01-01"]),
+    "dp_requested_date": pd.to_datetime(["2021-03-03", "2022-05-05", "2022-12-07"]),
+    "dp_first_payment_date": pd.to_datetime(["2021-04-19", "2022-07-11", "2023-01-23"]),
+    "weekly_budget": [210.5, 180.25, 99.0], "planned_hours": [30.0, 12.0, 7.0],
+    "area_code": ["E05900007", "E05900031", "E05900002"],
+    "gender": ["Male", "Female", "Male"]})
+MONTHLY_IDS = gate.identifiers({"support_episodes": MONTHLY})
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("printed.ipynb", lambda rows: _printed(rows.to_string())),
+    ("printed_csv.ipynb", lambda rows: _printed(rows.to_csv(index=False))),
+    ("rows.csv", lambda rows: rows.to_csv(index=False)),
+    ("crlf.ipynb", lambda rows: _printed(as_a_kernel_prints(
+        rows.add_suffix(" as recorded on the system")).replace("\n", "\r\n"))),
+    ("indented.html", lambda rows: rows.to_html(index=False).replace("<td>", "<td>\n" + " " * 24)),
+])
+def test_month_boundary_dates_budgets_and_layouts_still_found(tmp_path: Path, name: str,
+                                                              shown) -> None:
+    (tmp_path / name).write_text(shown(MONTHLY.drop(columns="person_id")))
+    assert [f.kind for f in gate.scan_folder(tmp_path, MONTHLY_IDS, 5)] == ["person_rows"]
+
+
+def test_a_series_of_dates_is_not_taken_for_a_person(tmp_path: Path) -> None:
+    """A column of dates holds three dates of each person (start, request, first payment), but
+    no other value of theirs: a date series by day, as CSV and HTML, is not a person's."""
+    days = pd.date_range("2021-01-01", "2023-12-31", freq="D")
+    series = pd.Series(range(len(days)), index=days.rename("day"), name="people").reset_index()
+    (tmp_path / "daily.csv").write_text(series.to_csv(index=False))
+    (tmp_path / "daily.html").write_text(series.to_html(index=False))
+    assert gate.scan_folder(tmp_path, MONTHLY_IDS, 5) == []
 
 
 def test_printed_columns_keep_values_of_several_words() -> None:

@@ -131,15 +131,16 @@ class Kernel:
 
 
 #: What a kept kernel runs before the next notebook (`Kernel`): IPython's own reset of the
-#: user's names, matplotlib's open figures closed and its settings (rcParams) back to the
-#: defaults a new kernel has (the backend stays), pandas' options back to their defaults (a
+#: user's names, matplotlib's open figures closed and its settings (rcParams) back to those of
+#: its rc file, as a new kernel loads them (the backend stays; `figure.max_open_warning` and
+#: `date.epoch` are not reset), pandas' options back to their defaults (a
 #: notebook's `display.max_columns` would change how the next one prints, and what the gate
 #: reads; pandas warns of its deprecated options as it resets them), the execution count from 1
 #: again, then the notebook's folder and environment.
 CLEAR = """get_ipython().run_line_magic("reset", "-f")
 import matplotlib as _mpl, matplotlib.pyplot as _plt, os as _os, sys as _sys, warnings as _w
 _plt.close("all")
-_mpl.rcdefaults()
+_mpl.rc_file_defaults()
 if "pandas" in _sys.modules:
     with _w.catch_warnings():
         _w.simplefilter("ignore")

@@ -67,9 +67,10 @@ def mark_key_findings(path: Path, notice: str | None) -> None:
 
 
 class _Collect(logging.Handler):
-    """Keeps the messages nbconvert logs at WARNING or above while it renders. Its logger is
-    traitlets' shared one: a jupyter_client message logged meanwhile (e.g. a kernel client of
-    an earlier notebook cleared by the garbage collector) is not the page's and is left out."""
+    """Keeps the messages nbconvert's own code logs at WARNING or above while it renders. Its
+    logger is traitlets' shared one: a jupyter_client message logged meanwhile (e.g. a kernel
+    client of an earlier notebook cleared by the garbage collector) is not the page's and is
+    left out, as is anything its dependencies (nbformat, mistune) log there."""
 
     def __init__(self, package: Path) -> None:
         super().__init__(logging.WARNING)

@@ -42,10 +42,10 @@ refuses a chart with a label among them.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import itertools
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import disclosure, printed, sheets
 
@@ -65,9 +65,8 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 NHS_COLUMN = re.compile(r"nhs", re.IGNORECASE)  # extra identifier columns, if a table keeps one
 #: Per table: (key columns, other person columns). A published row is compared with the input
-#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person).
-#: Whole numbers are not compared (a table's counts would match them), nor dates on a month's
-#: first or last day used as keys (a period's label would).
+#: rows sharing one of its key values (dates, birth month, budgets: near unique to a person);
+#: key values that are whole numbers are not used, as a table's counts would match them.
 PERSON_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "support_episodes": (
         ("birth_year_month", "birth_date", "start_date", "end_date", "dp_requested_date",
@@ -98,7 +97,6 @@ DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.0+)?$|^\d+(\.0+)?$")
-DIGIT = re.compile(r"\d")
 KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 23)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
@@ -136,14 +134,21 @@ class PersonRows:
     table: str
     values: pd.DataFrame  # categorical columns of normalised text (missing where missing)
     by_key: Mapping[str, np.ndarray]  # key value -> row positions
+    others: tuple[str, ...] = ()  # the columns of `values` that are not keys
 
-    def reproduced(self, cells: set[str]) -> bool:
-        """True when one input row has MIN_PERSON_COLUMNS of its values among `cells`."""
+    def reproduced(self, cells: set[str], mixed: bool = False) -> bool:
+        """True when one input row has MIN_PERSON_COLUMNS of its values among `cells`; with
+        `mixed`, one of them not a key (a column of a table: one of dates alone, a date
+        series, holds several dates of some person)."""
         keys = [self.by_key[c] for c in cells if c in self.by_key]
         if not keys:
             return False
         rows = self.values.iloc[np.unique(np.concatenate(keys))]
-        return bool((rows.isin(cells).sum(axis=1) >= MIN_PERSON_COLUMNS).any())
+        shown = rows.isin(cells)
+        enough = shown.sum(axis=1) >= MIN_PERSON_COLUMNS
+        if mixed:
+            enough &= shown[list(self.others)].any(axis=1)
+        return bool(enough.any())
 
 
 @dataclass(frozen=True)
@@ -182,20 +187,8 @@ def _text_column(column: pd.Series) -> pd.Series:
     """A column as normalised text, categorical (each distinct value formatted and held once:
     national tables have millions of rows)."""
     codes, uniques = pd.factorize(column)
-    shown = [None if t is None or WHOLE_NUMBER.match(t) else t  # could be any count
-             for t in map(_shown, uniques.tolist())]
-    texts = np.array([*shown, None], dtype=object)  # -1 (missing): None
+    texts = np.array([*map(_shown, uniques.tolist()), None], dtype=object)  # -1 (missing): None
     return pd.Series(pd.Categorical(texts[codes]))
-
-
-def _month_boundary(value: str) -> bool:
-    """True for a date on a month's first or last day: a period's label in a published table
-    (a month, a quarter, a year to 31 March) would match it as a key."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return day.day == 1 or (day + dt.timedelta(days=1)).day == 1
 
 
 def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
@@ -208,9 +201,10 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
     by_key: dict[str, list[np.ndarray]] = {}
     for col in (c for c in keys if c in values):
         for value, rows in values.groupby(col, sort=False, observed=True).indices.items():
-            if not _month_boundary(str(value)):
+            if not WHOLE_NUMBER.match(str(value)):  # a whole number could be any count
                 by_key.setdefault(str(value), []).append(rows)
-    return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()})
+    return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()},
+                      tuple(c for c in others if c in values))
 
 
 def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
@@ -320,8 +314,9 @@ def _keyed(line: list[str], ids: Identifiers) -> bool:
     """Whether a published row holds a key value of an input row; only its cells of one or two
     words (a date and its time) with a digit are looked at: every key has one (dates, birth
     months, budgets, area codes)."""
-    keys = {_cell_text(c) for c in line
-            if len(c) <= KEY_CHARS and c.strip().count(" ") <= 1 and DIGIT.search(c)}
+    short = (c.strip() for c in line)
+    keys = {_cell_text(c) for c in short
+            if len(c) <= KEY_CHARS and c.count(" ") <= 1 and printed.DIGIT.search(c)}
     return any(key in people.by_key for key in keys for people in ids.people)
 
 
@@ -329,14 +324,16 @@ def _person_findings(rows: list[list[str]], ids: Identifiers, file: str, where: 
                      columns: list[list[str]] | None = None) -> Iterator[Finding]:
     """A finding when MIN_PERSON_ROWS rows (all, if fewer) reproduce input rows, or as many
     `columns` do (by default the table's own: a frame shown transposed, `df.head().T`, or one
-    person's row printed as a Series, has a person in each column but the first, its labels)."""
+    person's row printed as a Series, has a person in each column but the first, its labels;
+    a column counts only with a value that is not a key, e.g. an area beside the dates)."""
     if columns is None:
         columns = [list(column) for column in itertools.zip_longest(*rows, fillvalue="")]
     for lines, kind, labels in ((rows, "row", 0), (columns, "column", 1)):
         cells = [{_cell_text(c) for c in line if c.strip()} for line in lines
                  if len(line) >= MIN_PERSON_COLUMNS and _keyed(line, ids)]
         for people in ids.people:
-            hits = sum(people.reproduced(c) for c in cells if len(c) >= MIN_PERSON_COLUMNS)
+            hits = sum(people.reproduced(c, mixed=labels > 0) for c in cells
+                       if len(c) >= MIN_PERSON_COLUMNS)
             if hits and hits >= min(MIN_PERSON_ROWS, len(lines) - labels):
                 yield Finding(file, "person_rows", f"{where}: {hits} {kind}(s) reproduce "
                                                    f"{people.table} rows")
@@ -347,10 +344,12 @@ def holds_person_row(text: str, ids: Identifiers) -> bool:
     """True when one line of `text` (e.g. a cell's error), or one column of a frame printed in
     it, holds MIN_PERSON_COLUMNS values of one input row, key value included: a person's row
     printed into a message."""
-    for line in printed.rows(text) + printed.columns(text):
-        cells = {_cell_text(c) for c in line}
-        if len(cells) >= MIN_PERSON_COLUMNS and any(p.reproduced(cells) for p in ids.people):
-            return True
+    for lines, mixed in ((printed.rows(text), False), (printed.columns(text), True)):
+        for line in lines:
+            cells = {_cell_text(c) for c in line}
+            if len(cells) >= MIN_PERSON_COLUMNS and any(p.reproduced(cells, mixed)
+                                                        for p in ids.people):
+                return True
     return False
 
 
@@ -467,20 +466,6 @@ def scan_json(path: Path, ids: Identifiers, *, name: str) -> list[Finding]:
             *_person_findings(printed.json_rows(document), ids, name, "$", [])]
 
 
-def _joined(text: str | list[str]) -> str:
-    """A text nbformat stores as a string or a list of lines."""
-    return "".join(text) if isinstance(text, list) else text
-
-
-def _printed(output: Mapping[str, Any]) -> str:
-    """An output's text as printed: a stream's text, an error's value and traceback, a result's
-    plain, LaTeX and Markdown forms."""
-    data = output.get("data", {})
-    return "\n".join(_joined(part) for part in (
-        output.get("text", ""), output.get("evalue", ""), "\n".join(output.get("traceback", [])),
-        *(data.get(kind, "") for kind in ("text/plain", "text/latex", "text/markdown"))) if part)
-
-
 def _images(output: Mapping[str, Any]) -> list[str]:
     """The media types of an output's images other than SVG (base64, which cannot be read)."""
     return [k for k in output.get("data", {}) if k.startswith("image/") and k != "image/svg+xml"]
@@ -490,6 +475,14 @@ def _without_images(output: dict[str, Any]) -> dict[str, Any]:
     """An output without its base64 images (SVG, which is text, is kept)."""
     data = {k: v for k, v in output.get("data", {}).items() if k not in _images(output)}
     return {**output, "data": data} if "data" in output else output
+
+
+def _soup(markup: str) -> BeautifulSoup:
+    """An HTML or SVG output parsed for its text (an SVG's `<?xml` prolog does not matter here:
+    BeautifulSoup's warning that it may be XML is not for this use)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(markup, "html.parser")
 
 
 def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
@@ -507,15 +500,15 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
     for i, cell in enumerate(cells):
         for j, output in enumerate(cell["outputs"]):
             at, data = f"cell {i} output {j}", output.get("data", {})
-            if text := _printed(output):
+            if text := printed.output_text(output):
                 findings += _person_findings(printed.rows(text), ids, name, f"{at} (text)",
                                              printed.columns(text))
             if "application/json" in data:
                 findings += _person_findings(printed.json_rows(data["application/json"]), ids,
                                              name, f"{at} (JSON)", [])
-            for markup in (_joined(data.get(k, "")) for k in ("text/html", "image/svg+xml")):
+            for markup in (printed.joined(data.get(k, "")) for k in ("text/html", "image/svg+xml")):
                 if markup:
-                    findings += _page_findings(BeautifulSoup(markup, "html.parser"), ids,
+                    findings += _page_findings(_soup(markup), ids,
                                                min_cell, name, f"{at} ")
     return findings
 

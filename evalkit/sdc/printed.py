@@ -15,17 +15,20 @@ characters, top to bottom. Values printed inside Python's or JSON's punctuation 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 TEXT_CELL_WORDS = 8  # words one printed value may span (ONS 2021 ethnic group names: up to 8)
-BLANK_LINE = re.compile(r"\n[ \t]*\n")
+BLANK_LINE = re.compile(r"\r?\n[ \t\r]*\n")
 DIGIT = re.compile(r"\d")
 CONTINUED = "\\"  # pandas ends a wrapped block's header with it: more columns follow
 FIELD = re.compile(r"\S+(?: \S+)*")  # a printed value: words single spaces apart
+NON_SPACE = re.compile(r"\S+")
 SERIES_FOOTER = re.compile(r"dtype:? \S+$")  # under a printed Series ("Name: 1, dtype: object")
-#: Punctuation printed around values: quotes, brackets, "=", ";", a comma that is not a
-#: thousands separator, a colon before a space or a JSON value (not a time's).
-SEPARATORS = re.compile(r"[\"'{}\[\]()=;]+|,(?!\d{3}(?!\d))|:(?=\s|[\"'{\[])")
+#: A number written with thousands separators (kept whole), or punctuation printed around values:
+#: quotes, brackets, "=", ";", a comma, a colon before a space or a JSON value (not a time's).
+SEPARATORS = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w.,])"
+                        r"|[\"'{}\[\]()=;,]+|:(?=\s|[\"'{\[])")
 
 
 def _side_by_side(frame: list[list[str]]) -> list[list[str]]:
@@ -72,7 +75,8 @@ def rows(text: str) -> list[list[str]]:
 
 def _cells(line: str) -> list[str]:
     """The runs of words of a line as printed, and between punctuation if that differs."""
-    words, between = line.split(), SEPARATORS.sub(" ", line).split()
+    words = line.split()
+    between = SEPARATORS.sub(lambda m: m.group() if m.group()[0].isdigit() else " ", line).split()
     return _runs(words) + (_runs(between) if between != words else [])
 
 
@@ -81,10 +85,11 @@ def _spans(block: list[str]) -> list[tuple[int, int]]:
     blank on every line (two spaces apart at least, as pandas sets its columns), a Series'
     footer line left out (it would run across the gap between labels and values)."""
     block = [line for line in block if not SERIES_FOOTER.search(line)] or block
-    width = max(map(len, block))
-    used = "".join("x" if any(i < len(line) and not line[i].isspace() for line in block)
-                   else " " for i in range(width))
-    return [m.span() for m in FIELD.finditer(used)]
+    used = bytearray(b" " * max(map(len, block)))
+    for line in block:
+        for word in NON_SPACE.finditer(line):
+            used[word.start():word.end()] = b"x" * (word.end() - word.start())
+    return [m.span() for m in FIELD.finditer(used.decode("ascii"))]
 
 
 def columns(text: str) -> list[list[str]]:
@@ -108,7 +113,8 @@ def _scalars(values: list[Any]) -> list[str]:
 def json_rows(document: Any) -> list[list[str]]:
     """The rows a parsed JSON document may hold a person in: the scalars of each object and
     array (the "records", "index", "split" and "values" layouts of `DataFrame.to_json`), and
-    of an object of objects its inner objects' values key by key (the "columns" layout)."""
+    of an object of objects with the same keys its inner objects' values key by key (the
+    "columns" layout)."""
     found, todo = [], [document] if isinstance(document, dict | list) else []
     while todo:
         node = todo.pop()
@@ -116,8 +122,23 @@ def json_rows(document: Any) -> list[list[str]]:
         if scalars := _scalars(children):
             found.append(scalars)
         inner = [c for c in children if isinstance(c, dict)]
-        if isinstance(node, dict) and 1 < len(inner) == len(children):
-            for key in dict.fromkeys(k for c in inner for k in c):
+        if (isinstance(node, dict) and 1 < len(inner) == len(children)
+                and all(c.keys() == inner[0].keys() for c in inner)):  # a table's columns
+            for key in inner[0]:
                 found.append(_scalars([c.get(key) for c in inner]))
         todo += [c for c in children if isinstance(c, dict | list)]
     return [row for row in found if row]
+
+
+def joined(text: str | list[str]) -> str:
+    """A text nbformat stores as a string or a list of lines."""
+    return "".join(text) if isinstance(text, list) else text
+
+
+def output_text(output: Mapping[str, Any]) -> str:
+    """An output's text as printed: a stream's text, an error's value and traceback, a result's
+    plain, LaTeX and Markdown forms, each its own block (a blank line apart)."""
+    data = output.get("data", {})
+    return "\n\n".join(joined(part) for part in (
+        output.get("text", ""), output.get("evalue", ""), "\n".join(output.get("traceback", [])),
+        *(data.get(kind, "") for kind in ("text/plain", "text/latex", "text/markdown"))) if part)
