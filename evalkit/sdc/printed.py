@@ -107,6 +107,7 @@ def page_rows(texts: list[str]) -> list[list[str]]:
 
 
 def _scalars(values: list[Any]) -> list[str]:
+    """The values that are neither missing nor an object or array, as text."""
     return [str(v) for v in values if v is not None and not isinstance(v, dict | list)]
 
 
