@@ -25,3 +25,12 @@ def test_default_jobs_keeps_large_data_within_the_memory_budget():
 def test_ipykernel_kernels_are_quieted_and_unknown_kernels_left_alone():
     assert execute.kernel_options("python3") == execute.QUIET_KERNEL
     assert execute.kernel_options("no-such-kernel-xyz") == []
+
+
+def test_kernels_use_one_thread_each_when_the_notebooks_fill_the_cores():
+    assert plan.thread_limits(3, 2, {}) == dict.fromkeys(plan.ONE_THREAD, "1")
+    assert plan.thread_limits(2, 2, {}) == dict.fromkeys(plan.ONE_THREAD, "1")
+    assert plan.thread_limits(1, 2, {}) == {}  # a core left for the libraries' threads
+    assert plan.thread_limits(3, None, {}) == dict.fromkeys(plan.ONE_THREAD, "1")
+    mine = plan.thread_limits(3, 2, {"OMP_NUM_THREADS": "4"})
+    assert "OMP_NUM_THREADS" not in mine and mine["OPENBLAS_NUM_THREADS"] == "1"  # user's kept

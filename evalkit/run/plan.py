@@ -28,6 +28,11 @@ MEMORY_BUDGET = 4 * 2**30
 #: A notebook's estimated peak: a kernel with the libraries imported, plus twice the validated
 #: tables (its copy and what the analysis derives; measured: 2.1 GiB for 0.9 GiB national data).
 KERNEL_BASE, TABLE_FACTOR = 400 * 2**20, 2
+#: Thread pools of the numerical libraries (OpenBLAS, OpenMP, MKL; Arrow reads OMP_NUM_THREADS)
+#: in a kernel of a run that has a notebook for every core: one thread each, as the other cores
+#: are busy with other notebooks (threads waiting for a busy core spin: 0.92 of the CPU time for
+#: twelve councils' analyses in one process, benchmarks/bench_run.py for a whole run).
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class RunError(Exception):
@@ -140,6 +145,14 @@ def default_jobs(tasks: int, cpus: int | None, table_bytes: int) -> int:
     per_notebook = KERNEL_BASE + TABLE_FACTOR * table_bytes
     fit = (MEMORY_BUDGET - KERNEL_BASE) // per_notebook
     return max(1, min(tasks, (cpus or 1) + 1, fit))
+
+
+def thread_limits(jobs: int, cpus: int | None, environ: dict[str, str]) -> dict[str, str]:
+    """ONE_THREAD set to 1 for the kernels when `jobs` notebooks at once fill the `cpus`
+    cores; a limit the user set in `environ` is kept (left out here, so it is inherited)."""
+    if jobs < (cpus or 1):
+        return {}
+    return {name: "1" for name in ONE_THREAD if name not in environ}
 
 
 def table_bytes(dataset: loader.Dataset) -> int:

@@ -65,6 +65,7 @@ from evalkit.run.plan import (
     default_jobs,
     load_data,
     table_bytes,
+    thread_limits,
 )
 from evalkit.run.pool import run_tasks
 from evalkit.run.preload import start_forkserver
@@ -186,6 +187,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
                    labels.ID_HASHES_ENV: str(labels.write_id_hashes(ids, cache / "ids")),
                    ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
+                   **thread_limits(max(own_jobs, p.jobs), os.cpu_count(), dict(os.environ)),
                    **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])
         phases = _phases(tasks_for(p, staging, environ, notice), own, own_jobs, p.jobs)
