@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,8 @@ MEMORY_BUDGET = 4 * 2**30
 KERNEL_BASE, TABLE_FACTOR = 400 * 2**20, 2
 #: Thread pools of the numerical libraries (OpenBLAS, OpenMP, MKL; Arrow reads OMP_NUM_THREADS)
 #: in a kernel of a run that has a notebook for every core: one thread each, as the other cores
-#: are busy with other notebooks (threads waiting for a busy core spin: 0.92 of the CPU time for
-#: twelve councils' analyses in one process, benchmarks/bench_run.py for a whole run).
+#: are busy with other notebooks (threads waiting for a busy core spin): six councils' analyses
+#: in one process took 0.92 of the CPU time, twelve councils' run 0.89 (docs/national.md).
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -147,7 +147,8 @@ def default_jobs(tasks: int, cpus: int | None, table_bytes: int) -> int:
     return max(1, min(tasks, (cpus or 1) + 1, fit))
 
 
-def thread_limits(jobs: int, cpus: int | None, environ: dict[str, str]) -> dict[str, str]:
+def thread_limits(jobs: int, cpus: int | None, environ: Mapping[str, str]
+                  ) -> dict[str, str]:
     """ONE_THREAD set to 1 for the kernels when `jobs` notebooks at once fill the `cpus`
     cores; a limit the user set in `environ` is kept (left out here, so it is inherited)."""
     if jobs < (cpus or 1):

@@ -187,7 +187,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
                    labels.ID_HASHES_ENV: str(labels.write_id_hashes(ids, cache / "ids")),
                    ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
-                   **thread_limits(max(own_jobs, p.jobs), os.cpu_count(), dict(os.environ)),
+                   **thread_limits(max(own_jobs, p.jobs), os.cpu_count(), os.environ),
                    **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])
         phases = _phases(tasks_for(p, staging, environ, notice), own, own_jobs, p.jobs)
