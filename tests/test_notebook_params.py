@@ -92,18 +92,22 @@ def england_csv(tmp_path_factory) -> Path:
 def run_cells(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """Run the committed notebook's code cells in order, with `parameters` set after its
     parameters cell (as papermill injects them), and give the names they set; a failing cell is
-    named in the error."""
+    named in the error. The settings the notebook makes (`style.notebook_settings`: matplotlib's
+    rc, pandas' string storage) are undone after it, so later tests in this process start from
+    the defaults."""
     nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
     scope: dict[str, Any] = {}
-    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
-        source = cell.source
-        if "parameters" in cell.metadata.get("tags", []):
-            source += "".join(f"\n{k} = {v!r}" for k, v in parameters.items())
-        try:
-            exec(compile(source, f"{name} code cell {i}", "exec"), scope)  # noqa: S102
-        except Exception as e:
-            raise AssertionError(f"{name} with {parameters}: code cell {i} failed: {e!r}\n"
-                                 f"{cell.source}") from e
+    with matplotlib.rc_context(), pd.option_context("mode.string_storage",
+                                                    pd.get_option("mode.string_storage")):
+        for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+            source = cell.source
+            if "parameters" in cell.metadata.get("tags", []):
+                source += "".join(f"\n{k} = {v!r}" for k, v in parameters.items())
+            try:
+                exec(compile(source, f"{name} code cell {i}", "exec"), scope)  # noqa: S102
+            except Exception as e:
+                raise AssertionError(f"{name} with {parameters}: code cell {i} failed: {e!r}\n"
+                                     f"{cell.source}") from e
     return scope
 
 

@@ -26,9 +26,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> evalkit.data.load.Dataset:
 
 @pytest.fixture(autouse=True)
 def restored() -> Iterator[None]:
-    """The options and rc settings as they were before the test."""
+    """pandas' default string storage during the test; the options and rc settings as they
+    were before it afterwards."""
     with pd.option_context("mode.string_storage", pd.get_option("mode.string_storage")), \
             mpl.rc_context():
+        pd.reset_option("mode.string_storage")
         yield
 
 
