@@ -81,7 +81,8 @@ RC = {
 
 
 def apply_style() -> None:
-    """Set the house matplotlib rc settings (call once in a notebook; not done at import)."""
+    """Set the house matplotlib rc settings (not done at import; a notebook gets them, with
+    its other settings, from `notebook_settings`)."""
     mpl.rcParams.update(RC)
 
 
@@ -95,9 +96,9 @@ def notebook_settings(data: Dataset) -> None:
     loaded: the house chart style (`apply_style`), and for a council's data pandas' text
     columns made from then on (the "str" dtype) held as Python strings, not in Arrow arrays.
     The analyses build many small frames, where Arrow's conversions cost more than they save:
-    a council's three notebooks run in one process took 0.88-0.92 of the time (0.92-0.97 of
-    the kernels' time in a run), with results identical; on the national folder (2.4 million
-    rows) Arrow is faster, so it is kept there (docs/national.md)."""
+    a council's three notebooks run in one process took 0.88-0.92 of the time (their
+    kernels under papermill 0.92-0.97 of the CPU), with results identical; on the national
+    folder (2.4 million rows) Arrow is faster, so it is kept there (docs/national.md)."""
     apply_style()
     rows = sum(len(df) for df in (getattr(data, t) for t in TABLES) if df is not None)
     if rows < PYTHON_STRINGS_BELOW:
