@@ -34,6 +34,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -212,6 +213,7 @@ def bench_case(name: str, profile: str, scale: float, extra: list[str], work: Pa
     if not (data / "truth.json").is_file():
         synthesise(data, profile=profile, scale=scale, seed=1)
     out = work / f"{profile}-x{scale}" / "reports"
+    shutil.rmtree(out, ignore_errors=True)  # only this run's councils in the rows below
     load_before = os.getloadavg()[0]
     code, wall, cpu, peak_tree, peak_one, log = run_measured(
         [sys.executable, "-m", "evalkit.cli", "run", str(data), "--out", str(out),

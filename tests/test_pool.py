@@ -15,9 +15,10 @@ from evalkit.run.execute import SUCCEEDED, Task
 
 MARK = "EVALKIT_TEST_NOTEBOOK"
 #: What each fixture notebook records of its kernel, in its results.json.
-RECORD = f"""import json, os
+RECORD = f"""import gc, json, os
 import matplotlib as mpl, pandas as pd
 json.dump({{"pid": os.getpid(), "cwd": os.getcwd(), "mark": os.environ.get({MARK!r}),
+           "frozen": gc.get_freeze_count() > 0,
            "left_over": "LEFT_OVER" in globals(), "outputs": len(Out),
            "settings": [pd.get_option("display.max_columns"), mpl.rcParams["font.size"]]}},
           open("results.json", "w"))
@@ -79,6 +80,9 @@ def test_councils_share_a_kernel_each_notebook_cleared_and_in_its_own_folder(
     kernels = [{seen[t.la, t.stem]["pid"] for t in batch} for batch in pool.batches(made, 2)]
     assert [len(batch) for batch in pool.batches(made, 2)][0] == 4  # councils A and B
     assert all(len(pids) == 1 for pids in kernels)  # one kernel a batch, A's and B's shared
+    for batch in pool.batches(made, 2):  # what the first notebook left was frozen for the next
+        frozen = [seen[t.la, t.stem]["frozen"] for t in batch]
+        assert frozen == [False] + [True] * (len(batch) - 1)
     assert len(set().union(*kernels)) == len(kernels)  # never one kernel for two batches
 
 
