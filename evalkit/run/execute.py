@@ -2,13 +2,13 @@
 HTML page; the result is each notebook's manifest entry.
 
 The kernel is the one the notebook's kernelspec names, started by jupyter_client as a new process
-(as `papermill` on the command line starts it). A worker given several notebooks (one council's:
-`evalkit.run.pool`) runs them one after another in one kernel (`Kernel`), so the kernel's start
-and the imports, about half a small council's notebook, are paid once; between notebooks the
-kernel's names are cleared and it moves to the next notebook's folder. Statuses and times are
-recorded as `evalkit.run.manifest` and `evalkit.run.index` read them. `work` is a worker
-process's body: it runs its notebooks and, when the runner stops it (SIGTERM), kills the kernels
-it started first.
+(as `papermill` on the command line starts it), one a notebook (`Kernel`). A national run's
+worker, given whole councils' notebooks (`evalkit.run.pool`), runs them one after another in
+the worker itself (`InProcess`, `evalkit.run.inprocess`): no kernel to start and import the
+libraries in, and no outputs sent between processes; between notebooks its shell's names are
+cleared and it moves to the next notebook's folder. Statuses and times are recorded as
+`evalkit.run.manifest` and `evalkit.run.index` read them. `work` is a worker process's body: it
+runs its notebooks and, when the runner stops it (SIGTERM), kills the kernels it started first.
 """
 
 from __future__ import annotations
@@ -86,43 +86,37 @@ def kernel_name(notebook: Path) -> str:
 
 def kernel_options(kernel: str) -> list[str]:
     """QUIET_KERNEL for ipykernel kernels; nothing for others, which may not understand it."""
+    return QUIET_KERNEL if ipykernel(kernel) else []
+
+
+def ipykernel(kernel: str) -> bool:
+    """Whether the kernel is IPython's (a Python notebook); False for other and missing ones
+    (papermill reports a missing kernel)."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
         argv = KernelSpecManager().get_kernel_spec(kernel).argv
     except NoSuchKernel:
-        return []  # papermill reports the missing kernel
-    return QUIET_KERNEL if any("ipykernel" in a for a in argv) else []
+        return False
+    return any("ipykernel" in a for a in argv)
 
 
 class Kernel:
-    """The kernel a worker's notebooks run in, one after another: the first notebook's papermill
-    starts it; each next notebook finds it cleared (`CLEAR`: names, figures, execution count),
-    in its own folder and with its own environment. A new one is started when the kept one has
-    died or the next notebook names another kernel. A worker may run several councils'
-    notebooks (`evalkit.run.pool.batches`); the clearing deletes every name and the output
-    history, so a kernel holds one notebook's data at a time."""
+    """The kernel a notebook runs in: the kernelspec's, started by papermill through a
+    `tracked_kernel_manager` (so a stopping worker can kill it) and shut down at the end."""
 
     def __init__(self) -> None:
         self.manager: Any = None
 
-    def for_task(self, task: Task, kernel: str) -> Any:
-        """The kernel manager to run `task` with: the kept kernel, cleared for it, or a new
-        manager whose kernel papermill starts."""
-        from jupyter_core.utils import run_sync
-
-        km = self.manager
-        if km is not None and not (km.kernel_name == kernel and km.has_kernel
-                                   and run_sync(km.is_alive)()):
-            self.close()
+    def options(self, task: Task, kernel: str) -> dict[str, Any]:
+        """papermill's options to run `task` in this kernel (a new manager, whose kernel
+        papermill starts, the first time or after `close`)."""
         if self.manager is None:
             self.manager = tracked_kernel_manager()(kernel_name=kernel)
-        else:
-            run_sync(_clear)(self.manager, task)
-        return self.manager
+        return {"km": self.manager, "extra_arguments": kernel_options(kernel)}
 
     def close(self) -> None:
-        """Shut the kernel down (at once: its notebooks have ended) and forget it."""
+        """Shut the kernel down (at once: its notebook has ended) and forget it."""
         from jupyter_core.utils import run_sync
 
         km, self.manager = self.manager, None
@@ -130,17 +124,41 @@ class Kernel:
             run_sync(km.shutdown_kernel)(now=True)
 
 
-#: What a kept kernel runs before the next notebook (`Kernel`): IPython's own reset of the
+class InProcess:
+    """A national run's worker, running its Python notebooks (whole councils',
+    `evalkit.run.pool`) one after another in its own shell (`evalkit.run.inprocess`), cleared
+    before each by CLEAR: every name and the output history deleted, so the shell holds one
+    notebook's data at a time."""
+
+    def options(self, task: Task, kernel: str) -> dict[str, Any]:
+        """papermill's options to run `task` here, once the shell is cleared for it."""
+        from evalkit.run import inprocess
+
+        inprocess.prepare(CLEAR.format(folder=str(task.out_dir.resolve()),
+                                       environ=dict(task.environ)), task.environ)
+        return {"engine_name": inprocess.ENGINE}
+
+    def close(self) -> None:
+        """Nothing to shut down (the shell ends with the worker), before a retry or after a
+        notebook (`execute`)."""
+
+
+#: Where a notebook runs.
+Runner = Kernel | InProcess
+
+
+#: What a worker's shell runs before each notebook (`InProcess`): IPython's own reset of the
 #: user's names, matplotlib's open figures closed and its settings (rcParams) back to those of
 #: its rc file, as a new kernel loads them (the backend stays; `figure.max_open_warning` and
 #: `date.epoch` are not reset), pandas' options back to their defaults (a
 #: notebook's `display.max_columns` would change how the next one prints, and what the gate
-#: reads; pandas warns of its deprecated options as it resets them), the execution count from 1
-#: again, then the notebook's folder and environment. Last, what is left (the libraries and
-#: what they keep) is collected and then frozen (`gc.freeze`): the garbage collector no longer
-#: walks it in each of the next notebooks' collections (0.93 of a kernel's CPU time for five
-#: councils' notebooks: docs/national.md). A frozen object is still freed when nothing refers
-#: to it any more.
+#: reads; pandas warns of its deprecated options as it resets them; its default number of columns
+#: shown is 20 in a kernel but 0 where pandas was imported outside IPython, as the worker
+#: imported it), the execution count from 1, then the notebook's folder and environment. Last,
+#: what is left (the libraries and what they keep) is collected and then frozen (`gc.freeze`):
+#: the garbage collector no longer walks it in each of the next notebooks' collections (0.93 of
+#: the CPU time of five councils' notebooks run one after another: docs/national.md). A frozen
+#: object is still freed when nothing refers to it any more.
 CLEAR = """get_ipython().run_line_magic("reset", "-f")
 import gc as _gc, matplotlib as _mpl, matplotlib.pyplot as _plt, os as _os, sys as _sys
 import warnings as _w
@@ -150,6 +168,7 @@ if "pandas" in _sys.modules:
     with _w.catch_warnings():
         _w.simplefilter("ignore")
         _sys.modules["pandas"].reset_option("all")
+    _sys.modules["pandas"].set_option("display.max_columns", 20)
 _os.chdir({folder!r})
 _os.environ.update({environ!r})
 get_ipython().execution_count = 1
@@ -159,26 +178,10 @@ del _gc, _mpl, _plt, _os, _sys, _w
 """
 
 
-async def _clear(km: Any, task: Task) -> None:
-    """Run CLEAR for `task` in the kept kernel; an error if it did not succeed."""
-    kc = km.client()
-    kc.start_channels()
-    try:
-        await kc.wait_for_ready(timeout=60)
-        reply = await kc.execute_interactive(
-            CLEAR.format(folder=str(task.out_dir.resolve()), environ=dict(task.environ)),
-            store_history=False, allow_stdin=False, timeout=60, output_hook=lambda msg: None)
-    finally:
-        kc.stop_channels()
-    if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"the kernel could not be cleared for {task.stem}: "
-                           f"{reply['content'].get('ename')}")
-
-
-def execute(task: Task, kernel_of: Kernel | None = None) -> dict[str, Any]:
-    """Run one notebook with papermill and render its page; returns its manifest entry.
-    `kernel_of` is the worker's kept kernel (without it, the notebook has its own, shut down
-    at the end).
+def execute(task: Task, shell: InProcess | None = None) -> dict[str, Any]:
+    """Run one notebook with papermill and render its page; returns its manifest entry. With
+    `shell` (a national run's worker) a Python notebook runs in this process; any other in a
+    kernel of its own, shut down at the end.
 
     A notebook that raises is recorded as failed with its error (and not rendered: the runner
     publishes nothing of it, and redacts the error before writing it anywhere); a notebook that
@@ -195,8 +198,7 @@ def execute(task: Task, kernel_of: Kernel | None = None) -> dict[str, Any]:
     results = task.out_dir / "results.json"
     kernel = kernel_name(task.notebook)
     entry = _entry(task, kernel)
-    own = kernel_of is None
-    shared = Kernel() if kernel_of is None else kernel_of
+    shared: Runner = shell if shell is not None and ipykernel(kernel) else Kernel()
     t0 = time.perf_counter()
     try:
         entry["warnings"] += _papermill(task, executed, kernel, shared)
@@ -211,8 +213,7 @@ def execute(task: Task, kernel_of: Kernel | None = None) -> dict[str, Any]:
         entry["status"] = FAILED
         entry["error"] = f"{type(err).__name__}: {err}"
     finally:
-        if own:
-            shared.close()
+        shared.close()
     entry["execute_s"] = round(time.perf_counter() - t0, 3)
     t1 = time.perf_counter()
     entry["outputs"] = _render(task, executed, entry)
@@ -238,7 +239,7 @@ def lost(task: Task, exitcode: int | None) -> dict[str, Any]:
             "outputs": dict.fromkeys(OUTPUTS)}
 
 
-def _papermill(task: Task, executed: Path, kernel: str, shared: Kernel) -> list[str]:
+def _papermill(task: Task, executed: Path, kernel: str, shared: Runner) -> list[str]:
     """Execute the notebook into `executed` in `shared`'s kernel, starting a new one (up to
     KERNEL_STARTS times in all) while the kernel fails before the first cell; returns a warning
     per failed start. Errors once the kernel was ready, the notebook's own included, are
@@ -259,24 +260,23 @@ def _papermill(task: Task, executed: Path, kernel: str, shared: Kernel) -> list[
     return warnings
 
 
-def _papermill_once(task: Task, executed: Path, kernel: str, shared: Kernel,
+def _papermill_once(task: Task, executed: Path, kernel: str, shared: Runner,
                     ready: threading.Event) -> None:
     """One papermill execution; `ready` is set when the kernel is ready and the cells are about
     to run (nbclient's `on_notebook_start` hook)."""
     import papermill as pm
 
-    km = shared.for_task(task, kernel)
+    options = shared.options(task, kernel)
     # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate) the
     # whole notebook, images included, before and after every cell (about 5 s of CPU a
-    # notebook); it still writes it at the end, and on a cell error before raising. The kernel
+    # notebook); it still writes it at the end, and on a cell error before raising. A kernel's
     # manager is the worker's (`Kernel`), so nbclient leaves the kernel running at the end
     # (the kernel's exit handlers never run: a notebook must close what it opens, e.g. a
     # TemporaryDirectory, in its own cells)
     pm.execute_notebook(task.notebook, executed, parameters=task.parameters, kernel_name=kernel,
                         cwd=str(task.out_dir), progress_bar=False,
-                        request_save_on_cell_execute=False, km=km,
-                        extra_arguments=kernel_options(kernel),
-                        on_notebook_start=lambda **_: ready.set())
+                        request_save_on_cell_execute=False,
+                        on_notebook_start=lambda **_: ready.set(), **options)
 
 
 def _render(task: Task, executed: Path, entry: dict[str, Any]) -> dict[str, str | None]:
@@ -327,9 +327,10 @@ def tracked_kernel_manager() -> type:
     return TrackedKernelManager
 
 
-def work(tasks: list[Task], result: Connection) -> None:
+def work(tasks: list[Task], result: Connection, in_process: bool = False) -> None:
     """A worker process's body (`evalkit.run.pool`): run `tasks` one after another in one
-    kernel, sending each one's manifest entry as it ends.
+    kernel, or with `in_process` in this process (`InProcess`), sending each one's manifest
+    entry as it ends.
 
     The worker leads its own session, so a Ctrl-C in the terminal reaches only the runner, which
     then stops its workers. SIGTERM (or SIGINT) kills the kernels this worker started and ends
@@ -343,22 +344,18 @@ def work(tasks: list[Task], result: Connection) -> None:
     finished = threading.Event()
     threading.Thread(target=_watch_runner, args=(result, finished), daemon=True,
                      name="evalkit-watch-runner").start()
-    thread = threading.Thread(target=_execute_all, args=(tasks, result),
+    thread = threading.Thread(target=_execute_all, args=(tasks, result, in_process),
                               name=f"evalkit {tasks[0].la}")
     thread.start()
     thread.join()  # if execute raised (printed by the thread), the runner fails the rest
     finished.set()
 
 
-def _execute_all(tasks: list[Task], result: Connection) -> None:
-    """Execute each task in one kept kernel, sending each entry; the kernel is shut down at
-    the end."""
-    kernel = Kernel()
-    try:
-        for task in tasks:
-            result.send(execute(task, kernel))
-    finally:
-        kernel.close()
+def _execute_all(tasks: list[Task], result: Connection, in_process: bool) -> None:
+    """Execute each task (`in_process`: in this process, `InProcess`), sending each entry."""
+    shell = InProcess() if in_process else None
+    for task in tasks:
+        result.send(execute(task, shell))
 
 
 def _watch_runner(result: Connection, finished: threading.Event) -> None:

@@ -2,10 +2,11 @@
 (`evalkit.run.preload`), each running `evalkit.run.execute.work`; stopped, with their kernels,
 whenever the run ends before they have.
 
-A worker runs one notebook, or, when there are at least as many councils as jobs (a national
-run), several councils' notebooks one after another in one kernel, cleared between notebooks
-(`batches`): the cores are as busy either way, and a kernel starts and imports once for many
-councils instead of three times for each (about 4 s of a core a kernel).
+A worker runs one notebook in a kernel, or, when there are at least as many councils as jobs (a
+national run), several councils' notebooks one after another in the worker itself, cleared
+between notebooks (`batches`, `evalkit.run.execute.InProcess`): the cores are as busy either
+way, and no kernel is started, and the libraries imported, three times for each council (about
+4 s of a core a kernel), nor every output sent from a kernel to the worker.
 
 Plain `multiprocessing` processes rather than a pool executor: the runner holds each worker, so
 it can stop it (SIGTERM, then SIGKILL if it has not ended within GRACE seconds) and reap it.
@@ -37,6 +38,12 @@ GRACE = 10.0
 Running = dict[Connection, tuple[BaseProcess, deque[Task]]]
 
 
+def national(tasks: Sequence[Task], jobs: int) -> bool:
+    """Whether there are at least `jobs` councils: then workers run whole councils
+    (`batches`), each in its own process (`evalkit.run.execute.InProcess`)."""
+    return len({task.la for task in tasks}) >= jobs
+
+
 def batches(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
     """The tasks a worker each: when there are at least `jobs` councils, whole councils, in
     batches that shrink as fewer councils are left (a 1/(SHARE * jobs) share of those left,
@@ -46,7 +53,7 @@ def batches(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
     by_council: dict[str, list[Task]] = {}
     for task in tasks:
         by_council.setdefault(task.la, []).append(task)
-    if len(by_council) < jobs:
+    if not national(tasks, jobs):
         return [[task] for task in tasks]
     councils, out = list(by_council.values()), []
     while councils:
@@ -63,12 +70,13 @@ def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str
     context = worker_context()
     wait_until_ready()  # before the held sections below, each of which then takes milliseconds
     waiting = deque(batches(tasks, jobs))
+    in_process = national(tasks, jobs)
     running: Running = {}
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
                 with held():  # no worker started but not yet in `running`
-                    _start(context, waiting.popleft(), running)
+                    _start(context, waiting.popleft(), running, in_process)
             for reader in wait(list(running)):
                 # the worker leaves `running` once it has ended: until then `stop` may end it
                 yield from _answers(reader, running)
@@ -77,10 +85,10 @@ def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str
             stop([worker for worker, _ in running.values()])
 
 
-def _start(context: BaseContext, tasks: list[Task], running: Running) -> None:
-    """Start a worker for `tasks`, entered in `running`."""
+def _start(context: BaseContext, tasks: list[Task], running: Running, in_process: bool) -> None:
+    """Start a worker for `tasks` (in its own process, `in_process`), entered in `running`."""
     reader, writer = context.Pipe(duplex=False)
-    worker = context.Process(target=execute.work, args=(tasks, writer), daemon=True,
+    worker = context.Process(target=execute.work, args=(tasks, writer, in_process), daemon=True,
                              name=f"evalkit {tasks[0].la} {tasks[0].stem}")
     worker.start()
     writer.close()  # the worker holds its own copy: `reader` sees the end when the worker ends

@@ -11,10 +11,10 @@ any notebook runs if it cannot be used, `evalkit.run.plan`, or if the privacy ga
 check its identifiers) and cache the validated tables in a private temporary folder, removed at
 the end, so each notebook's `evalkit.load` reuses them instead of validating again (the cache is
 never inside REPORT_DIR, which is for publishing);
-execute each notebook with papermill in a standard kernel once per council, `--jobs` at a
-time, in worker processes (`evalkit.run.pool`: a kernel a notebook, or in a national run one
-for a batch of councils, cleared between notebooks; default jobs: all notebooks of a council at
-once, at most cores + 1); render its HTML with code hidden in the same worker right
+execute each notebook with papermill once per council, `--jobs` at a time, in worker processes
+(`evalkit.run.pool`: in a standard kernel a notebook, or in a national run in the worker itself,
+a batch of councils one after another, cleared between notebooks; default jobs: all notebooks
+of a council at once, at most cores + 1); render its HTML with code hidden in the same worker right
 after it runs (`evalkit.run.execute`), the kernels given the hashed identifiers so chart helpers
 refuse identifier labels; once a council's notebooks have run, scan everything in its folder with
 the privacy gate (`evalkit.sdc.gate`) and keep only the notebooks that succeeded and passed; write
