@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import subprocess
 import sys
 import time
 
@@ -22,7 +23,7 @@ def test_workers_are_forked_on_linux_and_spawned_elsewhere(monkeypatch) -> None:
 
 def test_every_preloaded_module_imports() -> None:
     # the forkserver skips a module that fails to import without a word: check them here
-    for name in preload.PRELOAD:
+    for name in preload.PRELOAD + preload.NATIONAL:
         importlib.import_module(name)
 
 
@@ -49,3 +50,26 @@ def test_forkserver_starts_in_the_background_and_workers_have_the_libraries() ->
 
 def _loaded(names: list[str]) -> list[str]:
     return [n for n in names if n in sys.modules]
+
+
+NATIONAL_WORKER = """
+import sys
+from evalkit.run import preload
+preload.start_forkserver(national=True)
+preload.start_forkserver()  # the first call decided
+def loaded(names):
+    return [n for n in names if n in sys.modules]
+if __name__ == "__main__":
+    with preload.worker_context().Pool(1) as pool:
+        print(pool.apply(loaded, (preload.PRELOAD + preload.NATIONAL,)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forkserver is Linux-only")
+def test_a_national_runs_workers_have_the_analyses_imported(tmp_path) -> None:
+    # in a new process: the first start in a process decides what the forkserver imports
+    script = tmp_path / "national_worker.py"
+    script.write_text(NATIONAL_WORKER)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.strip() == str(preload.PRELOAD + preload.NATIONAL)

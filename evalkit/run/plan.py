@@ -17,12 +17,11 @@ from evalkit import cohorts
 from evalkit.data import load as loader
 from evalkit.data.cld.engine import chosen
 from evalkit.data.contract import TABLES
+from evalkit.run import EACH_COUNCIL
 
 RESERVED = ("data_dir", "la_code", "results_path", "min_cell")
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_\w+\.ipynb$")
 LA_PATTERN = re.compile(r"^(all|all-councils|[A-Za-z0-9]+)$")
-#: --la value meaning every council in the data, each with its own reports
-EACH_COUNCIL = "all-councils"
 #: Default --jobs keeps the estimated peak memory of the whole run under this (issue 8's target).
 MEMORY_BUDGET = 4 * 2**30
 #: A notebook's estimated peak: a kernel with the libraries imported, plus twice the validated

@@ -11,7 +11,6 @@ kernel its kernelspec names, started by jupyter_client as a new process.
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 from multiprocessing import get_context
@@ -22,6 +21,14 @@ FORKSERVER = sys.platform.startswith("linux")
 #: What a worker needs: the notebook runner (papermill) and the page renderer (nbconvert), then
 #: one page rendered (`evalkit.run.warm`).
 PRELOAD = ["evalkit.run.execute", "papermill", "nbconvert", "evalkit.run.warm"]
+#: What a national run's workers need too, as they run the notebooks themselves
+#: (`evalkit.run.inprocess`): IPython's shell and the analyses the notebooks import (about 2 s
+#: of a core a worker otherwise, and a national run has dozens of workers). Imported before
+#: the warm-up, so that its freezing covers them.
+NATIONAL = ["evalkit.run.inprocess", "evalkit.analyses.uptake", "evalkit.analyses.pa_market",
+            "evalkit.analyses.outcomes"]
+#: The thread starting the forkserver (`start_forkserver`), once started.
+_STARTER: dict[str, threading.Thread | None] = {}
 
 
 def worker_context() -> BaseContext:
@@ -29,10 +36,10 @@ def worker_context() -> BaseContext:
     return get_context("forkserver" if FORKSERVER else "spawn")
 
 
-@functools.cache
-def start_forkserver() -> threading.Thread | None:
-    """Start the forkserver (importing PRELOAD) now, in the background, once per process;
-    nothing where there is none (see FORKSERVER). Returns the thread that starts it.
+def start_forkserver(national: bool = False) -> threading.Thread | None:
+    """Start the forkserver (importing PRELOAD, and NATIONAL for a `national` run) now, in the
+    background, once per process (the first call decides what it imports); nothing where
+    there is none (see FORKSERVER). Returns the thread that starts it.
 
     multiprocessing starts the forkserver for the first process started through it, and that
     start waits until PRELOAD is imported: so a process that does nothing is started, from a
@@ -40,12 +47,14 @@ def start_forkserver() -> threading.Thread | None:
     """
     if not FORKSERVER:
         return None
-    context = worker_context()
-    context.set_forkserver_preload(PRELOAD)
-    starter = threading.Thread(target=_start_idle_process, args=(context,), daemon=True,
-                               name="evalkit-forkserver-start")
-    starter.start()
-    return starter
+    if "thread" not in _STARTER:
+        context = worker_context()
+        context.set_forkserver_preload(PRELOAD[:-1] + (NATIONAL if national else [])
+                                       + PRELOAD[-1:])
+        _STARTER["thread"] = threading.Thread(target=_start_idle_process, args=(context,),
+                                              daemon=True, name="evalkit-forkserver-start")
+        _STARTER["thread"].start()
+    return _STARTER["thread"]
 
 
 def wait_until_ready() -> None:

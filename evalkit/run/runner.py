@@ -53,7 +53,7 @@ from evalkit.data import load as loader
 from evalkit.data.cld.engine import ENGINE_ENV, ENGINES
 from evalkit.data.contract import pandera_pandas
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.run import councilcache, england, reportdir, stop, summary
+from evalkit.run import EACH_COUNCIL, councilcache, england, reportdir, stop, summary
 from evalkit.run import manifest as record
 from evalkit.run.execute import SUCCEEDED, Task, now
 from evalkit.run.index import council_label, index_page
@@ -160,8 +160,9 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
     """`main` once the signals are handled; enters the index page in `published` once the run
     is published."""
     notebooks, params = check_options(args)  # fail fast, before the data are loaded
-    start_forkserver()  # before the data load, so both proceed side by side (no-op
-    # when `evalkit run` on the command line started it already)
+    # before the data load, so both proceed side by side (no-op when `evalkit run` on the
+    # command line started it already)
+    start_forkserver(national=EACH_COUNCIL in (args.la or []))
     out = args.out.resolve()
     with stop.cleanups() as cleanups:
         cleanups.enter_context(reportdir.locked(out, args.wait))
