@@ -5,7 +5,8 @@ published or linked, and no identifier reaches any file under REPORT_DIR, stdout
 clean notebook is published.
 
 One run (a subprocess, so every byte it writes to stdout and stderr is seen) of six small
-notebooks on the small synthetic data with planted identifiers serves most tests.
+notebooks on the small synthetic data with planted identifiers serves most tests, once with
+the notebooks in kernels and once in the worker, as a national run runs them.
 """
 
 from __future__ import annotations
@@ -120,10 +121,12 @@ def short_tmp() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def attacked(tmp_path_factory: pytest.TempPathFactory, short_tmp: Path,
-             planted_data: Path) -> Result:
-    """One `evalkit run` of a clean notebook and the attacks, on data with planted identifiers."""
+@pytest.fixture(scope="module", params=["2", "1"], ids=["kernels", "in the worker"])
+def attacked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             short_tmp: Path, planted_data: Path) -> Result:
+    """One `evalkit run` of a clean notebook and the attacks, on data with planted identifiers:
+    with --jobs 2, each notebook in a kernel; with --jobs 1, as a national run runs them, in
+    the worker process itself (one council fills the one job)."""
     root = tmp_path_factory.mktemp("gate_run")
     notebooks = root / "nb"
     write_notebook(notebooks, "01_clean")
@@ -132,7 +135,7 @@ def attacked(tmp_path_factory: pytest.TempPathFactory, short_tmp: Path,
     out = root / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "evalkit.cli", "run", str(planted_data), "--out", str(out),
-         "--notebook-dir", str(notebooks), "--jobs", "2"],
+         "--notebook-dir", str(notebooks), "--jobs", request.param],
         env={**os.environ, "TMPDIR": str(short_tmp)}, capture_output=True, text=True,
         timeout=600)
     return Result(out, proc.returncode, proc.stdout, proc.stderr, ids_in(planted_data))
