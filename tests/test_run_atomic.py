@@ -413,3 +413,24 @@ runner.main(build_parser().parse_args(["run", {str(tmp_path / "none")!r}, "--out
                           timeout=TIMEOUT, check=False)
     assert "missing: []" in done.stdout, done.stdout + done.stderr
 
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_a_run_stopped_mid_notebook_in_the_worker_leaves_nothing_running(
+        start, tmp_path: Path, stop: str) -> None:
+    # --jobs 1 with one council: a national run's way, the notebooks run in the worker itself
+    out, go, tmp = tmp_path / "reports", tmp_path / "go", tmp_path / "tmp"
+    run = start(out, go, "--jobs", "1")
+    until(lambda: staged(out, "01_first"), "the first page")  # 02_held runs, waiting for go
+    assert not kernel_running(run.marker)
+    if stop == "SIGTERM":
+        run.proc.send_signal(signal.SIGTERM)
+        assert run.proc.wait(TIMEOUT) == 128 + signal.SIGTERM
+        assert "nothing was published" in run.stderr()
+        check_nothing_left(run, out, tmp)
+    else:  # the worker sees its runner gone and ends
+        run.proc.kill()
+        run.proc.wait(TIMEOUT)
+        until(lambda: not processes(run.marker), "the killed run's processes to end")
+    published = [p for p in out.iterdir() if not p.name.startswith(".")] if out.exists() else []
+    assert not published
