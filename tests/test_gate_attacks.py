@@ -285,6 +285,16 @@ def test_printed_columns_keep_values_of_several_words() -> None:
     assert printed.columns(text) == [["", "name", "age"], ["0", "a", "10"], ["1", "b c", "9"]]
 
 
+def test_a_pages_rows_are_read_once_a_text_and_given_out_afresh() -> None:
+    texts = ["1975-07 E05900007 Male; 1988-01 E05900031", "  a  b\n0  1  x\n1  2  y", "1975-07"]
+    expected = [row for text in texts
+                for row in printed.rows(text.replace(";", "\n")) + printed.columns(text)]
+    first = printed.page_rows(texts)
+    assert first == expected
+    first[0].append("changed")  # a caller's change never reaches the next page's rows
+    assert printed.page_rows(texts) == expected
+
+
 def test_printed_lines_join_only_blocks_that_line_up() -> None:
     wrapped = "  a  \\\n0 1\n1 2\n\n  b\n0 3\n1 4\n\nafter"
     assert printed.lines(wrapped) == ["  a  \\   b", "0 1 0 3", "1 2 1 4", "after"]

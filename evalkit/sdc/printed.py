@@ -14,10 +14,14 @@ characters, top to bottom. Values printed inside Python's or JSON's punctuation 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
+#: Texts whose rows `page_rows` keeps: more than a council's folder has that differ (about
+#: 1,000-3,000), at about 25 KB a text (its runs of words), so at most about 100 MiB.
+TEXTS_KEPT = 4_096
 TEXT_CELL_WORDS = 8  # words one printed value may span (ONS 2021 ethnic group names: up to 8)
 BLANK_LINE = re.compile(r"\r?\n[ \t\r]*\n")
 DIGIT = re.compile(r"\d")
@@ -103,7 +107,16 @@ def page_rows(texts: list[str]) -> list[list[str]]:
     """The rows of a page's texts (its strings and attribute values, e.g. alt text): each line
     and each part between semicolons (a chart's alt text lists its estimates so), and the
     columns of text printed in it (a `<pre>` frame shown transposed)."""
-    return [row for text in texts for row in rows(text.replace(";", "\n")) + columns(text)]
+    return [list(row) for text in texts for row in _text_rows(text)]
+
+
+@functools.lru_cache(maxsize=TEXTS_KEPT)
+def _text_rows(text: str) -> tuple[tuple[str, ...], ...]:
+    """`page_rows` of one text, kept for the next page that shows it: a report's page and its
+    executed notebook show the same tables and text, and every council's pages the same
+    headings and glossary (the gate's time for four councils' folders 0.74 of what it was,
+    0.57 when it had scanned them before: docs/national.md)."""
+    return tuple(map(tuple, rows(text.replace(";", "\n")) + columns(text)))
 
 
 def _scalars(values: list[Any]) -> list[str]:
