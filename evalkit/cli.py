@@ -158,11 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     helping = bool({"-h", "--help"} & set(argv))
     if argv[:1] == ["run"] and not helping:
-        from evalkit.run import EACH_COUNCIL
-        from evalkit.run.preload import start_forkserver
+        from evalkit.run.preload import national_run, start_forkserver
 
         # imports what the workers need while this process starts up
-        start_forkserver(national=EACH_COUNCIL in argv)
+        start_forkserver(national=national_run(argv))
     only = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     args = build_parser(only, helping=helping).parse_args(argv)
     return int(importlib.import_module(args.command_module).main(args) or 0)

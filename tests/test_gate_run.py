@@ -48,7 +48,8 @@ show(fig, alt="Bar chart by group")""",
     "04_error": WHO + "raise ValueError(f'person {nhs[:3]} {nhs[3:6]} {nhs[6:]} and {three} "
                       "have no start date')",
     "05_forms": WHO + "print(slashed.lower().replace('/', ' '), f'{nhs[:3]}-{nhs[3:6]}-{nhs[6:]}',"
-                      " five.lower(), f'{three[0]}-{three[1:]}'.lower())",
+                      " five.lower(), f'{three[0]}-{three[1:]}'.lower())\n"
+                      "import os\nos.write(2, f'{nhs}\\n'.encode())  # below Python's stderr",
     "06_row_error": "row = eps.drop(columns=['person_id']).iloc[0].to_dict()\n"
                     "raise ValueError(f'bad row {row}')",
 }
@@ -136,7 +137,10 @@ def attacked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     proc = subprocess.run(
         [sys.executable, "-m", "evalkit.cli", "run", str(planted_data), "--out", str(out),
          "--notebook-dir", str(notebooks), "--jobs", request.param],
-        env={**os.environ, "TMPDIR": str(short_tmp)}, capture_output=True, text=True,
+        # without PYTEST_CURRENT_TEST, as a run outside the tests: with it, ipykernel would
+        # not collect what a cell writes to its descriptors into the notebook (05_forms does)
+        env={**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
+             "TMPDIR": str(short_tmp)}, capture_output=True, text=True,
         timeout=600)
     return Result(out, proc.returncode, proc.stdout, proc.stderr, ids_in(planted_data))
 

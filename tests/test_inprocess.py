@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +29,14 @@ CELLS = [
     'import warnings\nwarnings.warn("careful")',
     "import matplotlib.pyplot as plt\nplt.plot([1, 2]);  # left open: shown inline at the end",
     "",  # an empty cell is not run and has no execution count
+    'import os, subprocess\nos.write(2, b"to a descriptor\\n")\n'
+    'subprocess.run(["echo", "from a program"], check=True);',
     "import json, os, pyarrow\nfrom threadpoolctl import threadpool_info\n"
     'json.dump({"blas": sorted({p["num_threads"] for p in threadpool_info()}),\n'
     '           "arrow": pyarrow.cpu_count(), "cwd": os.getcwd()}, open("results.json", "w"))',
 ]
 CELL_FILE = re.compile(r"^\S+:\d+: ", re.MULTILINE)  # where a warning was raised
+CELL_NAME = re.compile(r"\([^,()]+, ")  # a cell's file in an error message
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -67,26 +72,34 @@ def test_a_notebook_run_in_the_worker_has_a_kernels_outputs(tmp_path: Path) -> N
     kernel, worker = run(path, tmp_path / "kernel", False), run(path, tmp_path / "worker", True)
     assert kernel["status"] == worker["status"] == SUCCEEDED
     executed = outputs(tmp_path / "worker" / path.stem / f"{path.stem}.ipynb")
-    assert executed == outputs(tmp_path / "kernel" / path.stem / f"{path.stem}.ipynb")
+    in_kernel = outputs(tmp_path / "kernel" / path.stem / f"{path.stem}.ipynb")
+    # but for the descriptors' cell: ipykernel collects what is written to them, as the
+    # worker does, except under pytest (it looks for PYTEST_CURRENT_TEST), as here
+    at = next(i for i, cell in enumerate(CELLS) if "os.write" in cell)
+    assert executed[:at] + executed[at + 1:] == in_kernel[:at] + in_kernel[at + 1:]
     counts, cells = zip(*executed, strict=True)
-    assert counts == (1, 2, 3, 4, 5, 6, None, 7)
+    assert counts == (1, 2, 3, 4, 5, 6, None, 7, 8)
     assert cells[0] == [{"output_type": "stream", "name": "stdout", "text": "a\nb\n"}]
     assert cells[1] == [{"output_type": "stream", "name": "stderr", "text": "to stderr\n"}]
     assert [o["output_type"] for o in cells[2]] == ["display_data", "execute_result"]
     assert [o["data"]["text/plain"] for o in cells[3]] == ["'kept'"]
     assert "UserWarning: careful" in cells[4][0]["text"]
     assert "image/png" in cells[5][0]["data"]
+    assert cells[7] == [{"output_type": "stream", "name": "stdout", "text": "from a program\n"},
+                        {"output_type": "stream", "name": "stderr", "text": "to a descriptor\n"}]
     results = json.loads((tmp_path / "worker" / path.stem / "results.json").read_text())
     assert results == {"blas": [1], "arrow": 1, "cwd": str((tmp_path / "worker" / path.stem)
                                                               .resolve())}
 
 
-@pytest.mark.parametrize("cell", ['raise ValueError("no such council")', "1 +"])
+@pytest.mark.parametrize("cell", ['raise ValueError("no such council")', "1 +",
+                                  "import sys\nsys.exit(3)"])
 def test_a_failing_cell_fails_the_notebook_as_in_a_kernel(tmp_path: Path, cell: str) -> None:
     path = notebook(tmp_path, ["x = 1", cell, 'open("results.json", "w").write("{}")'])
     kernel, worker = run(path, tmp_path / "kernel", False), run(path, tmp_path / "worker", True)
     assert kernel["status"] == worker["status"] == FAILED
-    assert worker["error"] == kernel["error"]
+    # the same error, but for the name a kernel gives the cell's file ("(<name>, line 1)")
+    assert CELL_NAME.sub("(", worker["error"]) == CELL_NAME.sub("(", kernel["error"])
     assert worker["error"].startswith("cell 2: ")
     assert not (tmp_path / "worker" / path.stem / "results.json").exists()  # stopped there
 
@@ -106,3 +119,28 @@ def test_the_reports_run_in_the_worker_are_those_of_a_kernel(
             assert (folder / "downloads" / csv.name).read_text() == csv.read_text()
         assert (outputs(folder / f"{folder.name}.ipynb")
                 == outputs(results.parent / f"{folder.name}.ipynb"))
+
+
+CLEARING = """
+import builtins, gc, weakref
+from evalkit.run import inprocess
+from evalkit.run.execute import CLEAR
+class Cycle:
+    pass
+kept = Cycle()
+kept.me = kept  # a cycle: only the garbage collector frees it
+builtins.kept, ref = kept, weakref.ref(kept)
+del kept
+inprocess.prepare(CLEAR, {})  # alive (builtins holds it): frozen
+print(gc.get_freeze_count() > 0, ref() is not None)
+del builtins.kept  # garbage now, though frozen
+inprocess.prepare(CLEAR, {})
+print(ref() is None)
+"""
+
+
+def test_clearing_frees_what_an_earlier_clearing_froze(tmp_path: Path) -> None:
+    # a new process: IPython's shell is one a process
+    done = subprocess.run([sys.executable, "-c", CLEARING], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["True", "True", "True"]

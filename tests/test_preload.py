@@ -73,3 +73,9 @@ def test_a_national_runs_workers_have_the_analyses_imported(tmp_path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           check=True, cwd=tmp_path)
     assert done.stdout.strip() == str(preload.PRELOAD + preload.NATIONAL)
+
+
+def test_every_council_is_asked_for_in_either_spelling() -> None:
+    assert preload.national_run(["run", "DATA", "--la", "all-councils"])
+    assert preload.national_run(["run", "DATA", "--la=all-councils"])
+    assert not preload.national_run(["run", "DATA", "--la", "E06000016", "all"])

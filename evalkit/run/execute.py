@@ -20,6 +20,7 @@ import json
 import os
 import select
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -125,22 +126,16 @@ class Kernel:
 
 
 class InProcess:
-    """A national run's worker, running its Python notebooks (whole councils',
-    `evalkit.run.pool`) one after another in its own shell (`evalkit.run.inprocess`), cleared
-    before each by CLEAR: every name and the output history deleted, so the shell holds one
-    notebook's data at a time."""
+    """A national run's worker, running one council's Python notebooks (`evalkit.run.pool`) one
+    after another in its own shell (`evalkit.run.inprocess`), cleared before each by CLEAR."""
 
     def options(self, task: Task, kernel: str) -> dict[str, Any]:
-        """papermill's options to run `task` here, once the shell is cleared for it."""
+        """papermill's options to run `task` here, once the shell is cleared for it (papermill
+        moves to the notebook's folder; `execute` has set its environment)."""
         from evalkit.run import inprocess
 
-        inprocess.prepare(CLEAR.format(folder=str(task.out_dir.resolve()),
-                                       environ=dict(task.environ)), task.environ)
+        inprocess.prepare(CLEAR, task.environ)
         return {"engine_name": inprocess.ENGINE}
-
-    def close(self) -> None:
-        """Nothing to shut down (the shell ends with the worker), before a retry or after a
-        notebook (`execute`)."""
 
 
 #: Where a notebook runs.
@@ -150,18 +145,17 @@ Runner = Kernel | InProcess
 #: What a worker's shell runs before each notebook (`InProcess`): IPython's own reset of the
 #: user's names, matplotlib's open figures closed and its settings (rcParams) back to those of
 #: its rc file, as a new kernel loads them (the backend stays; `figure.max_open_warning` and
-#: `date.epoch` are not reset), pandas' options back to their defaults (a
-#: notebook's `display.max_columns` would change how the next one prints, and what the gate
-#: reads; pandas warns of its deprecated options as it resets them; its default number of columns
-#: shown is 20 in a kernel but 0 where pandas was imported outside IPython, as the worker
-#: imported it), the execution count from 1, then the notebook's folder and environment. Last,
-#: what is left (the libraries and what they keep) is collected and then frozen (`gc.freeze`):
-#: the garbage collector no longer walks it in each of the next notebooks' collections (0.93 of
-#: the CPU time of five councils' notebooks run one after another: docs/national.md). A frozen
-#: object is still freed when nothing refers to it any more.
+#: `date.epoch` are not reset), pandas' options back to their defaults (a notebook's
+#: `display.max_columns` would change how the next one prints, and what the gate reads; pandas
+#: warns of its deprecated options as it resets them; its default number of columns shown is 20
+#: in a kernel but 0 where pandas was imported outside IPython, as the worker imported it), the
+#: execution count from 1. Last, every object is collected (frozen ones too: one that was alive
+#: at the last freeze may be garbage now) and what is left (the libraries and what they keep)
+#: frozen (`gc.freeze`): the garbage collector no longer walks it in the next notebook's
+#: collections (0.93 of the CPU time of five councils' notebooks run one after another:
+#: docs/national.md).
 CLEAR = """get_ipython().run_line_magic("reset", "-f")
-import gc as _gc, matplotlib as _mpl, matplotlib.pyplot as _plt, os as _os, sys as _sys
-import warnings as _w
+import gc as _gc, matplotlib as _mpl, matplotlib.pyplot as _plt, sys as _sys, warnings as _w
 _plt.close("all")
 _mpl.rc_file_defaults()
 if "pandas" in _sys.modules:
@@ -169,12 +163,11 @@ if "pandas" in _sys.modules:
         _w.simplefilter("ignore")
         _sys.modules["pandas"].reset_option("all")
     _sys.modules["pandas"].set_option("display.max_columns", 20)
-_os.chdir({folder!r})
-_os.environ.update({environ!r})
 get_ipython().execution_count = 1
+_gc.unfreeze()
 _gc.collect()
 _gc.freeze()
-del _gc, _mpl, _plt, _os, _sys, _w
+del _gc, _mpl, _plt, _sys, _w
 """
 
 
@@ -213,7 +206,8 @@ def execute(task: Task, shell: InProcess | None = None) -> dict[str, Any]:
         entry["status"] = FAILED
         entry["error"] = f"{type(err).__name__}: {err}"
     finally:
-        shared.close()
+        if isinstance(shared, Kernel):
+            shared.close()
     entry["execute_s"] = round(time.perf_counter() - t0, 3)
     t1 = time.perf_counter()
     entry["outputs"] = _render(task, executed, entry)
@@ -240,11 +234,13 @@ def lost(task: Task, exitcode: int | None) -> dict[str, Any]:
 
 
 def _papermill(task: Task, executed: Path, kernel: str, shared: Runner) -> list[str]:
-    """Execute the notebook into `executed` in `shared`'s kernel, starting a new one (up to
-    KERNEL_STARTS times in all) while the kernel fails before the first cell; returns a warning
-    per failed start. Errors once the kernel was ready, the notebook's own included, are
-    raised (a kernel that died is replaced for the next notebook)."""
-    warnings = []
+    """Execute the notebook into `executed` in `shared`: a kernel is started again (up to
+    KERNEL_STARTS times in all) while it fails before the first cell, with a warning each time
+    (returned); other errors, the notebook's own included, are raised."""
+    warnings: list[str] = []
+    if isinstance(shared, InProcess):
+        _papermill_once(task, executed, kernel, shared, threading.Event())
+        return warnings
     for _ in range(KERNEL_STARTS - 1):
         ready = threading.Event()
         try:
@@ -263,16 +259,16 @@ def _papermill(task: Task, executed: Path, kernel: str, shared: Runner) -> list[
 def _papermill_once(task: Task, executed: Path, kernel: str, shared: Runner,
                     ready: threading.Event) -> None:
     """One papermill execution; `ready` is set when the kernel is ready and the cells are about
-    to run (nbclient's `on_notebook_start` hook)."""
+    to run (nbclient's `on_notebook_start` hook, which the in-process engine calls too)."""
     import papermill as pm
 
     options = shared.options(task, kernel)
     # request_save_on_cell_execute=False: papermill would otherwise rewrite (and validate) the
     # whole notebook, images included, before and after every cell (about 5 s of CPU a
     # notebook); it still writes it at the end, and on a cell error before raising. A kernel's
-    # manager is the worker's (`Kernel`), so nbclient leaves the kernel running at the end
-    # (the kernel's exit handlers never run: a notebook must close what it opens, e.g. a
-    # TemporaryDirectory, in its own cells)
+    # manager is the worker's (`Kernel`), so nbclient leaves the kernel to `execute`, which
+    # shuts it down at once (its exit handlers never run: a notebook must close what it opens,
+    # e.g. a TemporaryDirectory, in its own cells)
     pm.execute_notebook(task.notebook, executed, parameters=task.parameters, kernel_name=kernel,
                         cwd=str(task.out_dir), progress_bar=False,
                         request_save_on_cell_execute=False,
@@ -320,6 +316,11 @@ def tracked_kernel_manager() -> type:
                 self.transport_encryption = "auto"  # that they are not
 
         async def start_kernel(self, **kw: Any) -> None:
+            # the kernel's own stdout and stderr lead nowhere: ipykernel puts what a cell writes
+            # there (compiled code, programs it starts) into the notebook, where the privacy
+            # gate reads it, and would echo it to the run's terminal too, unchecked
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
             with _STARTING:
                 _KERNELS.add(self)
                 await super().start_kernel(**kw)
@@ -328,9 +329,9 @@ def tracked_kernel_manager() -> type:
 
 
 def work(tasks: list[Task], result: Connection, in_process: bool = False) -> None:
-    """A worker process's body (`evalkit.run.pool`): run `tasks` one after another in one
-    kernel, or with `in_process` in this process (`InProcess`), sending each one's manifest
-    entry as it ends.
+    """A worker process's body (`evalkit.run.pool`): run `tasks` one after another, each in a
+    kernel of its own or, `in_process`, in this process (`InProcess`), sending each one's
+    manifest entry as it ends.
 
     The worker leads its own session, so a Ctrl-C in the terminal reaches only the runner, which
     then stops its workers. SIGTERM (or SIGINT) kills the kernels this worker started and ends

@@ -9,22 +9,24 @@ same five councils (docs/national.md), with every output, results.json, key_find
 download identical. papermill still parameterises the notebook, records its metadata, fails it
 on an error output (`PapermillExecutionError`) and writes it; only the execution differs.
 
-`prepare` readies the shell for the next notebook with the same clearing a kept kernel runs
-(`evalkit.run.execute.CLEAR`) and the thread limits the run gives kernels through their
-environment (OpenBLAS and Arrow were loaded before it, in the forkserver, so the environment
-alone would not limit them). Output written by compiled code straight to the process's file
-descriptors is not collected here (a kernel's would be): it reaches the worker's stderr.
+`prepare` readies the shell for each notebook (`evalkit.run.execute.CLEAR`) and applies the
+thread limits the run gives kernels through their environment (OpenBLAS and Arrow were loaded
+before it, in the forkserver, so the environment alone would not limit them). What a cell
+writes to the process's file descriptors (compiled code, programs it starts) is collected too,
+as a kernel collects it. Unlike a kernel, a cell runs outside the main thread, so it cannot set
+signal handlers; the cell file names in tracebacks are IPython's (`<ipython-input-N-...>`).
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import os
 import sys
-import traceback
-from collections.abc import Mapping
-from contextlib import redirect_stderr, redirect_stdout
-from typing import Any
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from typing import IO, Any
 
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
@@ -37,8 +39,7 @@ from traitlets.config import Config
 
 #: The name this module's engine is registered under (`papermill.execute_notebook(engine_name=)`).
 ENGINE = "evalkit-in-process"
-#: The environment variables of a run's thread limits (`evalkit.run.plan.ONE_THREAD`), the first
-#: of which is read here.
+#: The thread limit of OpenMP and Arrow (`evalkit.run.plan.ONE_THREAD`).
 THREADS_ENV = "OMP_NUM_THREADS"
 
 
@@ -139,8 +140,8 @@ class Shell(InteractiveShell):
         """The error as the cell's error output (ename, evalue, traceback), as a kernel sends
         it."""
         etype, value, tb = exc_tuple or sys.exc_info()
-        lines = (traceback.format_exception_only(etype, value) if exception_only
-                 else traceback.format_exception(etype, value, tb))
+        lines = (self.InteractiveTB.get_exception_only(etype, value) if exception_only else
+                 self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset))
         self.cell_outputs.add(new_output("error", ename=etype.__name__ if etype else "Error",
                                          evalue=str(value), traceback=lines))
 
@@ -155,41 +156,72 @@ class Shell(InteractiveShell):
 
     def run(self, source: str, store_history: bool = True) -> tuple[list[NotebookNode], bool,
                                                                      int | None]:
-        """Run one cell: its outputs, whether it succeeded and its execution count."""
+        """Run one cell: its outputs, whether it succeeded and its execution count. What the
+        cell (or a program it starts, or compiled code) writes to the process's stdout and
+        stderr descriptors are its last stream outputs, as a kernel captures them: they never
+        reach the run's terminal unchecked."""
         self.cell_outputs = CellOutputs()
-        with (redirect_stdout(Stream("stdout", self.cell_outputs)),
-              redirect_stderr(Stream("stderr", self.cell_outputs))):
-            result = self.run_cell(source, store_history=store_history)
+        count, error = self.execution_count, None
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            with (descriptors_to(out, err), redirect_stdout(Stream("stdout", self.cell_outputs)),
+                  redirect_stderr(Stream("stderr", self.cell_outputs))):
+                try:
+                    result = self.run_cell(source, store_history=store_history)
+                    count = result.execution_count
+                    error = None if result.success else (result.error_before_exec
+                                                         or result.error_in_exec or Exception())
+                except BaseException as raised:  # e.g. SystemExit from an event callback
+                    error = raised
+                    self.showtraceback((type(raised), raised, raised.__traceback__))
+            for name, written in (("stdout", out), ("stderr", err)):
+                written.seek(0)
+                self.cell_outputs.write(name, written.read().decode("utf-8", "replace"))
         outputs = self.cell_outputs.items
         for out in outputs:
             if out.output_type == "execute_result":
-                out.execution_count = result.execution_count
-        if not result.success and not any(o.output_type == "error" for o in outputs):
-            error = result.error_before_exec or result.error_in_exec
+                out.execution_count = count
+        if error is not None and not any(o.output_type == "error" for o in outputs):
             self.cell_outputs.add(new_output("error", ename=type(error).__name__,
                                              evalue=str(error), traceback=[]))
-        return outputs, bool(result.success), result.execution_count
+        return outputs, error is None, count
+
+
+@contextmanager
+def descriptors_to(out: IO[bytes], err: IO[bytes]) -> Iterator[None]:
+    """The process's stdout and stderr file descriptors (1 and 2) written to `out` and `err`
+    meanwhile (Python's own buffered output flushed before and after, so it lands where it
+    belongs)."""
+    for stream in (sys.__stdout__, sys.__stderr__):
+        if stream is not None:
+            stream.flush()
+    saved = [os.dup(fd) for fd in (1, 2)]
+    try:
+        for fd, sink in ((1, out), (2, err)):
+            os.dup2(sink.fileno(), fd)
+        yield
+    finally:
+        for stream in (sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                stream.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 @functools.cache
 def shell() -> Shell:
     """This process's shell (one per process, as IPython's shell is a singleton), with
     matplotlib's inline backend as in a kernel (a pyplot figure left open is displayed at the
-    end of its cell), a kernel's cell file names and no history written to disk."""
-    from ipykernel.compiler import XCachingCompiler
-
-    config = Config({"HistoryManager": {"enabled": False}})
-    # ipykernel's compiler, as a kernel's shell has: the same file names for cells in
-    # tracebacks and errors (e.g. "invalid syntax (1278102326.py, line 1)")
-    made = Shell.instance(config=config, compiler_class=XCachingCompiler)
+    end of its cell) and no history written to disk."""
+    made = Shell.instance(config=Config({"HistoryManager": {"enabled": False}}))
     made.enable_matplotlib("inline")
     return made
 
 
 def prepare(clear: str, environ: Mapping[str, str]) -> None:
-    """Ready the shell for the next notebook: run `clear` in it (`evalkit.run.execute.CLEAR`,
-    filled in), forget the last notebook's displays, and limit the numerical libraries' threads
-    as `environ` limits a kernel's; RuntimeError if `clear` failed."""
+    """Ready the shell for the next notebook: run `clear` in it (`evalkit.run.execute.CLEAR`),
+    forget the last notebook's displays, and limit the numerical libraries' threads as
+    `environ` limits a kernel's; RuntimeError if `clear` failed."""
     sh = shell()
     sh.displays.clear()
     outputs, ok, _ = sh.run(clear, store_history=False)
@@ -197,18 +229,22 @@ def prepare(clear: str, environ: Mapping[str, str]) -> None:
         error = next((o for o in outputs if o.output_type == "error"), None)
         raise RuntimeError("the shell could not be cleared for the next notebook: "
                            f"{error.ename if error else 'unknown error'}")
-    if THREADS_ENV in environ:
-        limit_threads(int(environ[THREADS_ENV]))
+    limit_threads(environ)
 
 
-def limit_threads(threads: int) -> None:
-    """At most `threads` threads in OpenBLAS, OpenMP and MKL (threadpoolctl) and in Arrow's
-    CPU pool."""
+def limit_threads(environ: Mapping[str, str]) -> None:
+    """The thread limits `environ` sets (`evalkit.run.plan.thread_limits`), each for the
+    libraries that read it: OpenBLAS's and MKL's BLAS (threadpoolctl), OpenMP and Arrow's CPU
+    pool (OMP_NUM_THREADS)."""
     import pyarrow
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=threads)
-    pyarrow.set_cpu_count(threads)
+    blas = environ.get("OPENBLAS_NUM_THREADS") or environ.get("MKL_NUM_THREADS")
+    if blas:
+        threadpool_limits(limits=int(blas), user_api="blas")
+    if openmp := environ.get(THREADS_ENV):
+        threadpool_limits(limits=int(openmp), user_api="openmp")
+        pyarrow.set_cpu_count(int(openmp))
 
 
 class InProcessEngine(Engine):

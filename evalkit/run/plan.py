@@ -24,7 +24,8 @@ NOTEBOOK_NAME = re.compile(r"^(\d\d)_\w+\.ipynb$")
 LA_PATTERN = re.compile(r"^(all|all-councils|[A-Za-z0-9]+)$")
 #: Default --jobs keeps the estimated peak memory of the whole run under this (issue 8's target).
 MEMORY_BUDGET = 4 * 2**30
-#: A notebook's estimated peak: a kernel with the libraries imported, plus twice the validated
+#: A notebook's estimated peak: a kernel (or a national run's worker) with the libraries
+#: imported, plus twice the validated
 #: tables (its copy and what the analysis derives; measured: 2.1 GiB for 0.9 GiB national data).
 KERNEL_BASE, TABLE_FACTOR = 400 * 2**20, 2
 #: Thread pools of the numerical libraries (OpenBLAS, OpenMP, MKL; Arrow reads OMP_NUM_THREADS)

@@ -3,10 +3,12 @@
 whenever the run ends before they have.
 
 A worker runs one notebook in a kernel, or, when there are at least as many councils as jobs (a
-national run), several councils' notebooks one after another in the worker itself, cleared
-between notebooks (`batches`, `evalkit.run.execute.InProcess`): the cores are as busy either
-way, and no kernel is started, and the libraries imported, three times for each council (about
-4 s of a core a kernel), nor every output sent from a kernel to the worker.
+national run), one council's notebooks one after another in the worker itself, cleared between
+notebooks (`batches`, `evalkit.run.execute.InProcess`): the cores are as busy either way, and no
+kernel is started, and the libraries imported, three times for each council (about 4 s of a
+core a kernel), nor every output sent from a kernel to the worker. A council never shares a
+process with another: nothing one council's notebooks leave in it (a callback, a thread, a
+setting) reaches another's report, and a worker that dies fails one council only.
 
 Plain `multiprocessing` processes rather than a pool executor: the runner holds each worker, so
 it can stop it (SIGTERM, then SIGKILL if it has not ended within GRACE seconds) and reap it.
@@ -28,8 +30,6 @@ from evalkit.run.execute import Task
 from evalkit.run.preload import wait_until_ready, worker_context
 from evalkit.run.stop import held
 
-#: A batch holds 1 / (SHARE x jobs) of the councils left, at least one (`batches`).
-SHARE = 2
 #: Seconds a worker has, after SIGTERM, to kill its kernels and end before it is killed.
 GRACE = 10.0
 
@@ -39,28 +39,20 @@ Running = dict[Connection, tuple[BaseProcess, deque[Task]]]
 
 
 def national(tasks: Sequence[Task], jobs: int) -> bool:
-    """Whether there are at least `jobs` councils: then workers run whole councils
-    (`batches`), each in its own process (`evalkit.run.execute.InProcess`)."""
+    """Whether there are at least `jobs` councils: then a worker runs a whole council's
+    notebooks (`batches`) in its own process (`evalkit.run.execute.InProcess`)."""
     return len({task.la for task in tasks}) >= jobs
 
 
 def batches(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
-    """The tasks a worker each: when there are at least `jobs` councils, whole councils, in
-    batches that shrink as fewer councils are left (a 1/(SHARE * jobs) share of those left,
-    at least one), so a kernel serves many councils while the last batches are single councils
-    and the workers finish close together; else one task each (so a council's notebooks run
-    side by side)."""
+    """The tasks a worker each: when there are at least `jobs` councils, a council's; else one
+    task each (so a council's notebooks run side by side)."""
+    if not national(tasks, jobs):
+        return [[task] for task in tasks]
     by_council: dict[str, list[Task]] = {}
     for task in tasks:
         by_council.setdefault(task.la, []).append(task)
-    if not national(tasks, jobs):
-        return [[task] for task in tasks]
-    councils, out = list(by_council.values()), []
-    while councils:
-        size = max(1, len(councils) // (SHARE * jobs))
-        out.append([task for council in councils[:size] for task in council])
-        del councils[:size]
-    return out
+    return list(by_council.values())
 
 
 def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str, Any]]]:

@@ -6,7 +6,9 @@ multiprocessing forkserver, which imports them once (PRELOAD) and renders one sm
 (`evalkit.run.warm`), so no worker imports them again. `evalkit run` starts it before loading
 the data, so the two proceed side by side. Elsewhere (macOS; `evalkit run` needs a POSIX system)
 workers are spawned as new processes. Notebook kernels are not forked: each is the standard
-kernel its kernelspec names, started by jupyter_client as a new process.
+kernel its kernelspec names, started by jupyter_client as a new process; a national run's
+workers run their notebooks themselves (`evalkit.run.inprocess`), with the analyses its
+forkserver imported (NATIONAL).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sys
 import threading
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
+
+from evalkit.run import EACH_COUNCIL
 
 #: The forkserver start method where it is the usual choice (Linux; elsewhere, spawn).
 FORKSERVER = sys.platform.startswith("linux")
@@ -29,6 +33,14 @@ NATIONAL = ["evalkit.run.inprocess", "evalkit.analyses.uptake", "evalkit.analyse
             "evalkit.analyses.outcomes"]
 #: The thread starting the forkserver (`start_forkserver`), once started.
 _STARTER: dict[str, threading.Thread | None] = {}
+
+
+def national_run(la: list[str]) -> bool:
+    """Whether `--la` values (or the command line's words) ask for every council, each with its
+    own reports (`--la all-councils`, `--la=all-councils`): a run whose workers run the notebooks
+    themselves. Other national runs (`--la` with many codes) do too, but import the analyses in
+    each worker."""
+    return any(word.removeprefix("--la=") == EACH_COUNCIL for word in la)
 
 
 def worker_context() -> BaseContext:

@@ -15,7 +15,7 @@ execute each notebook with papermill once per council, `--jobs` at a time, in wo
 (`evalkit.run.pool`: in a standard kernel a notebook, or in a national run in the worker itself,
 a batch of councils one after another, cleared between notebooks; default jobs: all notebooks
 of a council at once, at most cores + 1); render its HTML with code hidden in the same worker right
-after it runs (`evalkit.run.execute`), the kernels given the hashed identifiers so chart helpers
+after it runs (`evalkit.run.execute`), the notebooks given the hashed identifiers so chart helpers
 refuse identifier labels; once a council's notebooks have run, scan everything in its folder with
 the privacy gate (`evalkit.sdc.gate`) and keep only the notebooks that succeeded and passed; write
 per council its manifest.json (`evalkit.run.manifest`), redacted, and scan it too (a council whose
@@ -53,7 +53,7 @@ from evalkit.data import load as loader
 from evalkit.data.cld.engine import ENGINE_ENV, ENGINES
 from evalkit.data.contract import pandera_pandas
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.run import EACH_COUNCIL, councilcache, england, reportdir, stop, summary
+from evalkit.run import councilcache, england, reportdir, stop, summary
 from evalkit.run import manifest as record
 from evalkit.run.execute import SUCCEEDED, Task, now
 from evalkit.run.index import council_label, index_page
@@ -68,7 +68,7 @@ from evalkit.run.plan import (
     thread_limits,
 )
 from evalkit.run.pool import run_tasks
-from evalkit.run.preload import start_forkserver
+from evalkit.run.preload import national_run, start_forkserver
 from evalkit.run.render import synthetic_notice
 from evalkit.sdc import gate as privacy
 from evalkit.sdc import labels
@@ -162,7 +162,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
     notebooks, params = check_options(args)  # fail fast, before the data are loaded
     # before the data load, so both proceed side by side (no-op when `evalkit run` on the
     # command line started it already)
-    start_forkserver(national=EACH_COUNCIL in (args.la or []))
+    start_forkserver(national=national_run(args.la or []))
     out = args.out.resolve()
     with stop.cleanups() as cleanups:
         cleanups.enter_context(reportdir.locked(out, args.wait))
