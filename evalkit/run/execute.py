@@ -3,8 +3,8 @@ HTML page; the result is each notebook's manifest entry.
 
 The kernel is the one the notebook's kernelspec names, started by jupyter_client as a new process
 (as `papermill` on the command line starts it), one a notebook (`Kernel`). A national run's
-worker, given whole councils' notebooks (`evalkit.run.pool`), runs them one after another in
-the worker itself (`InProcess`, `evalkit.run.inprocess`): no kernel to start and import the
+worker, given a council's notebooks (`evalkit.run.pool`), runs them one after another in the
+worker itself (`InProcess`, `evalkit.run.inprocess`): no kernel to start and import the
 libraries in, and no outputs sent between processes; between notebooks its shell's names are
 cleared and it moves to the next notebook's folder. Statuses and times are recorded as
 `evalkit.run.manifest` and `evalkit.run.index` read them. `work` is a worker process's body: it

@@ -4,7 +4,7 @@ and records its outputs as a kernel would send them.
 
 A national run executes hundreds of notebooks; in a kernel each one's outputs travel as messages
 between two processes, and each new kernel imports the libraries again. Executing them in the
-worker, which papermill and the page renderer already run in, took 0.82 of the CPU time for the
+worker, which papermill and the page renderer already run in, took 0.79 of the CPU time for the
 same five councils (docs/national.md), with every output, results.json, key_findings.md and
 download identical. papermill still parameterises the notebook, records its metadata, fails it
 on an error output (`PapermillExecutionError`) and writes it; only the execution differs.
@@ -44,8 +44,8 @@ THREADS_ENV = "OMP_NUM_THREADS"
 
 
 class CellOutputs:
-    """The outputs of the cell being run, in the order they came, as nbformat outputs; text
-    written to stdout or stderr in a row is one stream output, as `clear_output(wait=True)`
+    """The outputs of the cell being run, in the order they came, as nbformat outputs: text
+    written to stdout or stderr in a row is one stream output, and `clear_output(wait=True)`
     clears only when the next output comes."""
 
     def __init__(self) -> None:
