@@ -13,7 +13,7 @@ the end, so each notebook's `evalkit.load` reuses them instead of validating aga
 never inside REPORT_DIR, which is for publishing);
 execute each notebook with papermill once per council, `--jobs` at a time, in worker processes
 (`evalkit.run.pool`: in a standard kernel a notebook, or in a national run in the worker itself,
-a batch of councils one after another, cleared between notebooks; default jobs: all notebooks
+a council's notebooks one after another, cleared between notebooks; default jobs: all notebooks
 of a council at once, at most cores + 1); render its HTML with code hidden in the same worker right
 after it runs (`evalkit.run.execute`), the notebooks given the hashed identifiers so chart helpers
 refuse identifier labels; once a council's notebooks have run, scan everything in its folder with

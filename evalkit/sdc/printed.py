@@ -114,8 +114,8 @@ def page_rows(texts: list[str]) -> list[list[str]]:
 def _text_rows(text: str) -> tuple[tuple[str, ...], ...]:
     """`page_rows` of one text, kept for the next page that shows it: a report's page and its
     executed notebook show the same tables and text, and every council's pages the same
-    headings and glossary (the gate's time for four councils' folders 0.74 of what it was,
-    0.57 when it had scanned them before: docs/national.md)."""
+    headings and glossary (the gate's time for four councils' folders 0.84 of what it was,
+    about 0.67 when it had scanned them before: docs/national.md)."""
     return tuple(map(tuple, rows(text.replace(";", "\n")) + columns(text)))
 
 
