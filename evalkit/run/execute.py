@@ -149,11 +149,12 @@ Runner = Kernel | InProcess
 #: `display.max_columns` would change how the next one prints, and what the gate reads; pandas
 #: warns of its deprecated options as it resets them; its default number of columns shown is 20
 #: in a kernel but 0 where pandas was imported outside IPython, as the worker imported it), the
-#: execution count from 1. Last, every object is collected (frozen ones too: one that was alive
-#: at the last freeze may be garbage now) and what is left (the libraries and what they keep)
-#: frozen (`gc.freeze`): the garbage collector no longer walks it in the next notebook's
+#: execution count from 1. Last, the garbage the last notebook left is collected and what is
+#: left frozen (`gc.freeze`): the garbage collector no longer walks it in the next notebook's
 #: collections (0.93 of the CPU time of five councils' notebooks run one after another:
-#: docs/national.md).
+#: docs/national.md). What was frozen before is not walked again (that walk, over everything the
+#: forkserver imported, took a tenth of a council's CPU): a cycle alive then and garbage now is
+#: freed with the worker, which runs one council's notebooks (`evalkit.run.pool`).
 CLEAR = """get_ipython().run_line_magic("reset", "-f")
 import gc as _gc, matplotlib as _mpl, matplotlib.pyplot as _plt, sys as _sys, warnings as _w
 _plt.close("all")
@@ -164,7 +165,6 @@ if "pandas" in _sys.modules:
         _sys.modules["pandas"].reset_option("all")
     _sys.modules["pandas"].set_option("display.max_columns", 20)
 get_ipython().execution_count = 1
-_gc.unfreeze()
 _gc.collect()
 _gc.freeze()
 del _gc, _mpl, _plt, _sys, _w
