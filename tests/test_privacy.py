@@ -43,6 +43,17 @@ def test_identifiers_collects_every_id_column_normalised_and_keeps_short_ones_ap
     assert "42" not in problem
 
 
+
+def test_identifiers_are_normalised_in_arrow_as_value_by_value() -> None:
+    # ASCII values go through Arrow, the rest through `normalise`: the same sets either way
+    values = ["P0001234", "pa_00017", "Req-0009", "ABCDEF", "abcde", "12345", "123456", "x",
+              " - ", "", "Straße12", "ﬁle9", "１２３４５６", "ÅB1", "ab c", "P0001234", None, 42]
+    expected = {privacy.normalise(v) for v in values if v is not None} - {""}
+    checked, plain = privacy.normalised_values(pd.Series(values, dtype=object))
+    assert checked == {v for v in expected if privacy.checkable(v)}
+    assert plain == {v for v in expected if not privacy.checkable(v)}
+    assert {"p0001234", "strasse12", "file9", "abcdef"} <= checked and "12345" in plain
+
 @pytest.mark.parametrize("body", [
     "<p>Person P0001234 waited longest.</p>",
     "<table><tr><td>PA-00017</td></tr></table>",

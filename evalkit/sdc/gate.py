@@ -42,6 +42,7 @@ refuses a chart with a label among them.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import json
 import re
@@ -53,6 +54,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import disclosure, printed, sheets
@@ -98,6 +101,7 @@ FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.0+)?$|^\d+(\.0+)?$")
 KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 23)
+KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
@@ -132,9 +136,10 @@ class PersonRows:
     """One input table's person columns as normalised text, and its rows by key value."""
 
     table: str
-    values: pd.DataFrame  # categorical columns of normalised text (missing where missing)
+    codes: np.ndarray  # rows x person columns: each value's number in `texts`, -1 where missing
+    texts: Mapping[str, int]  # normalised text -> its number in `codes`
     by_key: Mapping[str, np.ndarray]  # key value -> row positions
-    others: tuple[str, ...] = ()  # the columns of `values` that are not keys
+    others: tuple[int, ...] = ()  # the positions of the columns that are not keys
 
     def reproduced(self, cells: set[str], mixed: bool = False) -> bool:
         """True when one input row has MIN_PERSON_COLUMNS of its values among `cells`; with
@@ -143,15 +148,15 @@ class PersonRows:
         keys = [self.by_key[c] for c in cells if c in self.by_key]
         if not keys:
             return False
-        rows = self.values.iloc[np.unique(np.concatenate(keys))]
-        shown = rows.isin(cells)
+        shown = np.isin(self.codes[np.concatenate(keys)],
+                        [self.texts[c] for c in cells if c in self.texts])
         enough = shown.sum(axis=1) >= MIN_PERSON_COLUMNS
         if mixed:
-            enough &= shown[list(self.others)].any(axis=1)
+            enough &= shown[:, list(self.others)].any(axis=1)
         return bool(enough.any())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # equal only to itself: `_columns_in` keeps results by it
 class Identifiers:
     """The input's identifiers (normalised, with their column) and person rows to look for."""
 
@@ -183,12 +188,13 @@ def _shown(value: Any) -> str | None:
     return " ".join(str(value).split()).casefold() or None
 
 
-def _text_column(column: pd.Series) -> pd.Series:
-    """A column as normalised text, categorical (each distinct value formatted and held once:
-    national tables have millions of rows)."""
+def _text_codes(column: pd.Series, texts: dict[str, int]) -> np.ndarray:
+    """A column's values as numbers of their normalised texts, added to `texts` as met (-1:
+    missing); each distinct value is formatted once: national tables have millions of rows."""
     codes, uniques = pd.factorize(column)
-    texts = np.array([*map(_shown, uniques.tolist()), None], dtype=object)  # -1 (missing): None
-    return pd.Series(pd.Categorical(texts[codes]))
+    numbers = [-1 if (text := _shown(v)) is None else texts.setdefault(text, len(texts))
+               for v in uniques.tolist()]
+    return np.array([*numbers, -1], dtype=np.int32)[codes]  # code -1 (missing) takes the last
 
 
 def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
@@ -197,34 +203,55 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
     cols = [c for c in (*keys, *others) if c in frame]
     if not any(c in frame for c in keys):
         return None
-    values = pd.DataFrame({c: _text_column(frame[c]) for c in cols}).reset_index(drop=True)
+    texts: dict[str, int] = {}
+    codes = np.column_stack([_text_codes(frame[c], texts) for c in cols])
+    text_of = list(texts)  # a number's text: texts are numbered in order
     by_key: dict[str, list[np.ndarray]] = {}
-    for col in (c for c in keys if c in values):
-        for value, rows in values.groupby(col, sort=False, observed=True).indices.items():
-            if not WHOLE_NUMBER.match(str(value)):  # a whole number could be any count
-                by_key.setdefault(str(value), []).append(rows)
-    return PersonRows(table, values, {k: np.concatenate(v) for k, v in by_key.items()},
-                      tuple(c for c in others if c in values))
+    for i, col in enumerate(cols):
+        if col not in keys:
+            continue
+        for number, rows in pd.Series(codes[:, i]).groupby(codes[:, i], sort=False).indices.items():
+            if number >= 0 and not WHOLE_NUMBER.match(text_of[number]):  # could be any count
+                by_key.setdefault(text_of[number], []).append(rows)
+    return PersonRows(table, codes, texts, {k: np.concatenate(v) for k, v in by_key.items()},
+                      tuple(i for i, c in enumerate(cols) if c not in keys))
+
+
+def normalised_values(column: pd.Series) -> tuple[set[str], set[str]]:
+    """A column's distinct values normalised (`normalise`, empty ones left out), as (checkable,
+    plain) sets (`checkable`). National tables hold millions of identifiers: the ASCII ones,
+    nearly all, are normalised in Arrow (removing what is not [A-Za-z0-9] and lower-casing is
+    `normalise` for ASCII text), the rest value by value."""
+    values = pa.array(column.dropna().astype(str).unique(), type=pa.string())
+    ascii_text = pc.string_is_ascii(values)
+    norm = pc.ascii_lower(pc.replace_substring_regex(values.filter(ascii_text), "[^A-Za-z0-9]+",
+                                                     ""))
+    norm = norm.filter(pc.greater(pc.binary_length(norm), 0))
+    ok = pc.or_(pc.and_(pc.match_substring_regex(norm, "[0-9]"),
+                        pc.match_substring_regex(norm, "[a-z]")),
+                pc.greater_equal(pc.binary_length(norm), MIN_PLAIN))
+    others = {v for v in map(normalise, values.filter(pc.invert(ascii_text)).to_pylist()) if v}
+    return (set(norm.filter(ok).to_pylist()) | {v for v in others if checkable(v)},
+            set(norm.filter(pc.invert(ok)).to_pylist()) | {v for v in others if not checkable(v)})
 
 
 def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
     """Collect identifiers and person rows of the input tables (a Dataset's tables by name)."""
-    found: dict[tuple[str, str], set[str]] = {}
+    by_value: dict[str, str] = {}
+    short: dict[str, frozenset[str]] = {}
     people = []
     for table, frame in tables.items():
         if frame is None:
             continue
         extra = tuple(c for c in frame.columns if NHS_COLUMN.search(str(c)))
-        for col in (*ID_COLUMNS.get(table, ()), *extra):
-            if col in frame:  # tolist: iterating an Arrow array value by value is slow
-                vals = {normalise(v) for v in frame[col].dropna().astype(str).unique().tolist()}
-                found[table, col] = {v for v in vals if v}
+        for col in (c for c in dict.fromkeys((*ID_COLUMNS.get(table, ()), *extra)) if c in frame):
+            checked, plain = normalised_values(frame[col])
+            by_value.update(dict.fromkeys(checked, col))
+            if plain:
+                short[f"{table}.{col}"] = short.get(f"{table}.{col}", frozenset()) | plain
         if table in PERSON_COLUMNS and (rows := person_rows(table, frame)) is not None:
             people.append(rows)
-    plain = {key: {v for v in vals if not checkable(v)} for key, vals in found.items()}  # once
-    by_value = {v: col for (t, col), vals in found.items() for v in vals - plain[t, col]}
-    short = {f"{table}.{col}": frozenset(v) for (table, col), v in plain.items()}
-    return Identifiers(by_value, {c: v for c, v in short.items() if v}, tuple(people))
+    return Identifiers(by_value, short, tuple(people))
 
 
 # ---- identifiers in text ---------------------------------------------------------------------
@@ -291,14 +318,23 @@ def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
                  file: str) -> Iterator[Finding]:
     """One finding per identifier column found in each (place, text) pair."""
     for place, text in texts:
-        for col in dict.fromkeys(col for _, _, col in _matches(text, ids)):
+        found = (_columns_in if len(text) <= KEPT_TEXT_CHARS else _columns_in.__wrapped__)
+        for col in found(text, ids):
             yield Finding(file, "identifier", f"a {col} value in {redact(place, ids)}")
+
+
+@functools.lru_cache(maxsize=printed.TEXTS_KEPT)
+def _columns_in(text: str, ids: Identifiers) -> tuple[str, ...]:
+    """The identifier columns with a value in `text`, in order, kept for the next file that shows
+    the text (a council's page, notebook, downloads and results show the same headings, labels
+    and figures: about 6 texts in 7 of a council's folder were scanned already)."""
+    return tuple(dict.fromkeys(col for _, _, col in _matches(text, ids)))
 
 
 # ---- tables ------------------------------------------------------------------------------------
 
 def _cell_text(text: str) -> str:
-    """A published cell normalised as `_text_column` writes input values."""
+    """A published cell normalised as `_text_codes` writes input values."""
     text = " ".join(text.split()).casefold()
     if day := MIDNIGHT.match(text):
         return day.group(1)
