@@ -10,7 +10,8 @@ import nbformat
 from helpers.reports import KERNELSPEC
 from nbformat.v4 import new_code_cell, new_notebook
 
-from evalkit.run import pool
+from evalkit.data.load import CACHE_ENV
+from evalkit.run import pool, runner
 from evalkit.run.execute import SUCCEEDED, Task
 
 MARK = "EVALKIT_TEST_NOTEBOOK"
@@ -73,3 +74,21 @@ def test_a_single_councils_notebooks_each_have_a_kernel(tmp_path: Path) -> None:
     done = list(pool.run_tasks(tasks(tmp_path, ["A"]), jobs=2))
     pids = {json.loads((task.out_dir / "results.json").read_text())["pid"] for task, _ in done}
     assert len(pids) == 2
+
+
+def test_a_run_of_councils_starts_with_the_largest(tmp_path: Path) -> None:
+    own = {}
+    for la, size in (("A", 10), ("B", 3000), ("C", 200)):  # bytes of each council's cache
+        own[la] = tmp_path / "councils" / la
+        own[la].mkdir(parents=True)
+        (own[la] / "support_episodes.parquet").write_bytes(b"x" * size)
+    made = [Task(la, Path(f"{nb}.ipynb"), tmp_path / la / nb, nb, [],
+                 environ={CACHE_ENV: str(tmp_path / "national")})
+            for la in "ABCD" for nb in ("01_uptake", "02_pa_market")]
+    (light, own_jobs), (heavy, jobs) = runner._phases(made, own, 3, 1)
+    assert (own_jobs, jobs) == (3, 1)
+    assert [(t.la, t.stem) for t in light] == [
+        ("B", "01_uptake"), ("B", "02_pa_market"), ("C", "01_uptake"), ("C", "02_pa_market"),
+        ("A", "01_uptake"), ("A", "02_pa_market")]  # largest first, notebooks in their order
+    assert [t.environ[CACHE_ENV] for t in light[:2]] == [str(own["B"])] * 2
+    assert [t.la for t in heavy] == ["D", "D"]  # no cache of its own: the national data

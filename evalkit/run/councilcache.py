@@ -75,6 +75,11 @@ def cache_for(la: str, notebook: str, parameters: Mapping[str, Any], folders: di
     return folders.get(la, national) if own_rows else national
 
 
+def size(folder: Path) -> int:
+    """Bytes of the files in a council's cache folder: how much work its notebooks have."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
 def table_bytes(dataset: loader.Dataset) -> int:
     """Memory held by one council's validated episodes at most (the largest council): what a
     notebook reading its own council's rows holds, for the memory estimate of --jobs."""

@@ -253,14 +253,18 @@ def _scan_page(page: str, path: Path, ids: privacy.Identifiers, min_cell: int) -
 def _phases(tasks: list[Task], own: dict[str, Path], own_jobs: int, jobs: int
             ) -> list[tuple[list[Task], int]]:
     """The tasks in two phases: first the notebooks that load their council's own cache
-    (`evalkit.run.councilcache`), `own_jobs` at a time, then those loading the national data,
-    `jobs` at a time (as many as fit in memory)."""
+    (`evalkit.run.councilcache`), `own_jobs` at a time, largest councils first (so that a run
+    of every council does not end with a county's notebooks running alone while the other
+    cores wait), then those loading the national data, `jobs` at a time (as many as fit in
+    memory)."""
     national = Path(tasks[0].environ[loader.CACHE_ENV]) if tasks else Path()
     light, heavy = [], []
     for task in tasks:
         folder = councilcache.cache_for(task.la, task.stem, task.parameters, own, national)
         (light if folder != national else heavy).append(
             replace(task, environ={**task.environ, loader.CACHE_ENV: str(folder)}))
+    size = {la: councilcache.size(folder) for la, folder in own.items()}
+    light.sort(key=lambda task: -size.get(task.la, 0))  # stable: a council's notebooks in order
     return [(group, n) for group, n in ((light, own_jobs), (heavy, jobs)) if group]
 
 
