@@ -4,6 +4,7 @@ notebooks, run one after another in the worker itself, each as if in a kernel of
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import nbformat
@@ -92,3 +93,12 @@ def test_a_run_of_councils_starts_with_the_largest(tmp_path: Path) -> None:
         ("A", "01_uptake"), ("A", "02_pa_market")]  # largest first, notebooks in their order
     assert [t.environ[CACHE_ENV] for t in light[:2]] == [str(own["B"])] * 2
     assert [t.la for t in heavy] == ["D", "D"]  # no cache of its own: the national data
+
+
+def test_the_next_council_starts_before_the_last_ones_answers_are_taken(tmp_path: Path) -> None:
+    # the runner gates a council when it takes its last answer: its core goes to the next one
+    done = pool.run_tasks(tasks(tmp_path, ["A", "B"]), jobs=1)
+    first = [next(done), next(done)]
+    assert [task.la for task, _ in first] == ["A", "A"]
+    assert any(p.name.startswith("evalkit B ") for p in multiprocessing.active_children())
+    assert [task.la for task, _ in done] == ["B", "B"]

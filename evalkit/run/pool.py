@@ -66,15 +66,25 @@ def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str
     running: Running = {}
     try:
         while waiting or running:
-            while waiting and len(running) < jobs:
-                with held():  # no worker started but not yet in `running`
-                    _start(context, waiting.popleft(), running, in_process)
-            for reader in wait(list(running)):
-                # the worker leaves `running` once it has ended: until then `stop` may end it
-                yield from _answers(reader, running)
+            _fill(context, waiting, running, jobs, in_process)
+            # the worker leaves `running` once it has ended: until then `stop` may end it
+            answers = [answer for reader in wait(list(running))
+                       for answer in _answers(reader, running)]
+            # a worker that has answered for all its tasks is ending: the next starts before
+            # the caller takes the answers (the runner gates a council meanwhile)
+            _fill(context, waiting, running, jobs, in_process)
+            yield from answers
     finally:
         with held():
             stop([worker for worker, _ in running.values()])
+
+
+def _fill(context: BaseContext, waiting: deque[list[Task]], running: Running, jobs: int,
+          in_process: bool) -> None:
+    """Start workers for the waiting tasks until `jobs` have tasks left to answer for."""
+    while waiting and sum(1 for _, left in running.values() if left) < jobs:
+        with held():  # no worker started but not yet in `running`
+            _start(context, waiting.popleft(), running, in_process)
 
 
 def _start(context: BaseContext, tasks: list[Task], running: Running, in_process: bool) -> None:
