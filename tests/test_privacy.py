@@ -54,6 +54,20 @@ def test_identifiers_are_normalised_in_arrow_as_value_by_value() -> None:
     assert plain == {v for v in expected if not privacy.checkable(v)}
     assert {"p0001234", "strasse12", "file9", "abcdef"} <= checked and "12345" in plain
 
+
+def test_a_text_seen_before_is_found_again_in_every_file_and_for_each_input(
+        tmp_path: Path) -> None:
+    # what was found in a text is kept for the next file showing it, by the input it was for
+    text = "<p>Person P0001234 waited longest.</p>"
+    for name in ("a.html", "b.html"):
+        (tmp_path / name).write_text(f"<html><body><main>{text}</main></body></html>")
+    files = [tmp_path / "a.html", tmp_path / "b.html"]
+    found = privacy.scan(files, IDS, 5, tmp_path)
+    assert [(f.file, f.kind) for f in found] == [("a.html", "identifier"), ("b.html", "identifier")]
+    other = privacy.identifiers({"support_episodes": pd.DataFrame({"person_id": ["Q0009999"]})})
+    assert privacy.scan(files, other, 5, tmp_path) == []
+
+
 @pytest.mark.parametrize("body", [
     "<p>Person P0001234 waited longest.</p>",
     "<table><tr><td>PA-00017</td></tr></table>",

@@ -248,7 +248,7 @@ def identifiers(tables: Mapping[str, pd.DataFrame | None]) -> Identifiers:
             checked, plain = normalised_values(frame[col])
             by_value.update(dict.fromkeys(checked, col))
             if plain:
-                short[f"{table}.{col}"] = short.get(f"{table}.{col}", frozenset()) | plain
+                short[f"{table}.{col}"] = frozenset(plain)
         if table in PERSON_COLUMNS and (rows := person_rows(table, frame)) is not None:
             people.append(rows)
     return Identifiers(by_value, short, tuple(people))
