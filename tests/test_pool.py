@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from helpers.reports import KERNELSPEC
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -102,3 +104,18 @@ def test_the_next_council_starts_before_the_last_ones_answers_are_taken(tmp_path
     assert [task.la for task, _ in first] == ["A", "A"]
     assert any(p.name.startswith("evalkit B ") for p in multiprocessing.active_children())
     assert [task.la for task, _ in done] == ["B", "B"]
+
+
+def test_a_worker_kept_alive_by_a_notebooks_thread_is_stopped_once_it_has_answered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "GRACE", 0.5)
+    notebook = tmp_path / "01_thread.ipynb"
+    nbformat.write(new_notebook(metadata={"kernelspec": KERNELSPEC}, cells=[new_code_cell(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "open('results.json', 'w').write('{}')")]), notebook)
+    made = [Task(la, notebook, tmp_path / "out" / la, "01_thread", []) for la in "AB"]
+    started = time.monotonic()
+    done = list(pool.run_tasks(made, jobs=1))  # a worker a council, each left with a thread
+    assert time.monotonic() - started < 30  # not the threads' 60 s
+    assert [(t.la, e["status"]) for t, e in done] == [("A", SUCCEEDED), ("B", SUCCEEDED)]
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("evalkit ")]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
 
 import pandas as pd
@@ -49,10 +51,13 @@ def test_identifiers_are_normalised_in_arrow_as_value_by_value() -> None:
     values = ["P0001234", "pa_00017", "Req-0009", "ABCDEF", "abcde", "12345", "123456", "x",
               " - ", "", "Straße12", "ﬁle9", "１２３４５６", "ÅB1", "ab c", "P0001234", None, 42]
     expected = {privacy.normalise(v) for v in values if v is not None} - {""}
-    checked, plain = privacy.normalised_values(pd.Series(values, dtype=object))
-    assert checked == {v for v in expected if privacy.checkable(v)}
-    assert plain == {v for v in expected if not privacy.checkable(v)}
-    assert {"p0001234", "strasse12", "file9", "abcdef"} <= checked and "12345" in plain
+    texts = [None if v is None else str(v) for v in values]
+    for column in (pd.Series(values, dtype=object), pd.Series(texts),  # pandas' own str dtype
+                   pd.Series(texts, dtype="category")):
+        checked, plain = privacy.normalised_values(column)
+        assert checked == {v for v in expected if privacy.checkable(v)}
+        assert plain == {v for v in expected if not privacy.checkable(v)}
+        assert {"p0001234", "strasse12", "file9", "abcdef"} <= checked and "12345" in plain
 
 
 def test_a_text_seen_before_is_found_again_in_every_file_and_for_each_input(
@@ -66,6 +71,13 @@ def test_a_text_seen_before_is_found_again_in_every_file_and_for_each_input(
     assert [(f.file, f.kind) for f in found] == [("a.html", "identifier"), ("b.html", "identifier")]
     other = privacy.identifiers({"support_episodes": pd.DataFrame({"person_id": ["Q0009999"]})})
     assert privacy.scan(files, other, 5, tmp_path) == []
+    kept = weakref.ref(other)
+    del other
+    gc.collect()
+    assert kept() is not None  # held by what was kept of its texts, until the run forgets them
+    privacy.forget()
+    gc.collect()
+    assert kept() is None
 
 
 @pytest.mark.parametrize("body", [

@@ -1,6 +1,8 @@
-"""The worker processes of `evalkit run`, `--jobs` at a time, each forked from the forkserver
-(`evalkit.run.preload`), each running `evalkit.run.execute.work`; stopped, with their kernels,
-whenever the run ends before they have.
+"""The worker processes of `evalkit run`, `--jobs` with tasks left at a time, each forked from
+the forkserver (`evalkit.run.preload`), each running `evalkit.run.execute.work`; stopped, with
+their kernels, whenever the run ends before they have. A worker that has answered for all its
+tasks makes room for the next at once, and is stopped if it has not ended GRACE seconds later
+(a thread a notebook started and left running would keep its process alive).
 
 A worker runs one notebook in a kernel, or, when there are at least as many councils as jobs (a
 national run), one council's notebooks one after another in the worker itself, cleared between
@@ -36,6 +38,8 @@ GRACE = 10.0
 #: Each running worker under the end of the pipe it answers on, with the tasks it has not
 #: answered for yet (it answers in their order).
 Running = dict[Connection, tuple[BaseProcess, deque[Task]]]
+#: Since when (`time.monotonic`) each running worker has had no task left to answer for.
+Ending = dict[Connection, float]
 
 
 def national(tasks: Sequence[Task], jobs: int) -> bool:
@@ -56,20 +60,23 @@ def batches(tasks: Sequence[Task], jobs: int) -> list[list[Task]]:
 
 
 def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str, Any]]]:
-    """Execute the tasks in worker processes (`batches`), `jobs` at a time; yields (task,
-    manifest entry) in completion order. However iteration ends (an exception, `Stopped`, the
-    generator closed), the workers still running are stopped and reaped before it returns."""
+    """Execute the tasks in worker processes (`batches`), `jobs` with tasks left at a time;
+    yields (task, manifest entry) in completion order. However iteration ends (an exception,
+    `Stopped`, the generator closed), the workers still running are stopped and reaped before
+    it returns."""
     context = worker_context()
     wait_until_ready()  # before the held sections below, each of which then takes milliseconds
     waiting = deque(batches(tasks, jobs))
     in_process = national(tasks, jobs)
     running: Running = {}
+    ending: Ending = {}
     try:
         while waiting or running:
             _fill(context, waiting, running, jobs, in_process)
             # the worker leaves `running` once it has ended: until then `stop` may end it
-            answers = [answer for reader in wait(list(running))
+            answers = [answer for reader in wait(list(running), GRACE if ending else None)
                        for answer in _answers(reader, running)]
+            _end_stuck(running, ending)
             # a worker that has answered for all its tasks is ending: the next starts before
             # the caller takes the answers (the runner gates a council meanwhile)
             _fill(context, waiting, running, jobs, in_process)
@@ -77,6 +84,22 @@ def run_tasks(tasks: Sequence[Task], jobs: int) -> Iterator[tuple[Task, dict[str
     finally:
         with held():
             stop([worker for worker, _ in running.values()])
+
+
+def _end_stuck(running: Running, ending: Ending) -> None:
+    """Note when each worker was first seen with no task left (`ending`), and stop and reap
+    one still running GRACE seconds later: all its answers are in, so nothing is lost."""
+    now = time.monotonic()
+    for reader in [r for r in ending if r not in running]:
+        del ending[reader]
+    for reader, (worker, left) in list(running.items()):
+        if left:
+            continue
+        if now - ending.setdefault(reader, now) >= GRACE:
+            with held():
+                stop([worker])
+                reader.close()
+                del running[reader], ending[reader]
 
 
 def _fill(context: BaseContext, waiting: deque[list[Task]], running: Running, jobs: int,

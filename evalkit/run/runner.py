@@ -166,6 +166,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
     out = args.out.resolve()
     with stop.cleanups() as cleanups:
         cleanups.enter_context(reportdir.locked(out, args.wait))
+        cleanups.callback(privacy.forget)
         dataset = load_data(args.data_dir, args.date_order, args.engine)
         las = councils(dataset, args.la)
         jobs = args.jobs or default_jobs(len(notebooks) * len(las), os.cpu_count(),

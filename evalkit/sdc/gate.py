@@ -254,6 +254,12 @@ def _columns_in(text: str, ids: Identifiers) -> tuple[str, ...]:
     return tuple(dict.fromkeys(col for _, _, col in _matches(text, ids)))
 
 
+def forget() -> None:
+    """Drop what was kept of the texts scanned (`_columns_in`), and with it the run's
+    Identifiers it holds (millions of values): for a process that goes on after a run."""
+    _columns_in.cache_clear()
+
+
 # ---- tables ------------------------------------------------------------------------------------
 
 def _cell_text(text: str) -> str:

@@ -86,7 +86,9 @@ def person_rows(table: str, frame: pd.DataFrame) -> PersonRows | None:
     if not any(c in frame for c in keys):
         return None
     texts: dict[str, int] = {}
-    codes = np.column_stack([_text_codes(frame[c], texts) for c in cols])
+    codes = np.empty((len(frame), len(cols)), dtype=np.int32)  # filled a column at a time:
+    for i, col in enumerate(cols):  # the national tables' are 140 MB, held once
+        codes[:, i] = _text_codes(frame[col], texts)
     text_of = list(texts)  # a number's text: texts are numbered in order
     by_key: dict[str, list[np.ndarray]] = {}
     for i, col in enumerate(cols):
