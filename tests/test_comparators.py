@@ -20,6 +20,8 @@ from evalkit.analyses.comparators.publish import position
 from evalkit.data.councils import councils
 from evalkit.data.regions import REGIONS, council_regions, region_of
 from evalkit.run import england
+from evalkit.run.manifest import data_periods
+from evalkit.run.plan import RunError
 from evalkit.run.plan import councils as plan_councils
 from evalkit.sdc import gate
 
@@ -166,6 +168,21 @@ def test_all_councils_is_every_council_in_the_data() -> None:
     data = SimpleNamespace(support_episodes=episodes)
     assert plan_councils(data, ["all-councils"]) == [DERBY, LEICESTER, BIRMINGHAM]
     assert plan_councils(data, [BIRMINGHAM, "all-councils"]) == [BIRMINGHAM, DERBY, LEICESTER]
+    with pytest.raises(RunError, match="E06000001"):  # a council asked for must be in the data
+        plan_councils(data, ["E06000001", "all-councils"])
+
+
+def test_each_councils_data_period_in_one_pass() -> None:
+    episodes = pd.DataFrame({
+        "la_code": [DERBY, DERBY, LEICESTER, None],
+        "start_date": pd.to_datetime(["2020-01-02", None, "2021-05-01", "2019-01-01"]),
+        "end_date": pd.to_datetime([None, "2022-03-04", None, None])})
+    assert data_periods(episodes, [DERBY, LEICESTER, BIRMINGHAM, "all"]) == {
+        DERBY: {"start": "2020-01-02", "end": "2022-03-04"},
+        LEICESTER: {"start": "2021-05-01", "end": "2021-05-01"},
+        BIRMINGHAM: {"start": None, "end": None},  # no episode
+        "all": {"start": "2019-01-01", "end": "2022-03-04"}}  # the row without a council too
+    assert data_periods(episodes.iloc[:0], ["all"]) == {"all": {"start": None, "end": None}}
 
 
 def test_a_measure_without_direction_is_shown_alone(table_file: Path) -> None:

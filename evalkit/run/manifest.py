@@ -56,13 +56,22 @@ def row_counts(quality: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def data_period(episodes: pd.DataFrame, la: str) -> dict[str, str | None]:
-    """First and last date in the council's support episodes (start or end dates)."""
-    rows = episodes if la == "all" else episodes[episodes["la_code"].astype(str) == la]
-    dates = pd.concat([rows["start_date"], rows["end_date"]]).dropna()
-    if dates.empty:
-        return {"start": None, "end": None}
-    return {"start": dates.min().date().isoformat(), "end": dates.max().date().isoformat()}
+def data_periods(episodes: pd.DataFrame, las: list[str]) -> dict[str, dict[str, str | None]]:
+    """First and last date in each council's support episodes (start or end dates; "all": every
+    council's), read in one pass however many councils a run has."""
+    dates = pd.concat([episodes[["start_date"]].set_axis(["date"], axis=1),
+                       episodes[["end_date"]].set_axis(["date"], axis=1)])
+    if "la_code" in episodes:
+        dates["la"] = pd.concat([episodes["la_code"]] * 2).astype(str).to_numpy()
+    dates = dates.dropna(subset=["date"])
+    spans = {}
+    if "la" in dates:
+        spans = {la: (first, last) for la, first, last
+                 in dates.groupby("la")["date"].agg(["min", "max"]).itertuples()}
+    if not dates.empty:
+        spans["all"] = (dates["date"].min(), dates["date"].max())
+    return {la: {"start": spans[la][0].date().isoformat(), "end": spans[la][1].date().isoformat()}
+            if la in spans else {"start": None, "end": None} for la in las}
 
 
 def versions() -> dict[str, str | None]:
@@ -82,7 +91,7 @@ def describe_data(p: Plan, dataset: loader.Dataset, sums: Mapping[str, str]) -> 
     marker of `evalkit synth` (None for real data)."""
     return {"data_dir": str(p.data_dir), "extract_date": dataset.extract_date.date(),
             "synthetic": dataset.synthetic,
-            "periods": {la: data_period(dataset.support_episodes, la) for la in p.las},
+            "periods": data_periods(dataset.support_episodes, p.las),
             "inputs": input_files(dataset.files, p.data_dir, sums),
             "rows": row_counts(dataset.quality), "warnings": list(dataset.warnings)}
 

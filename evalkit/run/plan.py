@@ -128,14 +128,16 @@ def councils(dataset: loader.Dataset, requested: list[str] | None) -> list[str]:
     if bad:
         raise RunError(f"--la: {bad} are not council codes (letters and digits, e.g. E06000016), "
                        f"'all' or '{EACH_COUNCIL}'")
+    every: list[str] = []  # every council in the data: each is there, as `cohorts.council` asks
     if requested and EACH_COUNCIL in requested and "la_code" in episodes:
         every = sorted(episodes["la_code"].dropna().astype(str).unique())
-        requested = [c for c in requested if c != EACH_COUNCIL] + every
+        requested = [c for c in requested if c != EACH_COUNCIL]
     try:
-        return list(dict.fromkeys(cohorts.council(episodes, c, where="--la")
-                                  for c in requested or [None]))
+        chosen = [cohorts.council(episodes, c, where="--la")
+                  for c in requested or ([] if every else [None])]
     except ValueError as err:
         raise RunError(str(err)) from err
+    return list(dict.fromkeys([*chosen, *every]))
 
 
 def default_jobs(tasks: int, cpus: int | None, table_bytes: int) -> int:
