@@ -59,15 +59,14 @@ def row_counts(quality: pd.DataFrame) -> dict[str, dict[str, Any]]:
 def data_periods(episodes: pd.DataFrame, las: list[str]) -> dict[str, dict[str, str | None]]:
     """First and last date in each council's support episodes (start or end dates; "all": every
     council's), read in one pass however many councils a run has."""
-    dates = pd.concat([episodes[["start_date"]].set_axis(["date"], axis=1),
-                       episodes[["end_date"]].set_axis(["date"], axis=1)])
-    if "la_code" in episodes:
-        dates["la"] = pd.concat([episodes["la_code"]] * 2).astype(str).to_numpy()
+    dates = episodes.melt(id_vars=[c for c in ["la_code"] if c in episodes],
+                          value_vars=["start_date", "end_date"], value_name="date")
     dates = dates.dropna(subset=["date"])
     spans = {}
-    if "la" in dates:
+    if "la_code" in dates:
         spans = {la: (first, last) for la, first, last
-                 in dates.groupby("la")["date"].agg(["min", "max"]).itertuples()}
+                 in dates.groupby(dates["la_code"].astype(str))["date"].agg(["min", "max"])
+                 .itertuples()}
     if not dates.empty:
         spans["all"] = (dates["date"].min(), dates["date"].max())
     return {la: {"start": spans[la][0].date().isoformat(), "end": spans[la][1].date().isoformat()}
