@@ -3,12 +3,14 @@
 Cases: the Leicester profile (one council, scale 1, ~10k people on long-term support) and the
 England profile with `--la all` (all councils together, ~1.5M people). Each run is a separate
 `python -m evalkit.cli run` process; its whole process tree (runner, forkserver, workers and
-notebook kernels) is sampled for memory (proportional set size, so pages the forked processes
-share count once), so the peak is the sum over processes running at once, and the
-largest single process is reported too (from `os.wait4`); its CPU time is the sum over every
-process seen in the tree (kernels are not all children the runner waits for, so `os.wait4`
-alone would miss them). CPU time is the fair measure on a shared machine: the load average is
-printed with each case. Per notebook, the manifest and the
+notebook kernels) is sampled for memory once a second (proportional set size, so pages the
+forked processes share count once; reading it costs the kernel a few milliseconds a process,
+a tenth of a core sampled ten times a second), so the peak is the sum over processes running at
+once, and the largest single process is reported too (from `os.wait4`); its CPU time (sampled
+ten times a second, which costs little) is the sum over every process seen in the tree (kernels
+are not all children the runner waits for, so `os.wait4` alone would miss them), and the
+sampling's own CPU time is printed beside it. CPU time is the fair measure on a shared
+machine: the load average is printed with each case. Per notebook, the manifest and the
 executed notebook's papermill cell timings split the time into kernel start-up (a standard
 ipykernel, started by the worker's papermill as a new process), the first
 code cell after the parameters (imports and `evalkit.load`), the analysis cells (models, tables,
@@ -30,6 +32,7 @@ to compare two commits on the same machine, back to back.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -56,6 +59,14 @@ CASES = {  # name -> (profile, scale, extra run arguments)
     "national (england, all)": ("england", 1.0, ["--la", "all"]),
 }
 QUICK_SCALE = 0.1
+#: The process tree's CPU times are sampled every CPU_EVERY_S seconds, its memory every
+#: MEMORY_EVERY-th sample: reading a process's proportional set size walks its page tables
+#: (about 4 ms for a 700 MB process, 30 ms for a national run's tree), and ten times a second
+#: that took about a seventh of a 2-core machine from the run being measured.
+CPU_EVERY_S = 0.1
+MEMORY_EVERY = 10
+#: The kinds of process in a run's tree (`kind`).
+KINDS = ("runner", "forkserver", "worker", "kernel")
 
 
 def kind(depth: int, proc: psutil.Process) -> str:
@@ -84,9 +95,10 @@ def memory(proc: psutil.Process) -> int:
     return proc.memory_info().rss
 
 
-def tree_sample(proc: psutil.Process, cpu: dict[int, tuple[str, float]]) -> int:
-    """Memory of a process and all its descendants now (0 for ones that vanished); records each
-    one's kind and CPU seconds so far in `cpu` (by pid)."""
+def tree_sample(proc: psutil.Process, cpu: dict[int, tuple[str, float]],
+                with_memory: bool) -> int:
+    """Memory of a process and all its descendants now (0 for ones that vanished; 0 without
+    `with_memory`); records each one's kind and CPU seconds so far in `cpu` (by pid)."""
     procs = [proc, *proc.children(recursive=True)]
     parents = {}
     for p in procs[1:]:
@@ -101,7 +113,7 @@ def tree_sample(proc: psutil.Process, cpu: dict[int, tuple[str, float]]) -> int:
             pid, depth = parents[pid], depth + 1
         try:
             with p.oneshot():
-                total += memory(p)
+                total += memory(p) if with_memory else 0
                 times = p.cpu_times()
                 cpu[p.pid] = (kind(depth, p), times.user + times.system)
         except psutil.Error:
@@ -110,22 +122,27 @@ def tree_sample(proc: psutil.Process, cpu: dict[int, tuple[str, float]]) -> int:
 
 
 def run_measured(argv: list[str]) -> tuple[int, float, dict[str, float], float, float, str]:
-    """Run `argv`; (exit code, wall s, CPU s of the tree by process kind, peak tree MiB, peak
-    single process MiB, stdout+stderr)."""
+    """Run `argv`; (exit code, wall s, CPU s of the tree by process kind and of the sampling
+    itself ("sampling", not the tree's), peak tree MiB, peak single process MiB,
+    stdout+stderr)."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     watched = psutil.Process(child.pid)
     peak = [0]
     cpu: dict[int, tuple[str, float]] = {}
     done = threading.Event()
+    sampling = [0.0]
 
     def sample() -> None:
-        while not done.is_set():
+        for tick in itertools.count():
+            sampling[0] = time.thread_time()
+            if done.is_set():
+                return
             try:
-                peak[0] = max(peak[0], tree_sample(watched, cpu))
+                peak[0] = max(peak[0], tree_sample(watched, cpu, tick % MEMORY_EVERY == 0))
             except psutil.Error:
                 return
-            done.wait(0.1)
+            done.wait(CPU_EVERY_S)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -140,10 +157,9 @@ def run_measured(argv: list[str]) -> tuple[int, float, dict[str, float], float, 
     child.returncode = os.waitstatus_to_exitcode(status)
     # not os.wait4's figure for the runner: it includes the children it reaped (with --jobs 1,
     # the kernels), which are counted from their own samples
-    by_kind = {k: sum(s for kk, s in cpu.values() if kk == k)
-               for k in ("runner", "forkserver", "worker", "kernel")}
-    return (child.returncode, wall, by_kind, peak[0] / 2**20, usage.ru_maxrss / 1024,
-            "".join(output))
+    by_kind = {k: sum(s for kk, s in cpu.values() if kk == k) for k in KINDS}
+    return (child.returncode, wall, {**by_kind, "sampling": sampling[0]}, peak[0] / 2**20,
+            usage.ru_maxrss / 1024, "".join(output))
 
 
 def plain_argv(data: Path, out: Path, la: str) -> list[str]:
@@ -175,7 +191,7 @@ def bench_plain(profile: str, scale: float, la: str, work: Path) -> dict:
     code, wall, cpu, _, _, log = run_measured(plain_argv(data, out, la))
     if code:
         raise RuntimeError(f"plain papermill exited {code}:\n{log[-3000:]}")
-    return {"wall": wall, "cpu": sum(cpu.values()), "kernels": cpu["kernel"],
+    return {"wall": wall, "cpu": sum(cpu[k] for k in KINDS), "kernels": cpu["kernel"],
             "load": (load_before, os.getloadavg()[0])}
 
 
@@ -297,10 +313,10 @@ def print_total(name: str, total: dict) -> None:
     """The totals of one case: wall, CPU by process kind, memory, rows, first-cell split."""
     split = total["setup"]
     print(f"{name:<26}{'ALL (wall)':<16}{'exit ' + str(total['exit']):<11}"
-          f"{total['wall']:>7.1f}   CPU {sum(total['cpu'].values()):.1f} s (runner "
+          f"{total['wall']:>7.1f}   CPU {sum(total['cpu'][k] for k in KINDS):.1f} s (runner "
           f"{total['cpu']['runner']:.1f}, forkserver {total['cpu']['forkserver']:.1f}, "
           f"papermill+render workers {total['cpu']['worker']:.1f}, kernels "
-          f"{total['cpu']['kernel']:.1f}), jobs "
+          f"{total['cpu']['kernel']:.1f}; measuring it {total['cpu']['sampling']:.1f}), jobs "
           f"{total['jobs']}, load average {total['load'][0]:.1f} -> "
           f"{total['load'][1]:.1f}\n{'':<26}peak memory {total['peak_tree']:,.0f} "
           f"(process tree), {total['peak_one']:,.0f} (largest process); "
