@@ -3,9 +3,9 @@
 Cases: the Leicester profile (one council, scale 1, ~10k people on long-term support) and the
 England profile with `--la all` (all councils together, ~1.5M people). Each run is a separate
 `python -m evalkit.cli run` process; its whole process tree (runner, forkserver, workers and
-notebook kernels) is sampled for memory once a second (proportional set size, so pages the
-forked processes share count once; reading it costs the kernel a few milliseconds a process,
-a tenth of a core sampled ten times a second), so the peak is the sum over processes running at
+notebook kernels) is sampled for memory every two seconds (proportional set size, so pages
+the forked processes share count once; reading it costs the kernel a few milliseconds a
+process), so the peak is the sum over processes running at
 once, and the largest single process is reported too (from `os.wait4`); its CPU time (sampled
 ten times a second, which costs little) is the sum over every process seen in the tree (kernels
 are not all children the runner waits for, so `os.wait4` alone would miss them), and the
@@ -61,10 +61,11 @@ CASES = {  # name -> (profile, scale, extra run arguments)
 QUICK_SCALE = 0.1
 #: The process tree's CPU times are sampled every CPU_EVERY_S seconds, its memory every
 #: MEMORY_EVERY-th sample: reading a process's proportional set size walks its page tables
-#: (about 4 ms for a 700 MB process, 30 ms for a national run's tree), and ten times a second
-#: that took about a seventh of a 2-core machine from the run being measured.
+#: (about 4 ms for a 700 MB process): ten times a second, the sampling of 24 councils' run took
+#: 31 s of CPU in 174 s (a tenth of the 2-core machine the run was measured on); once a second,
+#: 8.5 s.
 CPU_EVERY_S = 0.1
-MEMORY_EVERY = 10
+MEMORY_EVERY = 20
 #: The kinds of process in a run's tree (`kind`).
 KINDS = ("runner", "forkserver", "worker", "kernel")
 
