@@ -3,7 +3,7 @@
 Cases: the Leicester profile (one council, scale 1, ~10k people on long-term support) and the
 England profile with `--la all` (all councils together, ~1.5M people). Each run is a separate
 `python -m evalkit.cli run` process; its whole process tree (runner, forkserver, workers and
-notebook kernels) is sampled for memory every two seconds (proportional set size, so pages
+notebook kernels) is sampled for memory every five seconds (proportional set size, so pages
 the forked processes share count once; reading it costs the kernel a few milliseconds a
 process), so the peak is the sum over processes running at
 once, and the largest single process is reported too (from `os.wait4`); its CPU time (sampled
@@ -65,7 +65,7 @@ QUICK_SCALE = 0.1
 #: 31 s of CPU in 174 s (a tenth of the 2-core machine the run was measured on); once a second,
 #: 8.5 s.
 CPU_EVERY_S = 0.1
-MEMORY_EVERY = 20
+MEMORY_EVERY = 50
 #: The kinds of process in a run's tree (`kind`).
 KINDS = ("runner", "forkserver", "worker", "kernel")
 

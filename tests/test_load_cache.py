@@ -66,3 +66,33 @@ def test_cache_is_ignored_without_the_environment_variable(folder, tmp_path, mon
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.setattr("evalkit.data.load.read_cache", _no_validation)
     _same(load(folder, extract_date=EXTRACT), fresh)
+
+
+def test_a_second_load_reuses_the_first_and_cannot_see_its_changes(folder, tmp_path, monkeypatch):
+    fresh = load(folder, extract_date=EXTRACT)
+    save_cache(fresh, folder, tmp_path / "cache")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    first = load(folder, extract_date=EXTRACT)
+    # what a notebook might do to its data: change values, add and drop columns, rebind
+    first.support_episodes.loc[0, "person_id"] = "changed"
+    first.population["extra"] = 1
+    del first.pa_register[first.pa_register.columns[0]]
+    first.warnings.append("added by a notebook")
+    first.files["survey"] = []
+    monkeypatch.setattr("evalkit.data.load.read_cache", _no_validation)
+    monkeypatch.setattr("evalkit.data.load.sha256", _no_validation)
+    second = load(folder, extract_date=EXTRACT)
+    _same(second, fresh)
+    assert second.support_episodes is not first.support_episodes
+
+
+def test_a_file_changed_since_the_last_load_is_read_again(folder, tmp_path, monkeypatch):
+    fresh = load(folder, extract_date=EXTRACT)
+    save_cache(fresh, folder, tmp_path / "cache")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    _same(load(folder, extract_date=EXTRACT), fresh)
+    path = folder / "support_episodes.csv"
+    path.write_text(path.read_text().replace("\n", "\r\n"))  # same rows, another file
+    monkeypatch.setattr("evalkit.data.load.read_cache", _no_validation)
+    with pytest.raises(AssertionError, match="validated again"):
+        load(folder, extract_date=EXTRACT)

@@ -31,7 +31,7 @@ from typing import IO, Any
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
-from nbformat import NotebookNode
+from nbformat import NotebookNode, from_dict
 from nbformat.v4 import new_output
 from papermill.engines import Engine, papermill_engines
 from traitlets import Type
@@ -90,6 +90,17 @@ class Stream(io.TextIOBase):
         return len(text)
 
 
+def rich_output(output_type: str, data: Mapping[str, Any],
+                metadata: Mapping[str, Any] | None) -> NotebookNode:
+    """A display_data or execute_result output of IPython's formatted `data`, as nbformat's
+    `new_output` makes it but without checking it against the notebook schema on its own:
+    papermill checks the whole notebook as it writes it (a council's 130-odd charts and tables
+    were checked one by one, a hundredth of its worker's time)."""
+    count = {"execution_count": None} if output_type == "execute_result" else {}
+    return from_dict({"output_type": output_type, "data": dict(data),
+                      "metadata": dict(metadata or {}), **count})
+
+
 class Publisher(DisplayPublisher):
     """`display()` and `clear_output()`: display_data outputs of the running cell."""
 
@@ -102,7 +113,7 @@ class Publisher(DisplayPublisher):
             for out in self.shell.displays.get(display_id, []):
                 out.data, out.metadata = dict(data), dict(metadata or {})
             return
-        out = new_output("display_data", data=dict(data), metadata=dict(metadata or {}))
+        out = rich_output("display_data", data, metadata)
         cell.add(out)
         if display_id is not None:
             self.shell.displays.setdefault(display_id, []).append(out)
@@ -119,8 +130,8 @@ class Hook(DisplayHook):
 
     def write_format_data(self, format_dict: Mapping[str, Any],
                           md_dict: Mapping[str, Any] | None = None) -> None:
-        self.shell.cell_outputs.add(new_output(  # its execution count: the cell's (`Shell.run`)
-            "execute_result", data=dict(format_dict), metadata=dict(md_dict or {})))
+        # its execution count: the cell's (`Shell.run`)
+        self.shell.cell_outputs.add(rich_output("execute_result", format_dict, md_dict))
 
 
 class Shell(InteractiveShell):

@@ -102,11 +102,13 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> tuple[str, list[str]]:
 
 @functools.cache
 def _exporter() -> HTMLExporter:
-    """The HTML exporter (made once per process: it loads and compiles its templates)."""
+    """The HTML exporter (made once per process: it loads and compiles its templates). It
+    checks the notebook against the schema once, after its preprocessors, not after each
+    (`optimistic_validation`: a dozen checks of the whole notebook a page, nbconvert's default)."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True)
+                        exclude_output_prompt=True, optimistic_validation=True)
 
 
 def _slug(text: str, taken: set[str]) -> str:
