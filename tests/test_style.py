@@ -437,3 +437,40 @@ def test_date_ticks_a_chart_chose_are_kept() -> None:
     ax.set_xticks(months[::12])
     style.finish(fig, ax, xlabel="Month", ylabel="Starts", **TITLES)
     assert len(ax.get_xticks()) == 3
+
+
+def _labelled_chart(words: str) -> Figure:
+    """A small chart whose tick labels, title and axis labels are `words`."""
+    fig, ax = style.figure(6.0, 3.0)
+    ax.barh([words, f"{words} too"], [1, 2])
+    return style.finish(fig, ax, title=words, subtitle=words, xlabel=words, ylabel=words)
+
+
+def test_charts_drawn_with_a_shared_renderer_are_those_of_a_new_one() -> None:
+    from matplotlib.font_manager import FontProperties
+
+    def fresh(fig: Figure) -> bytes:  # a renderer of its own, as FigureCanvasAgg makes one
+        fig.set_dpi(style.DPI)
+        fig.set_facecolor("white")
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return bytes(canvas.buffer_rgba())
+
+    def shared(fig: Figure) -> bytes:
+        fig.set_dpi(style.DPI)
+        fig.set_facecolor("white")
+        canvas = style.SharedRendererCanvas(fig)
+        canvas.draw()
+        return bytes(canvas.buffer_rgba())
+
+    style.shared_renderer.cache_clear()
+    first = shared(_labelled_chart("Pakistani"))
+    assert shared(_labelled_chart("Bangladeshi")) == fresh(_labelled_chart("Bangladeshi"))
+    assert style.shared_renderer.cache_info().currsize == 1  # the same renderer, cleared
+    assert shared(_labelled_chart("Pakistani")) == first
+    # another font under the same family name: its texts are laid out again, not reused
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
+        assert FontProperties().get_family() == ["sans-serif"]
+        mono = shared(_labelled_chart("Pakistani"))
+        assert mono == fresh(_labelled_chart("Pakistani")) != first
+    assert style.shared_renderer.cache_info().currsize == 2

@@ -10,6 +10,7 @@ generated from the estimates; subtitles give measure, place, period and units.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import math
@@ -25,7 +26,7 @@ import seaborn as sns
 from IPython.display import HTML, Markdown, display
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -122,7 +123,7 @@ def png(fig: Figure) -> bytes:
     try:
         fig.set_dpi(DPI)
         fig.set_facecolor("white")  # nothing shows through (RGB has no transparency)
-        canvas = FigureCanvasAgg(fig)
+        canvas = SharedRendererCanvas(fig)
         canvas.draw()
         refuse_identifier_labels(fig)
         image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True),
@@ -132,6 +133,32 @@ def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="png", compress_level=1, dpi=(DPI, DPI))
     return buf.getvalue()
+
+
+class SharedRendererCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws with a renderer kept for the next figure of the same size and
+    text settings (`shared_renderer`), which `draw` clears first: matplotlib keeps the sizes
+    of the texts it has laid out per renderer, and a report's charts repeat most of theirs
+    (tick labels, group names, axis titles); a chart took 0.88 of the time."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.figure.bbox.size
+        self.renderer = shared_renderer(int(w), int(h), self.figure.dpi, _text_settings())
+        return self.renderer
+
+
+def _text_settings() -> tuple:
+    """The settings a text's laid-out size depends on besides its own font properties: the
+    font families' lists (`font.sans-serif` changed, "sans-serif" names another font) and
+    the hinting."""
+    return tuple((k, str(v)) for k, v in mpl.rcParams.items()
+                 if k.startswith(("font.", "text.hinting", "mathtext.")))
+
+
+@functools.lru_cache(maxsize=8)
+def shared_renderer(width: int, height: int, dpi: float, settings: tuple) -> RendererAgg:
+    """An Agg renderer of this size in pixels and dpi, for charts drawn under `settings`."""
+    return RendererAgg(width, height, dpi)
 
 
 def refuse_identifier_labels(fig: Figure) -> None:
