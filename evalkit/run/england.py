@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import sys
 import time
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pandas as pd
@@ -25,9 +24,6 @@ from evalkit.data import load as loader
 from evalkit.report import publication
 from evalkit.report.findings import fmt_share
 from evalkit.run import national, render
-from evalkit.run.plan import RunError
-from evalkit.run.preload import worker_context
-from evalkit.sdc import gate as privacy
 
 PAGE, CSV = "england.html", "england.csv"
 LINK = (f'<p><a href="{PAGE}">England: every council\'s Direct Payment share and headline gaps, '
@@ -147,74 +143,18 @@ def page(table: pd.DataFrame, min_cell: int, notice: str | None = None) -> tuple
     return text, csv
 
 
-class Reduction:
-    """The comparator table of a national run (`evalkit.run.national`), reduced once from the
-    national data in a process of its own (a fork of the run's forkserver, which imported the
-    analyses), which reads the validated tables from the run's private cache (`save_cache`'s
-    folder) and saves the table beside it: the runner meanwhile gathers the identifiers and
-    writes each council's cache (at the start of a run of every council on 2 cores, one core
-    waited for the other for about 15 s). `result` waits for the table."""
-
-    def __init__(self, saved: Path, files: dict[str, list[Path]], date_order: str | None,
-                 cache: Path) -> None:
-        self.path = cache / "comparators.parquet"
-        self.answer, sent = worker_context().Pipe(duplex=False)
-        self.process = worker_context().Process(
-            target=_reduce_saved, args=(saved, files, date_order, self.path, sent),
-            name="evalkit-comparators", daemon=True)
-        self.process.start()
-        sent.close()
-
-    def result(self, ids: privacy.Identifiers) -> Path:
-        """The saved table's path once the process has saved it; RunError with the process's
-        error (redacted) if it failed, or if it ended without a word."""
-        try:
-            error = self.answer.recv()
-        except EOFError:
-            error = None
-        finally:
-            self.process.join()
-            self.answer.close()
-        if error is None:
-            error = f"the process ended without a result (exit code {self.process.exitcode})"
-        if error:
-            raise RunError("the England and region comparators could not be worked out: "
-                           + privacy.message(error, ids))
-        return self.path
-
-    def stop(self) -> None:
-        """End the process if it still runs (the run stopped before it needed the table)."""
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-
-
-def start_reduction(dataset: loader.Dataset, saved: Path, cache: Path) -> Reduction | None:
-    """Start reducing `dataset` (saved in the cache folder `saved`) to the comparator table in
-    `cache`; None when the data hold one council only."""
+def national_table(dataset: loader.Dataset, cache: Path) -> Path | None:
+    """Reduce the national data to the comparator table once (`evalkit.run.national`) and
+    save it in the run's private cache; None when the data hold one council only."""
     episodes = dataset.support_episodes
     if "la_code" not in episodes or episodes["la_code"].nunique() < 2:
         return None
-    return Reduction(saved, dataset.files, dataset.date_order, cache)
-
-
-def _reduce_saved(saved: Path, files: dict[str, list[Path]], date_order: str | None,
-                  path: Path, answer: Connection) -> None:
-    """A `Reduction`'s process: read the validated tables `save_cache` wrote in `saved`, save
-    their comparator table at `path`, and send "" (or the error, for the runner to redact)."""
-    try:
-        t0 = time.perf_counter()
-        dataset = loader.read_cache(saved, files, date_order)
-        if dataset is None:
-            raise FileNotFoundError(f"no saved tables in {saved}")
-        national.reduce(dataset).to_parquet(path, index=False)
-        print(f"evalkit run: England and region comparators worked out in "
-              f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        answer.send("")
-    except Exception as err:  # the runner stops the run with it
-        answer.send(f"{type(err).__name__}: {err}")
-    finally:
-        answer.close()
+    t0 = time.perf_counter()
+    path = cache / "comparators.parquet"
+    national.reduce(dataset).to_parquet(path, index=False)
+    print(f"evalkit run: England and region comparators worked out in "
+          f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return path
 
 
 def with_link(index: str, out: Path, made: bool) -> str:

@@ -10,9 +10,7 @@ Steps: start the forkserver that imports papermill and nbconvert once for the wo
 any notebook runs if it cannot be used, `evalkit.run.plan`, or if the privacy gate could not
 check its identifiers) and cache the validated tables in a private temporary folder, removed at
 the end, so each notebook's `evalkit.load` reuses them instead of validating again (the cache is
-never inside REPORT_DIR, which is for publishing); for national data, reduce the England and
-region comparator table once, from that cache, in a process of its own while the runner gathers
-the identifiers and writes each council's own cache (`evalkit.run.england.Reduction`);
+never inside REPORT_DIR, which is for publishing);
 execute each notebook with papermill once per council, `--jobs` at a time, in worker processes
 (`evalkit.run.pool`: in a standard kernel a notebook, or in a national run in the worker itself,
 a council's notebooks one after another, cleared between notebooks; default jobs: all notebooks
@@ -176,24 +174,20 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         p = Plan(args.data_dir.resolve(), out, notebooks, las, params, args.min_cell, jobs,
                  run_id)
         reportdir.check_councils(out, p.las)
-        staging, cache = _workspace(p, cleanups)
-        sums = loader.checksums(dataset.files)
-        saved = loader.save_cache(dataset, p.data_dir, cache, sums)
-        # comparators: reduced once, in a process of their own while the runner goes on
-        if reduction := england.start_reduction(dataset, saved, cache):
-            cleanups.callback(reduction.stop)
         ids = checkable_identifiers(dataset)
+        staging, cache = _workspace(p, cleanups)
         for warning in dataset.warnings:
             print(f"evalkit run: warning: {privacy.message(warning, ids)}", file=sys.stderr)
+        sums = loader.checksums(dataset.files)
         data = record.describe_data(p, dataset, sums)
+        loader.save_cache(dataset, p.data_dir, cache, sums)
+        table = england.national_table(dataset, cache)  # comparators: reduced once, here
         own = councilcache.write(dataset, p.data_dir, cache, sums, p.las)
         own_jobs = args.jobs or default_jobs(len(own) * len(notebooks), os.cpu_count(),
                                              councilcache.table_bytes(dataset))
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
-        hashes = labels.write_id_hashes(ids, cache / "ids")
-        table = reduction.result(ids) if reduction else None
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
-                   labels.ID_HASHES_ENV: str(hashes),
+                   labels.ID_HASHES_ENV: str(labels.write_id_hashes(ids, cache / "ids")),
                    ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
                    **thread_limits(max(own_jobs, p.jobs), os.cpu_count(), os.environ),
                    **({comparators.ENV: str(table)} if table else {})}
