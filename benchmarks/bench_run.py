@@ -63,7 +63,8 @@ QUICK_SCALE = 0.1
 #: MEMORY_EVERY-th sample: reading a process's proportional set size walks its page tables
 #: (about 4 ms for a 700 MB process): ten times a second, the sampling of 24 councils' run took
 #: 31 s of CPU in 174 s (a tenth of the 2-core machine the run was measured on); once a second,
-#: 8.5 s.
+#: 8.5 s; every five seconds, 23 s of a 740-s run of every council (the CPU times' share is
+#: most of that).
 CPU_EVERY_S = 0.1
 MEMORY_EVERY = 50
 #: The kinds of process in a run's tree (`kind`).
