@@ -12,7 +12,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from evalkit.report import style
+from evalkit.report import drawing, style
 from evalkit.report import text as chart_text
 
 
@@ -459,18 +459,18 @@ def test_charts_drawn_with_a_shared_renderer_are_those_of_a_new_one() -> None:
     def shared(fig: Figure) -> bytes:
         fig.set_dpi(style.DPI)
         fig.set_facecolor("white")
-        canvas = style.SharedRendererCanvas(fig)
+        canvas = drawing.SharedRendererCanvas(fig)
         canvas.draw()
         return bytes(canvas.buffer_rgba())
 
-    style.shared_renderer.cache_clear()
+    drawing.shared_renderer.cache_clear()
     first = shared(_labelled_chart("Pakistani"))
     assert shared(_labelled_chart("Bangladeshi")) == fresh(_labelled_chart("Bangladeshi"))
-    assert style.shared_renderer.cache_info().currsize == 1  # the same renderer, cleared
+    assert drawing.shared_renderer.cache_info().currsize == 1  # the same renderer, cleared
     assert shared(_labelled_chart("Pakistani")) == first
     # another font under the same family name: its texts are laid out again, not reused
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans Mono"]}):
         assert FontProperties().get_family() == ["sans-serif"]
         mono = shared(_labelled_chart("Pakistani"))
         assert mono == fresh(_labelled_chart("Pakistani")) != first
-    assert style.shared_renderer.cache_info().currsize == 2
+    assert drawing.shared_renderer.cache_info().currsize == 2

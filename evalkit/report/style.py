@@ -10,9 +10,7 @@ generated from the estimates; subtitles give measure, place, period and units.
 from __future__ import annotations
 
 import base64
-import functools
 import html
-import io
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -26,17 +24,16 @@ import seaborn as sns
 from IPython.display import HTML, Markdown, display
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.text import Annotation
-from PIL import Image
 
 from evalkit.data.contract import TABLES
 from evalkit.report import text as chart_text
+from evalkit.report.drawing import png
 from evalkit.report.text import DPI
-from evalkit.sdc import disclosure, labels
+from evalkit.sdc import disclosure
 
 if TYPE_CHECKING:
     from evalkit.data.load import Dataset
@@ -111,70 +108,6 @@ def notebook_settings(data: Dataset) -> None:
 def say(text: str) -> None:
     """Display one plain-English Markdown statement (e.g. instead of a chart with nothing in it)."""
     display(Markdown(text))
-
-
-def png(fig: Figure) -> bytes:
-    """`fig` as PNG at DPI (white background, RGB); closes `fig`.
-
-    Drawn once, constrained layout included: `savefig` would lay the figure out in a draw of its
-    own first. No bbox_inches="tight" (the layout already fits the labels; "tight" would draw a
-    third time). zlib level 1 instead of 6: files about 8% larger for a tenth of the chart's time.
-    """
-    try:
-        fig.set_dpi(DPI)
-        fig.set_facecolor("white")  # nothing shows through (RGB has no transparency)
-        canvas = SharedRendererCanvas(fig)
-        canvas.draw()
-        refuse_identifier_labels(fig)
-        image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True),
-                                 canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    finally:
-        plt.close(fig)
-    buf = io.BytesIO()
-    image.save(buf, format="png", compress_level=1, dpi=(DPI, DPI))
-    return buf.getvalue()
-
-
-class SharedRendererCanvas(FigureCanvasAgg):
-    """An Agg canvas that draws with a renderer kept for the next figure of the same size and
-    text settings (`shared_renderer`), which `draw` clears first: matplotlib keeps the sizes
-    of the texts it has laid out per renderer, and a report's charts repeat most of theirs
-    (tick labels, group names, axis titles); a chart took 0.88 of the time."""
-
-    def get_renderer(self) -> RendererAgg:
-        w, h = self.figure.bbox.size
-        self.renderer = shared_renderer(int(w), int(h), self.figure.dpi, _text_settings())
-        return self.renderer
-
-
-def _text_settings() -> tuple:
-    """The settings a text's laid-out size depends on besides its own font properties: the
-    font families' lists (`font.sans-serif` changed, "sans-serif" names another font) and
-    the hinting."""
-    return tuple((k, str(v)) for k, v in mpl.rcParams.items()
-                 if k.startswith(("font.", "text.hinting", "mathtext.")))
-
-
-@functools.lru_cache(maxsize=8)
-def shared_renderer(width: int, height: int, dpi: float, settings: tuple) -> RendererAgg:
-    """An Agg renderer of this size in pixels and dpi, for charts drawn under `settings`."""
-    return RendererAgg(width, height, dpi)
-
-
-def refuse_identifier_labels(fig: Figure) -> None:
-    """Raise ValueError when a drawn chart's tick label, series label, annotation, title or axis
-    label is an identifier of the input (`labels.refuse_identifier_labels`; a PNG cannot be
-    scanned later)."""
-    labels.refuse_identifier_labels({"figure texts": [t.get_text() for t in fig.texts]},
-                                  "chart")  # suptitle and fig.text
-    for i, ax in enumerate(fig.axes, start=1):
-        labels.refuse_identifier_labels({
-            "x tick labels": [t.get_text() for t in ax.get_xticklabels()],
-            "y tick labels": [t.get_text() for t in ax.get_yticklabels()],
-            "series labels": ax.get_legend_handles_labels()[1],
-            "annotations": [t.get_text() for t in ax.texts],
-            "titles": [ax.get_title(loc) for loc in ("left", "center", "right")],
-            "axis labels": [ax.get_xlabel(), ax.get_ylabel()]}, f"chart axes {i}")
 
 
 def show(fig: Figure, alt: str) -> None:
