@@ -64,6 +64,7 @@ def notebook(*outputs: dict, source: str = "display(table)") -> str:
     ("other_case.md", "- la-000-123 waited longest.\n"),
     ("digit_groups.md", "NHS number 943 476 5919 shows up.\n"),
     ("alt_text.html", "<img alt='Chart: 943-476-5919 is highest' src='data:image/png;base64,AA'>"),
+    ("after_image.html", "<p>data:image/png;base64,iVBOR AA+/= LA000123 waited</p>"),
     ("title.html", "<html><head><title>pa00017</title></head><body></body></html>"),
     ("value.json", json.dumps({"estimates": [{"group": "PA 00017", "n": 12}]})),
     ("key.json", json.dumps({"s00000001": 1})),
