@@ -108,10 +108,29 @@ def test_the_reports_run_in_the_worker_are_those_of_a_kernel(
         demo_like_data: Path, published_dir: Path, tmp_path: Path) -> None:
     # --jobs 1 with one council: a national run's way (whole councils a worker, in it)
     assert evalkit_run(str(demo_like_data), "--out", str(tmp_path), "--jobs", "1") == 0
+    assert_same_reports(tmp_path, published_dir)
+
+
+def test_a_rehearsed_workers_reports_are_those_of_a_kernel(
+        demo_like_data: Path, published_dir: Path, tmp_path: Path) -> None:
+    # every council: the forkserver ran a made-up council's notebooks before forking the
+    # worker (evalkit.run.rehearse); nothing of it may show. A new process: the first start of
+    # the forkserver in a process decides what it imports.
+    done = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", str(demo_like_data),
+                           "--out", str(tmp_path), "--la", "all-councils", "--jobs", "1"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "rehearsal" not in done.stderr
+    assert_same_reports(tmp_path, published_dir)
+
+
+def assert_same_reports(folder_root: Path, published_dir: Path) -> None:
+    """The reports under `folder_root` are those of `published_dir` (run in kernels): results,
+    key findings, downloads and every notebook output."""
     kernels = sorted(published_dir.glob("*/*/results.json"))
     assert len(kernels) == 3
     for results in kernels:
-        folder = tmp_path / results.parent.relative_to(published_dir)
+        folder = folder_root / results.parent.relative_to(published_dir)
         assert (folder / "results.json").read_text() == results.read_text()
         assert ((folder / "key_findings.md").read_text()
                 == (results.parent / "key_findings.md").read_text())

@@ -13,6 +13,8 @@ import pytest
 
 from evalkit.run import preload, render
 
+REHEARSAL = "evalkit.run.rehearse"  # runs a made-up council's notebooks when imported
+
 
 def test_workers_are_forked_on_linux_and_spawned_elsewhere(monkeypatch) -> None:
     assert preload.worker_context().get_start_method() == (
@@ -22,9 +24,46 @@ def test_workers_are_forked_on_linux_and_spawned_elsewhere(monkeypatch) -> None:
 
 
 def test_every_preloaded_module_imports() -> None:
-    # the forkserver skips a module that fails to import without a word: check them here
+    # the forkserver skips a module that fails to import without a word: check them here (the
+    # rehearsal, which runs notebooks in the process importing it, in a process of its own)
     for name in preload.PRELOAD + preload.NATIONAL:
-        importlib.import_module(name)
+        if name != REHEARSAL:
+            importlib.import_module(name)
+    done = subprocess.run([sys.executable, "-c", REHEARSED], capture_output=True, text=True,
+                          check=True)
+    assert done.stderr == ""  # it rehearsed (each notebook succeeded) without a word
+    assert done.stdout.split() == ["True", "True", "C"]
+
+
+REHEARSED = f"""
+import sys
+main = sys.modules["__main__"]
+import {REHEARSAL}
+from evalkit.run import inprocess
+from evalkit.run.execute import CLEAR
+print(sys.modules["__main__"] is main)  # put back: a fork's start reads it
+inprocess.prepare(CLEAR, {{}})  # a notebook's names are __main__'s again, as in a kernel
+outputs, ok, _ = inprocess.shell().run("import pickle\\nclass C:\\n    pass\\n"
+                                       "print(type(pickle.loads(pickle.dumps(C()))).__name__)")
+print(ok, outputs[0].text)
+"""
+
+
+BROKEN_REHEARSAL = f"""
+import evalkit.synth.generator as generator
+def broken(*args, **kwargs):
+    raise OSError("disk full\\nsecond line")
+generator.synthesise = broken
+import {REHEARSAL}
+"""
+
+
+def test_a_failed_rehearsal_is_reported_in_one_line_not_raised() -> None:
+    done = subprocess.run([sys.executable, "-c", BROKEN_REHEARSAL], capture_output=True,
+                          text=True, check=True)
+    assert done.stderr.splitlines() == [
+        "evalkit run: rehearsal failed (OSError: disk full); reports are still made, each a "
+        "little more slowly"]
 
 
 def test_a_failed_warm_up_is_reported_not_raised(monkeypatch, capsys) -> None:

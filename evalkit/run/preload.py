@@ -27,10 +27,12 @@ FORKSERVER = sys.platform.startswith("linux")
 PRELOAD = ["evalkit.run.execute", "papermill", "nbconvert", "evalkit.run.warm"]
 #: What a national run's workers need too, as they run the notebooks themselves
 #: (`evalkit.run.inprocess`): IPython's shell and the analyses the notebooks import (about 2 s
-#: of a core a worker otherwise, and a national run has a worker a council). Imported before
-#: the warm-up (PRELOAD's last module), so that its freezing covers them.
+#: of a core a worker otherwise, and a national run has a worker a council), then a made-up
+#: council's notebooks run once (`evalkit.run.rehearse`: what a process does the first time
+#: only, about 0.3 s a council). Imported before the warm-up (PRELOAD's last module), so that
+#: its freezing covers them.
 NATIONAL = ["evalkit.run.inprocess", "evalkit.analyses.uptake", "evalkit.analyses.pa_market",
-            "evalkit.analyses.outcomes"]
+            "evalkit.analyses.outcomes", "evalkit.run.rehearse"]
 #: The thread starting the forkserver (`start_forkserver`), once started.
 _STARTER: dict[str, threading.Thread | None] = {}
 
