@@ -230,14 +230,14 @@ def shell() -> Shell:
 
 
 def prepare(clear: str, environ: Mapping[str, str]) -> None:
-    """Ready the shell for the next notebook: make its names `__main__`'s (pickle finds a
-    cell's classes there, as in a kernel; the shell did so when it was made, but a forkserver
-    that rehearsed, `evalkit.run.rehearse`, made it before its worker's start set `__main__`),
-    run `clear` in it (`evalkit.run.execute.CLEAR`), forget the last notebook's displays, and
-    limit the numerical libraries' threads as `environ` limits a kernel's; RuntimeError if
-    `clear` failed."""
+    """Ready the shell for the next notebook: make its names `__main__`'s (IPython's
+    `init_sys_modules`: pickle finds a cell's classes there, as in a kernel; the shell did so
+    when it was made, but a forkserver that rehearsed, `evalkit.run.rehearse`, made it before
+    its worker's start set `__main__`), run `clear` in it (`evalkit.run.execute.CLEAR`),
+    forget the last notebook's displays, and limit the numerical libraries' threads as
+    `environ` limits a kernel's; RuntimeError if `clear` failed."""
     sh = shell()
-    sys.modules["__main__"] = sh.user_module
+    sh.init_sys_modules()
     sh.displays.clear()
     outputs, ok, _ = sh.run(clear, store_history=False)
     if not ok:

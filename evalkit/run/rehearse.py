@@ -27,7 +27,7 @@ from pathlib import Path
 from evalkit.analyses import comparators
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.run import execute, national
+from evalkit.run import execute, inprocess, national
 from evalkit.run.plan import councils, discover, thread_limits
 from evalkit.synth.generator import synthesise
 
@@ -41,7 +41,8 @@ def rehearse(folder: Path, notebook_dir: Path = NOTEBOOK_DIR) -> None:
     run's worker runs them (its Dataset cached, comparators included, in this process);
     RuntimeError naming a notebook that did not succeed. The environment is put back after,
     and the process's `__main__` module, which IPython's shell replaced with its own (a fork's
-    multiprocessing start reads it; `evalkit.run.inprocess.prepare` puts the shell's back)."""
+    multiprocessing start reads it; `evalkit.run.inprocess.prepare` makes the shell's
+    `__main__` again before each notebook)."""
     saved, main = dict(os.environ), sys.modules["__main__"]
     try:
         data = synthesise(folder / "data", profile="leicester", scale=SCALE, seed=SEED)
@@ -65,7 +66,8 @@ def rehearse(folder: Path, notebook_dir: Path = NOTEBOOK_DIR) -> None:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        sys.modules["__main__"] = main
+        if sys.modules["__main__"] is not main:  # the shell's, since the shell was made
+            inprocess.shell().restore_sys_module_state()
 
 
 def quietly() -> None:
