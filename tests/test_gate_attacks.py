@@ -4,6 +4,7 @@ and does not flag the ordinary demo reports."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -84,6 +85,25 @@ def test_planted_identifier_is_found_and_never_repeated(tmp_path: Path, name: st
     findings = found(tmp_path)
     assert findings and all(f.file.startswith("01_x/") for f in findings)
     assert gate.blocked(gate.scan_folder(tmp_path, IDS, 5), "01_x/") != []
+
+
+CSV_PAYLOAD = base64.b64encode(b"person,started\nLA000123,2023-02-14\n").decode()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("download.html", f"<a href='data:text/csv;base64,{CSV_PAYLOAD}'>Download</a>"),
+    ("svg.html", f"<img alt='chart' src='data:image/svg+xml;base64,{CSV_PAYLOAD}'>"),
+    ("output.ipynb", notebook(new_output("display_data", data={
+        "text/html": f"<a download='x.csv' href='data:text/csv;base64,{CSV_PAYLOAD}'>x</a>"}))),
+    ("notes.md", f"[data](data:text/plain;base64,{CSV_PAYLOAD})\n"),
+])
+def test_embedded_data_other_than_a_raster_image_blocks_its_file(tmp_path: Path, name: str,
+                                                                 content: str) -> None:
+    (tmp_path / "01_x").mkdir()
+    (tmp_path / "01_x" / name).write_text(content)
+    findings = found(tmp_path, "unreadable")
+    assert [f.file for f in findings] == [f"01_x/{name}"]
+    assert "embedded base64 data" in findings[0].where
 
 
 @pytest.mark.parametrize("text, expected", [

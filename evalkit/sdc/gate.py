@@ -11,7 +11,8 @@ the same for a list of files. What is looked for:
   or short text, in: HTML text, attributes (alt, title...) and `<title>`; every JSON key and
   value; Markdown and other text; every CSV field and every cell, comment, sheet name and
   property of a spreadsheet (`sheets.read`); every source, output and metadata of an executed
-  `.ipynb`; and file names. Embedded `data:` images are skipped.
+  `.ipynb`; and file names. Embedded raster images (`data:image/png;base64,...`) are skipped;
+  any other embedded base64 payload (a CSV behind a download link, an SVG) is a finding.
 - Short identifiers: a value with no letter and fewer than MIN_PLAIN characters, or letters only
   (e.g. `42`, `0815`, `AB`) cannot be told apart from a count, a year or a code in a published
   table; matching them would block every report, not matching them would let them through.
@@ -29,8 +30,9 @@ the same for a list of files. What is looked for:
   on it or its column's header, as `evalkit.report.style.table` marks them) holding 1 to
   `min_cell - 1`; suppressed cells (`[c]`) and 0 pass. The same in the tables of CSV files
   and spreadsheets (downloads), whose count columns are headed "... (count)".
-- What the gate cannot read: image and binary files, and images a notebook displayed itself
-  (not through `evalkit.report.style.show`, which checked the labels).
+- What the gate cannot read: image and binary files, images a notebook displayed itself
+  (not through `evalkit.report.style.show`, which checked the labels), and embedded base64
+  data other than raster images.
 
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
@@ -85,9 +87,13 @@ GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one ident
 NON_ALNUM = re.compile(r"[\W_]+")
 DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
-#: An embedded base64 payload (an image): skipped, as it cannot be read. Line breaks may wrap
-#: it, but a space ends it: the words after it are read.
-DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\r\n]+")
+#: An embedded raster image (base64): skipped, as its pixels cannot be read (a chart's labels
+#: were checked as it was drawn: `evalkit.sdc.labels`). Line breaks may wrap it, but a space
+#: ends it: the words after it are read.
+DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9+/=\r\n]+")
+#: Any other embedded base64 payload (a CSV or text as a download link, an SVG with its labels):
+#: a finding, as its content cannot be checked without decoding it (`_embedded_findings`).
+EMBEDDED = re.compile(r"data:([\w/+.-]+);base64,")
 KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 23)
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
@@ -241,11 +247,22 @@ def redact_object(obj: Any, ids: Identifiers) -> Any:
 
 def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
                  file: str) -> Iterator[Finding]:
-    """One finding per identifier column found in each (place, text) pair."""
+    """One finding per identifier column found in each (place, text) pair, and one for each
+    embedded payload other than a raster image (`EMBEDDED`)."""
     for place, text in texts:
         found = (_columns_in if len(text) <= KEPT_TEXT_CHARS else _columns_in.__wrapped__)
         for col in found(text, ids):
             yield Finding(file, "identifier", f"a {col} value in {redact(place, ids)}")
+        if "base64," in text:
+            yield from _embedded_findings(DATA_URI.sub(" ", text), place, ids, file)
+
+
+def _embedded_findings(text: str, place: str, ids: Identifiers, file: str) -> Iterator[Finding]:
+    """An "unreadable" finding for each embedded base64 payload in `text` (raster images
+    removed): a download link's CSV or an SVG's labels could hold anything."""
+    for match in EMBEDDED.finditer(text):
+        yield Finding(file, "unreadable", f"{redact(place, ids)}: embedded base64 data "
+                                          f"({redact(match.group(1), ids)}) cannot be checked")
 
 
 @functools.lru_cache(maxsize=printed.TEXTS_KEPT)
