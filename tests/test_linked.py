@@ -152,3 +152,59 @@ def test_a_count_with_no_upper_limit_in_several_sums_is_unbounded_not_an_error()
     assert links.bounds("a", boxes) == (1.0, 4.0)
     with pytest.raises(ValueError, match="cannot all hold"):
         links.bounds("t", {**boxes, "t": (0.0, 2.0)})  # a + c alone are at least 3
+
+
+def test_where_the_linear_program_has_no_whole_solution_the_integer_programs_bounds_hold():
+    # t = x + y = y + z = x + z: x = y = z and t = 2x, even. With t from 1 to 3 the linear
+    # program's least and greatest t are 1 (x = 0.5) and 3 (x = 1.5); only 2 is whole
+    links = Links([("t", ("x", "y")), ("t", ("y", "z")), ("t", ("x", "z"))])
+    boxes = {"t": (1.0, 3.0), "x": (0.0, 10.0), "y": (0.0, 10.0), "z": (0.0, 10.0)}
+    assert links.bounds("t", boxes) == (2.0, 2.0)
+    assert links.bounds("x", boxes) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="cannot all hold"):
+        links.bounds("t", {**boxes, "t": (3.0, 3.0)})
+
+
+def test_bounds_over_linked_tables_are_those_of_integer_programming():
+    # a two-way table (rows and columns adding up to their totals, and those to the grand
+    # total), each count published as a box, with random gaps: as `protect` links tables
+    rng = np.random.default_rng(11)
+    checked = unbounded = 0
+    for _ in range(40):
+        rows, cols = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+        cell = {(r, c): f"c{r}{c}" for r in range(rows) for c in range(cols)}
+        eqs = ([(f"r{r}", tuple(cell[r, c] for c in range(cols))) for r in range(rows)]
+               + [(f"k{c}", tuple(cell[r, c] for r in range(rows))) for c in range(cols)]
+               + [("g", tuple(f"r{r}" for r in range(rows)))])
+        true = {v: int(rng.integers(0, 20)) for v in cell.values()}
+        true |= {t: sum(true[p] for p in parts) for t, parts in eqs[:-1]}
+        true["g"] = sum(true[f"r{r}"] for r in range(rows))
+        boxes = {v: ((0.0, None) if rng.random() < 0.4
+                     else (float(max(0, n - rng.integers(0, 4))), float(n + rng.integers(0, 4))))
+                 for v, n in true.items()}
+        links = Links(eqs)
+        for target in rng.choice(sorted(true), 4, replace=False):
+            want = _milp_linked(eqs, str(target), boxes)
+            assert links.bounds(str(target), boxes) == want
+            checked += 1
+            unbounded += math.isinf(want[1])
+    assert checked == 160 and unbounded >= 5  # both kinds were met
+
+
+def _milp_linked(eqs: list[tuple[str, tuple[str, ...]]], target: str, boxes: dict) -> tuple:
+    """The bounds of `target` over all of `eqs` by integer programming (every count in them,
+    whatever its component; feasible by construction: the true counts are in their boxes)."""
+    names = sorted({v for total, parts in eqs for v in (total, *parts)})
+    at = {v: i for i, v in enumerate(names)}
+    a = np.zeros((len(eqs), len(names)))
+    for r, (total, parts) in enumerate(eqs):
+        a[r, at[total]] = 1
+        a[r, [at[p] for p in parts]] = -1
+    c = np.array([1.0 if v == target else 0.0 for v in names])
+    out = []
+    for sign in (1, -1):
+        res = linprog(sign * c, A_eq=a, b_eq=np.zeros(len(eqs)),
+                      bounds=[boxes[v] for v in names], integrality=np.ones(len(names)))
+        assert res.status in (0, 3, 4), res.message  # feasible: 4 means unbounded
+        out.append(sign * res.fun if res.status == 0 else math.inf)
+    return tuple(out)
