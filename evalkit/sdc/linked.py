@@ -201,9 +201,9 @@ def _least(c: np.ndarray, a: np.ndarray, whole: list[tuple[float, float]], targe
     (`whole`): the linear program's when its solution is whole (then it is the integer
     program's too; the sums of published tables nearly always give one: the bounds of three
     councils' reports took 0.47 of the time of integer programming), else the integer
-    program's. -inf when there is no lower limit,
-    told only once a whole solution is known to exist (`feasible`): then a linear program
-    without one means the same of the integer program (whole coefficients)."""
+    program's. -inf when there is no lower limit, told only once a whole solution is known to
+    exist (`feasible`): then a linear program without one means the same of the integer
+    program (whole coefficients)."""
     bounds = [(lo, None if math.isinf(hi) else hi) for lo, hi in whole]
     relaxed = linprog(c, A_eq=a, b_eq=np.zeros(len(a)), bounds=bounds)
     if relaxed.status == 0 and np.allclose(relaxed.x, np.round(relaxed.x), rtol=0, atol=1e-7):
