@@ -74,6 +74,10 @@ def notebook(*outputs: dict, source: str = "display(table)") -> str:
     ("html_output.ipynb", notebook(new_output("display_data",
                                               data={"text/html": "<td>9434765919</td>"}))),
     ("source.ipynb", notebook(source="who = 'LA/000123'")),
+    ("html_attribute.ipynb", notebook(new_output("display_data", data={
+        "text/html": "<span title='LA/000123'>longest wait</span>"}))),
+    ("svg_output.ipynb", notebook(new_output("display_data", data={
+        "image/svg+xml": "<svg><text x='1' y='2'>pa00017</text></svg>"}))),
     ("error.ipynb", notebook(new_output("error", ename="KeyError", evalue="'S00000001'",
                                         traceback=["KeyError: 'S00000001'"]))),
     ("LA000123.txt", "a file named after a person\n"),

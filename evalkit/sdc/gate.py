@@ -98,6 +98,7 @@ KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 2
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
+MARKUP = ("text/html", "image/svg+xml")  # outputs read as pages: their texts and tables
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
 
@@ -457,8 +458,7 @@ def _images(output: Mapping[str, Any]) -> list[str]:
 
 def _without_images(output: dict[str, Any]) -> dict[str, Any]:
     """An output without its base64 images (SVG, which is text, is kept)."""
-    data = {k: v for k, v in output.get("data", {}).items() if k not in _images(output)}
-    return {**output, "data": data} if "data" in output else output
+    return _without(output, _images(output))
 
 
 def _soup(markup: str) -> BeautifulSoup:
@@ -471,14 +471,23 @@ def _soup(markup: str) -> BeautifulSoup:
         return BeautifulSoup(DATA_URI.sub(" ", markup), "html.parser")
 
 
+def _without(output: dict[str, Any], kinds: Iterable[str]) -> dict[str, Any]:
+    """An output without its data of these media types."""
+    data = {k: v for k, v in output.get("data", {}).items() if k not in kinds}
+    return {**output, "data": data} if "data" in output else output
+
+
 def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
-    """Findings in an executed notebook: every source, output and metadata value, the tables of
-    its HTML outputs, and images displayed as such (a figure shown by matplotlib itself rather
-    than `evalkit.report.style.show`, whose labels no one checked)."""
+    """Findings in an executed notebook: every source, output and metadata value (an HTML or
+    SVG output's texts and attributes as a page's: the page showing it was scanned just
+    before, so most were already), the tables of its HTML outputs, and images displayed as such
+    (a figure shown by matplotlib itself rather than `evalkit.report.style.show`, whose labels
+    no one checked)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     cells = [{**c, "outputs": [_without_images(o) for o in c.get("outputs", [])]}
              for c in nb.get("cells", [])]
-    findings = list(_id_findings(_json_texts({**nb, "cells": cells}), ids, name))
+    plain = [{**c, "outputs": [_without(o, MARKUP) for o in c["outputs"]]} for c in cells]
+    findings = list(_id_findings(_json_texts({**nb, "cells": plain}), ids, name))
     findings += [Finding(name, "image", f"cell {i} output {j}: an image ({kind}) not drawn by "
                                         "evalkit.report.style.show; its labels cannot be checked")
                  for i, cell in enumerate(nb.get("cells", []))
@@ -492,10 +501,12 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
             if "application/json" in data:
                 findings += _person_findings(printed.json_rows(data["application/json"]), ids,
                                              name, f"{at} (JSON)", [])
-            for markup in (printed.joined(data.get(k, "")) for k in ("text/html", "image/svg+xml")):
-                if markup:
-                    findings += _page_findings(_soup(markup), ids,
-                                               min_cell, name, f"{at} ")
+            for kind in MARKUP:
+                if markup := printed.joined(data.get(kind, "")):
+                    soup = _soup(markup)
+                    findings += _id_findings(((f"{at} ({kind}) {place}", text)
+                                              for place, text in _html_texts(soup)), ids, name)
+                    findings += _page_findings(soup, ids, min_cell, name, f"{at} ")
     return findings
 
 
