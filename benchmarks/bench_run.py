@@ -64,9 +64,14 @@ QUICK_SCALE = 0.1
 #: (about 4 ms for a 700 MB process): ten times a second, the sampling of 24 councils' run took
 #: 31 s of CPU in 174 s (a tenth of the 2-core machine the run was measured on); once a second,
 #: 8.5 s; every five seconds, 23 s of a 740-s run of every council (the CPU times' share is
-#: most of that).
+#: most of that: a sample took 1.9 ms, 0.35 ms since the tree is listed once a second,
+#: `FIND_EVERY`).
 CPU_EVERY_S = 0.1
 MEMORY_EVERY = 50
+#: The process tree is listed again every FIND_EVERY-th sample (listing it reads every
+#: process's /proc/<pid>/stat and command line, most of the sampling's cost);
+#: a process that starts and ends between two listings (a worker lasts seconds) is missed.
+FIND_EVERY = 10
 #: The kinds of process in a run's tree (`kind`).
 KINDS = ("runner", "forkserver", "worker", "kernel")
 
@@ -97,10 +102,8 @@ def memory(proc: psutil.Process) -> int:
     return proc.memory_info().rss
 
 
-def tree_sample(proc: psutil.Process, cpu: dict[int, tuple[str, float]],
-                with_memory: bool) -> int:
-    """Memory of a process and all its descendants now (0 for ones that vanished; 0 without
-    `with_memory`); records each one's kind and CPU seconds so far in `cpu` (by pid)."""
+def tree(proc: psutil.Process) -> list[tuple[psutil.Process, str]]:
+    """A process and all its descendants now, each with its kind (`kind`)."""
     procs = [proc, *proc.children(recursive=True)]
     parents = {}
     for p in procs[1:]:
@@ -108,16 +111,29 @@ def tree_sample(proc: psutil.Process, cpu: dict[int, tuple[str, float]],
             parents[p.pid] = p.ppid()
         except psutil.Error:
             continue
-    total = 0
+    found = []
     for p in procs:
         depth, pid = 0, p.pid
         while pid in parents:
             pid, depth = parents[pid], depth + 1
         try:
+            found.append((p, kind(depth, p)))
+        except psutil.Error:
+            continue
+    return found
+
+
+def tree_sample(procs: list[tuple[psutil.Process, str]], cpu: dict[int, tuple[str, float]],
+                with_memory: bool) -> int:
+    """Memory of the processes now (0 for ones that vanished; 0 without `with_memory`); records
+    each one's kind and CPU seconds so far in `cpu` (by pid)."""
+    total = 0
+    for p, what in procs:
+        try:
             with p.oneshot():
                 total += memory(p) if with_memory else 0
                 times = p.cpu_times()
-                cpu[p.pid] = (kind(depth, p), times.user + times.system)
+                cpu[p.pid] = (what, times.user + times.system)
         except psutil.Error:
             continue
     return total
@@ -136,12 +152,15 @@ def run_measured(argv: list[str]) -> tuple[int, float, dict[str, float], float, 
     sampling = [0.0]
 
     def sample() -> None:
+        procs: list[tuple[psutil.Process, str]] = []
         for tick in itertools.count():
             sampling[0] = time.thread_time()
             if done.is_set():
                 return
             try:
-                peak[0] = max(peak[0], tree_sample(watched, cpu, tick % MEMORY_EVERY == 0))
+                if tick % FIND_EVERY == 0:
+                    procs = tree(watched)
+                peak[0] = max(peak[0], tree_sample(procs, cpu, tick % MEMORY_EVERY == 0))
             except psutil.Error:
                 return
             done.wait(CPU_EVERY_S)

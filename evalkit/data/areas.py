@@ -66,8 +66,8 @@ def area_warnings(areas: pd.DataFrame | None, tables: Mapping[str, pd.DataFrame 
     for table in AREA_TABLES:
         frame = tables.get(table)
         if frame is not None and "area_code" in frame:
-            used |= set(frame["area_code"].dropna().astype(str))
-    named = set(areas["area_code"].astype(str))
+            used |= set(frame["area_code"].dropna().astype(str).unique())  # not row by row
+    named = set(areas["area_code"].astype(str).unique())
     out = []
     unnamed = sorted(used - named)
     if unnamed:
