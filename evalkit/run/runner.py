@@ -193,8 +193,12 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
                    **({comparators.ENV: str(table)} if table else {})}
         notice = synthetic_notice(data["synthetic"])
         phases = _phases(tasks_for(p, staging, environ, notice), own, own_jobs, p.jobs)
-        by_la = _execute(phases, p, ids, cleanups)
-        statuses = _manifests(p, by_la, data, ids, (started, t0), staging)
+        statuses = {}
+        for la, entries in _execute(phases, p, ids, cleanups):  # while other councils run:
+            record.gate(staging / la, entries, ids, p.min_cell)
+            if (man := _manifest(p, la, entries, data, ids, (started, t0), staging)) is not None:
+                statuses[la] = man
+        statuses = {la: statuses[la] for la in p.las if la in statuses}
         pages = _england(table, cache, ids, p.min_cell, notice)
         page = england.with_link(index_page(reportdir.listed_after(out, run_id, statuses)), out,
                                  bool(pages))
@@ -222,26 +226,22 @@ def checkable_identifiers(dataset: loader.Dataset) -> privacy.Identifiers:
     return ids
 
 
-def _manifests(p: Plan, by_la: Mapping[str, list[dict[str, Any]]], data: dict[str, Any],
-               ids: privacy.Identifiers, times: tuple[str, float], staging: Path
-               ) -> dict[str, dict[str, Any]]:
-    """Write each council's summary page (`evalkit.run.summary`) and manifest (redacted) and
-    scan them; returns the manifests of the
-    councils that may be published. A council whose manifest still has a finding is withheld
+def _manifest(p: Plan, la: str, entries: list[dict[str, Any]], data: dict[str, Any],
+              ids: privacy.Identifiers, times: tuple[str, float], staging: Path
+              ) -> dict[str, Any] | None:
+    """Write a gated council's summary page (`evalkit.run.summary`) and manifest (redacted,
+    its run's end the time its reports were done) and scan them; returns the manifest, or None
+    when the council may not be published: one whose manifest still has a finding is withheld
     whole (its staging folder removed, a message on stderr)."""
-    statuses = {}
-    for la, entries in by_la.items():
-        page = summary.publish(staging / la, la, entries, data, ids, p.min_cell)
-        man = {**record.manifest(p, la, data, entries, ids, *times), "summary": page}
-        if findings := record.publishable(staging / la / reportdir.MANIFEST, man, ids,
-                                          p.min_cell):
-            shutil.rmtree(staging / la)
-            print(f"evalkit run: {council_label(la)}: its manifest did not pass the privacy gate "
-                  f"({len(findings)} finding(s), e.g. {findings[0].where}); nothing of this "
-                  "council was published", file=sys.stderr)
-        else:
-            statuses[la] = man
-    return statuses
+    page = summary.publish(staging / la, la, entries, data, ids, p.min_cell)
+    man = {**record.manifest(p, la, data, entries, ids, *times), "summary": page}
+    if findings := record.publishable(staging / la / reportdir.MANIFEST, man, ids, p.min_cell):
+        shutil.rmtree(staging / la)
+        print(f"evalkit run: {council_label(la)}: its manifest did not pass the privacy gate "
+              f"({len(findings)} finding(s), e.g. {findings[0].where}); nothing of this "
+              "council was published", file=sys.stderr)
+        return None
+    return man
 
 
 def _scan_page(page: str, path: Path, ids: privacy.Identifiers, min_cell: int) -> int:
@@ -277,10 +277,10 @@ def _in_phases(phases: list[tuple[list[Task], int]]
 
 
 def _execute(phases: list[tuple[list[Task], int]], p: Plan, ids: privacy.Identifiers,
-             cleanups: ExitStack) -> dict[str, list[dict[str, Any]]]:
-    """Run the tasks with a progress bar, each notebook gated as it finishes; returns each
-    council's manifest entries. The workers are stopped (if any still runs) before the other
-    `cleanups` (staging folder, cache, lock) are."""
+             cleanups: ExitStack) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Run the tasks with a progress bar; yields each council and its manifest entries once its
+    last notebook is in (the caller gates it while the others run). The workers are stopped (if
+    any still runs) before the other `cleanups` (staging folder, cache, lock) are."""
     tasks = [task for group, _ in phases for task in group]
     bar = cleanups.enter_context(tqdm(total=len(tasks), desc="evalkit run", unit="notebook",
                                       file=sys.stderr))
@@ -292,9 +292,8 @@ def _execute(phases: list[tuple[list[Task], int]], p: Plan, ids: privacy.Identif
         bar.update()
         by_la[task.la].append({"la": task.la, **entry})
         waiting[task.la] -= 1
-        if not waiting[task.la]:  # the council's last notebook: gate it while others run
-            record.gate(task.out_dir.parent, by_la[task.la], ids, p.min_cell)
-    return by_la
+        if not waiting[task.la]:
+            yield task.la, by_la[task.la]
 
 
 def _england(table: Path | None, cache: Path, ids: privacy.Identifiers, min_cell: int,
