@@ -275,9 +275,11 @@ def _columns_in(text: str, ids: Identifiers) -> tuple[str, ...]:
 
 
 def forget() -> None:
-    """Drop what was kept of the texts scanned (`_columns_in`), and with it the run's
-    Identifiers it holds (millions of values): for a process that goes on after a run."""
+    """Drop what was kept of the texts and rows scanned (`_columns_in`, `_keyed_row`), and with
+    it the run's Identifiers they hold (millions of values): for a process that goes on after
+    a run."""
     _columns_in.cache_clear()
+    _keyed_row.cache_clear()
 
 
 # ---- tables ------------------------------------------------------------------------------------
@@ -299,6 +301,13 @@ def _keyed(line: list[str], ids: Identifiers) -> bool:
     """Whether a published row holds a key value of an input row; only its cells of one or two
     words (a date and its time) with a digit are looked at: every key has one (dates, birth
     months, budgets, area codes)."""
+    return _keyed_row(tuple(line), ids)
+
+
+@functools.lru_cache(maxsize=printed.TEXTS_KEPT)
+def _keyed_row(line: tuple[str, ...], ids: Identifiers) -> bool:
+    """`_keyed`, kept for the next file with the row: a report's table is in its page, its
+    notebook, its CSV and its spreadsheet."""
     short = (c.strip() for c in line)
     keys = {_cell_text(c) for c in short
             if len(c) <= KEY_CHARS and c.count(" ") <= 1 and printed.DIGIT.search(c)}
