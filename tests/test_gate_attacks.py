@@ -100,6 +100,12 @@ CSV_PAYLOAD = base64.b64encode(b"person,started\nLA000123,2023-02-14\n").decode(
     ("output.ipynb", notebook(new_output("display_data", data={
         "text/html": f"<a download='x.csv' href='data:text/csv;base64,{CSV_PAYLOAD}'>x</a>"}))),
     ("notes.md", f"[data](data:text/plain;base64,{CSV_PAYLOAD})\n"),
+    ("charset.html", f"<a href='data:text/csv;charset=utf-8;base64,{CSV_PAYLOAD}'>x</a>"),
+    ("upper.html", f"<a href='DATA:text/csv;BASE64,{CSV_PAYLOAD}'>x</a>"),
+    ("no_type.html", f"<a href='data:;base64,{CSV_PAYLOAD}'>x</a>"),
+    ("odd_image.html", f"<img src='data:image/png;foo=bar;base64,{CSV_PAYLOAD}'>"),
+    ("not_an_image.html", f"<a download='x.csv' href='data:image/png;base64,{CSV_PAYLOAD}'>x</a>"),
+    ("percent.html", "<a href='data:text/csv,LA%30%30%30123'>x</a>"),
 ])
 def test_embedded_data_other_than_a_raster_image_blocks_its_file(tmp_path: Path, name: str,
                                                                  content: str) -> None:
@@ -107,7 +113,38 @@ def test_embedded_data_other_than_a_raster_image_blocks_its_file(tmp_path: Path,
     (tmp_path / "01_x" / name).write_text(content)
     findings = found(tmp_path, "unreadable")
     assert [f.file for f in findings] == [f"01_x/{name}"]
-    assert "embedded base64 data" in findings[0].where
+    assert "embedded data" in findings[0].where
+
+
+def test_a_notebook_output_of_an_unexpected_shape_is_unreadable_not_a_crash(
+        tmp_path: Path) -> None:
+    nb = json.loads(notebook(new_output("display_data", data={"text/plain": "x"})))
+    nb["cells"][0]["outputs"][0]["data"]["text/html"] = {"a": "LA000123"}  # not text
+    (tmp_path / "01_x").mkdir()
+    (tmp_path / "01_x" / "odd.ipynb").write_text(json.dumps(nb))
+    assert [f.file for f in found(tmp_path, "unreadable")] == ["01_x/odd.ipynb"]
+
+
+PNG_PAYLOAD = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(40)).decode()
+
+
+@pytest.mark.parametrize("name, content, kind", [
+    ("newline_alt.html", f"<img src=data:image/png;base64,{PNG_PAYLOAD}\nalt=LA000123>",
+     "identifier"),
+    ("newline_class.html", f"<table><tr><td title=data:image/png;base64,{PNG_PAYLOAD}\n"
+                           "class=count>3</td></tr></table>", "small_count"),
+    ("pre.ipynb", notebook(new_output("display_data", data={
+        "text/html": f"<pre>data:image/png;base64,{PNG_PAYLOAD}\nLA000123\n</pre>"})),
+     "identifier"),
+    ("text.json", json.dumps({"note": f"data:image/png;base64,{PNG_PAYLOAD}\nLA000123"}),
+     "identifier"),
+], ids=["newline_alt", "newline_class", "pre", "text"])
+def test_what_follows_an_embedded_image_is_read(tmp_path: Path, name: str, content: str,
+                                                kind: str) -> None:
+    # an image's base64 is skipped up to its first character outside base64, no further
+    (tmp_path / "01_x").mkdir()
+    (tmp_path / "01_x" / name).write_text(content)
+    assert found(tmp_path, kind)
 
 
 @pytest.mark.parametrize("text, expected", [

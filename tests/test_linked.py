@@ -150,6 +150,7 @@ def test_a_count_with_no_upper_limit_in_several_sums_is_unbounded_not_an_error()
              "d": (0.0, None)}
     assert links.bounds("t", boxes) == (3.0, math.inf)
     assert links.bounds("a", boxes) == (1.0, 4.0)
+    assert links.bounds("t", {**boxes, "d": (0.0, math.inf)}) == (3.0, math.inf)  # as None
     with pytest.raises(ValueError, match="cannot all hold"):
         links.bounds("t", {**boxes, "t": (0.0, 2.0)})  # a + c alone are at least 3
 

@@ -32,15 +32,22 @@ def test_every_preloaded_module_imports() -> None:
     done = subprocess.run([sys.executable, "-c", REHEARSED], capture_output=True, text=True,
                           check=True)
     assert done.stderr == ""  # it rehearsed (each notebook succeeded) without a word
-    assert done.stdout.split() == ["True", "True", "C"]
+    assert done.stdout.split() == ["True"] * 5 + ["C"]
 
 
 REHEARSED = f"""
-import sys
-main = sys.modules["__main__"]
+import sys, threading
+import pyarrow
+from threadpoolctl import threadpool_info
+from evalkit.report import text
+def limits():
+    return pyarrow.cpu_count(), {{i["num_threads"] for i in threadpool_info()}}
+main, before, threads = sys.modules["__main__"], limits(), threading.active_count()
 import {REHEARSAL}
 from evalkit.run import inprocess
 from evalkit.run.execute import CLEAR
+print(text._size.cache_info().currsize > 100)  # it drew the charts
+print(limits() == before, threading.active_count() == threads)  # nothing left for the forks
 print(sys.modules["__main__"] is main)  # put back: a fork's start reads it
 inprocess.prepare(CLEAR, {{}})  # a notebook's names are __main__'s again, as in a kernel
 outputs, ok, _ = inprocess.shell().run("import pickle\\nclass C:\\n    pass\\n"

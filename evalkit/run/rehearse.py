@@ -2,16 +2,18 @@
 
 Each council's worker is a new fork of the forkserver (`evalkit.run.pool`), and its notebooks
 paid again for what a process does the first time only: the words of chart titles measured,
-the fonts' glyphs loaded, Arrow's and pandas' first calls, the modules the notebooks import
-then. That was about 0.3 s of a council's 7.5 s of CPU (docs/national.md). Imported last of
-`evalkit.run.preload.NATIONAL` by a national run's forkserver, this module runs a tiny made-up
-council (`evalkit synth`, a fiftieth of the Leicester profile) through the notebooks the way a
-worker runs them, in a temporary folder removed at once; `evalkit.run.warm` then freezes what it
-left, and every worker starts with it.
+Arrow's and pandas' first calls, the modules the notebooks import then. That was about 0.3 s of
+a council's 7.5 s of CPU (docs/national.md). Imported last of `evalkit.run.preload.NATIONAL` by
+a national run's forkserver, this module runs a tiny made-up council (`evalkit synth`, a
+fiftieth of the Leicester profile) through the notebooks the way a worker runs them, in a
+temporary folder removed at once; `evalkit.run.warm` then freezes what it left, and every worker
+starts with it.
 
 Nothing of it reaches a report: each notebook of a worker starts with the shell cleared
-(`evalkit.run.execute.CLEAR`, as between a council's notebooks), the process's environment is
-put back as it was, and the data were made up. A failed rehearsal costs time, never the run.
+(`evalkit.run.execute.CLEAR`, as between a council's notebooks), the process's environment and
+thread limits are put back as they were, no thread is left running (tqdm's monitor is not
+started), and the data were made up. A failed rehearsal costs time, never the run; Ctrl-C
+during it leaves the run to stop.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+
+import pyarrow
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 
 from evalkit.analyses import comparators
 from evalkit.data import load as loader
@@ -43,7 +49,8 @@ def rehearse(folder: Path, notebook_dir: Path = NOTEBOOK_DIR) -> None:
     and the process's `__main__` module, which IPython's shell replaced with its own (a fork's
     multiprocessing start reads it; `evalkit.run.inprocess.prepare` makes the shell's
     `__main__` again before each notebook)."""
-    saved, main = dict(os.environ), sys.modules["__main__"]
+    saved, main, monitor = dict(os.environ), sys.modules["__main__"], tqdm.monitor_interval
+    tqdm.monitor_interval = 0  # a thread of its own otherwise, alive when workers are forked
     try:
         data = synthesise(folder / "data", profile="leicester", scale=SCALE, seed=SEED)
         dataset = loader.load(data)
@@ -64,6 +71,7 @@ def rehearse(folder: Path, notebook_dir: Path = NOTEBOOK_DIR) -> None:
             if entry["status"] != execute.SUCCEEDED:
                 raise RuntimeError(f"{notebook.stem} {entry['status']}")
     finally:
+        tqdm.monitor_interval = monitor
         os.environ.clear()
         os.environ.update(saved)
         if sys.modules["__main__"] is not main:  # the shell's, since the shell was made
@@ -72,17 +80,24 @@ def rehearse(folder: Path, notebook_dir: Path = NOTEBOOK_DIR) -> None:
 
 def quietly() -> None:
     """`rehearse` in a temporary folder, its warnings and messages not shown (they are of
-    made-up data); a failure is one line on stderr."""
+    made-up data), the thread limits of Arrow and of the BLAS and OpenMP libraries put back
+    after; a failure is one line on stderr, Ctrl-C ends it without a word (the run stops)."""
+    cpus = pyarrow.cpu_count()
     try:
         with (tempfile.TemporaryDirectory(prefix="evalkit-rehearsal-") as tmp,
-              warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()),
+              threadpool_limits(limits=None), warnings.catch_warnings(),
+              contextlib.redirect_stdout(io.StringIO()),
               contextlib.redirect_stderr(io.StringIO())):
             warnings.simplefilter("ignore")
             rehearse(Path(tmp))
+    except KeyboardInterrupt:
+        return
     except Exception as err:  # costs time, never the run
         first = next(iter(str(err).splitlines()), "")
         print(f"evalkit run: rehearsal failed ({type(err).__name__}: {first}); reports are "
               "still made, each a little more slowly", file=sys.stderr)
+    finally:
+        pyarrow.set_cpu_count(cpus)
 
 
 quietly()

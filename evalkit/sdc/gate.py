@@ -11,8 +11,9 @@ the same for a list of files. What is looked for:
   or short text, in: HTML text, attributes (alt, title...) and `<title>`; every JSON key and
   value; Markdown and other text; every CSV field and every cell, comment, sheet name and
   property of a spreadsheet (`sheets.read`); every source, output and metadata of an executed
-  `.ipynb`; and file names. Embedded raster images (`data:image/png;base64,...`) are skipped;
-  any other embedded base64 payload (a CSV behind a download link, an SVG) is a finding.
+  `.ipynb`; and file names. Embedded raster images (`data:image/png;base64,...` whose bytes
+  are an image's) are skipped; any other data URI (a CSV behind a download link, an SVG,
+  percent-encoded text) is a finding.
 - Short identifiers: a value with no letter and fewer than MIN_PLAIN characters, or letters only
   (e.g. `42`, `0815`, `AB`) cannot be told apart from a count, a year or a code in a published
   table; matching them would block every report, not matching them would let them through.
@@ -31,8 +32,8 @@ the same for a list of files. What is looked for:
   `min_cell - 1`; suppressed cells (`[c]`) and 0 pass. The same in the tables of CSV files
   and spreadsheets (downloads), whose count columns are headed "... (count)".
 - What the gate cannot read: image and binary files, images a notebook displayed itself
-  (not through `evalkit.report.style.show`, which checked the labels), and embedded base64
-  data other than raster images.
+  (not through `evalkit.report.style.show`, which checked the labels), and data URIs other
+  than raster images.
 
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
@@ -43,6 +44,7 @@ refuses a chart with a label among them.
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import itertools
@@ -87,18 +89,22 @@ GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one ident
 NON_ALNUM = re.compile(r"[\W_]+")
 DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
-#: An embedded raster image (base64): skipped, as its pixels cannot be read (a chart's labels
-#: were checked as it was drawn: `evalkit.sdc.labels`). Line breaks may wrap it, but a space
-#: ends it: the words after it are read.
-DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp|bmp);base64,[A-Za-z0-9+/=\r\n]+")
-#: Any other embedded base64 payload (a CSV or text as a download link, an SVG with its labels):
-#: a finding, as its content cannot be checked without decoding it (`_embedded_findings`).
-EMBEDDED = re.compile(r"data:([\w/+.-]+);base64,")
+#: An embedded raster image (base64, unwrapped): skipped when its bytes are an image's
+#: (`without_images`), as its pixels cannot be read (a chart's labels were checked as it was
+#: drawn: `evalkit.sdc.labels`). Any character outside base64's ends it: what follows is read.
+DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,([A-Za-z0-9+/]+=*)")
+IMAGE_MARK = "[image]"  # what an embedded image is read as (`without_images`)
+#: How the images' bytes begin (PNG, JPEG, GIF, WebP's RIFF; WebP's own mark is checked too).
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
+#: Any other data URI, whatever its media type, parameters, case or encoding (a CSV behind a
+#: download link, an SVG with its labels, percent-encoded text): a finding, as its content is
+#: not read (`_embedded_findings`).
+EMBEDDED = re.compile(r"(?<![\w.-])data:([^\s,<>\"'()]*),", re.IGNORECASE)
 KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 23)
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
-MARKUP = ("text/html", "image/svg+xml")  # outputs read as pages: their texts and tables
+MARKUP = ("text/html", "image/svg+xml")  # outputs whose tables are read as a page's
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
 
@@ -207,11 +213,26 @@ def candidates(text: str, figures: bool = False) -> Iterator[tuple[int, int, str
         yield atoms[0].start(), atoms[-1].end(), normalise(text)
 
 
+def _is_image(payload: str) -> bool:
+    """Whether a base64 payload's bytes begin as an image's (IMAGE_MAGIC), not text's."""
+    head = base64.b64decode(payload[:len(payload[:16]) // 4 * 4])  # whole 4-character groups
+    return head.startswith(IMAGE_MAGIC) and (not head.startswith(b"RIFF") or head[8:12] == b"WEBP")
+
+
+def without_images(text: str) -> str:
+    """`text` with each embedded raster image (DATA_URI, its bytes an image's) replaced by
+    IMAGE_MARK: not a space, which would join an unquoted attribute to the next one in HTML,
+    nor anything a data URI could be read in."""
+    if "base64," not in text:
+        return text
+    return DATA_URI.sub(lambda m: IMAGE_MARK if _is_image(m.group(1)) else m.group(), text)
+
+
 def _matches(text: str, ids: Identifiers, short: bool = False) -> Iterator[tuple[int, int, str]]:
     """(start, end, column) of each identifier in `text` (`short`: unchecked ones too, and
     in figures as well)."""
     extra = {v: c for c, vals in ids.unchecked.items() for v in vals} if short else {}
-    for start, end, key in candidates(DATA_URI.sub(" ", text), figures=short):
+    for start, end, key in candidates(without_images(text), figures=short):
         col = ids.by_value.get(key) or extra.get(key)
         if col:
             yield start, end, col
@@ -222,7 +243,7 @@ def redact(text: str, ids: Identifiers) -> str:
     REDACTED, e.g. for a cell's error message before it goes into a manifest or log (a number
     equal to a short identifier is redacted too: a message may lose a figure, never a person's
     identifier)."""
-    text = DATA_URI.sub("data:", str(text))
+    text = without_images(str(text))
     spans = sorted({(s, e) for s, e, _ in _matches(text, ids, short=True)})
     out, at = [], 0
     for start, end in spans:
@@ -249,20 +270,20 @@ def redact_object(obj: Any, ids: Identifiers) -> Any:
 def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
                  file: str) -> Iterator[Finding]:
     """One finding per identifier column found in each (place, text) pair, and one for each
-    embedded payload other than a raster image (`EMBEDDED`)."""
+    data URI other than a raster image (`EMBEDDED`)."""
     for place, text in texts:
         found = (_columns_in if len(text) <= KEPT_TEXT_CHARS else _columns_in.__wrapped__)
         for col in found(text, ids):
             yield Finding(file, "identifier", f"a {col} value in {redact(place, ids)}")
-        if "base64," in text:
-            yield from _embedded_findings(DATA_URI.sub(" ", text), place, ids, file)
+        if "data:" in text.casefold():
+            yield from _embedded_findings(without_images(text), place, ids, file)
 
 
 def _embedded_findings(text: str, place: str, ids: Identifiers, file: str) -> Iterator[Finding]:
-    """An "unreadable" finding for each embedded base64 payload in `text` (raster images
-    removed): a download link's CSV or an SVG's labels could hold anything."""
+    """An "unreadable" finding for each data URI in `text` (raster images removed): a download
+    link's CSV or an SVG's labels could hold anything."""
     for match in EMBEDDED.finditer(text):
-        yield Finding(file, "unreadable", f"{redact(place, ids)}: embedded base64 data "
+        yield Finding(file, "unreadable", f"{redact(place, ids)}: embedded data "
                                           f"({redact(match.group(1), ids)}) cannot be checked")
 
 
@@ -467,36 +488,30 @@ def _images(output: Mapping[str, Any]) -> list[str]:
 
 def _without_images(output: dict[str, Any]) -> dict[str, Any]:
     """An output without its base64 images (SVG, which is text, is kept)."""
-    return _without(output, _images(output))
+    data = {k: v for k, v in output.get("data", {}).items() if k not in _images(output)}
+    return {**output, "data": data} if "data" in output else output
 
 
 def _soup(markup: str) -> BeautifulSoup:
-    """An HTML page or output, or an SVG, parsed for its text, its embedded images' base64
-    left out (a chart's is about 100,000 characters: the gate's time for a council's folder
-    was 1.24 times as long with them); an SVG's `<?xml` prolog does not matter here:
-    BeautifulSoup's warning that it may be XML is not for this use."""
+    """An HTML page or output, or an SVG, parsed for its text, its embedded images' base64 left
+    out (`without_images`: a chart's is about 100,000 characters, which the person-row check
+    read line by line; the gate's time for a council's folder was 1.24 times as long with
+    them); an SVG's `<?xml` prolog does not matter here: BeautifulSoup's warning that it may
+    be XML is not for this use."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        return BeautifulSoup(DATA_URI.sub(" ", markup), "html.parser")
-
-
-def _without(output: dict[str, Any], kinds: Iterable[str]) -> dict[str, Any]:
-    """An output without its data of these media types."""
-    data = {k: v for k, v in output.get("data", {}).items() if k not in kinds}
-    return {**output, "data": data} if "data" in output else output
+        return BeautifulSoup(without_images(markup), "html.parser")
 
 
 def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
     """Findings in an executed notebook: every source, output and metadata value (an HTML or
-    SVG output's texts and attributes as a page's: the page showing it was scanned just
-    before, so most were already), the tables of its HTML outputs, and images displayed as such
-    (a figure shown by matplotlib itself rather than `evalkit.report.style.show`, whose labels
-    no one checked)."""
+    SVG output's markup as written: tag and attribute names and styles included), the tables
+    of its HTML outputs, and images displayed as such (a figure shown by matplotlib itself
+    rather than `evalkit.report.style.show`, whose labels no one checked)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     cells = [{**c, "outputs": [_without_images(o) for o in c.get("outputs", [])]}
              for c in nb.get("cells", [])]
-    plain = [{**c, "outputs": [_without(o, MARKUP) for o in c["outputs"]]} for c in cells]
-    findings = list(_id_findings(_json_texts({**nb, "cells": plain}), ids, name))
+    findings = list(_id_findings(_json_texts({**nb, "cells": cells}), ids, name))
     findings += [Finding(name, "image", f"cell {i} output {j}: an image ({kind}) not drawn by "
                                         "evalkit.report.style.show; its labels cannot be checked")
                  for i, cell in enumerate(nb.get("cells", []))
@@ -512,10 +527,7 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
                                              name, f"{at} (JSON)", [])
             for kind in MARKUP:
                 if markup := printed.joined(data.get(kind, "")):
-                    soup = _soup(markup)
-                    findings += _id_findings(((f"{at} ({kind}) {place}", text)
-                                              for place, text in _html_texts(soup)), ids, name)
-                    findings += _page_findings(soup, ids, min_cell, name, f"{at} ")
+                    findings += _page_findings(_soup(markup), ids, min_cell, name, f"{at} ")
     return findings
 
 
@@ -564,7 +576,7 @@ def scan_file(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list
         if suffix in (".csv", *sheets.SPREADSHEETS):
             return found + scan_table(path, ids, min_cell, name=name)
         return found + scan_text(path, ids, name=name)
-    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error, ValueError):
+    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error, ValueError, TypeError):
         return [*found, Finding(redact(name, ids), "unreadable",
                                 f"cannot be read as {suffix or 'text'}")]
 

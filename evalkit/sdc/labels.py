@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.sdc.gate import DATA_URI, Identifiers, candidates
+from evalkit.sdc.gate import Identifiers, candidates, without_images
 
 ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
 
@@ -40,7 +40,7 @@ def read_id_hashes(path: str) -> np.ndarray:
 
 def is_identifier_label(label: str, hashes: np.ndarray) -> bool:
     """True when a chart label is, or contains as a token, an identifier in `hashes`."""
-    keys = _hashes(key for _, _, key in candidates(DATA_URI.sub(" ", label)))
+    keys = _hashes(key for _, _, key in candidates(without_images(label)))
     return bool(len(hashes) and (hashes[np.minimum(np.searchsorted(hashes, keys),
                                                    len(hashes) - 1)] == keys).any())
 

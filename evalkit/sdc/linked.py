@@ -177,7 +177,7 @@ class Links:
     def bounds(self, target: str, boxes: Mapping[str, Box]) -> tuple[float, float]:
         """The least and greatest whole values of `target` over the sums of its component:
         worked out directly when the component is one sum (most are), else by linear
-        programming (`_extreme`)."""
+        programming (`_least`)."""
         names = list(self.levels(target))
         rows = sorted({k for v in names for k in self.of.get(v, ())})
         if len(rows) == 1:
@@ -218,7 +218,7 @@ def _least(c: np.ndarray, a: np.ndarray, whole: list[tuple[float, float]], targe
     if res.status != 0:
         raise ValueError(f"protect: the sums of {target!r} cannot all hold with the "
                          f"published counts ({res.message})")
-    return float(res.fun)
+    return float(round(res.fun))  # whole, as asked (HiGHS may answer 5.9999999)
 
 
 def one_sum_bounds(target: str, eq: tuple[str, tuple[str, ...]], boxes: Mapping[str, Box]
@@ -245,7 +245,7 @@ def one_sum_bounds(target: str, eq: tuple[str, tuple[str, ...]], boxes: Mapping[
 
 def _range(b: Box) -> tuple[float, float]:
     """A box as the whole numbers it holds (None: no upper limit)."""
-    return math.ceil(b[0]), math.inf if b[1] is None else math.floor(b[1])
+    return math.ceil(b[0]), math.inf if b[1] is None or math.isinf(b[1]) else math.floor(b[1])
 
 
 def _sum_range(names: Iterable[str], boxes: Mapping[str, Box]) -> tuple[float, float]:
