@@ -44,7 +44,6 @@ refuses a chart with a label among them.
 
 from __future__ import annotations
 
-import base64
 import csv
 import functools
 import itertools
@@ -62,6 +61,7 @@ import pyarrow.compute as pc
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import disclosure, printed, sheets
+from evalkit.sdc.embedded import unreadable, without_images
 from evalkit.sdc.people import (
     MIN_PERSON_COLUMNS,
     PERSON_COLUMNS,
@@ -89,17 +89,6 @@ GAP = re.compile(r"[\s\-._,/]{1,3}")  # separators that may sit inside one ident
 NON_ALNUM = re.compile(r"[\W_]+")
 DECIMALS = re.compile(r"\d\.\d+$")  # a digit, a point, then the token
 FIGURE = re.compile(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+\.\d+|\d{4}-\d{2}(-\d{2})?")
-#: An embedded raster image (base64, unwrapped): skipped when its bytes are an image's
-#: (`without_images`), as its pixels cannot be read (a chart's labels were checked as it was
-#: drawn: `evalkit.sdc.labels`). Any character outside base64's ends it: what follows is read.
-DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,([A-Za-z0-9+/]+=*)")
-IMAGE_MARK = "[image]"  # what an embedded image is read as (`without_images`)
-#: How the images' bytes begin (PNG, JPEG, GIF, WebP's RIFF; WebP's own mark is checked too).
-IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
-#: Any other data URI, whatever its media type, parameters, case or encoding (a CSV behind a
-#: download link, an SVG with its labels, percent-encoded text): a finding, as its content is
-#: not read (`_embedded_findings`).
-EMBEDDED = re.compile(r"(?<![\w.-])data:([^\s,<>\"'()]*),", re.IGNORECASE)
 KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 23)
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
@@ -213,21 +202,6 @@ def candidates(text: str, figures: bool = False) -> Iterator[tuple[int, int, str
         yield atoms[0].start(), atoms[-1].end(), normalise(text)
 
 
-def _is_image(payload: str) -> bool:
-    """Whether a base64 payload's bytes begin as an image's (IMAGE_MAGIC), not text's."""
-    head = base64.b64decode(payload[:len(payload[:16]) // 4 * 4])  # whole 4-character groups
-    return head.startswith(IMAGE_MAGIC) and (not head.startswith(b"RIFF") or head[8:12] == b"WEBP")
-
-
-def without_images(text: str) -> str:
-    """`text` with each embedded raster image (DATA_URI, its bytes an image's) replaced by
-    IMAGE_MARK: not a space, which would join an unquoted attribute to the next one in HTML,
-    nor anything a data URI could be read in."""
-    if "base64," not in text:
-        return text
-    return DATA_URI.sub(lambda m: IMAGE_MARK if _is_image(m.group(1)) else m.group(), text)
-
-
 def _matches(text: str, ids: Identifiers, short: bool = False) -> Iterator[tuple[int, int, str]]:
     """(start, end, column) of each identifier in `text` (`short`: unchecked ones too, and
     in figures as well)."""
@@ -270,21 +244,20 @@ def redact_object(obj: Any, ids: Identifiers) -> Any:
 def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
                  file: str) -> Iterator[Finding]:
     """One finding per identifier column found in each (place, text) pair, and one for each
-    data URI other than a raster image (`EMBEDDED`)."""
+    data URI other than a raster image."""
     for place, text in texts:
         found = (_columns_in if len(text) <= KEPT_TEXT_CHARS else _columns_in.__wrapped__)
         for col in found(text, ids):
             yield Finding(file, "identifier", f"a {col} value in {redact(place, ids)}")
-        if "data:" in text.casefold():
-            yield from _embedded_findings(without_images(text), place, ids, file)
+        yield from _embedded_findings(text, place, ids, file)
 
 
 def _embedded_findings(text: str, place: str, ids: Identifiers, file: str) -> Iterator[Finding]:
-    """An "unreadable" finding for each data URI in `text` (raster images removed): a download
-    link's CSV or an SVG's labels could hold anything."""
-    for match in EMBEDDED.finditer(text):
+    """An "unreadable" finding for each data URI in `text` other than a raster image
+    (`evalkit.sdc.embedded`): a download link's CSV or an SVG's labels could hold anything."""
+    for kind in unreadable(text):
         yield Finding(file, "unreadable", f"{redact(place, ids)}: embedded data "
-                                          f"({redact(match.group(1), ids)}) cannot be checked")
+                                          f"({redact(kind, ids)}) cannot be checked")
 
 
 @functools.lru_cache(maxsize=printed.TEXTS_KEPT)

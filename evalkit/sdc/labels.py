@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.sdc.gate import Identifiers, candidates, without_images
+from evalkit.sdc.embedded import without_images
+from evalkit.sdc.gate import Identifiers, candidates
 
 ID_HASHES_ENV = "EVALKIT_ID_HASHES"  # file of hashed identifiers for the chart-label check
 

@@ -1,0 +1,42 @@
+"""Data URIs in what a run publishes, for the privacy gate (`evalkit.sdc.gate`): an embedded
+raster image is skipped (its pixels cannot be read; a chart's labels were checked as it was
+drawn, `evalkit.sdc.labels`), only when its bytes begin as an image's and only up to its first
+character outside base64; any other data URI (a CSV behind a download link, an SVG with its
+labels, percent-encoded text), whatever its media type, parameters, case or encoding, is one
+the gate cannot read, so a finding."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+#: An embedded raster image (base64, unwrapped); what follows its payload is read.
+DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,([A-Za-z0-9+/]+=*)")
+#: What an embedded image is read as: not a space, which would join an unquoted attribute to
+#: the next one in HTML, nor anything a data URI could be read in.
+IMAGE_MARK = "[image]"
+#: How the images' bytes begin (PNG, JPEG, GIF, WebP's RIFF; WebP's own mark is checked too).
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
+#: Any data URI: its media type and parameters (group 1).
+ANY_DATA_URI = re.compile(r"(?<![\w.-])data:([^\s,<>\"'()]*),", re.IGNORECASE)
+
+
+def is_image(payload: str) -> bool:
+    """Whether a base64 payload's bytes begin as an image's (IMAGE_MAGIC), not text's."""
+    head = base64.b64decode(payload[:len(payload[:16]) // 4 * 4])  # whole 4-character groups
+    return head.startswith(IMAGE_MAGIC) and (not head.startswith(b"RIFF") or head[8:12] == b"WEBP")
+
+
+def without_images(text: str) -> str:
+    """`text` with each embedded raster image (DATA_URI, its bytes an image's) replaced by
+    IMAGE_MARK."""
+    if "base64," not in text:
+        return text
+    return DATA_URI.sub(lambda m: IMAGE_MARK if is_image(m.group(1)) else m.group(), text)
+
+
+def unreadable(text: str) -> list[str]:
+    """The media type and parameters of each data URI in `text` other than a raster image."""
+    if "data:" not in text.casefold():
+        return []
+    return [m.group(1) for m in ANY_DATA_URI.finditer(without_images(text))]
