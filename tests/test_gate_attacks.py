@@ -173,6 +173,12 @@ def test_a_message_without_a_persons_row_is_only_redacted() -> None:
     assert gate.message(text, IDS) == text.replace("LA/000123", gate.REDACTED)
 
 
+def test_redact_writes_embedded_data_as_a_mark_not_its_payload() -> None:
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(40)).decode()
+    text = f"cell 3: ValueError: data:text/csv;base64,{CSV_PAYLOAD} and data:image/png;base64,{png}"
+    assert gate.redact(text, IDS) == "cell 3: ValueError: [data] and [image]"
+
+
 def test_redact_leaves_ordinary_text_and_figures_alone() -> None:
     text = "cell 12: 1,234 people in E06000016 from 2019-03-20; 12.5% of 943 in all"
     assert gate.redact(text, IDS) == text

@@ -17,8 +17,9 @@ DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,([A-Za-z0-9+/]+=
 IMAGE_MARK = "[image]"
 #: How the images' bytes begin (PNG, JPEG, GIF, WebP's RIFF; WebP's own mark is checked too).
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")
-#: Any data URI: its media type and parameters (group 1).
-ANY_DATA_URI = re.compile(r"(?<![\w.-])data:([^\s,<>\"'()]*),", re.IGNORECASE)
+#: Any data URI: its media type and parameters (group 1), then its payload (group 2).
+ANY_DATA_URI = re.compile(r"(?<![\w.-])data:([^\s,<>\"'()]*),([^\s<>\"'()]*)", re.IGNORECASE)
+DATA_MARK = "[data]"  # what a message's data URI is written as (`without_data`)
 
 
 def is_image(payload: str) -> bool:
@@ -37,6 +38,10 @@ def without_images(text: str) -> str:
 
 def unreadable(text: str) -> list[str]:
     """The media type and parameters of each data URI in `text` other than a raster image."""
-    if "data:" not in text.casefold():
-        return []
     return [m.group(1) for m in ANY_DATA_URI.finditer(without_images(text))]
+
+
+def without_data(text: str) -> str:
+    """`text` with each raster image as IMAGE_MARK and every other data URI, payload included,
+    as DATA_MARK: what a message (a cell's error, a warning) may say of embedded data."""
+    return ANY_DATA_URI.sub(DATA_MARK, without_images(text))

@@ -61,7 +61,7 @@ import pyarrow.compute as pc
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import disclosure, printed, sheets
-from evalkit.sdc.embedded import unreadable, without_images
+from evalkit.sdc.embedded import unreadable, without_data, without_images
 from evalkit.sdc.people import (
     MIN_PERSON_COLUMNS,
     PERSON_COLUMNS,
@@ -216,8 +216,8 @@ def redact(text: str, ids: Identifiers) -> str:
     """`text` with every identifier of the input, short ones included, replaced by
     REDACTED, e.g. for a cell's error message before it goes into a manifest or log (a number
     equal to a short identifier is redacted too: a message may lose a figure, never a person's
-    identifier)."""
-    text = without_images(str(text))
+    identifier; embedded data are written as `[image]` or `[data]`: `without_data`)."""
+    text = without_data(str(text))
     spans = sorted({(s, e) for s, e, _ in _matches(text, ids, short=True)})
     out, at = [], 0
     for start, end in spans:
@@ -269,11 +269,11 @@ def _columns_in(text: str, ids: Identifiers) -> tuple[str, ...]:
 
 
 def forget() -> None:
-    """Drop what was kept of the texts and rows scanned (`_columns_in`, `_keyed_row`), and with
+    """Drop what was kept of the texts and rows scanned (`_columns_in`, `_keyed`), and with
     it the run's Identifiers they hold (millions of values): for a process that goes on after
     a run."""
     _columns_in.cache_clear()
-    _keyed_row.cache_clear()
+    _keyed.cache_clear()
 
 
 # ---- tables ------------------------------------------------------------------------------------
@@ -291,17 +291,12 @@ def _cell_text(text: str) -> str:
         return text
 
 
-def _keyed(line: list[str], ids: Identifiers) -> bool:
+@functools.lru_cache(maxsize=printed.TEXTS_KEPT)
+def _keyed(line: tuple[str, ...], ids: Identifiers) -> bool:
     """Whether a published row holds a key value of an input row; only its cells of one or two
     words (a date and its time) with a digit are looked at: every key has one (dates, birth
-    months, budgets, area codes)."""
-    return _keyed_row(tuple(line), ids)
-
-
-@functools.lru_cache(maxsize=printed.TEXTS_KEPT)
-def _keyed_row(line: tuple[str, ...], ids: Identifiers) -> bool:
-    """`_keyed`, kept for the next file with the row: a report's table is in its page, its
-    notebook, its CSV and its spreadsheet."""
+    months, budgets, area codes). Kept for the next file with the row: a report's table is in
+    its page, its notebook, its CSV and its spreadsheet."""
     short = (c.strip() for c in line)
     keys = {_cell_text(c) for c in short
             if len(c) <= KEY_CHARS and c.count(" ") <= 1 and printed.DIGIT.search(c)}
@@ -318,7 +313,7 @@ def _person_findings(rows: list[list[str]], ids: Identifiers, file: str, where: 
         columns = [list(column) for column in itertools.zip_longest(*rows, fillvalue="")]
     for lines, kind, labels in ((rows, "row", 0), (columns, "column", 1)):
         cells = [{_cell_text(c) for c in line if c.strip()} for line in lines
-                 if len(line) >= MIN_PERSON_COLUMNS and _keyed(line, ids)]
+                 if len(line) >= MIN_PERSON_COLUMNS and _keyed(tuple(line), ids)]
         for people in ids.people:
             hits = sum(people.reproduced(c, mixed=labels > 0) for c in cells
                        if len(c) >= MIN_PERSON_COLUMNS)
