@@ -257,7 +257,9 @@ def _embedded_findings(text: str, place: str, ids: Identifiers, file: str) -> It
     (`evalkit.sdc.embedded`): a download link's CSV or an SVG's labels could hold anything."""
     for kind in unreadable(text):
         yield Finding(file, "unreadable", f"{redact(place, ids)}: embedded data "
-                                          f"({redact(kind, ids)}) cannot be checked")
+                                          f"({redact(kind, ids)}) cannot be checked; show it as "
+                                          "a table (evalkit.report.style.table), whose page "
+                                          "gets its CSV download")
 
 
 @functools.lru_cache(maxsize=printed.TEXTS_KEPT)
