@@ -308,6 +308,7 @@ ACCENTED_TITLE = ("Éire, Ōsaka and Ŵales: ÉÉÉ ÖÖÖ ŴŴŴ are ÅÅÅ nam
 
 @pytest.mark.parametrize(("dpi", "width", "title"), [
     (100, 8.0, LONG_TITLE),  # as a notebook shows a figure
+    (200, 8.0, LONG_TITLE),  # saved for print: the gap is the same in points at any dpi
     (style.DPI, 8.0, LONG_TITLE),  # as png() draws it
     (style.DPI, 5.0, LONG_TITLE + " " + LONG_TITLE),  # narrow: many title lines
     (style.DPI, 5.0, ACCENTED_TITLE),

@@ -27,7 +27,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.text import Annotation
+from matplotlib.text import Annotation, Text
+from matplotlib.transforms import Bbox
 
 from evalkit.data.contract import TABLES
 from evalkit.report import text as chart_text
@@ -36,6 +37,8 @@ from evalkit.report.text import DPI
 from evalkit.sdc import disclosure
 
 if TYPE_CHECKING:
+    from matplotlib.backend_bases import RendererBase
+
     from evalkit.data.load import Dataset
 
 # Analysis Function categorical palette, in the order colours should be used.
@@ -241,9 +244,9 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
     Title and subtitle start at the figure's left edge and are wrapped to its width. matplotlib
     has no subtitle: the suptitle holds the title followed by blank lines that make room for
     the subtitle (so the constrained layout keeps the plot clear of both), and the subtitle is
-    drawn in that room, measured up from the suptitle's bottom edge (blank lines have one
-    height whatever the title's letters are). Their Text artists carry the gids "title" and
-    "subtitle"; neither is read as mathtext, so "$" stays a dollar sign.
+    drawn in that room, SUBTITLE_GAP below the title's printed lines (`UnderTitle`). Their Text
+    artists carry the gids "title" and "subtitle"; neither is read as mathtext, so "$" stays a
+    dollar sign.
     """
     for name, text in (("title", title), ("subtitle", subtitle)):
         if not isinstance(text, str) or not text.strip():
@@ -259,7 +262,7 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
     top = fig.suptitle(title + "\n" * blanks, x=EDGE, ha="left", gid="title", parse_math=False,
                        **TITLE_FONT)
     fig.add_artist(Annotation(
-        subtitle, xy=(0, 0), xycoords=top, xytext=(0, blanks * blank_line - SUBTITLE_GAP),
+        subtitle, xy=(0, 0), xycoords=UnderTitle(top, title), xytext=(0, -SUBTITLE_GAP),
         textcoords="offset points", va="top", ha="left", gid="subtitle", annotation_clip=False,
         in_layout=False, parse_math=False, **SUBTITLE_FONT))
     ax.set_xlabel(xlabel)
@@ -268,6 +271,23 @@ def finish(fig: Figure, ax: Axes, *, title: str, subtitle: str, xlabel: str, yla
     if source:
         fig.supxlabel(f"Source: {source}", x=EDGE, ha="left", fontsize=8, color=DARK_GREY)
     return fig
+
+
+class UnderTitle:
+    """Where a suptitle's printed lines end (its text without the blank lines kept for the
+    subtitle), measured as it is drawn: the subtitle hangs from it SUBTITLE_GAP below the title
+    at any dpi (blank lines measured at DPI end a pixel or two off at another, their heights
+    rounded to whole pixels by hinting). An Annotation's `xycoords`."""
+
+    def __init__(self, top: Text, printed: str) -> None:
+        self.top, self.printed = top, printed
+
+    def __call__(self, renderer: RendererBase) -> Bbox:
+        box = self.top.get_window_extent(renderer)
+        lines = Text(text=self.printed, figure=self.top.get_figure(),
+                     fontproperties=self.top.get_fontproperties(), parse_math=False)
+        return Bbox.from_extents(box.x0, box.y1 - lines.get_window_extent(renderer).height,
+                                 box.x1, box.y1)
 
 
 def _concise_dates(ax: Axes) -> None:

@@ -114,6 +114,7 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
                if data.quality is not None else pd.DataFrame(columns=["table", "reason", "rows"]))
     # one row per file and reason: disclosure control rounds each count on its own
     quality = quality.groupby(["table", "reason"], as_index=False, sort=False)["rows"].sum()
+    grid = workforce.area_language_grid(pas, recipients, area_level)
     return Market(
         params=params, snapshots=snaps, snapshot=snapshot, as_at=as_at, extract=extract,
         quality=quality, returns=pa_register.returns_received(register),
@@ -121,8 +122,7 @@ def analyse(data, *, la_code: str | None = None, snapshot_date: str | None = Non
         recipients=recipients, employers=employers, composition=comp,
         dissimilarity=workforce.dissimilarity(broad, conf=conf, n_boot=n_boot, seed=seed),
         representation=workforce.representation(broad, conf=conf),
-        coverage=workforce.language_coverage(pas, recipients, area_level),
-        grid=workforce.area_language_grid(pas, recipients, area_level),
+        coverage=workforce.language_coverage(pas, recipients, area_level, grid), grid=grid,
         durations=durations, waiting=recruitment.recruitment_waiting(durations, conf=conf),
         medians=recruitment.recruitment_medians(durations, conf=conf),
         filled=recruitment.recruitment_filled_by(durations, target_days, discharge_target_days,

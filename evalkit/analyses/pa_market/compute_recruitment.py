@@ -153,6 +153,14 @@ def recruitment_medians(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataF
     return _in_group_order(med, list(recruitment_groups(durations)))
 
 
+def followed_filled(durations: pd.DataFrame, n: int) -> tuple[pd.Series, pd.Series]:
+    """Which requests were followed for `n` days, and which were filled within them
+    (`filled_within`)."""
+    quit_early = (durations["outcome"] == "withdrawn") & (durations["days"] < n)
+    followed = (durations["to_end"] >= n) & ~quit_early
+    return followed, followed & durations["filled"] & (durations["days"] <= n)
+
+
 def filled_within(durations: pd.DataFrame, days: Sequence[int],
                   conf: float = 0.95) -> pd.DataFrame:
     """Per request group and each of `days` N: requests followed for N days and, of those, filled
@@ -170,9 +178,7 @@ def filled_within(durations: pd.DataFrame, days: Sequence[int],
         return pd.DataFrame(columns=cols)
     rows = []
     for n in sorted(set(map(int, days))):
-        quit_early = (stacked["outcome"] == "withdrawn") & (stacked["days"] < n)
-        followed = (stacked["to_end"] >= n) & ~quit_early
-        within = followed & stacked["filled"] & (stacked["days"] <= n)
+        followed, within = followed_filled(stacked, n)
         counts = pd.DataFrame({"group": stacked["group"], "followed": followed,
                                "filled": within}).groupby("group", sort=False).sum()
         rows.append(counts.reset_index().assign(days=n))

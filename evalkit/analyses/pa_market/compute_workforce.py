@@ -179,9 +179,22 @@ def area_language_grid(pas: pd.DataFrame, recipients: pd.DataFrame,
     return grid.reset_index().astype({"recipients": "int64", "pas": "int64"})[cols]
 
 
+def language_gaps(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per language of an `area_language_grid`: its speakers with a recorded area
+    (`with_area`), those of them living where no active PA speaks it (`no_pa_area`), the areas
+    they live in (`areas`) and those of them without such a PA (`areas_without`)."""
+    gap = grid["pas"] == 0
+    return grid.assign(gap=gap, stranded=grid["recipients"].where(gap, 0)).groupby(
+        "language").agg(with_area=("recipients", "sum"), no_pa_area=("stranded", "sum"),
+                        areas=("area", "nunique"), areas_without=("gap", "sum"))
+
+
 def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
-                      area_level: str = "area_code") -> pd.DataFrame:
-    """For each language recipients prefer: the gap between speakers and PAs who speak it.
+                      area_level: str = "area_code",
+                      grid: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For each language recipients prefer: the gap between speakers and PAs who speak it
+    (`language_gaps` of their `area_language_grid`, or of `grid` when it is already worked
+    out).
 
     Columns: language, recipients, pas (active PAs speaking it anywhere), pas_per_10,
     with_area (recipients whose area is known), no_pa_area (of those, living in an area where
@@ -205,13 +218,7 @@ def language_coverage(pas: pd.DataFrame, recipients: pd.DataFrame,
     speaking = long.groupby("language")["pa_id"].nunique().rename("pas")
     out = per_lang.to_frame().join(speaking, how="left").fillna({"pas": 0})
     out.index.name = "language"
-    grid = area_language_grid(pas, rec, area_level)
-    grid = grid.assign(gap=grid["pas"] == 0)
-    by_lang = grid.groupby("language").agg(
-        with_area=("recipients", "sum"),
-        no_pa_area=("recipients", lambda s: s[grid.loc[s.index, "gap"]].sum()),
-        areas=("area", "nunique"),
-        areas_without=("gap", "sum"))
+    by_lang = language_gaps(area_language_grid(pas, rec, area_level) if grid is None else grid)
     out = out.join(by_lang, how="left").fillna(0).reset_index()
     out = out.astype({c: "int64" for c in ["recipients", "pas", "with_area", "no_pa_area",
                                              "areas", "areas_without"]})
