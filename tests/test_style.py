@@ -475,3 +475,29 @@ def test_charts_drawn_with_a_shared_renderer_are_those_of_a_new_one() -> None:
         mono = shared(_labelled_chart("Pakistani"))
         assert mono == fresh(_labelled_chart("Pakistani")) != first
     assert drawing.shared_renderer.cache_info().currsize == 2
+
+
+def test_an_axis_without_minor_ticks_skips_their_overlap_check_and_draws_the_same() -> None:
+    def dated() -> tuple[Figure, mpl.axes.Axes]:
+        fig, ax = style.figure()
+        ax.plot(pd.date_range("2021-04-01", periods=48, freq="MS"), np.arange(48))
+        style.finish(fig, ax, title="Starts rose", subtitle="Monthly", xlabel="Month",
+                     ylabel="Starts")
+        return fig, ax
+
+    def pixels(fig: Figure) -> bytes:
+        fig.set_dpi(style.DPI)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return bytes(canvas.buffer_rgba())
+
+    checked, _ = dated()
+    skipped, ax = dated()
+    drawing.no_minor_overlap_check(skipped)
+    assert not ax.xaxis.remove_overlapping_locs and not ax.yaxis.remove_overlapping_locs
+    assert pixels(skipped) == pixels(checked)
+    # minor ticks shown: the overlap with the major ones is still taken out
+    minor, ax = dated()
+    ax.yaxis.set_minor_locator(mpl.ticker.AutoMinorLocator())
+    drawing.no_minor_overlap_check(minor)
+    assert ax.yaxis.remove_overlapping_locs and not ax.xaxis.remove_overlapping_locs
