@@ -12,8 +12,10 @@ rounded counts), then scanned by the privacy gate before they are published.
 from __future__ import annotations
 
 import html
+import os
 import sys
 import time
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pandas as pd
@@ -24,8 +26,11 @@ from evalkit.data import load as loader
 from evalkit.report import publication
 from evalkit.report.findings import fmt_share
 from evalkit.run import national, render
+from evalkit.run.plan import RunError, load_data
+from evalkit.run.preload import worker_context
 
 PAGE, CSV = "england.html", "england.csv"
+TABLE = "comparators.parquet"  # the comparator table, in the run's private cache
 LINK = (f'<p><a href="{PAGE}">England: every council\'s Direct Payment share and headline gaps, '
         "compared with England</a></p>")
 #: the page's columns: measure (its share, and how it compares with England)
@@ -143,18 +148,49 @@ def page(table: pd.DataFrame, min_cell: int, notice: str | None = None) -> tuple
     return text, csv
 
 
-def national_table(dataset: loader.Dataset, cache: Path) -> Path | None:
-    """Reduce the national data to the comparator table once (`evalkit.run.national`) and
-    save it in the run's private cache; None when the data hold one council only."""
+def has_councils(dataset: loader.Dataset) -> bool:
+    """Whether the data hold two councils or more: then the run works out the comparator
+    table (`start_table`)."""
     episodes = dataset.support_episodes
-    if "la_code" not in episodes or episodes["la_code"].nunique() < 2:
-        return None
+    return "la_code" in episodes and episodes["la_code"].nunique() >= 2
+
+
+def start_table(data_dir: Path, date_order: str | None, engine: str | None,
+                cache: Path) -> BaseProcess:
+    """Start reducing the national data to the comparator table (`evalkit.run.national`) in a
+    process of its own (through the forkserver), which loads the run's cached dataset
+    (`loader.save_cache` into `cache`, done) and saves the table in `cache`: the runner works
+    out the identifiers and writes each council's cache meanwhile, on the other core (9 s of
+    the start of a run of every council, on one core). `finish_table` waits for it."""
+    worker = worker_context().Process(target=_write_table,
+                                      args=(data_dir, date_order, engine, cache),
+                                      daemon=True, name="evalkit comparators")
+    worker.start()
+    return worker
+
+
+def _write_table(data_dir: Path, date_order: str | None, engine: str | None,
+                 cache: Path) -> None:
+    """`start_table`'s process: load the cached dataset, reduce it, save TABLE in `cache`
+    (under another name until it is whole)."""
     t0 = time.perf_counter()
-    path = cache / "comparators.parquet"
-    national.reduce(dataset).to_parquet(path, index=False)
+    os.environ[loader.CACHE_ENV] = str(cache)
+    table = national.reduce(load_data(data_dir, date_order, engine))
+    part = cache / f"{TABLE}.part"
+    table.to_parquet(part, index=False)
+    part.replace(cache / TABLE)
     print(f"evalkit run: England and region comparators worked out in "
           f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return path
+
+
+def finish_table(worker: BaseProcess, cache: Path) -> Path:
+    """Wait for `start_table`'s process; the table's path, or RunError when it failed (its
+    error is above, on standard error)."""
+    worker.join()
+    if worker.exitcode != 0 or not (cache / TABLE).is_file():
+        raise RunError("the England and region comparators could not be worked out from the "
+                       f"national data (their process ended with exit code {worker.exitcode})")
+    return cache / TABLE
 
 
 def with_link(index: str, out: Path, made: bool) -> str:

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from evalkit.analyses import comparators
 from evalkit.data import load as loader
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.run import execute, inprocess, national
+from evalkit.run import england, execute, inprocess, national
 from evalkit.run.plan import councils, discover, thread_limits
 from evalkit.synth.generator import synthesise
 
@@ -56,7 +56,7 @@ def rehearse(folder: Path, notebook_dir: Path = NOTEBOOK_DIR) -> None:
         dataset = loader.load(data)
         cache = folder / "cache"
         loader.save_cache(dataset, data, cache, loader.checksums(dataset.files))
-        table = cache / "comparators.parquet"
+        table = cache / england.TABLE
         national.reduce(dataset).to_parquet(table, index=False)
         la = councils(dataset, None)[0]
         cpus = os.cpu_count() or 1

@@ -42,6 +42,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, closing
 from dataclasses import replace
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ from evalkit.data import load as loader
 from evalkit.data.cld.engine import ENGINE_ENV, ENGINES
 from evalkit.data.contract import pandera_pandas
 from evalkit.paths import NOTEBOOK_DIR
-from evalkit.run import councilcache, england, reportdir, stop, summary
+from evalkit.run import councilcache, england, pool, reportdir, stop, summary
 from evalkit.run import manifest as record
 from evalkit.run.execute import SUCCEEDED, Task, now
 from evalkit.run.index import council_label, index_page
@@ -181,13 +182,16 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         sums = loader.checksums(dataset.files)
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)
-        table = england.national_table(dataset, cache)  # comparators: reduced once, here
+        # comparators: reduced once, from that cache, while the council caches are written
+        comparing = _comparators(dataset, args, p, cache, cleanups)
         own = councilcache.write(dataset, p.data_dir, cache, sums, p.las)
         own_jobs = args.jobs or default_jobs(len(own) * len(notebooks), os.cpu_count(),
                                              councilcache.table_bytes(dataset))
         del dataset  # each notebook loads its own copy; do not hold a national one meanwhile
+        hashes = labels.write_id_hashes(ids, cache / "ids")
+        table = england.finish_table(comparing, cache) if comparing else None
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
-                   labels.ID_HASHES_ENV: str(labels.write_id_hashes(ids, cache / "ids")),
+                   labels.ID_HASHES_ENV: str(hashes),
                    ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
                    **thread_limits(max(own_jobs, p.jobs), os.cpu_count(), os.environ),
                    **({comparators.ENV: str(table)} if table else {})}
@@ -212,6 +216,18 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
     _summary(statuses, published["index"])
     ok = len(statuses) == len(p.las) and all(m["status"] == SUCCEEDED for m in statuses.values())
     return 0 if ok else EXIT_FAILED
+
+
+def _comparators(dataset: loader.Dataset, args: argparse.Namespace, p: Plan, cache: Path,
+                 cleanups: ExitStack) -> BaseProcess | None:
+    """The process working out the comparator table (`england.start_table`) when the data
+    hold several councils, stopped if the run ends before it has."""
+    if not england.has_councils(dataset):
+        return None
+    with stop.held():  # no process started but not yet stopped by `cleanups`
+        worker = england.start_table(p.data_dir, args.date_order, args.engine, cache)
+        cleanups.callback(pool.stop, [worker])
+    return worker
 
 
 def checkable_identifiers(dataset: loader.Dataset) -> privacy.Identifiers:
