@@ -158,8 +158,10 @@ print(gone() is None, kept() is not None)  # collected; alive (builtins holds it
 frozen = gc.get_freeze_count()
 print(frozen > 0, not any(o is kept() for o in gc.get_objects()))  # frozen: not walked again
 del builtins.kept  # garbage now, but frozen: the next clearing does not walk it again
+full = gc.get_stats()[2]["collections"]
 inprocess.prepare(CLEAR, {})
 print(kept() is not None)  # freed with the worker, a council's notebooks later
+print(gc.get_stats()[2]["collections"] == full + 1)  # one full collection (no output cache)
 """
 
 
@@ -168,4 +170,4 @@ def test_clearing_collects_the_last_notebooks_garbage_and_freezes_the_rest(
     # a new process: IPython's shell is one a process
     done = subprocess.run([sys.executable, "-c", CLEARING], capture_output=True, text=True,
                           check=True, cwd=tmp_path)
-    assert done.stdout.split() == ["True"] * 5
+    assert done.stdout.split() == ["True"] * 6

@@ -143,9 +143,10 @@ Runner = Kernel | InProcess
 
 
 #: What a worker's shell runs before each notebook (`InProcess`): IPython's own reset of the
-#: user's names, matplotlib's open figures closed and its settings (rcParams) back to those of
-#: its rc file, as a new kernel loads them (the backend stays; `figure.max_open_warning` and
-#: `date.epoch` are not reset), pandas' options back to their defaults (a notebook's
+#: user's names (what `%reset -f` does, without the magic's garbage collection: the one below
+#: is the only one), matplotlib's open figures closed and its settings (rcParams) back to those
+#: of its rc file, as a new kernel loads them (the backend stays; `figure.max_open_warning`
+#: and `date.epoch` are not reset), pandas' options back to their defaults (a notebook's
 #: `display.max_columns` would change how the next one prints, and what the gate reads; pandas
 #: warns of its deprecated options as it resets them; its default number of columns shown is 20
 #: in a kernel but 0 where pandas was imported outside IPython, as the worker imported it), the
@@ -155,7 +156,7 @@ Runner = Kernel | InProcess
 #: docs/national.md). What was frozen before is not walked again (that walk, over everything the
 #: forkserver imported, took a tenth of a council's CPU): a cycle alive then and garbage now is
 #: freed with the worker, which runs one council's notebooks (`evalkit.run.pool`).
-CLEAR = """get_ipython().run_line_magic("reset", "-f")
+CLEAR = """get_ipython().reset(new_session=False)
 import gc as _gc, matplotlib as _mpl, matplotlib.pyplot as _plt, sys as _sys, warnings as _w
 _plt.close("all")
 _mpl.rc_file_defaults()
