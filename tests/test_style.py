@@ -477,7 +477,7 @@ def test_charts_drawn_with_a_shared_renderer_are_those_of_a_new_one() -> None:
     assert drawing.shared_renderer.cache_info().currsize == 2
 
 
-def test_an_axis_without_minor_ticks_skips_their_overlap_check_and_draws_the_same() -> None:
+def test_ticks_worked_out_once_or_without_overlap_check_draw_the_same() -> None:
     def dated() -> tuple[Figure, mpl.axes.Axes]:
         fig, ax = style.figure()
         ax.plot(pd.date_range("2021-04-01", periods=48, freq="MS"), np.arange(48))
@@ -491,11 +491,17 @@ def test_an_axis_without_minor_ticks_skips_their_overlap_check_and_draws_the_sam
         canvas.draw()
         return bytes(canvas.buffer_rgba())
 
-    checked, _ = dated()
+    checked = pixels(dated()[0])  # once: a figure drawn again is laid out from where it was
     skipped, ax = dated()
     drawing.no_minor_overlap_check(skipped)
     assert not ax.xaxis.remove_overlapping_locs and not ax.yaxis.remove_overlapping_locs
-    assert pixels(skipped) == pixels(checked)
+    assert pixels(skipped) == checked
+    # a date axis' ticks found once from its limits: the same ticks, the same pixels
+    fixed, ax = dated()
+    drawing.fixed_date_ticks(fixed)
+    assert isinstance(ax.xaxis.get_major_locator(), mpl.ticker.FixedLocator)
+    assert isinstance(ax.yaxis.get_major_locator(), mpl.ticker.MaxNLocator)  # numbers: as was
+    assert pixels(fixed) == checked
     # minor ticks shown: the overlap with the major ones is still taken out
     minor, ax = dated()
     ax.yaxis.set_minor_locator(mpl.ticker.AutoMinorLocator())

@@ -10,8 +10,9 @@ import io
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.dates import AutoDateLocator
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FixedLocator, NullLocator
 from PIL import Image
 
 from evalkit.report.text import DPI
@@ -29,6 +30,7 @@ def png(fig: Figure) -> bytes:
         fig.set_dpi(DPI)
         fig.set_facecolor("white")  # nothing shows through (RGB has no transparency)
         no_minor_overlap_check(fig)
+        fixed_date_ticks(fig)
         canvas = SharedRendererCanvas(fig)
         canvas.draw()
         refuse_identifier_labels(fig)
@@ -50,6 +52,16 @@ def no_minor_overlap_check(fig: Figure) -> None:
         for axis in (ax.xaxis, ax.yaxis):
             if isinstance(axis.get_minor_locator(), NullLocator):
                 axis.remove_overlapping_locs = False
+
+
+def fixed_date_ticks(fig: Figure) -> None:
+    """Find a date axis' ticks (`AutoDateLocator`) once, from its limits, which is all they
+    depend on (not the axis' length, as a number axis' do): each tick update, a dozen a chart,
+    ran its calendar rules again."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(locator := axis.get_major_locator(), AutoDateLocator):
+                axis.set_major_locator(FixedLocator(locator()))
 
 
 class SharedRendererCanvas(FigureCanvasAgg):
