@@ -175,15 +175,16 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         p = Plan(args.data_dir.resolve(), out, notebooks, las, params, args.min_cell, jobs,
                  run_id)
         reportdir.check_councils(out, p.las)
-        ids = checkable_identifiers(dataset)
         staging, cache = _workspace(p, cleanups)
-        for warning in dataset.warnings:
-            print(f"evalkit run: warning: {privacy.message(warning, ids)}", file=sys.stderr)
         sums = loader.checksums(dataset.files)
         data = record.describe_data(p, dataset, sums)
         loader.save_cache(dataset, p.data_dir, cache, sums)
-        # comparators: reduced once, from that cache, while the council caches are written
+        # comparators: reduced once, from that cache, while the identifiers are worked out and
+        # the council caches written
         comparing = _comparators(dataset, args, p, cache, cleanups)
+        ids = checkable_identifiers(dataset)
+        for warning in dataset.warnings:
+            print(f"evalkit run: warning: {privacy.message(warning, ids)}", file=sys.stderr)
         own = councilcache.write(dataset, p.data_dir, cache, sums, p.las)
         own_jobs = args.jobs or default_jobs(len(own) * len(notebooks), os.cpu_count(),
                                              councilcache.table_bytes(dataset))

@@ -38,6 +38,8 @@ def without_images(text: str) -> str:
 
 def unreadable(text: str) -> list[str]:
     """The media type and parameters of each data URI in `text` other than a raster image."""
+    if ":" not in text:  # most texts the gate reads (a data URI's scheme ends with one)
+        return []
     return [m.group(1) for m in ANY_DATA_URI.finditer(without_images(text))]
 
 
