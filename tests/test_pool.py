@@ -29,7 +29,8 @@ LEFT_OVER = 1
 pd.set_option("display.max_columns", 0)
 mpl.rcParams["font.size"] = 3
 """
-#: A cell whose value enters the kernel's output history (Out), run before RECORD.
+#: A cell whose value enters a kernel's output history (Out), run before RECORD; a worker's
+#: shell keeps none (`evalkit.run.inprocess.shell`), so nothing of a notebook reaches the next.
 SHOWN = "LEFT_OVER_VALUE = [1, 2]\nLEFT_OVER_VALUE"
 
 
@@ -64,7 +65,7 @@ def test_a_councils_notebooks_share_its_worker_each_cleared_and_in_its_own_folde
         seen[task.la, task.stem] = json.loads((task.out_dir / "results.json").read_text())
         assert seen[task.la, task.stem] == {**seen[task.la, task.stem], "cwd": str(
             task.out_dir.resolve()), "mark": f"{task.la} {task.stem}", "left_over": False,
-            "outputs": 1,  # only its own cell's value in the output history
+            "outputs": 0,  # no output history: nothing of the notebook before
             "settings": [20, 10.0]}  # pandas' and matplotlib's defaults, whatever ran before
         executed = nbformat.read(task.out_dir / f"{task.stem}.ipynb", as_version=4)
         assert executed.cells[-1].execution_count == 2  # counted from 1, as in a new kernel
