@@ -189,7 +189,9 @@ def finish_table(worker: BaseProcess, cache: Path) -> Path:
     worker.join()
     if worker.exitcode != 0 or not (cache / TABLE).is_file():
         raise RunError("the England and region comparators could not be worked out from the "
-                       f"national data (their process ended with exit code {worker.exitcode})")
+                       f"national data (their process ended with exit code {worker.exitcode}: "
+                       "its error is above); nothing was published: mend what that error names "
+                       "and run again")
     return cache / TABLE
 
 

@@ -126,17 +126,18 @@ def _market_counts(dataset: loader.Dataset, la: str, eps: pd.DataFrame, areas: A
     reduction's time."""
     register = areas.register(la)
     requests = council_requests(dataset.pa_requests, eps, la)
+    extract = extract_date(eps, register, requests)
     frames = []
     if register is not None and len(register):
         snap = choose_snapshot(register, None)
         pas = active_pas(register, snap)
-        recipients = with_language(dp_recipients(eps, extract_date(eps, register, requests)))
+        recipients = with_language(dp_recipients(eps, extract))
         gaps = language_gaps(area_language_grid(pas, recipients, "area_code"))
         other = gaps[~gaps.index.isin([ENGLISH, NOT_RECORDED])]
         frames.append(_rows(la, "language_gap", comparators.EVERYONE,
                             int(other["no_pa_area"].sum()), int(other["with_area"].sum())))
     if requests is not None and len(requests):
-        durations = recruitment_durations(requests, extract_date(eps, register, requests))
+        durations = recruitment_durations(requests, extract)
         followed, filled = followed_filled(durations, comparators.FILL_DAYS)
         frames.append(_rows(la, "filled", comparators.EVERYONE, int(filled.sum()),
                             int(followed.sum())))
