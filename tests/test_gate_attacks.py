@@ -81,6 +81,13 @@ def notebook(*outputs: dict, source: str = "display(table)") -> str:
     ("error.ipynb", notebook(new_output("error", ename="KeyError", evalue="'S00000001'",
                                         traceback=["KeyError: 'S00000001'"]))),
     ("LA000123.txt", "a file named after a person\n"),
+    ("split_by_markup.html", "<p>Longest wait: LA000<span></span>123.</p>"),
+    ("split_by_bold.html", "<p>Longest wait: <b>943 476</b> 5919, then LA0<b>00</b><i>1</i>23</p>"),
+    ("split_after_long_text.html", "<p>" + "Waited longest: " * 20 + "<b>PA</b>-00017</p>"),
+    ("style_output.ipynb", notebook(new_output("display_data", data={
+        "text/html": "<style>.x::after {content: 'LA000123'}</style><p class='x'>wait</p>"}))),
+    ("split_output.ipynb", notebook(new_output("display_data", data={
+        "text/html": "<p>pa<i>000</i>17 waited longest</p>"}))),
 ])
 def test_planted_identifier_is_found_and_never_repeated(tmp_path: Path, name: str,
                                                         content: str) -> None:
@@ -89,6 +96,14 @@ def test_planted_identifier_is_found_and_never_repeated(tmp_path: Path, name: st
     findings = found(tmp_path)
     assert findings and all(f.file.startswith("01_x/") for f in findings)
     assert gate.blocked(gate.scan_folder(tmp_path, IDS, 5), "01_x/") != []
+
+
+def test_strings_a_page_shows_apart_are_not_read_as_one(tmp_path: Path) -> None:
+    """Table cells on lines of their own, and an identifier's characters inside a longer word
+    across markup, are not identifiers; the split ones above are (`evalkit.sdc.seams`)."""
+    (tmp_path / "cells.html").write_text("<table><tr><td>LA000</td>\n<td>123</td></tr></table>")
+    (tmp_path / "word.html").write_text("<p>X<i>LA000</i>123 and pa000<b>17X</b></p>")
+    assert found(tmp_path) == []
 
 
 CSV_PAYLOAD = base64.b64encode(b"person,started\nLA000123,2023-02-14\n").decode()

@@ -8,10 +8,10 @@ the same for a list of files. What is looked for:
   any column named like an NHS number) is normalised (case folded, separators ` - . _ , /`
   removed) and looked for, normalised the same way, as a whole token, as a run of up to
   MAX_PARTS tokens joined by separators (`943 476 5919`, `LA/000123`) and as a whole table cell
-  or short text, in: HTML text, attributes (alt, title...) and `<title>`; every JSON key and
-  value; Markdown and other text; every CSV field and every cell, comment, sheet name and
-  property of a spreadsheet (`sheets.read`); every source, output and metadata of an executed
-  `.ipynb`; and file names. Embedded raster images (`data:image/png;base64,...` whose bytes
+  or short text, in: HTML text (also as shown across markup, `seams`), attributes and `<title>`;
+  every JSON key and value; Markdown and other text; every CSV field, cell, comment, sheet name
+  and property of a spreadsheet (`sheets.read`); every source, output and metadata of an
+  executed `.ipynb`; and file names. Embedded raster images (`data:image/png;base64,...` whose bytes
   are an image's) are skipped; any other data URI (a CSV behind a download link, an SVG,
   percent-encoded text) is a finding.
 - Short identifiers: a value with no letter and fewer than MIN_PLAIN characters, or letters only
@@ -58,14 +58,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
-from evalkit.sdc import disclosure, printed, sheets
+from evalkit.sdc import counts, printed, seams, sheets
 from evalkit.sdc.embedded import unreadable, without_data, without_images
 from evalkit.sdc.people import (
     MIN_PERSON_COLUMNS,
     PERSON_COLUMNS,
-    WHOLE_NUMBER,
     PersonRows,
     person_rows,
 )
@@ -246,8 +245,7 @@ def _id_findings(texts: Iterable[tuple[str, str]], ids: Identifiers,
     """One finding per identifier column found in each (place, text) pair, and one for each
     data URI other than a raster image."""
     for place, text in texts:
-        found = (_columns_in if len(text) <= KEPT_TEXT_CHARS else _columns_in.__wrapped__)
-        for col in found(text, ids):
+        for col in _columns_found(text, ids):
             yield Finding(file, "identifier", f"a {col} value in {redact(place, ids)}")
         yield from _embedded_findings(text, place, ids, file)
 
@@ -268,6 +266,11 @@ def _columns_in(text: str, ids: Identifiers) -> tuple[str, ...]:
     the text (a council's page, notebook, downloads and results show the same headings, labels
     and figures: about 6 texts in 7 of a council's folder were scanned already)."""
     return tuple(dict.fromkeys(col for _, _, col in _matches(text, ids)))
+
+
+def _columns_found(text: str, ids: Identifiers) -> tuple[str, ...]:
+    """`_columns_in`, kept only for texts up to KEPT_TEXT_CHARS long."""
+    return (_columns_in if len(text) <= KEPT_TEXT_CHARS else _columns_in.__wrapped__)(text, ids)
 
 
 def forget() -> None:
@@ -344,66 +347,22 @@ def message(text: str, ids: Identifiers) -> str:
     return PERSON_ROW_MESSAGE if holds_person_row(text, ids) else redact(text, ids)
 
 
-def _is_count(cell: Tag) -> bool:
-    """A cell marked as a count by class="count" or a data-count attribute."""
-    return "count" in (cell.get("class") or []) or cell.has_attr("data-count")
-
-
-def _expanded(row: Tag) -> list[Tag]:
-    """A row's cells with each repeated over its colspan."""
-    cells: list[Tag] = []
-    for cell in row.find_all(["td", "th"], recursive=False):
-        try:
-            span = max(1, int(cell.get("colspan", 1)))
-        except ValueError:
-            span = 1
-        cells.extend([cell] * span)
-    return cells
-
-
-def _count_value(text: str) -> int | None:
-    """The whole number in a cell's text, or None when it is not one (e.g. "[c]", "12.5%")."""
-    text = text.strip()
-    return int(float(text.replace(",", ""))) if WHOLE_NUMBER.match(text) else None
-
-
-def _table_small_counts(table: Tag, min_cell: int, file: str,
-                        where: str) -> Iterator[Finding]:
-    """Findings for count cells holding 1..min_cell-1 in one table.
-
-    Header marks apply to the column below; columns are aligned from the right so row-header
-    cells (which pandas may merge with rowspan) do not shift the data columns.
-    """
-    rows = table.find_all("tr")
-    head_rows = [r for r in rows if r.find_parent("thead") is not None]
-    body_rows = [r for r in rows if r.find_parent("thead") is None]
-    marked: set[int] = set()  # column positions counted from the right, 1 = last
-    for row in head_rows:
-        cells = _expanded(row)
-        marked |= {len(cells) - i for i, c in enumerate(cells) if _is_count(c)}
-    for r, row in enumerate(body_rows, start=1):
-        cells = _expanded(row)
-        for i, cell in enumerate(cells):
-            if not (_is_count(cell) or (len(cells) - i) in marked):
-                continue
-            value = _count_value(cell.get_text())
-            if value is not None and disclosure.small(value, min_cell):
-                yield Finding(file, "small_count",
-                              f"{where}, row {r}, column {i + 1}: a count below {min_cell}")
-
-
 def _small_counts(soup: BeautifulSoup, min_cell: int, file: str,
                   place: str = "") -> Iterator[Finding]:
     """Findings for count cells holding 1..min_cell-1 in the tables of an HTML document."""
     for t, table in enumerate(soup.find_all("table"), start=1):
-        yield from _table_small_counts(table, min_cell, file, f"{place}table {t}")
+        for r, c in counts.small_counts(table, min_cell):
+            yield Finding(file, "small_count",
+                          f"{place}table {t}, row {r}, column {c}: a count below {min_cell}")
 
 
 def _page_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: str,
                    place: str = "") -> Iterator[Finding]:
-    """Small counts and person-level rows in every table of an HTML document, and person-level
-    rows in its text (lists, paragraphs, `<pre>`, alt text: `printed.page_rows`)."""
+    """Small counts and person-level rows in every table of an HTML document, person-level
+    rows in its text (lists, paragraphs, `<pre>`, alt text: `printed.page_rows`) and
+    identifiers its markup splits (`_seam_findings`)."""
     yield from _small_counts(soup, min_cell, file, place)
+    yield from _seam_findings(soup, ids, file, place)
     for t, table in enumerate(soup.find_all("table"), start=1):
         body = [r for r in table.find_all("tr") if r.find_parent("thead") is None]
         rows = [[c.get_text(" ") for c in r.find_all(["td", "th"])] for r in body]
@@ -414,11 +373,29 @@ def _page_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: s
 
 # ---- files ----------------------------------------------------------------------------------
 
-def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
-    """(place, text) for every string (title included) and attribute value."""
+def _strings(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
+    """(tag, text) for every string of an HTML document (title included) but style sheets."""
     for string in soup.find_all(string=True):
         if string.parent is not None and string.parent.name != "style":
-            yield f"<{string.parent.name}> text", str(string)
+            yield string.parent.name, str(string)
+
+
+def _seam_findings(soup: BeautifulSoup, ids: Identifiers, file: str,
+                   place: str = "") -> Iterator[Finding]:
+    """An identifier that markup splits but the page shows whole (`evalkit.sdc.seams`), and
+    that none of the split strings holds itself (those are found string by string)."""
+    for parts in seams.glued_runs(text for _, text in _strings(soup)):
+        held = {col for part in parts for col in _columns_found(part, ids)}
+        for col in _columns_found("".join(parts), ids):
+            if col not in held:
+                yield Finding(file, "identifier", f"a {col} value split by markup in "
+                                                  f"{place}text")
+
+
+def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
+    """(place, text) for every string (title included) and attribute value."""
+    for tag, text in _strings(soup):
+        yield f"<{tag}> text", text
     for tag in soup.find_all(True):
         for attr, value in tag.attrs.items():
             yield f"<{tag.name} {attr}>", " ".join(value) if isinstance(value, list) else value
