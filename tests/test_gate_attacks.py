@@ -5,6 +5,7 @@ and does not flag the ordinary demo reports."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 import evalkit
 from evalkit.report import style
-from evalkit.sdc import gate, labels, printed
+from evalkit.sdc import embedded, gate, labels, printed
 
 COUNCIL = "E06000016"  # the council of the demo-like data (tests/conftest.py)
 PEOPLE = pd.DataFrame({
@@ -411,6 +412,49 @@ def test_image_displayed_without_the_style_helper_is_found(tmp_path: Path) -> No
         "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})))
     (finding,) = found(tmp_path, "image")
     assert finding.where.startswith("cell 0 output 0: an image (image/png) not drawn by")
+
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(24)).decode()
+KEY = embedded.run_key(["a checksum"])
+
+
+def test_an_image_without_the_runs_chart_mark_is_found(tmp_path: Path) -> None:
+    """In a run (a chart key), an embedded image `style.show` did not mark, or marked for other
+    bytes, is an "image" finding in a page or a notebook's HTML output; a marked one, one in a
+    page's style sheet (nbconvert's own) and any outside a run (no key) are not."""
+    ids = dataclasses.replace(IDS, chart_key=KEY)
+    marked = f'data-evalkit-chart="{embedded.chart_mark(PNG, KEY)}"'
+    other = f'data-evalkit-chart="{embedded.chart_mark(PNG + "AA", KEY)}"'
+    pages = {"plain.html": f"<img src='data:image/png;base64,{PNG}' alt='chart'>",
+             "copied_mark.html": f'<img alt="chart" {other} src="data:image/png;base64,{PNG}">',
+             "background.html": f"<div style='background:url(data:image/png;base64,{PNG})'>",
+             "output.ipynb": notebook(new_output("display_data", data={
+                 "text/html": f'<img src="data:image/png;base64,{PNG}" alt="chart">'})),
+             "marked.html": f'<p>A chart</p><img alt="chart" {marked} src="data:image/png;'
+                            f'base64,{PNG}">',
+             "style_sheet.html": f"<style>.x {{background: url(data:image/png;base64,{PNG})}}"
+                                 "</style><p>text</p>"}
+    for name, content in pages.items():
+        (tmp_path / name).write_text(content)
+    images = {f.file for f in gate.scan_folder(tmp_path, ids, 5) if f.kind == "image"}
+    assert images == {"plain.html", "copied_mark.html", "background.html", "output.ipynb"}
+    assert [f for f in gate.scan_folder(tmp_path, IDS, 5) if f.kind == "image"] == []
+
+
+def test_style_show_marks_its_chart_under_the_runs_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`style.show` in a run writes the mark the gate checks; outside a run, none."""
+    shown: list[str] = []
+    monkeypatch.setattr(style, "display", lambda html: shown.append(html.data))
+    for key in (KEY, None):
+        if key:
+            monkeypatch.setenv(embedded.CHART_KEY_ENV, key.hex())
+        else:
+            monkeypatch.delenv(embedded.CHART_KEY_ENV)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        style.show(fig, alt="A line")
+    assert embedded.unmarked_images(shown[0], KEY) == 0
+    assert embedded.unmarked_images(shown[1], KEY) == 1 and "data-evalkit-chart" not in shown[1]
 
 
 def test_redact_object_scrubs_keys_and_values_and_keeps_numbers() -> None:

@@ -34,7 +34,7 @@ from evalkit.data.contract import TABLES
 from evalkit.report import text as chart_text
 from evalkit.report.drawing import png
 from evalkit.report.text import DPI
-from evalkit.sdc import disclosure
+from evalkit.sdc import disclosure, embedded
 
 if TYPE_CHECKING:
     from matplotlib.backend_bases import RendererBase
@@ -123,8 +123,10 @@ def show(fig: Figure, alt: str) -> None:
         raise ValueError("show: alt text is required; say what the chart shows, "
                          f"not {alt!r}")
     src = base64.b64encode(png(fig)).decode("ascii")
-    display(HTML(f'<img src="data:image/png;base64,{src}" alt="{html.escape(alt.strip())}" '
-                 'style="max-width:100%">'))
+    key = embedded.chart_key()  # in a run: marked as checked, for the privacy gate
+    mark = f' data-evalkit-chart="{embedded.chart_mark(src, key)}"' if key else ""
+    display(HTML(f'<img src="data:image/png;base64,{src}"{mark} '
+                 f'alt="{html.escape(alt.strip())}" style="max-width:100%">'))
 
 
 # ---- tables ------------------------------------------------------------------------------------

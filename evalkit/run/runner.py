@@ -71,8 +71,8 @@ from evalkit.run.plan import (
 from evalkit.run.pool import run_tasks
 from evalkit.run.preload import national_run, start_forkserver
 from evalkit.run.render import synthetic_notice
+from evalkit.sdc import embedded, labels
 from evalkit.sdc import gate as privacy
-from evalkit.sdc import labels
 
 EXIT_FAILED, EXIT_UNUSABLE = 1, 2
 #: Libraries with compiled parts that loading the data imports when it first needs them. They
@@ -182,7 +182,8 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         # comparators: reduced once, from that cache, while the identifiers are worked out and
         # the council caches written
         comparing = _comparators(dataset, args, p, cache, cleanups)
-        ids = checkable_identifiers(dataset)
+        key = embedded.run_key(sums.values())  # the gate knows the charts style.show marks
+        ids = replace(checkable_identifiers(dataset), chart_key=key)
         for warning in dataset.warnings:
             print(f"evalkit run: warning: {privacy.message(warning, ids)}", file=sys.stderr)
         own = councilcache.write(dataset, p.data_dir, cache, sums, p.las)
@@ -193,6 +194,7 @@ def _run(args: argparse.Namespace, run_id: str, started: str, t0: float,
         table = england.finish_table(comparing, cache) if comparing else None
         environ = {loader.CACHE_ENV: str(cache),  # and the kernels' chart helpers refuse labels
                    labels.ID_HASHES_ENV: str(hashes),
+                   embedded.CHART_KEY_ENV: key.hex(),
                    ENGINE_ENV: args.engine,  # a notebook missing the cache reduces there too
                    **thread_limits(max(own_jobs, p.jobs), os.cpu_count(), os.environ),
                    **({comparators.ENV: str(table)} if table else {})}

@@ -3,12 +3,18 @@ raster image is skipped (its pixels cannot be read; a chart's labels were checke
 drawn, `evalkit.sdc.labels`), only when its bytes begin as an image's and only up to its first
 character outside base64; any other data URI (a CSV behind a download link, an SVG with its
 labels, percent-encoded text), whatever its media type, parameters, case or encoding, is one
-the gate cannot read, so a finding."""
+the gate cannot read, so a finding. In a run, an embedded image passes only with the mark
+`evalkit.report.style.show` gives each chart it drew (`chart_mark`, under the run's key): no
+one checked any other image's labels."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import os
 import re
+from collections.abc import Iterable
 
 #: An embedded raster image (base64, unwrapped); what follows its payload is read.
 DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,([A-Za-z0-9+/]+=*)")
@@ -20,6 +26,11 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RI
 #: Any data URI: its media type and parameters (group 1), then its payload (group 2).
 ANY_DATA_URI = re.compile(r"(?<![\w.-])data:([^\s,<>\"'()]*),([^\s<>\"'()]*)", re.IGNORECASE)
 DATA_MARK = "[data]"  # what a message's data URI is written as (`without_data`)
+#: The key (hex) `evalkit run` gives its notebooks, under which `evalkit.report.style.show` marks
+#: each chart it drew (its labels checked), so the gate can tell them from any other image.
+CHART_KEY_ENV = "EVALKIT_CHART_KEY"
+#: The mark `style.show` gives an `<img>` (any place among its attributes: nbconvert sorts them).
+MARK = re.compile(r'data-evalkit-chart="([0-9a-f]{64})"')
 
 
 def is_image(payload: str) -> bool:
@@ -47,3 +58,36 @@ def without_data(text: str) -> str:
     """`text` with each raster image as IMAGE_MARK and every other data URI, payload included,
     as DATA_MARK: what a message (a cell's error, a warning) may say of embedded data."""
     return ANY_DATA_URI.sub(DATA_MARK, without_images(text))
+
+
+def chart_key() -> bytes | None:
+    """The run's chart key (CHART_KEY_ENV), or None outside `evalkit run`."""
+    key = os.environ.get(CHART_KEY_ENV)
+    return bytes.fromhex(key) if key else None
+
+
+def run_key(checksums: Iterable[str]) -> bytes:
+    """A run's chart key, from its input files' checksums: the same data give the same marks,
+    so a report made again is the same file."""
+    return hashlib.sha256("\n".join(["evalkit chart marks", *sorted(checksums)]).encode()).digest()
+
+
+def chart_mark(payload: str, key: bytes) -> str:
+    """A chart's mark: the HMAC-SHA256 of its base64 payload under the run's key."""
+    return hmac.new(key, payload.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def unmarked_images(markup: str, key: bytes) -> int:
+    """How many embedded raster images in `markup` are in no tag that has their mark under
+    `key` (`chart_mark`)."""
+    if "base64," not in markup:
+        return 0
+    unmarked = 0
+    for m in DATA_URI.finditer(markup):
+        end = markup.find(">", m.end())
+        tag = markup[markup.rfind("<", 0, m.start()) + 1:end if end >= 0 else len(markup)]
+        mark = chart_mark(m.group(1), key)
+        if is_image(m.group(1)) and not any(hmac.compare_digest(found, mark)
+                                            for found in MARK.findall(tag)):
+            unmarked += 1
+    return unmarked

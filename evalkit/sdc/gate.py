@@ -32,8 +32,8 @@ the same for a list of files. What is looked for:
   `min_cell - 1`; suppressed cells (`[c]`) and 0 pass. The same in the tables of CSV files
   and spreadsheets (downloads), whose count columns are headed "... (count)".
 - What the gate cannot read: image and binary files, images a notebook displayed itself
-  (not through `evalkit.report.style.show`, which checked the labels), and data URIs other
-  than raster images.
+  (not through `evalkit.report.style.show`, which checked the labels and, in a run, marks
+  each chart under the run's key: `Identifiers.chart_key`), and data URIs other than images.
 
 Findings (file, kind, where) never contain an identifier: places and file names are redacted.
 `redact(text, ids)` scrubs a message (a cell's error, a log line) the same way before it is
@@ -61,7 +61,7 @@ import pyarrow.compute as pc
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import counts, printed, seams, sheets
-from evalkit.sdc.embedded import unreadable, without_data, without_images
+from evalkit.sdc.embedded import unmarked_images, unreadable, without_data, without_images
 from evalkit.sdc.people import (
     MIN_PERSON_COLUMNS,
     PERSON_COLUMNS,
@@ -92,6 +92,7 @@ KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 2
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
+STYLE_SHEET = re.compile(r"<style\b.*?</style\s*>", re.DOTALL | re.IGNORECASE)
 MARKUP = ("text/html", "image/svg+xml")  # outputs whose tables are read as a page's
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
@@ -127,6 +128,7 @@ class Identifiers:
     by_value: Mapping[str, str]  # checkable normalised identifier -> its column
     unchecked: Mapping[str, frozenset[str]] = field(default_factory=dict)  # table.column: short
     people: tuple[PersonRows, ...] = ()
+    chart_key: bytes | None = None  # a run's: its charts are marked (`embedded.chart_mark`)
 
     @property
     def values(self) -> dict[str, frozenset[str]]:
@@ -401,10 +403,21 @@ def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
             yield f"<{tag.name} {attr}>", " ".join(value) if isinstance(value, list) else value
 
 
+def _image_findings(markup: str, ids: Identifiers, file: str, place: str) -> list[Finding]:
+    """An "image" finding for the embedded images `style.show` did not mark in this run, whose
+    labels no one checked (none outside a run: no key)."""
+    n = unmarked_images(markup, ids.chart_key) if ids.chart_key else 0
+    return [Finding(file, "image", f"{place}: {n} embedded image(s) not drawn by "
+                                   "evalkit.report.style.show; their labels cannot be checked")
+            ] if n else []
+
+
 def scan_html(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list[Finding]:
     """Findings in one rendered HTML page."""
-    soup = _soup(path.read_text(encoding="utf-8"))
-    return [*_id_findings(_html_texts(soup), ids, name),
+    markup = path.read_text(encoding="utf-8")
+    soup = _soup(markup)
+    return [*_id_findings(_html_texts(soup), ids, name),  # nbconvert's style sheets hold images
+            *_image_findings(STYLE_SHEET.sub("", markup), ids, name, "the page"),
             *_page_findings(soup, ids, min_cell, name)]
 
 
@@ -474,6 +487,7 @@ def scan_notebook(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> 
                                              name, f"{at} (JSON)", [])
             for kind in MARKUP:
                 if markup := printed.joined(data.get(kind, "")):
+                    findings += _image_findings(markup, ids, name, at)
                     findings += _page_findings(_soup(markup), ids, min_cell, name, f"{at} ")
     return findings
 
