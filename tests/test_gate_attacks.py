@@ -85,6 +85,9 @@ def notebook(*outputs: dict, source: str = "display(table)") -> str:
     ("split_by_markup.html", "<p>Longest wait: LA000<span></span>123.</p>"),
     ("split_by_bold.html", "<p>Longest wait: <b>943 476</b> 5919, then LA0<b>00</b><i>1</i>23</p>"),
     ("split_after_long_text.html", "<p>" + "Waited longest: " * 20 + "<b>PA</b>-00017</p>"),
+    ("split_by_line_break.html", "<p>Longest: <b>LA000</b>\n<b>123</b></p>"),
+    ("split_by_nbsp.html", "<p><b>943&nbsp;476</b>&nbsp;5919</p>"),
+    ("split_by_comment.html", "<p>Longest: LA000<!-- x -->123</p>"),
     ("style_output.ipynb", notebook(new_output("display_data", data={
         "text/html": "<style>.x::after {content: 'LA000123'}</style><p class='x'>wait</p>"}))),
     ("split_output.ipynb", notebook(new_output("display_data", data={
@@ -100,9 +103,13 @@ def test_planted_identifier_is_found_and_never_repeated(tmp_path: Path, name: st
 
 
 def test_strings_a_page_shows_apart_are_not_read_as_one(tmp_path: Path) -> None:
-    """Table cells on lines of their own, and an identifier's characters inside a longer word
-    across markup, are not identifiers; the split ones above are (`evalkit.sdc.seams`)."""
-    (tmp_path / "cells.html").write_text("<table><tr><td>LA000</td>\n<td>123</td></tr></table>")
+    """Table cells, paragraphs and list items side by side, and an identifier's characters
+    inside a longer word across markup, are not identifiers; the split ones above are
+    (`evalkit.sdc.seams`)."""
+    (tmp_path / "cells.html").write_text("<table><tr><td>LA000</td>\n<td>123</td></tr><tr>"
+                                         "<td>943</td><td>4765919</td></tr></table>")
+    (tmp_path / "blocks.html").write_text("<p>Cohort LA000</p><p>123 people</p><ul><li>Page "
+                                          "943</li><li>4765919 people</li></ul>")
     (tmp_path / "word.html").write_text("<p>X<i>LA000</i>123 and pa000<b>17X</b></p>")
     assert found(tmp_path) == []
 
@@ -421,7 +428,7 @@ KEY = embedded.run_key(["a checksum"])
 def test_an_image_without_the_runs_chart_mark_is_found(tmp_path: Path) -> None:
     """In a run (a chart key), an embedded image `style.show` did not mark, or marked for other
     bytes, is an "image" finding in a page or a notebook's HTML output; a marked one, one in a
-    page's style sheet (nbconvert's own) and any outside a run (no key) are not."""
+    page's head (nbconvert's style sheets) and any outside a run (no key) are not."""
     ids = dataclasses.replace(IDS, chart_key=KEY)
     marked = f'data-evalkit-chart="{embedded.chart_mark(PNG, KEY)}"'
     other = f'data-evalkit-chart="{embedded.chart_mark(PNG + "AA", KEY)}"'
@@ -432,12 +439,15 @@ def test_an_image_without_the_runs_chart_mark_is_found(tmp_path: Path) -> None:
                  "text/html": f'<img src="data:image/png;base64,{PNG}" alt="chart">'})),
              "marked.html": f'<p>A chart</p><img alt="chart" {marked} src="data:image/png;'
                             f'base64,{PNG}">',
-             "style_sheet.html": f"<style>.x {{background: url(data:image/png;base64,{PNG})}}"
-                                 "</style><p>text</p>"}
+             "style_sheet.html": f"<html><head><style>.x {{background: url(data:image/png;"
+                                 f"base64,{PNG})}}</style></head><body><p>text</p></body></html>",
+             "body_style.html": f"<body><style>.x {{background: url(data:image/png;base64,{PNG})}}"
+                                "</style><p class='x'>text</p></body>"}
     for name, content in pages.items():
         (tmp_path / name).write_text(content)
     images = {f.file for f in gate.scan_folder(tmp_path, ids, 5) if f.kind == "image"}
-    assert images == {"plain.html", "copied_mark.html", "background.html", "output.ipynb"}
+    assert images == {"plain.html", "copied_mark.html", "background.html", "output.ipynb",
+                      "body_style.html"}
     assert [f for f in gate.scan_folder(tmp_path, IDS, 5) if f.kind == "image"] == []
 
 

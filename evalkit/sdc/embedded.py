@@ -79,15 +79,19 @@ def chart_mark(payload: str, key: bytes) -> str:
 
 def unmarked_images(markup: str, key: bytes) -> int:
     """How many embedded raster images in `markup` are in no tag that has their mark under
-    `key` (`chart_mark`)."""
+    `key` (`chart_mark`). One pass: each tag's bounds and marks are found once."""
     if "base64," not in markup:
         return 0
-    unmarked = 0
+    unmarked, end, marks = 0, -1, set()
     for m in DATA_URI.finditer(markup):
-        end = markup.find(">", m.end())
-        tag = markup[markup.rfind("<", 0, m.start()) + 1:end if end >= 0 else len(markup)]
-        mark = chart_mark(m.group(1), key)
-        if is_image(m.group(1)) and not any(hmac.compare_digest(found, mark)
-                                            for found in MARK.findall(tag)):
+        if not is_image(m.group(1)):
+            continue
+        if m.start() > end:  # past the last tag: find this image's tag
+            lt = markup.rfind("<", end + 1, m.start())
+            start = lt if lt >= 0 else end  # in text, not a tag: only its own text is read
+            end = markup.find(">", m.end())
+            end = len(markup) if end < 0 else end
+            marks = set(MARK.findall(markup, start + 1, end))
+        if not any(hmac.compare_digest(found, chart_mark(m.group(1), key)) for found in marks):
             unmarked += 1
     return unmarked

@@ -58,7 +58,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, NavigableString, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import counts, printed, seams, sheets
 from evalkit.sdc.embedded import unmarked_images, unreadable, without_data, without_images
@@ -92,7 +92,12 @@ KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 2
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
-STYLE_SHEET = re.compile(r"<style\b.*?</style\s*>", re.DOTALL | re.IGNORECASE)
+#: Elements that start a block of text: strings in two are two texts (`evalkit.sdc.seams`).
+BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "caption", "dd",
+                    "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2",
+                    "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "li", "main", "nav",
+                    "ol", "p", "pre", "section", "summary", "table", "td", "text", "th", "title",
+                    "tr", "ul"})
 MARKUP = ("text/html", "image/svg+xml")  # outputs whose tables are read as a page's
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
@@ -382,13 +387,22 @@ def _strings(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
             yield string.parent.name, str(string)
 
 
+def _shown(soup: BeautifulSoup) -> Iterator[tuple[int, str]]:
+    """(its block, text) for each string a browser shows (not comments, scripts, style sheets
+    or templates, each a subclass of NavigableString), in order; the block is the nearest
+    enclosing element of BLOCKS (its id: the soup holds every element meanwhile)."""
+    for string in soup.find_all(string=True):
+        if type(string) is NavigableString:
+            yield id(next((p for p in string.parents if p.name in BLOCKS), None)), str(string)
+
+
 def _seam_findings(soup: BeautifulSoup, ids: Identifiers, file: str,
                    place: str = "") -> Iterator[Finding]:
     """An identifier that markup splits but the page shows whole (`evalkit.sdc.seams`), and
     that none of the split strings holds itself (those are found string by string)."""
-    for parts in seams.glued_runs(text for _, text in _strings(soup)):
+    for parts in seams.glued_runs(_shown(soup)):
         held = {col for part in parts for col in _columns_found(part, ids)}
-        for col in _columns_found("".join(parts), ids):
+        for col in _columns_found(seams.shown(parts), ids):
             if col not in held:
                 yield Finding(file, "identifier", f"a {col} value split by markup in "
                                                   f"{place}text")
@@ -416,8 +430,9 @@ def scan_html(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list
     """Findings in one rendered HTML page."""
     markup = path.read_text(encoding="utf-8")
     soup = _soup(markup)
-    return [*_id_findings(_html_texts(soup), ids, name),  # nbconvert's style sheets hold images
-            *_image_findings(STYLE_SHEET.sub("", markup), ids, name, "the page"),
+    body = markup[max(markup.find("<body"), 0):]  # not the head's style sheets: nbconvert's
+    return [*_id_findings(_html_texts(soup), ids, name),  # hold images
+            *_image_findings(body, ids, name, "the page"),
             *_page_findings(soup, ids, min_cell, name)]
 
 

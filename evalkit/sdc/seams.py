@@ -1,17 +1,19 @@
 """Text a page shows as one although markup splits it, for the privacy gate (`evalkit.sdc.gate`):
-`LA000<span></span>123` reads LA000123 and `<b>LA000</b> 123` reads LA000 123, yet no single
-string of the page holds either. Consecutive strings meet at a seam; where letters, digits or
-separators (not a line break) touch it on both sides, they are joined and read again.
+`LA000<span></span>123`, `LA000<!-- -->123` and `<b>LA000</b>&nbsp;<b>123</b>` read LA000123 and
+LA000 123, yet no single string of the page holds either. Consecutive strings a browser shows in
+the same block (a paragraph, a cell, a list item...) meet at a seam; where letters, digits,
+separators or spaces touch it on both sides they are joined, spaces as a browser collapses them,
+and read again. Strings of different blocks are never joined (two table cells are two values).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 
-#: What may touch a seam on each side for the strings to read as one: a letter, a digit or a
-#: separator an identifier may hold (the gate's GAP characters but a line break).
-SIDE = re.compile(r"[^\W_]|[ \t\-._,/]")
+#: What may touch a seam on each side for the strings to read as one: a letter, a digit, a
+#: space of any kind or a separator an identifier may hold (the gate's GAP characters).
+SIDE = re.compile(r"[^\W_]|[\s\-._,/]")
 #: Characters kept of the run's first string before its first seam and of its last string after
 #: its last seam (no identifier is as long; a word cut at the edge is left out).
 EDGE_CHARS = 128
@@ -20,7 +22,7 @@ LAST_WORD = re.compile(r"[^\W_]+$")
 
 
 def _glued(before: str, after: str) -> bool:
-    """Whether two consecutive strings read as one text across their seam."""
+    """Whether two consecutive strings of one block read as one text across their seam."""
     return bool(before and after and SIDE.fullmatch(before[-1]) and SIDE.fullmatch(after[0]))
 
 
@@ -34,15 +36,23 @@ def _joined(run: list[str]) -> list[str]:
     return [first, *run[1:-1], last]
 
 
-def glued_runs(strings: Iterable[str]) -> Iterator[list[str]]:
-    """Each run of two or more consecutive strings that read as one text (`_glued`), as its
-    parts: join them to read the text across the seams, or read each to find what one holds."""
+def glued_runs(strings: Iterable[tuple[Hashable, str]]) -> Iterator[list[str]]:
+    """Each run of two or more consecutive shown strings, given with their block, that read as
+    one text (`_glued`, in the same block), as its parts: `shown` joins them as a page shows
+    them; each part alone holds what the gate finds string by string."""
     run: list[str] = []
-    for string in strings:
-        if run and not _glued(run[-1], string):
+    block: Hashable = None
+    for where, string in strings:
+        if run and not (where == block and _glued(run[-1], string)):
             if len(run) > 1:
                 yield _joined(run)
             run = []
         run.append(string)
+        block = where
     if len(run) > 1:
         yield _joined(run)
+
+
+def shown(parts: list[str]) -> str:
+    """A run's parts as a page shows them: joined, each stretch of spaces as one."""
+    return " ".join("".join(parts).split())
