@@ -92,6 +92,6 @@ def unmarked_images(markup: str, key: bytes) -> int:
             end = markup.find(">", m.end())
             end = len(markup) if end < 0 else end
             marks = set(MARK.findall(markup, start + 1, end))
-        if not any(hmac.compare_digest(found, chart_mark(m.group(1), key)) for found in marks):
-            unmarked += 1
+        mark = chart_mark(m.group(1), key)
+        unmarked += not any(hmac.compare_digest(found, mark) for found in marks)
     return unmarked

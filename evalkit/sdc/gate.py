@@ -58,7 +58,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from bs4 import BeautifulSoup, NavigableString, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 from evalkit.sdc import counts, printed, seams, sheets
 from evalkit.sdc.embedded import unmarked_images, unreadable, without_data, without_images
@@ -92,12 +92,6 @@ KEY_CHARS = 32  # no key value printed is longer ("2024-10-29T00:00:00.000" is 2
 KEPT_TEXT_CHARS = 2_000  # texts up to this long keep what was found in them (`_columns_in`)
 NUMBER_START = re.compile(r"[-+.\d]")
 MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ t]00:00:00(\.0+)?$")
-#: Elements that start a block of text: strings in two are two texts (`evalkit.sdc.seams`).
-BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "caption", "dd",
-                    "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2",
-                    "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "li", "main", "nav",
-                    "ol", "p", "pre", "section", "summary", "table", "td", "text", "th", "title",
-                    "tr", "ul"})
 MARKUP = ("text/html", "image/svg+xml")  # outputs whose tables are read as a page's
 UNREADABLE = (".png", ".jpg", ".jpeg", ".gif", ".pdf", ".parquet", ".pkl", ".zip")
 
@@ -380,38 +374,23 @@ def _page_findings(soup: BeautifulSoup, ids: Identifiers, min_cell: int, file: s
 
 # ---- files ----------------------------------------------------------------------------------
 
-def _strings(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
-    """(tag, text) for every string of an HTML document (title included) but style sheets."""
-    for string in soup.find_all(string=True):
-        if string.parent is not None and string.parent.name != "style":
-            yield string.parent.name, str(string)
-
-
-def _shown(soup: BeautifulSoup) -> Iterator[tuple[int, str]]:
-    """(its block, text) for each string a browser shows (not comments, scripts, style sheets
-    or templates, each a subclass of NavigableString), in order; the block is the nearest
-    enclosing element of BLOCKS (its id: the soup holds every element meanwhile)."""
-    for string in soup.find_all(string=True):
-        if type(string) is NavigableString:
-            yield id(next((p for p in string.parents if p.name in BLOCKS), None)), str(string)
-
-
 def _seam_findings(soup: BeautifulSoup, ids: Identifiers, file: str,
                    place: str = "") -> Iterator[Finding]:
     """An identifier that markup splits but the page shows whole (`evalkit.sdc.seams`), and
     that none of the split strings holds itself (those are found string by string)."""
-    for parts in seams.glued_runs(_shown(soup)):
-        held = {col for part in parts for col in _columns_found(part, ids)}
-        for col in _columns_found(seams.shown(parts), ids):
-            if col not in held:
+    for parts in seams.glued_runs(seams.shown_strings(soup)):
+        if found := _columns_found(seams.shown(parts), ids):
+            held = {col for part in parts for col in _columns_found(part, ids)}
+            for col in (col for col in found if col not in held):
                 yield Finding(file, "identifier", f"a {col} value split by markup in "
                                                   f"{place}text")
 
 
 def _html_texts(soup: BeautifulSoup) -> Iterator[tuple[str, str]]:
     """(place, text) for every string (title included) and attribute value."""
-    for tag, text in _strings(soup):
-        yield f"<{tag}> text", text
+    for string in soup.find_all(string=True):
+        if string.parent is not None and string.parent.name != "style":
+            yield f"<{string.parent.name}> text", str(string)
     for tag in soup.find_all(True):
         for attr, value in tag.attrs.items():
             yield f"<{tag.name} {attr}>", " ".join(value) if isinstance(value, list) else value
@@ -430,8 +409,8 @@ def scan_html(path: Path, ids: Identifiers, min_cell: int, *, name: str) -> list
     """Findings in one rendered HTML page."""
     markup = path.read_text(encoding="utf-8")
     soup = _soup(markup)
-    body = markup[max(markup.find("<body"), 0):]  # not the head's style sheets: nbconvert's
-    return [*_id_findings(_html_texts(soup), ids, name),  # hold images
+    body = markup[max(markup.find("<body"), 0):]  # nbconvert's style sheets, in the head,
+    return [*_id_findings(_html_texts(soup), ids, name),  # embed images of their own
             *_image_findings(body, ids, name, "the page"),
             *_page_findings(soup, ids, min_cell, name)]
 

@@ -11,6 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable, Iterator
 
+from bs4 import BeautifulSoup, NavigableString
+
+#: Elements that start a block of text: strings in two are two texts.
+BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "caption", "dd",
+                    "details", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2",
+                    "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "li", "main", "nav",
+                    "ol", "p", "pre", "section", "summary", "table", "td", "text", "th", "title",
+                    "tr", "ul"})
 #: What may touch a seam on each side for the strings to read as one: a letter, a digit, a
 #: space of any kind or a separator an identifier may hold (the gate's GAP characters).
 SIDE = re.compile(r"[^\W_]|[\s\-._,/]")
@@ -19,6 +27,15 @@ SIDE = re.compile(r"[^\W_]|[\s\-._,/]")
 EDGE_CHARS = 128
 FIRST_WORD = re.compile(r"^[^\W_]+")
 LAST_WORD = re.compile(r"[^\W_]+$")
+
+
+def shown_strings(soup: BeautifulSoup) -> Iterator[tuple[int, str]]:
+    """(its block, text) for each string a browser shows (not comments, scripts, style sheets
+    or templates, each a subclass of NavigableString), in order; the block is the nearest
+    enclosing element of BLOCKS (its id: the soup holds every element meanwhile)."""
+    for string in soup.find_all(string=True):
+        if type(string) is NavigableString:
+            yield id(next((p for p in string.parents if p.name in BLOCKS), None)), str(string)
 
 
 def _glued(before: str, after: str) -> bool:
