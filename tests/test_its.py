@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose
 from scipy import stats as st
 
 from evalkit.stats.its import (
+    NotEstimable,
     controlled_its,
     f_test,
     its,
@@ -142,6 +143,16 @@ def test_too_few_months_is_a_clear_error(sicily):
     assert months_shortfall(short, "time", "smokban", min_post=4) == ""
     with pytest.raises(ValueError, match="at least 3 months before"):
         its(sicily[sicily["time"] >= 35], "aces", "time", "smokban", min_pre=3)
+
+
+def test_a_fit_whose_effect_runs_off_is_not_estimable():
+    """Events before the change and none after: the log level change runs off to minus
+    infinity and its interval is unbounded, so there is no estimate, not a ratio of 0."""
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"time": np.arange(1, 37), "post": [0] * 24 + [1] * 12,
+                       "y": np.r_[rng.poisson(5, 24), np.zeros(12)]})
+    with pytest.raises(NotEstimable, match="interval of level_change.* is unbounded"):
+        its(df, "y", "time", "post")
 
 
 def test_bad_inputs_are_named(sicily):

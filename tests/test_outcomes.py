@@ -16,6 +16,7 @@ from scipy import stats as st
 import evalkit
 from evalkit.analyses import outcomes as o
 from evalkit.analyses.outcomes.compute_power import change_power
+from evalkit.analyses.outcomes.compute_series import UNSETTLED
 from evalkit.analyses.outcomes.findings import quote
 from evalkit.report import style
 from evalkit.stats import its as itsm
@@ -179,6 +180,25 @@ def test_controlled_comparison_has_no_plain_did(data):
     assert not [name for name in pub.describe()["frame"] if name.startswith("did/")]
     assert not hasattr(res.controls[0], "did")
     assert "trends were parallel" not in quote(pub, "C5")[1]
+
+
+def test_a_fit_that_does_not_settle_is_a_statement_not_an_error(data, monkeypatch):
+    """A change whose model does not settle (`itsm.NotEstimable`, e.g. two changes' terms
+    cancelling out in a small council) has no estimate and says why; the others are fitted."""
+    fit_its, calls = itsm.its, []
+
+    def unsettled(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first change fitted
+            raise itsm.NotEstimable("its: the fit does not settle")
+        return fit_its(*args, **kwargs)
+
+    monkeypatch.setattr(itsm, "its", unsettled)
+    res = o.analyse(data, comparison="none")
+    fits = [(f.result, f.shortfall) for f in res.fits]
+    assert sum(r is None and s == UNSETTLED for r, s in fits) == 1
+    assert sum(r is not None for r, _ in fits) == len(calls) - 1 > 0
+    _show_all(res)
 
 
 def test_survey_scores():

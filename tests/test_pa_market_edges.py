@@ -150,3 +150,13 @@ def test_composition_chart_draws_only_protected_shares(data, shown):
     pm.show_composition_chart(pub)
     alt = re.search(r'alt="([^"]*)"', "\n".join(shown)).group(1)
     assert f"Black {col} 10%" in alt and "8.0%" not in alt and "Not stated" not in alt
+
+
+def test_every_ethnic_group_count_suppressed(data, shown):
+    """A council so small that disclosure control hides every broad ethnic-group count: no
+    representation measure can be worked out, and the page says so (its table keeps its
+    columns: an empty list of rows once selected no columns, and the display failed)."""
+    m, out = run_all(data, shown, min_cell=10**9)
+    rep = pm.publish(m)["representation"]
+    assert rep.empty and "measure" in rep.columns
+    assert "Relative likelihoods need" in out

@@ -147,3 +147,14 @@ def test_no_preference_type_modelled_is_still_publishable() -> None:
     cox = pm.recruitment_cox(durations)
     assert cox["note"].eq("no request states it").all() and cox["method"].isna().all()
     assert protect_frame(cox, SPECS["cox"], Rules(), "cox")["method"].isna().all()
+
+
+def test_a_preference_stated_in_the_same_requests_as_another_is_left_out(aml_durations):
+    """Two preference types stated in exactly the same requests cannot be told apart: the later
+    one is left out with a note and the model is the first one's alone (not a singular fit)."""
+    twin = aml_durations.assign(hospital_discharge=aml_durations["language"])
+    got = pm.recruitment_cox(twin).set_index("group")
+    assert "told apart" in got.loc["hospital_discharge", "note"]
+    assert np.isnan(got.loc["hospital_discharge", "value"])
+    alone = pm.recruitment_cox(aml_durations).set_index("group")
+    assert got.loc["language", "value"] == pytest.approx(alone.loc["language", "value"])

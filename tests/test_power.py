@@ -77,3 +77,5 @@ def test_mde_from_se_is_the_normal_approximation():
     assert mde_from_se(0.1, direction="decrease") == pytest.approx(np.exp(-z * 0.1))
     with pytest.raises(ValueError, match="se must be positive"):
         mde_from_se(0.0)
+    assert mde_from_se(400.0) == np.inf  # exp(2.8 * 400) is beyond any float: not an error
+    assert mde_from_se(400.0, direction="decrease") == 0.0

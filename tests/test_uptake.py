@@ -109,6 +109,9 @@ def test_odds_ratio_handles_a_group_with_no_dp_and_a_single_group():
     assert out.loc["Asian", "value"] == pytest.approx((20 / 80) / (30 / 70))
     one = glm.odds_ratios(cells.iloc[:1], ["group"], {"group": "White"})
     assert one.empty
+    none = glm.odds_ratios(cells.iloc[2:], ["group"], {"group": "White"})  # nobody has a DP
+    assert list(none["group"]) == ["Black"] and none["value"].isna().all()
+    assert none["note"].str.startswith("nobody").all()
 
 
 def test_odds_ratio_adjusts_for_confounding():

@@ -24,7 +24,9 @@ def drop_separated(cells: pd.DataFrame,
     """Remove levels in which nobody or everybody has a DP (their odds ratio is infinite).
 
     Their cells then fit perfectly and carry no information about the other terms, so dropping
-    them gives the same estimates as the maximum-likelihood limit. Returns (factor, level, note).
+    them gives the same estimates as the maximum-likelihood limit. A factor's only level goes
+    too: then nobody (or everybody) left has a DP and no model can be fitted (a council with
+    no Direct Payments). Returns the cells left and (factor, level, note).
     """
     notes: list[tuple[str, str, str]] = []
     while True:
@@ -32,7 +34,7 @@ def drop_separated(cells: pd.DataFrame,
         for f in factors:
             tot = cells.groupby(f, observed=True)[["dp", "people"]].sum()
             bad = tot.index[(tot["dp"] == 0) | (tot["dp"] == tot["people"])]
-            if len(bad) and len(tot) > 1:
+            if len(bad):
                 for lvl in bad:
                     who = "nobody" if tot.loc[lvl, "dp"] == 0 else "everybody"
                     notes.append((f, str(lvl), f"{who} in this group has a DP, so no odds ratio "

@@ -32,6 +32,11 @@ COUNT_FAMILIES = ("quasipoisson", "poisson", "negbin")
 EFFECT_TERMS = ("trend", "level_change", "slope_change")
 
 
+class NotEstimable(ValueError):
+    """The fit does not settle: an effect's interval is unbounded (its estimate runs off, as
+    when two changes' terms cancel out, or a stretch of months has no events)."""
+
+
 @dataclass(frozen=True)
 class ItsResult:
     """A fitted segmented regression and what a report needs from it.
@@ -148,7 +153,8 @@ def its(df: pd.DataFrame, y: str, time: str, post: str, *, offset: str | None = 
     (give a covariate zeros outside its cells). The counterfactual, its Wald interval (delta
     method on the log of the sum) and the residual autocorrelation check are then of the series
     summed over cells per month; a cell with no events carries no information and is an error.
-    Raises ValueError when fewer than `min_pre`/`min_post` months lie before/after the change.
+    Raises ValueError when fewer than `min_pre`/`min_post` months lie before/after the change,
+    NotEstimable when the fit does not settle (an effect's interval is unbounded).
     """
     where = "its"
     extra = list(covariates or [])
@@ -169,6 +175,7 @@ def its(df: pd.DataFrame, y: str, time: str, post: str, *, offset: str | None = 
     fit = _fit(data[y], design, offset_, family, maxlags, groups=groups)
     terms = [*[t for t in EFFECT_TERMS if t in design], *extra]
     zero = [t for t in ("level_change", "slope_change") if t in design]
+    _check_settled(fit, zero, family, conf)
     if stratum is None:
         cf = _counterfactual(fit, design, offset_, zero, family, conf)
         cf.insert(0, time, data[time].to_numpy())
@@ -215,6 +222,7 @@ def controlled_its(df: pd.DataFrame, y: str, time: str, post: str, group: str, *
                groups=data["_treated"].to_numpy())
     terms = [*[t for t in EFFECT_TERMS if t in base], "treated", *inter]
     zero = [t for t in ("treated:level_change", "treated:slope_change") if t in design]
+    _check_settled(fit, zero, family, conf)
     cf = _counterfactual(fit, design, _log_offset(data, offset), zero, family, conf)
     cf.insert(0, time, data[time].to_numpy())
     cf.insert(0, group, data[group].to_numpy())
@@ -395,6 +403,17 @@ def _fit(y: pd.Series, design: pd.DataFrame, offset: np.ndarray | None, family: 
     if family == "quasipoisson":  # the scale is estimated: t with the residual df, as R's
         return model.fit(scale="X2", use_t=True)  # summary.glm for quasi families
     return model.fit()
+
+
+def _check_settled(fit: Any, effects: list[str], family: str, conf: float) -> None:
+    """NotEstimable when an effect's interval is unbounded: not finite, or for a count family
+    a rate ratio whose bound is 0 or beyond what a float holds (its estimate ran off)."""
+    bounds = np.asarray(fit.conf_int(alpha=1 - conf).loc[effects], dtype=float)
+    limit = np.log(np.finfo(float).max) if family in COUNT_FAMILIES else np.inf
+    if unbounded := [t for t, row in zip(effects, bounds, strict=True)
+                     if not (np.abs(row) < limit).all()]:
+        raise NotEstimable(f"its: the fit does not settle: the {conf:.0%} interval of "
+                           f"{', '.join(unbounded)} is unbounded")
 
 
 def _linear_predictor(fit: Any, x: pd.DataFrame, offset: np.ndarray | None

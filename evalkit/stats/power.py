@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 
 import numpy as np
 import pandas as pd
@@ -75,7 +76,7 @@ def mde_from_se(se: float, *, power: float = 0.8, alpha: float = 0.05,
 
     Use it with the SE of the model actually fitted (stacked cells, other changes' terms, the
     estimated dispersion): `its_mde`'s single-series design gave 0.68 of that SE for a change
-    sharing its series with others (issue 17).
+    sharing its series with others (issue 17). Infinite when no ratio a float holds would do.
     """
     if direction not in ("increase", "decrease"):
         raise ValueError(f"mde_from_se: direction must be 'increase' or 'decrease', not "
@@ -84,7 +85,8 @@ def mde_from_se(se: float, *, power: float = 0.8, alpha: float = 0.05,
     if not se > 0:
         raise ValueError(f"mde_from_se: se must be positive, not {se}")
     sign = 1 if direction == "increase" else -1
-    return math.exp(sign * (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se)
+    log_ratio = sign * (stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se
+    return math.inf if log_ratio > math.log(sys.float_info.max) else math.exp(log_ratio)
 
 
 def its_months_needed(rate_ratio: float, baseline: float, n_pre: int, *, power: float = 0.8,

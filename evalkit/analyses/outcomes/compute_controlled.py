@@ -20,6 +20,7 @@ from evalkit.analyses.outcomes.compute_series import (
     DP_START,
     MIN_EVENTS,
     TARGET_FIELDS,
+    UNSETTLED,
     dp_starts,
     first_post,
     missing_fields,
@@ -119,9 +120,13 @@ def controlled(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
                       f"{MIN_EVENTS} are needed before and after in each)")
     if out.reason:
         return out
-    out.result = itsm.controlled_its(stacked, "y", "time", "post", "arm", treated="target",
-                                     month="calendar_month", conf=conf, min_pre=min_pre,
-                                     min_post=min_post)
+    try:
+        out.result = itsm.controlled_its(stacked, "y", "time", "post", "arm", treated="target",
+                                         month="calendar_month", conf=conf, min_pre=min_pre,
+                                         min_post=min_post)
+    except itsm.NotEstimable:
+        out.reason = UNSETTLED
+        return out
     pre_mean = stacked[stacked["post"] == 0].groupby("arm")["y"].mean()
     out.series = stacked.assign(index=100 * stacked["y"] / stacked["arm"].map(pre_mean))
     return out

@@ -20,6 +20,7 @@ from evalkit.analyses.outcomes.compute_series import (
     DP_START,
     MIN_EVENTS,
     OUTCOMES,
+    UNSETTLED,
     dp_starts,
     first_post,
     missing_fields,
@@ -220,10 +221,14 @@ def fit_change(episodes: pd.DataFrame, log: pd.DataFrame, change: pd.Series, *,
                                     weight="n" if outcome == "setup_days" else "y",
                                     min_pre=min_pre, min_post=min_post)
     stacked = pd.concat([stacked, extra], axis=1)
-    result = itsm.its(stacked, "y", "time", "post", offset="n" if split and "n" in series
-                      else None, month="calendar_month", family=family, conf=conf,
-                      min_pre=min_pre, min_post=min_post, covariates=names,
-                      stratum="cell" if stacked["cell"].nunique() > 1 else None)
+    try:
+        result = itsm.its(stacked, "y", "time", "post", offset="n" if split and "n" in series
+                          else None, month="calendar_month", family=family, conf=conf,
+                          min_pre=min_pre, min_post=min_post, covariates=names,
+                          stratum="cell" if stacked["cell"].nunique() > 1 else None)
+    except itsm.NotEstimable:
+        return ChangeFit(change, outcome, series, None, UNSETTLED, events=(before, after),
+                         **({} if dates is None else {"event_dates": dates}))
     return ChangeFit(change, outcome, series, result, "",
                      [n.split(":")[0] for n in names if n.endswith("level_change")],
                      events=(before, after), cells=stacked, notes=notes,

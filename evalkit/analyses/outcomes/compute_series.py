@@ -31,6 +31,9 @@ SERIES_FIELDS = {  # outcome -> the episode fields monthly_series reads
     "setup_days": [*DP_START, "dp_requested_date"],
 }
 MIN_EVENTS = 10  # events needed on each side of a change before a count model is fitted
+#: Why a change has no estimate when its fit does not settle (`evalkit.stats.its.NotEstimable`).
+UNSETTLED = ("the model cannot settle its effect: in these months it cannot be told apart from "
+             "another change's effect or from a run of months with nothing recorded")
 
 
 # ---------------------------------------------------------------- the change log

@@ -230,6 +230,23 @@ def _not_modelled(durations: pd.DataFrame, kind: str) -> str:
     return ""
 
 
+def _inseparable(durations: pd.DataFrame, kinds: list[str]) -> dict[str, str]:
+    """Why each of `kinds` whose indicator the ones before it already give, among the requests
+    in a risk set (centred: a Cox model has no intercept), cannot enter the model: e.g. stated
+    in exactly the same requests as another type, its effect cannot be told apart."""
+    at = durations[survival.at_risk(durations, "days", "filled")]
+    kept: list[str] = []
+    why = {}
+    for kind in kinds:
+        x = at[[*kept, kind]].to_numpy(float)
+        if np.linalg.matrix_rank(x - x.mean(axis=0)) > len(kept):
+            kept.append(kind)
+        else:
+            why[kind] = ("it cannot be told apart from the other preferences stated in the same "
+                         "requests")
+    return why
+
+
 def _cells(durations: pd.DataFrame, kind: str) -> dict[str, int]:
     """Requests with and without a preference type, filled or not: the outcome categories its
     hazard ratio compares (disclosure control publishes the ratio only when each is large)."""
@@ -257,6 +274,7 @@ def recruitment_cox(durations: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame
     if durations.empty or not durations["filled"].any():
         return pd.DataFrame(columns=cols)
     why = {k: _not_modelled(durations, k) for k in PREFERENCE_LABELS}
+    why |= _inseparable(durations, [k for k, reason in why.items() if not reason])
     usable = [k for k, reason in why.items() if not reason]
     rows = [{"preference": PREFERENCE_LABELS[k], "group": k,  # no model, so no method
              "requests_with": int(durations[k].sum()), **_cells(durations, k), "method": None,

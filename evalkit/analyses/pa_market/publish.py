@@ -165,7 +165,8 @@ def _derived(shown: Frames) -> Frames:
     rep = representation(comp[~hidden])
     gone = {measure: set(comp.loc[hidden & comp["source"].isin(sources), "group"])
             for measure, sources in MEASURED.items()}
-    keep = [g not in gone[m] for m, g in zip(rep["measure"], rep["group"], strict=True)]
+    keep = pd.Series([g not in gone[m] for m, g in zip(rep["measure"], rep["group"], strict=True)],
+                     index=rep.index, dtype=bool)  # a mask even when empty: [] selects no columns
     return {"representation": rep[keep].reset_index(drop=True)}
 
 
